@@ -1,0 +1,374 @@
+//! Terminal IO: the output streams, the prompter seam and progress spinners.
+//!
+//! Commands never touch `std::io::stdout()` directly: they write through
+//! [`IoStreams`], which knows whether output is a terminal, whether `--json`
+//! moved human text to stderr, and whether colour is allowed. Prompts go
+//! through the [`Prompter`] trait so non-interactive mode is one explicit
+//! implementation, not a scattering of `if`s.
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::error::{Error, Result};
+
+/// Where a command's text goes, and what kind of terminal it goes to.
+pub struct IoStreams {
+    out: Box<dyn Write + Send>,
+    err: Box<dyn Write + Send>,
+    pub stdin_is_tty: bool,
+    pub stdout_is_tty: bool,
+    pub stderr_is_tty: bool,
+    /// `--json`: stdout carries exactly one JSON object.
+    pub json: bool,
+    /// `-q`: only errors and results.
+    pub quiet: bool,
+    /// Colour and spinners allowed (a TTY, no `NO_COLOR`, no `--json`).
+    pub color: bool,
+}
+
+impl IoStreams {
+    /// The process's real streams.
+    pub fn system() -> Self {
+        let stderr_is_tty = io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        IoStreams {
+            out: Box::new(io::stdout()),
+            err: Box::new(io::stderr()),
+            stdin_is_tty: io::stdin().is_terminal(),
+            stdout_is_tty: io::stdout().is_terminal(),
+            stderr_is_tty,
+            json: false,
+            quiet: false,
+            color: stderr_is_tty && !no_color,
+        }
+    }
+
+    /// Streams writing into the given sinks, as if nothing were a terminal.
+    pub fn captured(out: Box<dyn Write + Send>, err: Box<dyn Write + Send>) -> Self {
+        IoStreams {
+            out,
+            err,
+            stdin_is_tty: false,
+            stdout_is_tty: false,
+            stderr_is_tty: false,
+            json: false,
+            quiet: false,
+            color: false,
+        }
+    }
+
+    /// Human-readable progress text: stderr, suppressed by `-q`.
+    pub fn info(&mut self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            let _ = writeln!(self.err, "{}", msg.as_ref());
+        }
+    }
+
+    /// A warning: always shown on stderr.
+    pub fn warn(&mut self, msg: impl AsRef<str>) {
+        let prefix = if self.color {
+            console::style("warning:").yellow().bold().to_string()
+        } else {
+            "warning:".to_string()
+        };
+        let _ = writeln!(self.err, "{prefix} {}", msg.as_ref());
+    }
+
+    /// A completed step or check.
+    pub fn success(&mut self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            let mark = if self.color {
+                console::style("✓").green().to_string()
+            } else {
+                "✓".to_string()
+            };
+            let _ = writeln!(self.err, "{mark} {}", msg.as_ref());
+        }
+    }
+
+    /// "Step k/n: title" header of the wizard.
+    pub fn step(&mut self, k: usize, n: usize, title: &str) {
+        if !self.quiet {
+            let head = format!("Step {k}/{n}: {title}");
+            let head = if self.color {
+                console::style(head).bold().to_string()
+            } else {
+                head
+            };
+            let _ = writeln!(self.err, "\n{head}");
+        }
+    }
+
+    /// The error report on stderr.
+    pub fn error(&mut self, err: &Error, verbose: bool) {
+        let _ = writeln!(self.err, "{}", err.render(verbose));
+    }
+
+    /// Primary output for humans: stdout normally, stderr under `--json`
+    /// (stdout then belongs to the JSON object alone).
+    pub fn println(&mut self, msg: impl AsRef<str>) {
+        let sink = if self.json {
+            &mut self.err
+        } else {
+            &mut self.out
+        };
+        let _ = writeln!(sink, "{}", msg.as_ref());
+    }
+
+    /// Machine output that bypasses `--json` redirection (e.g. `token` prints
+    /// the bare token on stdout).
+    pub fn print_raw_stdout(&mut self, msg: impl AsRef<str>) -> Result<()> {
+        writeln!(self.out, "{}", msg.as_ref())
+            .and_then(|_| self.out.flush())
+            .map_err(|e| Error::failure("could not write to stdout").with_source(e))
+    }
+
+    /// The `--json` result: one object, one line, on stdout.
+    pub fn print_json(&mut self, value: &serde_json::Value) -> Result<()> {
+        let text = serde_json::to_string(value)
+            .map_err(|e| Error::failure("could not encode the JSON result").with_source(e))?;
+        self.print_raw_stdout(text)
+    }
+
+    pub fn stderr(&mut self) -> &mut (dyn Write + Send) {
+        &mut *self.err
+    }
+
+    /// A spinner on stderr while waiting; hidden when not a TTY, with `--json`
+    /// or `-q`, so logs and pipes get no control characters.
+    pub fn spinner(&mut self, msg: impl Into<String>) -> Spinner {
+        let msg = msg.into();
+        if self.color && !self.json && !self.quiet {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(msg);
+            bar.enable_steady_tick(Duration::from_millis(100));
+            Spinner { bar: Some(bar) }
+        } else {
+            self.info(format!("{msg}…"));
+            Spinner { bar: None }
+        }
+    }
+}
+
+/// A running spinner; finishing it clears the line.
+pub struct Spinner {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Spinner {
+    pub fn set_message(&self, msg: impl Into<String>) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(msg.into());
+        }
+    }
+    pub fn finish(self) {}
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Reads a secret piped on stdin (`--client-secret-stdin`): the whole input,
+/// with one trailing newline removed. An empty value is a usage error.
+pub fn read_secret_from_stdin(what: &str, flag: &str) -> Result<SecretString> {
+    let mut buf = String::new();
+    io::stdin().read_to_string(&mut buf).map_err(|e| {
+        Error::usage(format!("could not read {what} from stdin ({flag})")).with_source(e)
+    })?;
+    let trimmed = buf.trim_end_matches(['\n', '\r']).to_string();
+    zeroize::Zeroize::zeroize(&mut buf);
+    if trimmed.trim().is_empty() {
+        return Err(Error::usage(format!(
+            "{flag} was given but stdin was empty"
+        )));
+    }
+    Ok(SecretString::from(trimmed))
+}
+
+/// Asking the user. `DialoguerPrompter` talks to a terminal; `NoPrompter`
+/// turns every question into the documented exit-2 error.
+pub trait Prompter: Send {
+    /// Whether questions can be asked at all.
+    fn is_interactive(&self) -> bool;
+
+    /// A line of text, validated as it is typed: a rejected answer is asked
+    /// again with the reason.
+    fn input(
+        &mut self,
+        prompt: &str,
+        default: Option<&str>,
+        validate: &dyn Fn(&str) -> std::result::Result<(), String>,
+    ) -> Result<String>;
+
+    /// A hidden answer.
+    fn password(&mut self, prompt: &str) -> Result<SecretString>;
+
+    fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool>;
+
+    /// One of `items`; returns its index.
+    fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<usize>;
+
+    /// Any of `items`; returns the chosen indices.
+    fn multi_select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        defaults: &[bool],
+    ) -> Result<Vec<usize>>;
+}
+
+/// Maps dialoguer failures: Ctrl-C surfaces as SIGINT (handled globally), a
+/// closed terminal as a usage error rather than a panic.
+fn prompt_error(e: dialoguer::Error) -> Error {
+    let dialoguer::Error::IO(io) = e;
+    if io.kind() == io::ErrorKind::Interrupted {
+        Error::interrupted()
+    } else {
+        Error::usage("could not read an answer from the terminal")
+            .with_hint(
+                "run with --non-interactive and pass every input by flag or environment variable",
+            )
+            .with_source(io)
+    }
+}
+
+/// Prompts on the controlling terminal (stderr), with dialoguer.
+pub struct DialoguerPrompter {
+    theme: dialoguer::theme::ColorfulTheme,
+}
+
+impl DialoguerPrompter {
+    pub fn new() -> Self {
+        DialoguerPrompter {
+            theme: dialoguer::theme::ColorfulTheme::default(),
+        }
+    }
+}
+
+impl Default for DialoguerPrompter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Prompter for DialoguerPrompter {
+    fn is_interactive(&self) -> bool {
+        true
+    }
+
+    fn input(
+        &mut self,
+        prompt: &str,
+        default: Option<&str>,
+        validate: &dyn Fn(&str) -> std::result::Result<(), String>,
+    ) -> Result<String> {
+        let mut input = dialoguer::Input::<String>::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .validate_with(|s: &String| validate(s.trim()));
+        if let Some(d) = default {
+            input = input.default(d.to_string());
+        }
+        input
+            .interact_text()
+            .map(|s| s.trim().to_string())
+            .map_err(prompt_error)
+    }
+
+    fn password(&mut self, prompt: &str) -> Result<SecretString> {
+        dialoguer::Password::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .validate_with(|s: &String| {
+                if s.trim().is_empty() {
+                    Err("this cannot be empty")
+                } else {
+                    Ok(())
+                }
+            })
+            .interact()
+            .map(|s| SecretString::from(s.trim().to_string()))
+            .map_err(prompt_error)
+    }
+
+    fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
+        dialoguer::Confirm::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<usize> {
+        dialoguer::Select::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    fn multi_select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        defaults: &[bool],
+    ) -> Result<Vec<usize>> {
+        dialoguer::MultiSelect::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .items(items)
+            .defaults(defaults)
+            .interact()
+            .map_err(prompt_error)
+    }
+}
+
+/// The prompter of `--non-interactive` runs and of runs without a terminal:
+/// it never blocks. Callers resolve inputs from flags and env first and only
+/// ask when something is missing, so reaching it is a usage error.
+pub struct NoPrompter {
+    /// Why no question can be asked, for the error message.
+    pub reason: &'static str,
+}
+
+impl NoPrompter {
+    fn refuse(&self, prompt: &str) -> Error {
+        Error::usage(format!("cannot ask \"{prompt}\": {}", self.reason))
+            .with_hint("pass the value by flag or environment variable (see --help)")
+    }
+}
+
+impl Prompter for NoPrompter {
+    fn is_interactive(&self) -> bool {
+        false
+    }
+    fn input(
+        &mut self,
+        prompt: &str,
+        _default: Option<&str>,
+        _validate: &dyn Fn(&str) -> std::result::Result<(), String>,
+    ) -> Result<String> {
+        Err(self.refuse(prompt))
+    }
+    fn password(&mut self, prompt: &str) -> Result<SecretString> {
+        Err(self.refuse(prompt))
+    }
+    fn confirm(&mut self, prompt: &str, _default: bool) -> Result<bool> {
+        Err(self.refuse(prompt))
+    }
+    fn select(&mut self, prompt: &str, _items: &[String], _default: usize) -> Result<usize> {
+        Err(self.refuse(prompt))
+    }
+    fn multi_select(
+        &mut self,
+        prompt: &str,
+        _items: &[String],
+        _defaults: &[bool],
+    ) -> Result<Vec<usize>> {
+        Err(self.refuse(prompt))
+    }
+}
