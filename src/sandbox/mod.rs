@@ -1,1 +1,88 @@
-//! placeholder
+//! Strict local stand-ins of the two remote services, for tests and `demo`.
+//!
+//! [`Sandbox::start`] runs a Constant Contact authorization server + API and
+//! a StackOne API on ephemeral loopback ports, on a runtime of their own (so
+//! they work from plain `#[test]`s and from inside `demo`'s runtime alike).
+//! They are strict on purpose: a stand-in that accepts what the real service
+//! refuses hides bugs. Every request is logged for tests to assert on.
+
+pub mod constant_contact;
+pub mod server;
+pub mod stackone;
+
+use crate::endpoints::Endpoints;
+
+pub use server::{Fault, FaultAction, RecordedRequest, RequestLog, Response};
+
+/// How to start the stand-ins.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxOptions {
+    pub cc: constant_contact::CcOptions,
+    pub stackone: stackone::StackOneOptions,
+}
+
+/// Both stand-ins, running. Dropping it stops them.
+pub struct Sandbox {
+    cc: constant_contact::CcStandIn,
+    stackone: stackone::StackOneStandIn,
+    // Last: servers stop before the runtime goes away.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Sandbox {
+    pub fn start(options: SandboxOptions) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("ccsetup-sandbox")
+            .enable_all()
+            .build()?;
+        let cc = constant_contact::CcStandIn::start(runtime.handle(), options.cc)?;
+        let stackone = stackone::StackOneStandIn::start(runtime.handle(), options.stackone)?;
+        Ok(Sandbox {
+            cc,
+            stackone,
+            runtime: Some(runtime),
+        })
+    }
+
+    pub fn cc(&self) -> &constant_contact::CcStandIn {
+        &self.cc
+    }
+
+    pub fn stackone(&self) -> &stackone::StackOneStandIn {
+        &self.stackone
+    }
+
+    /// The endpoints that point ccsetup at these stand-ins.
+    pub fn endpoints(&self) -> Endpoints {
+        Endpoints {
+            cc_authorize: self.cc.authorize_url(),
+            cc_token: self.cc.token_url(),
+            cc_api: self.cc.api_url(),
+            cc_portal: self.cc.portal_url(),
+            stackone_api: self.stackone.api_url(),
+            stackone_dashboard: self.stackone.dashboard_url(),
+        }
+    }
+
+    /// The same as environment variables, for a child `ccsetup` process.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        self.endpoints().to_env()
+    }
+
+    /// Every request either stand-in received, Constant Contact's first.
+    pub fn all_requests(&self) -> Vec<RecordedRequest> {
+        let mut all = self.cc.log().entries();
+        all.extend(self.stackone.log().entries());
+        all
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            // Dropping a runtime inside another runtime would panic.
+            rt.shutdown_background();
+        }
+    }
+}
