@@ -122,12 +122,10 @@ impl Error {
             out.push_str("\n  hint: ");
             out.push_str(hint);
         }
-        if verbose {
-            if let Some(source) = &self.source {
-                for cause in source.chain() {
-                    out.push_str("\n  cause: ");
-                    out.push_str(&cause.to_string());
-                }
+        if verbose && let Some(source) = &self.source {
+            for cause in source.chain() {
+                out.push_str("\n  cause: ");
+                out.push_str(&cause.to_string());
             }
         }
         out
