@@ -43,6 +43,7 @@ pub struct Cli {
 
 /// Options accepted before or after any command.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Named local setup; secrets and state are kept per profile
     #[arg(long, global = true, env = "CCSETUP_PROFILE", value_name = "NAME", default_value = "default", value_parser = parse_profile_name)]
