@@ -1,30 +1,75 @@
-//! Ctrl-C: exit 130 with the terminal restored and no half-written file.
+//! Ctrl-C: exit 130 with the terminal restored and nothing half-written.
 //!
-//! A background task waits for SIGINT (or Ctrl-Break); writes that must not
-//! be torn (config, secret files, recovery files) hold a [`critical`] guard,
-//! and the handler waits for it before exiting. dialoguer restores the
-//! terminal mode itself before re-raising SIGINT; we show the cursor again.
+//! A background task waits for SIGINT (or Ctrl-Break). Two kinds of work
+//! hold it off:
+//! - writes that must not be torn (config, secret files, recovery files)
+//!   hold the [`critical`] guard, which the handler takes before exiting;
+//! - a refresh-token redemption holds a [`defer`] guard from sending the
+//!   request until the rotated token is stored: the server rotates on
+//!   receipt, so abandoning its answer would lose access. The handler waits
+//!   for those (bounded by [`MAX_DEFER`]).
+//!
+//! dialoguer restores the terminal mode itself before re-raising SIGINT; the
+//! handler shows the cursor again and removes registered temporary paths.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 static CRITICAL: Mutex<()> = Mutex::new(());
+static DEFERRED: AtomicUsize = AtomicUsize::new(0);
+static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Longest a deferred operation may hold off Ctrl-C (a token request's
+/// timeout plus a retry).
+pub const MAX_DEFER: Duration = Duration::from_secs(75);
 
 /// Hold this across a write that must complete once started.
 pub fn critical() -> MutexGuard<'static, ()> {
     CRITICAL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Holds off Ctrl-C while alive (can be held across `.await`).
+pub struct DeferGuard(());
+
+impl Drop for DeferGuard {
+    fn drop(&mut self) {
+        DEFERRED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub fn defer() -> DeferGuard {
+    DEFERRED.fetch_add(1, Ordering::SeqCst);
+    DeferGuard(())
+}
+
+/// Removes `path` (a temporary dir) if the user interrupts.
+pub fn remove_on_interrupt(path: PathBuf) {
+    CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).push(path);
+}
+
 /// Installs the handler on the given runtime.
 pub fn install(rt: &tokio::runtime::Runtime) {
     rt.spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _guard = critical();
-            let term = console::Term::stderr();
-            let _ = term.show_cursor();
-            eprintln!(
-                "\ninterrupted: nothing half-written was left; re-run the command to continue"
-            );
-            std::process::exit(130);
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
         }
+        let started = Instant::now();
+        let mut told = false;
+        while DEFERRED.load(Ordering::SeqCst) > 0 && started.elapsed() < MAX_DEFER {
+            if !told {
+                eprintln!("\nfinishing the token exchange in progress so no refresh token is lost…");
+                told = true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _guard = critical();
+        let _ = console::Term::stderr().show_cursor();
+        for path in CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        eprintln!("\ninterrupted: nothing half-written was left; re-run the command to continue");
+        std::process::exit(130);
     });
 }

@@ -12,6 +12,7 @@
 
 pub mod browser;
 pub mod cli;
+pub mod clipboard;
 pub mod commands;
 pub mod config;
 pub mod constant_contact;

@@ -1,0 +1,299 @@
+//! Pieces several commands share: reading secret inputs, talking to the
+//! secret store off the async runtime, and the rotation-safe way to get an
+//! access token.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{self, ProfileConfig};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::store::{SecretKind, SecretStore};
+
+/// How one secret input is obtained: `--…-stdin`, then its env var, then a
+/// hidden prompt. Never a flag value (it would show in `ps` and history).
+pub struct SecretInput {
+    pub what: &'static str,
+    pub stdin_flag: &'static str,
+    pub env: &'static str,
+    pub prompt: &'static str,
+    /// Said before the prompt.
+    pub note: Option<&'static str>,
+}
+
+impl SecretInput {
+    pub const CLIENT_SECRET: SecretInput = SecretInput {
+        what: "Client Secret",
+        stdin_flag: "--client-secret-stdin",
+        env: "CC_CLIENT_SECRET",
+        prompt: "Client Secret (hidden)",
+        note: Some("The portal shows the Client Secret only once: paste it now (typing shows nothing)."),
+    };
+    pub const NEW_CLIENT_SECRET: SecretInput = SecretInput {
+        what: "new Client Secret",
+        stdin_flag: "--client-secret-stdin",
+        env: "CC_CLIENT_SECRET",
+        prompt: "New Client Secret (hidden)",
+        note: Some("Click Generate Client Secret in the portal and paste the new one (shown only once)."),
+    };
+    pub const STACKONE_API_KEY: SecretInput = SecretInput {
+        what: "StackOne API key",
+        stdin_flag: "--stackone-api-key-stdin",
+        env: "STACKONE_API_KEY",
+        prompt: "StackOne API key (hidden)",
+        note: Some("Create one in the StackOne dashboard under API Keys (it starts with v1.)."),
+    };
+}
+
+/// Reads a secret input; `None` is never returned — a value that cannot be
+/// obtained is the documented exit-2 error naming the flag and env var.
+pub fn read_secret_input(ctx: &mut Context, from_stdin: bool, input: SecretInput) -> Result<SecretString> {
+    if let Some(v) = read_secret_input_opt(ctx, from_stdin, &input)? {
+        return Ok(v);
+    }
+    Err(Error::missing_input(input.what, input.stdin_flag, Some(input.env)))
+}
+
+/// Like [`read_secret_input`] but `Ok(None)` when nothing was given and no
+/// prompt is possible.
+pub fn read_secret_input_opt(ctx: &mut Context, from_stdin: bool, input: &SecretInput) -> Result<Option<SecretString>> {
+    if from_stdin {
+        return crate::ui::read_secret_from_stdin(input.what, input.stdin_flag).map(Some);
+    }
+    if let Ok(v) = std::env::var(input.env)
+        && !v.trim().is_empty()
+    {
+        return Ok(Some(SecretString::from(v.trim().to_string())));
+    }
+    if ctx.prompter.is_interactive() {
+        if let Some(note) = input.note {
+            ctx.io.info(note);
+        }
+        return ctx.prompter.password(input.prompt).map(Some);
+    }
+    Ok(None)
+}
+
+/// Runs a blocking store call on the blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::failure("a secret store call failed unexpectedly").with_source(e))?
+}
+
+pub async fn probe_store(store: Arc<dyn SecretStore>) -> Result<()> {
+    blocking(move || store.probe()).await
+}
+
+pub async fn store_secret(store: &Arc<dyn SecretStore>, profile: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
+    let (store, profile, value) = (store.clone(), profile.to_string(), value.clone());
+    blocking(move || store.set(&profile, kind, &value)).await
+}
+
+pub async fn load_secret(store: &Arc<dyn SecretStore>, profile: &str, kind: SecretKind) -> Result<Option<SecretString>> {
+    let (store, profile) = (store.clone(), profile.to_string());
+    blocking(move || store.get(&profile, kind)).await
+}
+
+pub async fn delete_secret(store: &Arc<dyn SecretStore>, profile: &str, kind: SecretKind) -> Result<()> {
+    let (store, profile) = (store.clone(), profile.to_string());
+    blocking(move || store.delete(&profile, kind)).await
+}
+
+/// Whether `candidate` differs from the stored client secret (true when
+/// nothing is stored or the store cannot be read).
+pub async fn secret_differs(store: &Arc<dyn SecretStore>, profile: &str, candidate: &SecretString) -> bool {
+    match load_secret(store, profile, SecretKind::ClientSecret).await {
+        Ok(Some(stored)) => stored.expose_secret() != candidate.expose_secret(),
+        _ => true,
+    }
+}
+
+/// The StackOne API key: `--stackone-api-key-stdin`, `STACKONE_API_KEY`,
+/// the store, then a prompt.
+pub async fn stackone_api_key(ctx: &mut Context, store: &Arc<dyn SecretStore>, from_stdin: bool) -> Result<SecretString> {
+    let input = SecretInput::STACKONE_API_KEY;
+    if from_stdin || std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty()) {
+        return read_secret_input(ctx, from_stdin, input);
+    }
+    if let Some(stored) = load_secret(store, &ctx.profile.clone(), SecretKind::StackOneApiKey).await? {
+        return Ok(stored);
+    }
+    read_secret_input(ctx, false, input)
+}
+
+/// The profile's settings, or the exit-2 error telling to run `init`.
+pub fn require_profile(ctx: &Context) -> Result<ProfileConfig> {
+    let file = config::load(&ctx.config_dir)?;
+    file.profiles.get(&ctx.profile).cloned().ok_or_else(|| {
+        Error::usage(format!(
+            "profile \"{}\" is not set up (no entry in {})",
+            ctx.profile,
+            config::config_path(&ctx.config_dir).display()
+        ))
+        .with_hint("run `ccsetup init` first (or pass the right --profile / --config-dir)")
+    })
+}
+
+/// Seconds a cached access token must still have to be used.
+pub const ACCESS_TOKEN_MIN_SECS: i64 = 60;
+/// How long `token` waits for another process's refresh of this profile.
+const REFRESH_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Where a valid access token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    Cache,
+    /// Another process refreshed while we waited for the lock.
+    RefreshedByOther,
+    Refreshed,
+}
+
+/// A valid access token for the profile, refreshing when needed — the
+/// rotation-safe path (SPEC.md `token`):
+/// 1. a refresh token left in a recovery file by a failed store write is
+///    put back first;
+/// 2. a cached token with more than 60 s left is used (unless `force`);
+/// 3. otherwise the per-profile lock is taken, the store re-read (another
+///    process may have refreshed meanwhile: then its token is used), and the
+///    refresh token redeemed;
+/// 4. the new refresh token is stored before anything else; if that fails
+///    it goes to a 0600 recovery file and the command exits 5.
+pub async fn valid_access_token(
+    ctx: &mut Context,
+    profile_config: &ProfileConfig,
+    store: &Arc<dyn SecretStore>,
+    force: bool,
+) -> Result<(crate::store::StoredAccessToken, TokenSource)> {
+    use crate::store::{StoredAccessToken, lock::ProfileLock, recovery};
+    let profile = ctx.profile.clone();
+    let config_dir = ctx.config_dir.clone();
+
+    {
+        let (store, dir, p) = (store.clone(), config_dir.clone(), profile.clone());
+        if blocking(move || recovery::take(&dir, &p, store.as_ref())).await? {
+            ctx.io.success("Recovered the refresh token saved by an earlier run that could not store it.");
+        }
+    }
+
+    let now = now_unix();
+    let before = match load_secret(store, &profile, SecretKind::AccessToken).await? {
+        Some(s) => StoredAccessToken::from_secret(&s).ok(),
+        None => None,
+    };
+    if !force && let Some(tok) = &before
+        && tok.is_fresh(now, ACCESS_TOKEN_MIN_SECS)
+    {
+        return Ok((tok.clone(), TokenSource::Cache));
+    }
+
+    let lock = {
+        let (dir, p) = (config_dir.clone(), profile.clone());
+        blocking(move || ProfileLock::acquire(&dir, &p, REFRESH_LOCK_TIMEOUT)).await?
+    };
+
+    // Under the lock: another process may have refreshed while we waited.
+    let after = match load_secret(store, &profile, SecretKind::AccessToken).await? {
+        Some(s) => StoredAccessToken::from_secret(&s).ok(),
+        None => None,
+    };
+    if let Some(tok) = &after {
+        let changed = before.as_ref().is_none_or(|b| b.access_token != tok.access_token);
+        if tok.is_fresh(now_unix(), ACCESS_TOKEN_MIN_SECS) && (changed || !force) {
+            drop(lock);
+            return Ok((tok.clone(), TokenSource::RefreshedByOther));
+        }
+    }
+
+    let refresh_token = load_secret(store, &profile, SecretKind::RefreshToken).await?.ok_or_else(|| {
+        Error::authorization(format!("no refresh token is stored for profile \"{profile}\""))
+            .with_hint("run `ccsetup rotate --reauthorize` (the scopes must include offline_access)")
+    })?;
+    let client_secret = load_secret(store, &profile, SecretKind::ClientSecret).await?.ok_or_else(|| {
+        Error::usage(format!("no client secret is stored for profile \"{profile}\""))
+            .with_hint("run `ccsetup init` or `ccsetup rotate --client-secret`")
+    })?;
+
+    // From sending the refresh until the new token is stored, Ctrl-C waits:
+    // the server rotates on receipt, so an abandoned answer is lost access.
+    let _defer = crate::interrupt::defer();
+    let tokens = crate::oauth::refresh_access_token(
+        &ctx.http()?,
+        &ctx.endpoints.cc_token,
+        &profile_config.client_id,
+        &client_secret,
+        &refresh_token,
+    )
+    .await?;
+
+    let stored = persist_rotated_tokens(ctx, store, &tokens).await?;
+    drop(lock);
+    Ok((stored, TokenSource::Refreshed))
+}
+
+/// Stores a freshly issued token set: the refresh token first (a rotated
+/// token that is not saved is lost access), falling back to the recovery
+/// file; then the access token.
+pub async fn persist_rotated_tokens(
+    ctx: &mut Context,
+    store: &Arc<dyn SecretStore>,
+    tokens: &crate::oauth::TokenSet,
+) -> Result<crate::store::StoredAccessToken> {
+    let profile = ctx.profile.clone();
+    if let Some(new_refresh) = &tokens.refresh_token
+        && let Err(store_err) = store_secret(store, &profile, SecretKind::RefreshToken, new_refresh).await
+    {
+        let (dir, p, tok) = (ctx.config_dir.clone(), profile.clone(), new_refresh.clone());
+        return match crate::store::recovery::save(&dir, &p, &tok) {
+            Ok(path) => Err(Error::secret_store(format!(
+                "could not store the new refresh token: {}; it was saved to {} (mode 0600) instead",
+                store_err.message(),
+                path.display()
+            ))
+            .with_hint("fix the secret store, then run any ccsetup command for this profile: it picks the token up")),
+            Err(file_err) => Err(Error::secret_store(format!(
+                "could not store the new refresh token ({}) nor save it to a recovery file ({})",
+                store_err.message(),
+                file_err.message()
+            ))
+            .with_hint("run `ccsetup rotate --reauthorize` once the secret store works")),
+        };
+    }
+    let stored = crate::store::StoredAccessToken {
+        access_token: tokens.access_token.expose_secret().to_string(),
+        expires_at: tokens.expires_at,
+        scope: tokens.scope.join(" "),
+    };
+    if let Err(e) = store_secret(store, &profile, SecretKind::AccessToken, &stored.to_secret()).await {
+        // Not fatal: the refresh token is safe, the next run refreshes again.
+        ctx.io.warn(format!("could not cache the access token: {}", e.message()));
+    }
+    Ok(stored)
+}
+
+/// Stores a whole token set after an authorization (init, re-authorize).
+pub async fn store_token_set(store: &Arc<dyn SecretStore>, profile: &str, tokens: &crate::oauth::TokenSet) -> Result<()> {
+    match &tokens.refresh_token {
+        Some(r) => store_secret(store, profile, SecretKind::RefreshToken, r).await?,
+        None => delete_secret(store, profile, SecretKind::RefreshToken).await?,
+    }
+    let stored = crate::store::StoredAccessToken {
+        access_token: tokens.access_token.expose_secret().to_string(),
+        expires_at: tokens.expires_at,
+        scope: tokens.scope.join(" "),
+    };
+    store_secret(store, profile, SecretKind::AccessToken, &stored.to_secret()).await
+}
+
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// An RFC 3339 timestamp of a unix time.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}

@@ -1,0 +1,234 @@
+//! `ccsetup status`: one line per part, each ok / missing / failing /
+//! skipped with the reason. Never redeems a refresh token needlessly: the
+//! access token is refreshed (safely) only when the cached one expired.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::StatusArgs;
+use crate::commands::common;
+use crate::config;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::store::SecretKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Ok,
+    Missing,
+    Failing,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: CheckStatus,
+    pub detail: String,
+}
+
+fn check(name: &'static str, status: CheckStatus, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        status,
+        detail: detail.into(),
+    }
+}
+
+pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
+    let checks = collect(ctx, args.offline).await;
+    let ok = !checks.is_empty()
+        && checks
+            .iter()
+            .all(|c| matches!(c.status, CheckStatus::Ok | CheckStatus::Skipped))
+        && checks.iter().any(|c| c.name == "config" && c.status == CheckStatus::Ok);
+    if ctx.io.json {
+        ctx.io
+            .print_json(&json!({ "profile": ctx.profile, "ok": ok, "checks": checks }))?;
+    } else {
+        let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        let mut text = format!("Profile {}:\n", ctx.profile);
+        for c in &checks {
+            let status = match c.status {
+                CheckStatus::Ok => "ok",
+                CheckStatus::Missing => "missing",
+                CheckStatus::Failing => "failing",
+                CheckStatus::Skipped => "skipped",
+            };
+            text.push_str(&format!("  {:width$}  {:7}  {}\n", c.name, status, c.detail));
+        }
+        ctx.io.println(text.trim_end());
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::failure("some parts are missing or failing").with_hint(
+            "`ccsetup init` sets up what is missing; `ccsetup rotate --reauthorize` renews a dead refresh token",
+        ))
+    }
+}
+
+async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
+    use CheckStatus::*;
+    let mut checks = Vec::new();
+    let names_after_config = [
+        "secret_store",
+        "client_secret",
+        "refresh_token",
+        "access_token",
+        "account",
+        "stackone_profile",
+    ];
+
+    let file = match config::load(&ctx.config_dir) {
+        Ok(f) => f,
+        Err(e) => {
+            checks.push(check("config", Failing, e.message()));
+            checks.extend(names_after_config.map(|n| check(n, Skipped, "config unreadable")));
+            return checks;
+        }
+    };
+    let Some(profile_config) = file.profiles.get(&ctx.profile).cloned() else {
+        checks.push(check(
+            "config",
+            Missing,
+            format!(
+                "no profile \"{}\" in {}; run `ccsetup init`",
+                ctx.profile,
+                config::config_path(&ctx.config_dir).display()
+            ),
+        ));
+        checks.extend(names_after_config.map(|n| check(n, Skipped, "not set up")));
+        return checks;
+    };
+    checks.push(check(
+        "config",
+        Ok,
+        format!("{} (API Key {})", config::config_path(&ctx.config_dir).display(), profile_config.client_id),
+    ));
+
+    let store = match ctx.open_store(Some(profile_config.secret_store)) {
+        Ok(s) => s,
+        Err(e) => {
+            checks.push(check("secret_store", Failing, e.message()));
+            checks.extend(names_after_config[1..].iter().map(|n| check(n, Skipped, "secret store unavailable")));
+            return checks;
+        }
+    };
+    let profile = ctx.profile.clone();
+    let client_secret = common::load_secret(&store, &profile, SecretKind::ClientSecret).await;
+    match &client_secret {
+        Err(e) => {
+            checks.push(check("secret_store", Failing, e.message()));
+            checks.extend(names_after_config[1..].iter().map(|n| check(n, Skipped, "secret store unavailable")));
+            return checks;
+        }
+        Result::Ok(_) => checks.push(check("secret_store", Ok, store.describe())),
+    }
+    checks.push(match client_secret {
+        Result::Ok(Some(_)) => check("client_secret", Ok, "stored"),
+        _ => check("client_secret", Missing, "not stored; run `ccsetup rotate --client-secret`"),
+    });
+
+    let refresh = common::load_secret(&store, &profile, SecretKind::RefreshToken).await;
+    let has_refresh = matches!(refresh, Result::Ok(Some(_)));
+    checks.push(if has_refresh {
+        check("refresh_token", Ok, "stored (single-use; status does not redeem it needlessly)")
+    } else if profile_config.authorized_at.is_none() {
+        check("refresh_token", Skipped, "not authorized (init --skip-authorize)")
+    } else {
+        check("refresh_token", Missing, "not stored; run `ccsetup rotate --reauthorize`")
+    });
+
+    // Access token and account.
+    let mut access_token = None;
+    if offline {
+        let cached = common::load_secret(&store, &profile, SecretKind::AccessToken)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| crate::store::StoredAccessToken::from_secret(&s).ok());
+        checks.push(match cached {
+            Some(t) if t.is_fresh(common::now_unix(), common::ACCESS_TOKEN_MIN_SECS) => {
+                check("access_token", Ok, format!("cached, valid until {}", common::rfc3339(t.expires_at)))
+            }
+            Some(_) => check("access_token", Skipped, "cached token expired; refreshing needs the network"),
+            None => check("access_token", Skipped, "none cached; refreshing needs the network"),
+        });
+        checks.push(check("account", Skipped, "--offline"));
+    } else if !has_refresh && profile_config.authorized_at.is_none() {
+        checks.push(check("access_token", Skipped, "not authorized"));
+        checks.push(check("account", Skipped, "not authorized"));
+    } else {
+        match common::valid_access_token(ctx, &profile_config, &store, false).await {
+            Result::Ok((t, _)) => {
+                checks.push(check("access_token", Ok, format!("valid until {}", common::rfc3339(t.expires_at))));
+                access_token = Some(t);
+            }
+            Err(e) => {
+                checks.push(check("access_token", Failing, e.message()));
+            }
+        }
+        match &access_token {
+            None => checks.push(check("account", Skipped, "no valid access token")),
+            Some(t) if !crate::constant_contact::grants_account_read(&t.scope.split(' ').map(str::to_string).collect::<Vec<_>>()) => {
+                checks.push(check("account", Skipped, "the scopes lack account_read"))
+            }
+            Some(t) => {
+                let token = secrecy::SecretString::from(t.access_token.clone());
+                let result = match ctx.http() {
+                    Result::Ok(http) => crate::constant_contact::fetch_account_summary(&http, &ctx.endpoints.cc_api, &token).await,
+                    Err(e) => Err(e),
+                };
+                checks.push(match result {
+                    Result::Ok(a) => check(
+                        "account",
+                        Ok,
+                        format!(
+                            "{} <{}>",
+                            a.organization_name.unwrap_or_default(),
+                            a.contact_email.unwrap_or_default()
+                        ),
+                    ),
+                    Err(e) => check("account", Failing, e.message()),
+                });
+            }
+        }
+    }
+
+    // StackOne.
+    let Some(profile_id) = profile_config.stackone_connector_profile_id.clone() else {
+        checks.push(if profile_config.stackone_profile_name.is_none() {
+            check("stackone_profile", Skipped, "not configured (init --skip-stackone)")
+        } else {
+            check("stackone_profile", Missing, "no Connector Profile recorded; run `ccsetup init`")
+        });
+        return checks;
+    };
+    if offline {
+        checks.push(check("stackone_profile", Skipped, format!("{profile_id} (--offline)")));
+        return checks;
+    }
+    let key = match common::load_secret(&store, &profile, SecretKind::StackOneApiKey).await {
+        Result::Ok(Some(k)) => Some(k),
+        _ => std::env::var("STACKONE_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .map(secrecy::SecretString::from),
+    };
+    let Some(key) = key else {
+        checks.push(check("stackone_profile", Skipped, "no StackOne API key stored or in STACKONE_API_KEY"));
+        return checks;
+    };
+    checks.push(match common::find_stackone_profile(ctx, &key, &profile_id).await {
+        Result::Ok(Some(name)) => check("stackone_profile", Ok, format!("{name} ({profile_id})")),
+        Result::Ok(None) => check(
+            "stackone_profile",
+            Failing,
+            format!("{profile_id} is not listed by StackOne any more; run `ccsetup init` to re-create it"),
+        ),
+        Err(e) => check("stackone_profile", Failing, e.message()),
+    });
+    checks
+}
