@@ -105,9 +105,10 @@ impl KeyringStore {
             Ok(Err(e)) => return Err(unavailable(&describe_error(&e))),
             Err(Elapsed) => {
                 return Err(unavailable(&format!(
-                    "it did not answer within {}",
+                    "it did not answer within {} (it may be locked and waiting for a password)",
                     secs(self.timeout)
-                )));
+                ))
+                .with_hint(timeout_hint()));
             }
         };
         *slot = Some(store.clone());
@@ -283,10 +284,14 @@ fn timed_out(what: &str, timeout: Duration) -> Error {
          for a password)",
         secs(timeout)
     ))
-    .with_hint(format!(
-        "unlock the keyring and re-run, or raise {TIMEOUT_ENV}; {}",
+    .with_hint(timeout_hint())
+}
+
+fn timeout_hint() -> String {
+    format!(
+        "unlock the keyring and re-run, or raise {TIMEOUT_ENV} (seconds); {}",
         hint()
-    ))
+    )
 }
 
 fn op_failed(what: &str, err: &keyring_core::Error) -> Error {
