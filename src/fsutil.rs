@@ -20,7 +20,9 @@ pub const TEMP_PREFIX: &str = ".ccsetup-tmp-";
 /// Names that ccsetup itself puts in its config dir and its subdirectories.
 /// A directory holding nothing else is considered ours (see
 /// [`ensure_private_dir`]).
+#[cfg_attr(not(unix), allow(dead_code))]
 const OUR_NAMES: &[&str] = &["config.toml", "secrets", "locks", "recovery"];
+#[cfg_attr(not(unix), allow(dead_code))]
 const OUR_SUFFIXES: &[&str] = &[".json", ".lock", ".refresh_token"];
 
 /// Writes `bytes` to `path` atomically, with permissions `mode` (Unix; ignored

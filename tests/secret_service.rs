@@ -347,7 +347,15 @@ fn inner_real_secret_service() {
         return;
     }
     let start = Instant::now();
-    let config_dir = PathBuf::from(std::env::var("CCSETUP_SS_TMP").unwrap()).join("cfg");
+    let tmp = PathBuf::from(std::env::var("CCSETUP_SS_TMP").unwrap());
+    // Never touch a real keyring: the keyring files must live in our temp dir.
+    let data_home = PathBuf::from(std::env::var("XDG_DATA_HOME").unwrap());
+    assert!(data_home.starts_with(&tmp), "{}", data_home.display());
+    assert!(
+        data_home.join("keyrings").is_dir(),
+        "the private keyring of this run"
+    );
+    let config_dir = tmp.join("cfg");
     let store = store::open(StoreChoice::Keyring, &config_dir).unwrap();
     assert_eq!(store.choice(), StoreChoice::Keyring);
     assert!(

@@ -123,7 +123,10 @@ fn corrupt_config_is_an_error_naming_the_path_and_is_left_untouched() {
     assert!(err.hint().unwrap_or("").contains("will not overwrite"));
 
     assert_eq!(std::fs::read(&path).unwrap(), garbage);
-    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        before
+    );
     assert_eq!(names_in(tmp.path()), vec!["config.toml"]);
 }
 
@@ -180,7 +183,10 @@ fn config_save_into_a_read_only_dir_is_a_clear_error() {
         eprintln!("running with permission bypass (root): using a dir under a regular file");
         std::fs::write(tmp.path().join("file"), b"").unwrap();
         let unwritable = tmp.path().join("file").join("ccsetup");
-        (config::save(&unwritable, &ConfigFile::default()), unwritable)
+        (
+            config::save(&unwritable, &ConfigFile::default()),
+            unwritable,
+        )
     } else {
         (config::save(&dir, &ConfigFile::default()), dir.clone())
     };
@@ -191,7 +197,10 @@ fn config_save_into_a_read_only_dir_is_a_clear_error() {
     assert!(shown.contains(&target.display().to_string()), "{shown}");
     assert!(shown.contains("--config-dir"), "{shown}");
     std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o700)).unwrap();
-    assert!(names_in(&dir).is_empty(), "nothing left in the read-only dir");
+    assert!(
+        names_in(&dir).is_empty(),
+        "nothing left in the read-only dir"
+    );
 }
 
 // ------------------------------------------------------------- file store
@@ -245,8 +254,7 @@ fn file_store_keeps_each_kind_per_profile() {
     );
 
     let file = tmp.path().join("secrets").join("default.json");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(json["refresh_token"], "rotated");
     assert_eq!(json["stackone_api_key"], "a-stackone_api_key");
     #[cfg(unix)]
@@ -295,7 +303,9 @@ fn corrupt_secrets_file_is_exit_5_with_path_and_left_untouched() {
         .set("default", SecretKind::RefreshToken, &secret("new"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
-    let err = store.delete("default", SecretKind::ClientSecret).unwrap_err();
+    let err = store
+        .delete("default", SecretKind::ClientSecret)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
     assert_eq!(std::fs::read(&file).unwrap(), garbage, "never rewritten");
 
@@ -369,7 +379,11 @@ fn file_store_probe_round_trips_and_leaves_nothing() {
 
     // A config dir that cannot be created: the probe fails with exit 5.
     std::fs::write(tmp.path().join("plain-file"), b"").unwrap();
-    let bad = store::open(StoreChoice::File, &tmp.path().join("plain-file").join("cfg")).unwrap();
+    let bad = store::open(
+        StoreChoice::File,
+        &tmp.path().join("plain-file").join("cfg"),
+    )
+    .unwrap();
     let err = bad.probe().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
 }
@@ -495,7 +509,10 @@ fn recovery_save_then_take_moves_the_token_into_the_store() {
         .set("default", SecretKind::RefreshToken, &secret("rt-old"))
         .unwrap();
     assert!(!recovery::pending(tmp.path(), "default").unwrap());
-    assert_eq!(recovery::take(tmp.path(), "default", &*store).unwrap(), None);
+    assert_eq!(
+        recovery::take(tmp.path(), "default", &*store).unwrap(),
+        None
+    );
 
     let path = recovery::save(tmp.path(), "default", &secret("rt-ROTATED")).unwrap();
     assert!(path.starts_with(tmp.path()));
@@ -516,7 +533,10 @@ fn recovery_save_then_take_moves_the_token_into_the_store() {
     );
     assert!(!path.exists());
     assert!(names_in(path.parent().unwrap()).is_empty());
-    assert_eq!(recovery::take(tmp.path(), "default", &*store).unwrap(), None);
+    assert_eq!(
+        recovery::take(tmp.path(), "default", &*store).unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -530,13 +550,20 @@ fn recovery_file_is_kept_when_the_store_write_fails() {
     let err = recovery::take(tmp.path(), "default", &*store).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
     assert!(!err.render(true).contains("rt-KEEP"));
+    assert!(
+        err.message().contains(&path.display().to_string()),
+        "names the kept file: {}",
+        err.message()
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "rt-KEEP");
 
     // Once the store works again, the next run recovers it.
     std::fs::remove_file(tmp.path().join("secrets")).unwrap();
-    assert!(recovery::take(tmp.path(), "default", &*store)
-        .unwrap()
-        .is_some());
+    assert!(
+        recovery::take(tmp.path(), "default", &*store)
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
         get(&*store, "default", SecretKind::RefreshToken).as_deref(),
         Some("rt-KEEP")

@@ -348,6 +348,9 @@ fn looks_unavailable(detail: &str) -> bool {
 
 /// Recognised causes, said plainly (with the raw text after it).
 fn plain_reason(raw: &str) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
     let lower = raw.to_ascii_lowercase();
     if lower.contains("serviceunknown")
         || lower.contains("org.freedesktop.secrets was not provided")
@@ -421,6 +424,7 @@ mod tests {
         assert!(err.hint().unwrap().contains(TIMEOUT_ENV));
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn recognises_missing_provider_and_bus() {
         let r = plain_reason("org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files").unwrap();

@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
+/// A sensible wait for [`ProfileLock::acquire`]: long enough for another
+/// `ccsetup token` to finish a refresh (HTTP plus a keyring write).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// Poll interval while waiting for a lock.
 const POLL: Duration = Duration::from_millis(25);
 
@@ -101,6 +105,7 @@ fn open_lock_file(path: &Path) -> std::io::Result<File> {
 
 /// The exclusive lock of one profile (`locks/<profile>.lock`). After
 /// acquiring it, re-read the store: another process may have changed it.
+/// Not re-entrant: acquiring it twice in one process waits for the timeout.
 #[derive(Debug)]
 pub struct ProfileLock {
     inner: FileLock,

@@ -94,7 +94,7 @@ pub fn open(choice: StoreChoice, config_dir: &Path) -> Result<Arc<dyn SecretStor
 pub fn file_store_warning(config_dir: &Path) -> String {
     format!(
         "secrets are kept in a plain 0600 file under {} (--store file), not in the OS keyring; \
-         anyone who can read your files as you can read them",
+         any program running as your user can read them",
         file::secrets_dir(config_dir).display()
     )
 }
@@ -167,5 +167,8 @@ mod tests {
         let store = open(StoreChoice::File, tmp.path()).unwrap();
         assert_eq!(store.choice(), StoreChoice::File);
         assert!(store.describe().contains(&tmp.path().display().to_string()));
+        let warning = file_store_warning(tmp.path());
+        assert!(warning.contains("--store file"), "{warning}");
+        assert!(warning.contains(&tmp.path().display().to_string()));
     }
 }

@@ -79,7 +79,25 @@ pub fn take(config_dir: &Path, profile: &str, store: &dyn SecretStore) -> Result
         .with_hint("remove it, then re-run `ccsetup rotate --reauthorize`"));
     }
     let token = SecretString::from(text.to_string());
-    store.set(profile, SecretKind::RefreshToken, &token)?;
+    store
+        .set(profile, SecretKind::RefreshToken, &token)
+        .map_err(|e| {
+            let mut err = Error::new(
+                e.kind(),
+                format!(
+                    "the refresh token saved in {} could not be moved into the {}: {}",
+                    path.display(),
+                    store.describe(),
+                    e.message()
+                ),
+            );
+            if let Some(hint) = e.hint() {
+                err = err.with_hint(format!(
+                    "{hint}; the file is kept and retried on the next run"
+                ));
+            }
+            err
+        })?;
     crate::fsutil::remove_file_durable(&path).map_err(|e| {
         crate::fsutil::io_error(crate::error::ErrorKind::Failure, "remove", &path, &e)
     })?;
