@@ -74,7 +74,105 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
     })
 }
 
-/// Writes the file atomically with owner-only permissions.
-pub fn save(_config_dir: &Path, _config: &ConfigFile) -> Result<()> {
-    Err(Error::failure("saving config.toml is not implemented yet"))
+/// Writes the file atomically (temp file, fsync, rename, fsync dir) with mode
+/// 0600; the config dir is created 0700 if it is missing.
+pub fn save(config_dir: &Path, config: &ConfigFile) -> Result<()> {
+    let text = toml::to_string_pretty(config).map_err(|e| {
+        Error::failure("cannot serialize the configuration").with_source(anyhow::anyhow!("{e}"))
+    })?;
+    crate::fsutil::write_atomic(&config_path(config_dir), text.as_bytes(), 0o600)
+}
+
+impl ConfigFile {
+    /// The profile called `name`, if set up.
+    pub fn profile(&self, name: &str) -> Option<&ProfileConfig> {
+        self.profiles.get(name)
+    }
+
+    /// Mutable access to the profile called `name`.
+    pub fn profile_mut(&mut self, name: &str) -> Option<&mut ProfileConfig> {
+        self.profiles.get_mut(name)
+    }
+
+    /// Inserts or replaces the profile `name`. When it replaces one, the
+    /// original `created_at` is kept. Returns the previous value.
+    pub fn upsert(&mut self, name: &str, mut profile: ProfileConfig) -> Option<ProfileConfig> {
+        if let Some(old) = self.profiles.get(name) {
+            profile.created_at = old.created_at.clone();
+        }
+        self.profiles.insert(name.to_string(), profile)
+    }
+
+    /// Removes the profile `name`; returns it if it was there.
+    pub fn remove(&mut self, name: &str) -> Option<ProfileConfig> {
+        self.profiles.remove(name)
+    }
+}
+
+/// The current UTC time in RFC 3339 (`2025-01-31T12:34:56Z`), for the
+/// timestamps of [`ProfileConfig`].
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(now: &str) -> ProfileConfig {
+        ProfileConfig {
+            client_id: "client-123".into(),
+            app_name: "StackOne Integration".into(),
+            scopes: vec!["account_read".into(), "offline_access".into()],
+            redirect_port: 8917,
+            secret_store: StoreChoice::Keyring,
+            stackone_connector_profile_id: Some("cp_1".into()),
+            stackone_profile_name: Some("Constant Contact".into()),
+            stackone_actions: vec![],
+            account_name: Some("Acme".into()),
+            account_email: None,
+            created_at: now.into(),
+            updated_at: now.into(),
+            authorized_at: None,
+            client_secret_rotated_at: None,
+        }
+    }
+
+    #[test]
+    fn upsert_keeps_created_at_and_remove_returns_the_profile() {
+        let mut cfg = ConfigFile::default();
+        assert!(
+            cfg.upsert("default", sample("2024-01-01T00:00:00Z"))
+                .is_none()
+        );
+        let mut newer = sample("2025-01-01T00:00:00Z");
+        newer.client_id = "client-456".into();
+        let old = cfg.upsert("default", newer).expect("replaced");
+        assert_eq!(old.client_id, "client-123");
+        let p = cfg.profile("default").unwrap();
+        assert_eq!(p.client_id, "client-456");
+        assert_eq!(p.created_at, "2024-01-01T00:00:00Z");
+        assert_eq!(p.updated_at, "2025-01-01T00:00:00Z");
+        assert!(cfg.profile("other").is_none());
+        assert!(cfg.remove("default").is_some());
+        assert!(cfg.remove("default").is_none());
+        assert!(cfg.profiles.is_empty());
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc() {
+        let now = now_rfc3339();
+        let parsed =
+            time::OffsetDateTime::parse(&now, &time::format_description::well_known::Rfc3339)
+                .unwrap();
+        assert!(now.ends_with('Z'), "{now}");
+        let delta = (time::OffsetDateTime::now_utc() - parsed)
+            .whole_seconds()
+            .abs();
+        assert!(delta < 5, "{now}");
+    }
 }

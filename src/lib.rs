@@ -19,6 +19,7 @@ pub mod constant_contact;
 pub mod context;
 pub mod endpoints;
 pub mod error;
+pub mod fsutil;
 pub mod http;
 pub mod interrupt;
 pub mod oauth;
