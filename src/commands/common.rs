@@ -172,8 +172,11 @@ pub async fn valid_access_token(
 
     {
         let (store, dir, p) = (store.clone(), config_dir.clone(), profile.clone());
-        if blocking(move || recovery::take(&dir, &p, store.as_ref())).await? {
-            ctx.io.success("Recovered the refresh token saved by an earlier run that could not store it.");
+        if let Some(path) = blocking(move || recovery::take(&dir, &p, store.as_ref())).await? {
+            ctx.io.success(format!(
+                "Recovered the refresh token that an earlier run saved to {}.",
+                path.display()
+            ));
         }
     }
 

@@ -35,14 +35,18 @@ pub enum SecretKind {
     /// JSON: `{"access_token","expires_at","scope"}`.
     AccessToken,
     StackOneApiKey,
+    /// The client secret being replaced by `rotate`, kept until the StackOne
+    /// profile carries the new one.
+    PreviousClientSecret,
 }
 
 impl SecretKind {
-    pub const ALL: [SecretKind; 4] = [
+    pub const ALL: [SecretKind; 5] = [
         SecretKind::ClientSecret,
         SecretKind::RefreshToken,
         SecretKind::AccessToken,
         SecretKind::StackOneApiKey,
+        SecretKind::PreviousClientSecret,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl SecretKind {
             SecretKind::RefreshToken => "refresh_token",
             SecretKind::AccessToken => "access_token",
             SecretKind::StackOneApiKey => "stackone_api_key",
+            SecretKind::PreviousClientSecret => "client_secret_previous",
         }
     }
 

@@ -103,3 +103,14 @@ pub fn take(config_dir: &Path, profile: &str, store: &dyn SecretStore) -> Result
     })?;
     Ok(Some(path))
 }
+
+/// Removes a pending recovery file (`reset`): its token belongs to a setup
+/// that is being forgotten.
+pub fn discard(config_dir: &Path, profile: &str) -> Result<()> {
+    let path = path(config_dir, profile)?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(crate::fsutil::io_error(crate::error::ErrorKind::Failure, "remove", &path, &e)),
+    }
+}
