@@ -142,6 +142,62 @@ async fn browser_callback_then_code_exchange_with_basic_auth() {
     );
 }
 
+/// Waits for the authorization URL on `err` and returns its state.
+async fn printed_state(err: &oauth_support::SharedBuf) -> String {
+    loop {
+        if let Some(line) = err
+            .text()
+            .lines()
+            .find(|l| l.contains("https://authz.example"))
+        {
+            let url = url::Url::parse(line.trim()).unwrap();
+            return url
+                .query_pairs()
+                .find(|(n, _)| n == "state")
+                .unwrap()
+                .1
+                .into_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn when_a_paste_wins_the_listener_is_closed_before_the_code_exchange() {
+    let token = ScriptedServer::start(vec![Reply::Delayed(
+        Duration::from_millis(300),
+        Box::new(Reply::json(200, token_json())),
+    )])
+    .await;
+    let listener = LoopbackListener::bind(0).unwrap();
+    let port = listener.port();
+    let requests = token.requests.clone();
+    let watcher = tokio::spawn(async move {
+        while requests.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+    });
+    let (mut io, _out, err) = captured_io();
+    let (tx, paste) = PasteSource::channel(1);
+    let p = params(&token, port, Duration::from_secs(20));
+    let flow =
+        tokio::spawn(async move { authorize(p, listener, &NoBrowser, &mut io, Some(paste)).await });
+    let state = printed_state(&err).await;
+    tx.send(format!(
+        "http://localhost:{port}/callback?code=c&state={state}"
+    ))
+    .await
+    .unwrap();
+    flow.await.unwrap().unwrap();
+    assert!(
+        watcher.await.unwrap(),
+        "listener still open during the exchange"
+    );
+}
+
 #[tokio::test]
 async fn a_paste_races_the_listener_and_an_invalid_paste_is_asked_again() {
     let token = ScriptedServer::start(vec![Reply::json(200, token_json())]).await;
@@ -160,23 +216,7 @@ async fn a_paste_races_the_listener_and_an_invalid_paste_is_asked_again() {
         .await;
         (r, token.requests())
     });
-    // Wait for the URL to be printed, then read the state from it.
-    let url = loop {
-        if let Some(line) = err
-            .text()
-            .lines()
-            .find(|l| l.contains("https://authz.example"))
-        {
-            break url::Url::parse(line.trim()).unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
-    let state = url
-        .query_pairs()
-        .find(|(n, _)| n == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = printed_state(&err).await;
     tx.send("not a url".into()).await.unwrap();
     tx.send(format!(
         "http://localhost:{port}/callback?code=stale&state=old"
@@ -225,22 +265,7 @@ async fn with_a_paste_source_the_listener_can_still_win() {
         )
         .await
     });
-    let state = loop {
-        if let Some(line) = err
-            .text()
-            .lines()
-            .find(|l| l.contains("https://authz.example"))
-        {
-            let url = url::Url::parse(line.trim()).unwrap();
-            break url
-                .query_pairs()
-                .find(|(n, _)| n == "state")
-                .unwrap()
-                .1
-                .into_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let state = printed_state(&err).await;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let r = oauth_support::get(addr, &format!("/callback?code=via-browser&state={state}")).await;
     assert_eq!(oauth_support::status_of(&r), 200);
@@ -260,22 +285,7 @@ async fn a_pasted_denial_ends_the_flow_with_exit_3() {
     let p = params(&token, port, Duration::from_secs(20));
     let flow =
         tokio::spawn(async move { authorize(p, listener, &NoBrowser, &mut io, Some(paste)).await });
-    let state = loop {
-        if let Some(line) = err
-            .text()
-            .lines()
-            .find(|l| l.contains("https://authz.example"))
-        {
-            let url = url::Url::parse(line.trim()).unwrap();
-            break url
-                .query_pairs()
-                .find(|(n, _)| n == "state")
-                .unwrap()
-                .1
-                .into_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let state = printed_state(&err).await;
     tx.send(format!(
         "http://localhost:{port}/callback?error=access_denied&error_description=nope&state={state}"
     ))

@@ -213,9 +213,7 @@ pub(crate) fn provider_error(error: &str, description: Option<&str>) -> Error {
 }
 
 fn bind_error(port: u16, addr: &str, e: io::Error) -> Error {
-    let must_match = format!(
-        "the redirect URI registered in the Constant Contact app must match it exactly (http://localhost:N/callback)"
-    );
+    let must_match = "the redirect URI registered in the Constant Contact app must match it exactly (http://localhost:N/callback)";
     match e.kind() {
         io::ErrorKind::AddrInUse => Error::usage(format!(
             "port {port} on {addr} is already in use, so the authorization redirect cannot be received there"

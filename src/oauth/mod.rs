@@ -179,11 +179,12 @@ pub async fn authorize(
         )))
     };
 
-    let server = listener.serve(state.secret(), deadline);
-    tokio::pin!(server);
+    // Boxed, not stack-pinned, so that dropping it below (when a paste won)
+    // really closes the listener before the token exchange.
+    let mut server = Box::pin(listener.serve(state.secret(), deadline));
     let waited = loop {
         tokio::select! {
-            served = &mut server => break served.map(|code| code.map(|c| (c, CodeSource::Listener))),
+            served = server.as_mut() => break served.map(|code| code.map(|c| (c, CodeSource::Listener))),
             line = next_paste_line(&mut paste) => match line {
                 None => {
                     // Input closed: only the listener remains.

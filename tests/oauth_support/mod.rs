@@ -76,6 +76,8 @@ pub enum Reply {
     Json(u16, Vec<(&'static str, String)>, String),
     /// Read the request, then close without answering (answer lost).
     Hangup,
+    /// Wait, then answer (to observe the client meanwhile).
+    Delayed(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -113,8 +115,15 @@ impl ScriptedServer {
                     vec![],
                     "{\"error\":\"script_exhausted\"}".into(),
                 ));
+                let reply = match reply {
+                    Reply::Delayed(wait, reply) => {
+                        tokio::time::sleep(wait).await;
+                        *reply
+                    }
+                    other => other,
+                };
                 match reply {
-                    Reply::Hangup => drop(stream),
+                    Reply::Hangup | Reply::Delayed(..) => drop(stream),
                     Reply::Json(status, headers, body) => {
                         let mut head = format!(
                             "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
