@@ -236,7 +236,8 @@ async fn a_paste_races_the_listener_and_an_invalid_paste_is_asked_again() {
         Some("pasted-code")
     );
     let shown = err.text();
-    assert!(shown.contains("could not open a browser"), "{shown}");
+    assert!(shown.contains("Not opening a browser here"), "{shown}");
+    assert!(shown.contains("paste it here"), "{shown}");
     assert!(shown.contains("not a URL"), "{shown}");
     assert!(shown.contains("another authorization attempt"), "{shown}");
     assert!(!shown.contains("pasted-code"));
@@ -406,6 +407,30 @@ async fn server_errors_exhaust_into_exit_4_with_the_token_unused() {
         e.error.message()
     );
     assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_long_retry_after_is_not_waited_for() {
+    let server = ScriptedServer::start(vec![Reply::Json(
+        429,
+        vec![("Retry-After", "3600".into())],
+        "{}".into(),
+    )])
+    .await;
+    let started = std::time::Instant::now();
+    let e = endpoint(&server, 3)
+        .refresh(&SecretString::from("RT-0"))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(e.error.exit_code(), 4);
+    assert_eq!(e.refresh_token, RefreshTokenState::Unused);
+    assert!(
+        e.error.hint().unwrap().contains("3600 s"),
+        "{:?}",
+        e.error.hint()
+    );
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
@@ -583,4 +608,42 @@ async fn account_summary_errors() {
     .await
     .unwrap();
     assert_eq!(s.organization_name.as_deref(), Some("Later"));
+}
+
+/// A browser that seems available but fails to launch.
+struct BrokenBrowser;
+
+impl ccsetup::browser::Browser for BrokenBrowser {
+    fn can_launch(&self) -> Result<(), String> {
+        Ok(())
+    }
+    fn open(&self, _url: &str) -> Result<(), String> {
+        Err("xdg-open exited with 3".into())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_launch_warns_and_falls_back_to_paste() {
+    let token = ScriptedServer::start(vec![Reply::json(200, token_json())]).await;
+    let listener = LoopbackListener::bind(0).unwrap();
+    let port = listener.port();
+    let (tx, paste) = PasteSource::channel(1);
+    let (mut io, _out, err) = captured_io();
+    let p = params(&token, port, Duration::from_secs(20));
+    let flow =
+        tokio::spawn(
+            async move { authorize(p, listener, &BrokenBrowser, &mut io, Some(paste)).await },
+        );
+    let state = printed_state(&err).await;
+    tx.send(format!(
+        "http://localhost:{port}/callback?code=c&state={state}"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(flow.await.unwrap().unwrap().code_source, CodeSource::Paste);
+    let shown = err.text();
+    assert!(
+        shown.contains("warning: could not open a browser (xdg-open exited with 3)"),
+        "{shown}"
+    );
 }

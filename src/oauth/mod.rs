@@ -150,27 +150,36 @@ pub async fn authorize(
         io.stderr(),
         "Open this URL in a browser to authorize ccsetup with Constant Contact:\n\n  {url}\n"
     );
-    let launched = browser.can_launch().and_then(|()| browser.open(&url));
-    let mut paste = match launched {
-        Ok(()) => {
-            io.info("Opened it in your browser.");
-            None
-        }
+    // No browser here (`--no-browser`, SSH, no display) is expected and only
+    // noted; a launch that was worth trying and failed is a warning.
+    let mut paste = match browser.can_launch() {
         Err(why) => {
-            io.warn(format!(
-                "could not open a browser ({why}); open the URL above yourself"
-            ));
+            io.info(format!("Not opening a browser here ({why})."));
             paste
         }
+        Ok(()) => match browser.open(&url) {
+            Ok(()) => {
+                io.info("Opened it in your browser.");
+                None
+            }
+            Err(why) => {
+                io.warn(format!(
+                    "could not open a browser ({why}); open the URL above yourself"
+                ));
+                paste
+            }
+        },
     };
 
     let deadline = Instant::now() + params.timeout;
-    let spinner = if let Some(_source) = &paste {
-        io.info(format!(
-            "Waiting for the approval. After you approve, the browser goes to {redirect_uri}…; \
-             if that page cannot load (the browser is on another machine), copy its full address \
-             from the address bar, paste it here and press Enter:"
-        ));
+    let spinner = if paste.is_some() {
+        // Shown even with -q: the user must know a paste is expected.
+        let _ = writeln!(
+            io.stderr(),
+            "After you approve, the browser is sent to {redirect_uri}. If that page does not load \
+             (the browser runs on another machine), copy the full address from its address bar, \
+             paste it here and press Enter."
+        );
         None
     } else {
         Some(io.spinner(format!(
@@ -184,7 +193,9 @@ pub async fn authorize(
     let mut server = Box::pin(listener.serve(state.secret(), deadline));
     let waited = loop {
         tokio::select! {
-            served = server.as_mut() => break served.map(|code| code.map(|c| (c, CodeSource::Listener))),
+            served = server.as_mut() => {
+                break served.map(|code| code.map(|c| (c, CodeSource::Listener)));
+            }
             line = next_paste_line(&mut paste) => match line {
                 None => {
                     // Input closed: only the listener remains.
@@ -196,7 +207,9 @@ pub async fn authorize(
                         break Err(listener::provider_error(&error, description.as_deref()));
                     }
                     Err(PasteRejection::Empty) => {}
-                    Err(why) => io.warn(format!("{why}. Paste the redirected URL again, or keep waiting for the browser.")),
+                    Err(why) => io.warn(format!(
+                        "{why}. Paste the redirected URL again, or keep waiting for the browser."
+                    )),
                 },
             },
         }

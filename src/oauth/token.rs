@@ -691,7 +691,13 @@ fn exhausted(
         (Grant::RefreshToken, RefreshTokenState::MaybeSpent) => Some(
             "a refresh request may have reached Constant Contact without its answer arriving, which can spend the stored refresh token; try again, and if it is refused run `ccsetup rotate --reauthorize`".to_string(),
         ),
-        _ => failure.error.hint().map(str::to_string),
+        _ => match failure.retry_after {
+            Some(wait) if wait.as_secs() > 0 => Some(format!(
+                "Constant Contact asked to wait {} s; try again after that",
+                wait.as_secs()
+            )),
+            _ => failure.error.hint().map(str::to_string),
+        },
     };
     if let Some(hint) = hint {
         error = error.with_hint(hint);
