@@ -2,6 +2,7 @@
 //! rule, the scopes, the redirect URIs (REFERENCE.md §1, §3).
 
 use crate::error::{Error, Result};
+use crate::oauth::retry::RetryPolicy;
 
 /// The redirect URI StackOne's hosted flow uses; must be registered exactly.
 pub const STACKONE_REDIRECT_URI: &str =
@@ -115,6 +116,179 @@ pub fn validate_client_secret(secret: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// Who the authorized account is: `GET /account/summary` (REFERENCE.md §2).
+/// Every field is optional: the check must not fail on a sparse profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct AccountSummary {
+    #[serde(default)]
+    pub organization_name: Option<String>,
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub encoded_account_id: Option<String>,
+    #[serde(default)]
+    pub country_code: Option<String>,
+    #[serde(default)]
+    pub time_zone_id: Option<String>,
+}
+
+impl AccountSummary {
+    /// "Organization (e-mail)", or whatever part is known, for messages.
+    pub fn display_name(&self) -> String {
+        let person = match (&self.first_name, &self.last_name) {
+            (Some(f), Some(l)) => Some(format!("{f} {l}")),
+            (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+            (None, None) => None,
+        };
+        let name = self.organization_name.clone().or(person);
+        match (name, &self.contact_email) {
+            (Some(n), Some(e)) => format!("{n} ({e})"),
+            (Some(n), None) => n,
+            (None, Some(e)) => e.clone(),
+            (None, None) => self
+                .encoded_account_id
+                .clone()
+                .unwrap_or_else(|| "an unnamed account".to_string()),
+        }
+    }
+}
+
+/// Fetches the account summary with the access token, retrying 429 and 5xx
+/// a bounded number of times (the default [`RetryPolicy`]).
+///
+/// Errors: 401 (token rejected) and 403 (no `account_read` scope, or the app
+/// deactivated) are `Authorization` (exit 3); 429/5xx after retries, other
+/// statuses and unreachable hosts are `Remote` (exit 4).
+pub async fn fetch_account_summary(
+    http: &reqwest::Client,
+    api_base: &url::Url,
+    access_token: &secrecy::SecretString,
+) -> Result<AccountSummary> {
+    fetch_account_summary_with(http, api_base, access_token, &RetryPolicy::default()).await
+}
+
+/// [`fetch_account_summary`] with an explicit retry policy (tests).
+pub async fn fetch_account_summary_with(
+    http: &reqwest::Client,
+    api_base: &url::Url,
+    access_token: &secrecy::SecretString,
+    retry: &RetryPolicy,
+) -> Result<AccountSummary> {
+    use secrecy::ExposeSecret;
+
+    let url = crate::endpoints::join(api_base, "account/summary");
+    let mut attempt = 1;
+    loop {
+        let sent = http
+            .get(url.clone())
+            .bearer_auth(access_token.expose_secret())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await;
+        let (error, retry_after) = match sent {
+            Err(e) => (
+                Error::remote("could not reach the Constant Contact API for the account check")
+                    .with_hint("check the network connection (and HTTPS_PROXY, if one is needed) and try again")
+                    .with_source(e),
+                None,
+            ),
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = crate::oauth::retry::retry_after_of(response.headers());
+                let body = response.bytes().await.map_err(|e| {
+                    Error::remote("the account check's answer was cut off").with_source(e)
+                })?;
+                if status == 200 {
+                    return serde_json::from_slice(&body).map_err(|e| {
+                        Error::remote("the Constant Contact API sent an account summary that could not be read")
+                            .with_source(e)
+                    });
+                }
+                let error = account_error_from_response(status, &body);
+                if !(status == 429 || (500..600).contains(&status)) {
+                    return Err(error);
+                }
+                (error, retry_after)
+            }
+        };
+        let delay = (attempt < retry.max_attempts)
+            .then(|| retry.delay_before(attempt + 1, retry_after))
+            .flatten();
+        match delay {
+            Some(delay) => {
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            None => return Err(error),
+        }
+    }
+}
+
+/// Maps an error answer of the Constant Contact API (`[{error_key,
+/// error_message}]`) for the account check. Pure.
+pub fn account_error_from_response(status: u16, body: &[u8]) -> Error {
+    #[derive(serde::Deserialize)]
+    struct ApiError {
+        #[serde(default)]
+        error_key: Option<String>,
+        #[serde(default)]
+        error_message: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum ApiErrors {
+        Many(Vec<ApiError>),
+        One(ApiError),
+    }
+    let first = match serde_json::from_slice::<ApiErrors>(body) {
+        Ok(ApiErrors::Many(mut v)) if !v.is_empty() => Some(v.remove(0)),
+        Ok(ApiErrors::One(e)) => Some(e),
+        _ => None,
+    };
+    let detail = first
+        .map(|e| {
+            let key = e.error_key.unwrap_or_default();
+            let msg = e.error_message.unwrap_or_default();
+            let text = match (key.is_empty(), msg.is_empty()) {
+                (false, false) => format!("{key}: {msg}"),
+                (false, true) => key,
+                (true, _) => msg,
+            };
+            crate::oauth::callback::sanitize_provider_text(&text, 300)
+        })
+        .filter(|d| !d.is_empty());
+    let said = match &detail {
+        Some(d) => format!("HTTP {status}, {d}"),
+        None => format!("HTTP {status}"),
+    };
+    match status {
+        401 => Error::authorization(format!(
+            "Constant Contact rejected the access token ({said})"
+        ))
+        .with_hint("authorize again (`ccsetup rotate --reauthorize`); if this persists, check that the API Key and the app are still active in the portal"),
+        403 => Error::authorization(format!(
+            "the access token may not read the account: the account_read scope is missing, or the app is deactivated ({said})"
+        ))
+        .with_hint("include account_read in --scopes and authorize again; check the app is active in the Constant Contact portal"),
+        429 => Error::remote(format!(
+            "the Constant Contact API is rate-limiting this API Key ({said})"
+        ))
+        .with_hint("wait a minute (limits: 4 requests/s, 10,000/day, reset at 00:00 UTC) and run `ccsetup status`"),
+        s if (500..600).contains(&s) => Error::remote(format!(
+            "the Constant Contact API failed during the account check ({said})"
+        ))
+        .with_hint("try again in a few minutes; `ccsetup status` repeats the check"),
+        _ => Error::remote(format!(
+            "the Constant Contact API answered the account check unexpectedly ({said})"
+        ))
+        .with_hint("check CCSETUP_CC_API_URL (if set) and try again"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +324,53 @@ mod tests {
     #[test]
     fn redirect_uri_shape() {
         assert_eq!(local_redirect_uri(8917), "http://localhost:8917/callback");
+    }
+
+    #[test]
+    fn account_errors_map_to_kinds() {
+        use crate::error::ErrorKind;
+        let e = account_error_from_response(
+            401,
+            br#"[{"error_key":"unauthorized","error_message":"Unauthorized"}]"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::Authorization);
+        assert!(e.message().contains("rejected the access token"));
+        assert!(e.message().contains("unauthorized: Unauthorized"));
+        let e = account_error_from_response(403, b"[]");
+        assert_eq!(e.kind(), ErrorKind::Authorization);
+        assert!(e.message().contains("account_read"));
+        let e = account_error_from_response(
+            429,
+            br#"[{"error_key":"throttled","error_message":"Too many"}]"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::Remote);
+        assert!(e.message().contains("throttled"));
+        let e = account_error_from_response(503, b"<html>");
+        assert_eq!(e.kind(), ErrorKind::Remote);
+        let e = account_error_from_response(404, br#"{"error_key":"not_found"}"#);
+        assert_eq!(e.kind(), ErrorKind::Remote);
+        assert!(e.message().contains("not_found"));
+    }
+
+    #[test]
+    fn account_display_name() {
+        let mut a = AccountSummary {
+            organization_name: Some("Acme".into()),
+            contact_email: Some("a@acme.test".into()),
+            ..Default::default()
+        };
+        assert_eq!(a.display_name(), "Acme (a@acme.test)");
+        a.organization_name = None;
+        a.first_name = Some("Ada".into());
+        assert_eq!(a.display_name(), "Ada (a@acme.test)");
+        let parsed: AccountSummary = serde_json::from_str(
+            r#"{"organization_name":"O","contact_phone":"1","physical_address":{}}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.organization_name.as_deref(), Some("O"));
+        assert_eq!(
+            AccountSummary::default().display_name(),
+            "an unnamed account"
+        );
     }
 }

@@ -1,0 +1,491 @@
+//! The loopback redirect listener: a tiny, hand-rolled HTTP/1 responder on
+//! 127.0.0.1 (and [::1] where the host has IPv6) that waits for exactly one
+//! matching `GET /callback?code=…&state=…`.
+//!
+//! Why hand-rolled: it reads only the request line (plus the rest of the head,
+//! discarded, so closing the socket does not reset the browser's view of our
+//! answer), caps each request at [`MAX_REQUEST_HEAD`], gives each connection
+//! its own task and a head-read deadline, so a slow, half-open, garbage or
+//! oversized connection can neither crash it nor delay the real callback.
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use oauth2::AuthorizationCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::callback::{
+    CallbackOutcome, MAX_REQUEST_HEAD, RequestLineError, classify_callback, parse_request_target,
+};
+use crate::constant_contact::local_redirect_uri;
+use crate::error::{Error, Result};
+
+/// How long one connection may take to send its request head.
+pub const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long writing our answer may take.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections handled at once; more are closed at once (a local flood must
+/// not exhaust file descriptors).
+const MAX_CONCURRENT_CONNECTIONS: usize = 128;
+
+/// Listening sockets bound on loopback, not yet serving.
+///
+/// Binding happens up front (before any browser opens) so a taken port is a
+/// usage error found early; [`wait_for_code`](Self::wait_for_code) then
+/// serves until one matching callback arrives, and drops the sockets.
+#[derive(Debug)]
+pub struct LoopbackListener {
+    sockets: Vec<std::net::TcpListener>,
+    port: u16,
+}
+
+impl LoopbackListener {
+    /// Binds `127.0.0.1:port` and, where the host has IPv6, `[::1]:port`
+    /// (never a wildcard address). Port 0 picks a free port (tests).
+    ///
+    /// A taken port is [`ErrorKind::Usage`](crate::error::ErrorKind::Usage)
+    /// naming the port and `--redirect-port`.
+    pub fn bind(port: u16) -> Result<LoopbackListener> {
+        // With port 0 the v4 socket picks the port and v6 must follow it; if
+        // that port is taken on v6 only, try a few other ports.
+        let tries = if port == 0 { 8 } else { 1 };
+        let mut last_err = None;
+        for _ in 0..tries {
+            let v4 = std::net::TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+                .map_err(|e| bind_error(port, "127.0.0.1", e))?;
+            let bound_port = v4
+                .local_addr()
+                .map_err(|e| bind_error(port, "127.0.0.1", e))?
+                .port();
+            match std::net::TcpListener::bind(SocketAddrV6::new(
+                Ipv6Addr::LOCALHOST,
+                bound_port,
+                0,
+                0,
+            )) {
+                Ok(v6) => {
+                    return Ok(LoopbackListener {
+                        sockets: vec![v4, v6],
+                        port: bound_port,
+                    });
+                }
+                Err(e) if ipv6_unavailable(&e) => {
+                    tracing::debug!("no IPv6 loopback here ({e}); listening on 127.0.0.1 only");
+                    return Ok(LoopbackListener {
+                        sockets: vec![v4],
+                        port: bound_port,
+                    });
+                }
+                Err(e) => last_err = Some(bind_error(bound_port, "[::1]", e)),
+            }
+        }
+        Err(last_err.unwrap_or_else(|| Error::failure("could not bind the redirect listener")))
+    }
+
+    /// The port bound (the one asked for, or the one picked for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The addresses listened on (127.0.0.1 and maybe [::1]).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.sockets
+            .iter()
+            .filter_map(|s| s.local_addr().ok())
+            .collect()
+    }
+
+    /// The redirect URI this listener serves: `http://localhost:<port>/callback`.
+    pub fn redirect_uri(&self) -> String {
+        local_redirect_uri(self.port)
+    }
+
+    /// Serves until one callback with `expected_state` arrives (its code is
+    /// returned), the provider reports an error for our request (exit 3), or
+    /// `timeout` passes (exit 3). The sockets are closed when this returns.
+    pub async fn wait_for_code(
+        self,
+        expected_state: &str,
+        timeout: Duration,
+    ) -> Result<AuthorizationCode> {
+        let port = self.port;
+        match self.serve(expected_state, Instant::now() + timeout).await? {
+            Some(code) => Ok(code),
+            None => Err(callback_timeout_error(timeout, port, None)),
+        }
+    }
+
+    /// The serving loop; `Ok(None)` on reaching `deadline`. Dropping the
+    /// future closes the sockets and aborts every connection task.
+    pub(crate) async fn serve(
+        self,
+        expected_state: &str,
+        deadline: Instant,
+    ) -> Result<Option<AuthorizationCode>> {
+        let mut listeners = Vec::with_capacity(self.sockets.len());
+        for socket in self.sockets {
+            socket
+                .set_nonblocking(true)
+                .and_then(|()| TcpListener::from_std(socket))
+                .map(|l| listeners.push(l))
+                .map_err(|e| {
+                    Error::failure("could not start the redirect listener").with_source(e)
+                })?;
+        }
+        let (v4, v6) = (listeners.remove(0), listeners.pop());
+
+        let (outcome_tx, mut outcome_rx) = mpsc::channel(1);
+        let shared = Arc::new(Shared {
+            expected_state: expected_state.to_string(),
+            claimed: AtomicBool::new(false),
+            outcome_tx,
+        });
+        let slots = Arc::new(Semaphore::new(MAX_CONCURRENT_CONNECTIONS));
+        let mut connections = JoinSet::new();
+
+        let outcome = loop {
+            tokio::select! {
+                accepted = v4.accept() => {
+                    spawn_connection(accepted, &shared, &slots, &mut connections).await;
+                }
+                accepted = accept_optional(v6.as_ref()) => {
+                    spawn_connection(accepted, &shared, &slots, &mut connections).await;
+                }
+                Some(outcome) = outcome_rx.recv() => break Some(outcome),
+                // Reap finished connection tasks so the set stays small.
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                _ = tokio::time::sleep_until(deadline) => break None,
+            }
+        };
+        // Dropping `v4`/`v6` here frees the port before we return.
+        drop((v4, v6));
+        connections.abort_all();
+        match outcome {
+            None => Ok(None),
+            Some(Terminal::Code(code)) => Ok(Some(code)),
+            Some(Terminal::ProviderError { error, description }) => {
+                Err(provider_error(&error, description.as_deref()))
+            }
+        }
+    }
+}
+
+/// The error for "no callback within the timeout"; `url` (the authorization
+/// URL) is repeated in the hint when known.
+pub(crate) fn callback_timeout_error(timeout: Duration, port: u16, url: Option<&str>) -> Error {
+    let mut hint = format!(
+        "run the command again and approve the access in the browser within {} s (--auth-timeout); \
+         the browser must be able to reach http://localhost:{port}/callback on this machine",
+        timeout.as_secs()
+    );
+    if let Some(url) = url {
+        hint.push_str(&format!("; the authorization URL was {url}"));
+    }
+    Error::authorization(format!(
+        "no authorization arrived within {} s",
+        timeout.as_secs()
+    ))
+    .with_hint(hint)
+}
+
+/// The error for an `error=…` callback answering our request.
+pub(crate) fn provider_error(error: &str, description: Option<&str>) -> Error {
+    let detail = match description {
+        Some(d) if !d.is_empty() => format!("{error}: {d}"),
+        _ => error.to_string(),
+    };
+    let hint = if error == "access_denied" {
+        "run the command again and choose Allow on the Constant Contact consent page".to_string()
+    } else {
+        "check the app's settings in the Constant Contact portal (OAuth2 flow, redirect URIs, scopes) and run the command again".to_string()
+    };
+    Error::authorization(format!(
+        "Constant Contact refused the authorization ({detail})"
+    ))
+    .with_hint(hint)
+}
+
+fn bind_error(port: u16, addr: &str, e: io::Error) -> Error {
+    let must_match = "the redirect URI registered in the Constant Contact app must match it exactly (http://localhost:N/callback)";
+    match e.kind() {
+        io::ErrorKind::AddrInUse => Error::usage(format!(
+            "port {port} on {addr} is already in use, so the authorization redirect cannot be received there"
+        ))
+        .with_hint(format!(
+            "stop the program using port {port}, or choose another port with --redirect-port N (CCSETUP_REDIRECT_PORT); {must_match}"
+        ))
+        .with_source(e),
+        io::ErrorKind::PermissionDenied => Error::usage(format!(
+            "not allowed to listen on port {port} on {addr} (a privileged or reserved port)"
+        ))
+        .with_hint(format!(
+            "choose a port above 1024 with --redirect-port N (CCSETUP_REDIRECT_PORT); {must_match}"
+        ))
+        .with_source(e),
+        _ => Error::failure(format!("could not listen on {addr}:{port} for the authorization redirect"))
+            .with_source(e),
+    }
+}
+
+/// Errors meaning "this host has no IPv6 loopback", as opposed to "taken".
+fn ipv6_unavailable(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::AddrNotAvailable | io::ErrorKind::Unsupported
+    ) || matches!(e.raw_os_error(), Some(code) if is_af_not_supported(code))
+}
+
+fn is_af_not_supported(code: i32) -> bool {
+    // EAFNOSUPPORT (Linux 97, BSD/macOS 47) and EPROTONOSUPPORT (93/43);
+    // WSAEAFNOSUPPORT 10047 on Windows.
+    if cfg!(target_os = "linux") {
+        code == 97 || code == 93
+    } else if cfg!(windows) {
+        code == 10047
+    } else {
+        code == 47 || code == 43
+    }
+}
+
+async fn accept_optional(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What ends the wait.
+enum Terminal {
+    Code(AuthorizationCode),
+    ProviderError {
+        error: String,
+        description: Option<String>,
+    },
+}
+
+/// What every connection task needs.
+struct Shared {
+    expected_state: String,
+    /// Set by the first connection carrying a terminal answer: exactly one
+    /// callback is accepted, a concurrent duplicate gets a 409 page.
+    claimed: AtomicBool,
+    outcome_tx: mpsc::Sender<Terminal>,
+}
+
+async fn spawn_connection(
+    accepted: io::Result<(TcpStream, SocketAddr)>,
+    shared: &Arc<Shared>,
+    slots: &Arc<Semaphore>,
+    connections: &mut JoinSet<()>,
+) {
+    match accepted {
+        Ok((stream, peer)) => match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                let shared = shared.clone();
+                connections.spawn(async move {
+                    handle_connection(stream, &shared).await;
+                    drop(slot);
+                });
+            }
+            Err(_) => tracing::debug!("too many open connections; closing one from {peer}"),
+        },
+        Err(e) => {
+            // EMFILE and friends: back off briefly instead of spinning.
+            tracing::debug!("accept failed: {e}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Reads one request head, answers it, and reports a terminal callback.
+async fn handle_connection(mut stream: TcpStream, shared: &Shared) {
+    let head = match tokio::time::timeout(HEAD_READ_TIMEOUT, read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(HeadError::Closed)) | Err(_) => return,
+        Ok(Err(HeadError::TooLarge)) => {
+            let _ = write_page(&mut stream, Page::TooLarge).await;
+            return;
+        }
+    };
+    let page = match parse_request_target(&head) {
+        Err(RequestLineError::MethodNotAllowed) => Page::MethodNotAllowed,
+        Err(RequestLineError::TooLong) => Page::TooLarge,
+        Err(_) => Page::BadRequest,
+        Ok(target) => match classify_callback(target, &shared.expected_state) {
+            CallbackOutcome::NotFound => Page::NotFound,
+            CallbackOutcome::MissingState | CallbackOutcome::StateMismatch => Page::WrongState,
+            CallbackOutcome::Malformed(_) => Page::BadRequest,
+            CallbackOutcome::Code(code) => {
+                return finish(stream, shared, Page::Success, Terminal::Code(code)).await;
+            }
+            CallbackOutcome::ProviderError { error, description } => {
+                let page = Page::Refused;
+                let outcome = Terminal::ProviderError { error, description };
+                return finish(stream, shared, page, outcome).await;
+            }
+        },
+    };
+    tracing::debug!(
+        status = page.status().0,
+        "answered a request on the redirect listener"
+    );
+    let _ = write_page(&mut stream, page).await;
+}
+
+/// Answers the browser first, then hands the outcome to the waiting flow
+/// (which closes the listener as soon as it gets it).
+async fn finish(mut stream: TcpStream, shared: &Shared, page: Page, outcome: Terminal) {
+    if shared.claimed.swap(true, Ordering::SeqCst) {
+        let _ = write_page(&mut stream, Page::AlreadyDone).await;
+        return;
+    }
+    let _ = write_page(&mut stream, page).await;
+    let _ = shared.outcome_tx.send(outcome).await;
+}
+
+enum HeadError {
+    /// The peer closed before a request line arrived.
+    Closed,
+    /// No end of head within the cap.
+    TooLarge,
+}
+
+/// Reads until the blank line ending the head, up to [`MAX_REQUEST_HEAD`].
+/// A peer that half-closes after a complete request line is still answered.
+async fn read_head(stream: &mut TcpStream) -> std::result::Result<Vec<u8>, HeadError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|_| HeadError::Closed)?;
+        if n == 0 {
+            return if buf.contains(&b'\n') {
+                Ok(buf)
+            } else {
+                Err(HeadError::Closed)
+            };
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if has_end_of_head(&buf) {
+            return Ok(buf);
+        }
+        if buf.len() >= MAX_REQUEST_HEAD {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+fn has_end_of_head(buf: &[u8]) -> bool {
+    buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.windows(2).any(|w| w == b"\n\n")
+}
+
+/// The pages the listener answers with. Static text only: nothing from the
+/// request is reflected into HTML.
+#[derive(Debug, Clone, Copy)]
+enum Page {
+    Success,
+    Refused,
+    AlreadyDone,
+    WrongState,
+    BadRequest,
+    NotFound,
+    MethodNotAllowed,
+    TooLarge,
+}
+
+impl Page {
+    fn status(self) -> (u16, &'static str) {
+        match self {
+            Page::Success | Page::Refused => (200, "OK"),
+            Page::AlreadyDone => (409, "Conflict"),
+            Page::WrongState | Page::BadRequest => (400, "Bad Request"),
+            Page::NotFound => (404, "Not Found"),
+            Page::MethodNotAllowed => (405, "Method Not Allowed"),
+            Page::TooLarge => (431, "Request Header Fields Too Large"),
+        }
+    }
+
+    fn text(self) -> (&'static str, &'static str) {
+        match self {
+            Page::Success => (
+                "ccsetup: authorization received",
+                "ccsetup received the authorization. You can close this tab and return to the terminal.",
+            ),
+            Page::Refused => (
+                "ccsetup: authorization not granted",
+                "Constant Contact did not grant the authorization. You can close this tab; the terminal says what to do next.",
+            ),
+            Page::AlreadyDone => (
+                "ccsetup: already handled",
+                "ccsetup already received an answer. You can close this tab.",
+            ),
+            Page::WrongState => (
+                "ccsetup: not the expected sign-in",
+                "This link does not belong to the authorization ccsetup is waiting for (it may come from an older attempt). Use the URL printed in the terminal.",
+            ),
+            Page::BadRequest => ("ccsetup: bad request", "This request could not be used."),
+            Page::NotFound => ("ccsetup: not found", "Nothing here."),
+            Page::MethodNotAllowed => ("ccsetup: method not allowed", "Only GET is answered."),
+            Page::TooLarge => ("ccsetup: request too large", "The request is too large."),
+        }
+    }
+}
+
+async fn write_page(stream: &mut TcpStream, page: Page) -> io::Result<()> {
+    let (code, reason) = page.status();
+    let (title, message) = page.text();
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\">\
+         <h1>{title}</h1><p>{message}</p></body></html>\n"
+    );
+    // no-referrer and no-store: the address bar holds the code.
+    let response = format!(
+        "HTTP/1.1 {code} {reason}\r\n\
+         Content-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\n\
+         Cache-Control: no-store\r\n\
+         Referrer-Policy: no-referrer\r\n\
+         X-Content-Type-Options: nosniff\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::time::timeout(WRITE_TIMEOUT, async {
+        stream.write_all(response.as_bytes()).await?;
+        stream.flush().await?;
+        stream.shutdown().await
+    })
+    .await
+    .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_of_head_detection() {
+        assert!(has_end_of_head(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(has_end_of_head(b"GET / HTTP/1.1\n\n"));
+        assert!(!has_end_of_head(b"GET / HTTP/1.1\r\nHost: x\r\n"));
+    }
+
+    #[test]
+    fn bind_error_names_port_and_flag() {
+        let e = bind_error(8917, "127.0.0.1", io::ErrorKind::AddrInUse.into());
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.message().contains("8917"));
+        let hint = e.hint().unwrap();
+        assert!(hint.contains("--redirect-port"));
+        assert!(hint.contains("redirect URI registered"));
+    }
+}

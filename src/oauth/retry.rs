@@ -1,0 +1,115 @@
+//! Bounded retries with backoff for calls to Constant Contact (token
+//! endpoint, account check): which delays, how many tries, and how to read
+//! `Retry-After`.
+
+use std::time::Duration;
+
+/// How often and how patiently a remote call is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included.
+    pub max_attempts: u32,
+    /// Delay before the second try; doubled each time up to `max_delay`.
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is not waited for: the call fails
+    /// at once and says when to try again.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 3 tries, waiting 0.5 s then 1 s (2 s at most), honouring a
+    /// `Retry-After` of up to 30 s.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            first_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No waiting between tries (tests).
+    pub fn immediate(max_attempts: u32) -> Self {
+        RetryPolicy {
+            max_attempts,
+            first_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            max_retry_after: Duration::from_secs(1),
+        }
+    }
+
+    /// The wait before try number `next_attempt` (2 for the first retry),
+    /// or `None` when the server asked for a longer wait than we accept.
+    pub fn delay_before(
+        &self,
+        next_attempt: u32,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        if let Some(after) = retry_after {
+            return (after <= self.max_retry_after).then_some(after);
+        }
+        let doublings = next_attempt.saturating_sub(2).min(16);
+        Some(
+            self.first_delay
+                .saturating_mul(1u32 << doublings)
+                .min(self.max_delay),
+        )
+    }
+}
+
+/// Reads a `Retry-After` header: delta-seconds, or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let format = time::format_description::well_known::Rfc2822;
+    let when = time::OffsetDateTime::parse(value, &format).ok()?;
+    let wait = when - time::OffsetDateTime::now_utc();
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+/// The `Retry-After` of a response, if present and readable.
+pub fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay_before(2, None), Some(Duration::from_millis(500)));
+        assert_eq!(p.delay_before(3, None), Some(Duration::from_secs(1)));
+        assert_eq!(p.delay_before(4, None), Some(Duration::from_secs(2)));
+        assert_eq!(p.delay_before(9, None), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_bounds() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.delay_before(2, Some(Duration::from_secs(7))),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(p.delay_before(2, Some(Duration::from_secs(3600))), None);
+    }
+
+    #[test]
+    fn retry_after_formats() {
+        assert_eq!(parse_retry_after(" 12 "), Some(Duration::from_secs(12)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}
