@@ -59,7 +59,9 @@ pub fn install(rt: &tokio::runtime::Runtime) {
         let mut told = false;
         while DEFERRED.load(Ordering::SeqCst) > 0 && started.elapsed() < MAX_DEFER {
             if !told {
-                eprintln!("\nfinishing the token exchange in progress so no refresh token is lost…");
+                eprintln!(
+                    "\nfinishing the token exchange in progress so no refresh token is lost…"
+                );
                 told = true;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

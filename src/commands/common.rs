@@ -28,14 +28,18 @@ impl SecretInput {
         stdin_flag: "--client-secret-stdin",
         env: "CC_CLIENT_SECRET",
         prompt: "Client Secret (hidden)",
-        note: Some("The portal shows the Client Secret only once: paste it now (typing shows nothing)."),
+        note: Some(
+            "The portal shows the Client Secret only once: paste it now (typing shows nothing).",
+        ),
     };
     pub const NEW_CLIENT_SECRET: SecretInput = SecretInput {
         what: "new Client Secret",
         stdin_flag: "--client-secret-stdin",
         env: "CC_CLIENT_SECRET",
         prompt: "New Client Secret (hidden)",
-        note: Some("Click Generate Client Secret in the portal and paste the new one (shown only once)."),
+        note: Some(
+            "Click Generate Client Secret in the portal and paste the new one (shown only once).",
+        ),
     };
     pub const STACKONE_API_KEY: SecretInput = SecretInput {
         what: "StackOne API key",
@@ -48,16 +52,28 @@ impl SecretInput {
 
 /// Reads a secret input; `None` is never returned — a value that cannot be
 /// obtained is the documented exit-2 error naming the flag and env var.
-pub fn read_secret_input(ctx: &mut Context, from_stdin: bool, input: SecretInput) -> Result<SecretString> {
+pub fn read_secret_input(
+    ctx: &mut Context,
+    from_stdin: bool,
+    input: SecretInput,
+) -> Result<SecretString> {
     if let Some(v) = read_secret_input_opt(ctx, from_stdin, &input)? {
         return Ok(v);
     }
-    Err(Error::missing_input(input.what, input.stdin_flag, Some(input.env)))
+    Err(Error::missing_input(
+        input.what,
+        input.stdin_flag,
+        Some(input.env),
+    ))
 }
 
 /// Like [`read_secret_input`] but `Ok(None)` when nothing was given and no
 /// prompt is possible.
-pub fn read_secret_input_opt(ctx: &mut Context, from_stdin: bool, input: &SecretInput) -> Result<Option<SecretString>> {
+pub fn read_secret_input_opt(
+    ctx: &mut Context,
+    from_stdin: bool,
+    input: &SecretInput,
+) -> Result<Option<SecretString>> {
     if from_stdin {
         return crate::ui::read_secret_from_stdin(input.what, input.stdin_flag).map(Some);
     }
@@ -86,24 +102,41 @@ pub async fn probe_store(store: Arc<dyn SecretStore>) -> Result<()> {
     blocking(move || store.probe()).await
 }
 
-pub async fn store_secret(store: &Arc<dyn SecretStore>, profile: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
+pub async fn store_secret(
+    store: &Arc<dyn SecretStore>,
+    profile: &str,
+    kind: SecretKind,
+    value: &SecretString,
+) -> Result<()> {
     let (store, profile, value) = (store.clone(), profile.to_string(), value.clone());
     blocking(move || store.set(&profile, kind, &value)).await
 }
 
-pub async fn load_secret(store: &Arc<dyn SecretStore>, profile: &str, kind: SecretKind) -> Result<Option<SecretString>> {
+pub async fn load_secret(
+    store: &Arc<dyn SecretStore>,
+    profile: &str,
+    kind: SecretKind,
+) -> Result<Option<SecretString>> {
     let (store, profile) = (store.clone(), profile.to_string());
     blocking(move || store.get(&profile, kind)).await
 }
 
-pub async fn delete_secret(store: &Arc<dyn SecretStore>, profile: &str, kind: SecretKind) -> Result<()> {
+pub async fn delete_secret(
+    store: &Arc<dyn SecretStore>,
+    profile: &str,
+    kind: SecretKind,
+) -> Result<()> {
     let (store, profile) = (store.clone(), profile.to_string());
     blocking(move || store.delete(&profile, kind)).await
 }
 
 /// Whether `candidate` differs from the stored client secret (true when
 /// nothing is stored or the store cannot be read).
-pub async fn secret_differs(store: &Arc<dyn SecretStore>, profile: &str, candidate: &SecretString) -> bool {
+pub async fn secret_differs(
+    store: &Arc<dyn SecretStore>,
+    profile: &str,
+    candidate: &SecretString,
+) -> bool {
     match load_secret(store, profile, SecretKind::ClientSecret).await {
         Ok(Some(stored)) => stored.expose_secret() != candidate.expose_secret(),
         _ => true,
@@ -112,12 +145,18 @@ pub async fn secret_differs(store: &Arc<dyn SecretStore>, profile: &str, candida
 
 /// The StackOne API key: `--stackone-api-key-stdin`, `STACKONE_API_KEY`,
 /// the store, then a prompt.
-pub async fn stackone_api_key(ctx: &mut Context, store: &Arc<dyn SecretStore>, from_stdin: bool) -> Result<SecretString> {
+pub async fn stackone_api_key(
+    ctx: &mut Context,
+    store: &Arc<dyn SecretStore>,
+    from_stdin: bool,
+) -> Result<SecretString> {
     let input = SecretInput::STACKONE_API_KEY;
     if from_stdin || std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty()) {
         return read_secret_input(ctx, from_stdin, input);
     }
-    if let Some(stored) = load_secret(store, &ctx.profile.clone(), SecretKind::StackOneApiKey).await? {
+    if let Some(stored) =
+        load_secret(store, &ctx.profile.clone(), SecretKind::StackOneApiKey).await?
+    {
         return Ok(stored);
     }
     read_secret_input(ctx, false, input)
@@ -185,7 +224,8 @@ pub async fn valid_access_token(
         Some(s) => StoredAccessToken::from_secret(&s).ok(),
         None => None,
     };
-    if !force && let Some(tok) = &before
+    if !force
+        && let Some(tok) = &before
         && tok.is_fresh(now, ACCESS_TOKEN_MIN_SECS)
     {
         return Ok((tok.clone(), TokenSource::Cache));
@@ -202,28 +242,39 @@ pub async fn valid_access_token(
         None => None,
     };
     if let Some(tok) = &after {
-        let changed = before.as_ref().is_none_or(|b| b.access_token != tok.access_token);
+        let changed = before
+            .as_ref()
+            .is_none_or(|b| b.access_token != tok.access_token);
         if tok.is_fresh(now_unix(), ACCESS_TOKEN_MIN_SECS) && (changed || !force) {
             drop(lock);
             return Ok((tok.clone(), TokenSource::RefreshedByOther));
         }
     }
 
-    let refresh_token = load_secret(store, &profile, SecretKind::RefreshToken).await?.ok_or_else(|| {
-        Error::authorization(format!("no refresh token is stored for profile \"{profile}\""))
-            .with_hint("run `ccsetup rotate --reauthorize` (the scopes must include offline_access)")
-    })?;
-    let client_secret = load_secret(store, &profile, SecretKind::ClientSecret).await?.ok_or_else(|| {
-        Error::usage(format!("no client secret is stored for profile \"{profile}\""))
+    let refresh_token = load_secret(store, &profile, SecretKind::RefreshToken)
+        .await?
+        .ok_or_else(|| {
+            Error::authorization(format!(
+                "no refresh token is stored for profile \"{profile}\""
+            ))
+            .with_hint(
+                "run `ccsetup rotate --reauthorize` (the scopes must include offline_access)",
+            )
+        })?;
+    let client_secret = load_secret(store, &profile, SecretKind::ClientSecret)
+        .await?
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "no client secret is stored for profile \"{profile}\""
+            ))
             .with_hint("run `ccsetup init` or `ccsetup rotate --client-secret`")
-    })?;
+        })?;
 
     // From sending the refresh until the new token is stored, Ctrl-C waits:
     // the server rotates on receipt, so an abandoned answer is lost access.
     let _defer = crate::interrupt::defer();
-    let tokens = crate::oauth::refresh_access_token(
-        &ctx.http()?,
-        &ctx.endpoints.cc_token,
+    let tokens = refresh_grant(
+        ctx,
         &profile_config.client_id,
         &client_secret,
         &refresh_token,
@@ -245,7 +296,8 @@ pub async fn persist_rotated_tokens(
 ) -> Result<crate::store::StoredAccessToken> {
     let profile = ctx.profile.clone();
     if let Some(new_refresh) = &tokens.refresh_token
-        && let Err(store_err) = store_secret(store, &profile, SecretKind::RefreshToken, new_refresh).await
+        && let Err(store_err) =
+            store_secret(store, &profile, SecretKind::RefreshToken, new_refresh).await
     {
         let (dir, p, tok) = (ctx.config_dir.clone(), profile.clone(), new_refresh.clone());
         return match crate::store::recovery::save(&dir, &p, &tok) {
@@ -268,15 +320,27 @@ pub async fn persist_rotated_tokens(
         expires_at: tokens.expires_at,
         scope: tokens.scope.join(" "),
     };
-    if let Err(e) = store_secret(store, &profile, SecretKind::AccessToken, &stored.to_secret()).await {
+    if let Err(e) = store_secret(
+        store,
+        &profile,
+        SecretKind::AccessToken,
+        &stored.to_secret(),
+    )
+    .await
+    {
         // Not fatal: the refresh token is safe, the next run refreshes again.
-        ctx.io.warn(format!("could not cache the access token: {}", e.message()));
+        ctx.io
+            .warn(format!("could not cache the access token: {}", e.message()));
     }
     Ok(stored)
 }
 
 /// Stores a whole token set after an authorization (init, re-authorize).
-pub async fn store_token_set(store: &Arc<dyn SecretStore>, profile: &str, tokens: &crate::oauth::TokenSet) -> Result<()> {
+pub async fn store_token_set(
+    store: &Arc<dyn SecretStore>,
+    profile: &str,
+    tokens: &crate::oauth::TokenSet,
+) -> Result<()> {
     match &tokens.refresh_token {
         Some(r) => store_secret(store, profile, SecretKind::RefreshToken, r).await?,
         None => delete_secret(store, profile, SecretKind::RefreshToken).await?,
@@ -297,6 +361,176 @@ pub fn now_unix() -> i64 {
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix.to_string())
+}
+
+/// Redeems a refresh token (the caller holds the profile lock and a
+/// [`crate::interrupt::defer`] guard).
+pub async fn refresh_grant(
+    ctx: &Context,
+    client_id: &str,
+    client_secret: &SecretString,
+    refresh_token: &SecretString,
+) -> Result<crate::oauth::TokenSet> {
+    let endpoint = crate::oauth::TokenEndpoint::new(
+        ctx.http()?,
+        &ctx.endpoints.cc_token,
+        client_id,
+        client_secret,
+    );
+    endpoint.refresh(refresh_token).await.map_err(Error::from)
+}
+
+/// What `init`, `rotate` and `demo` ask of an authorization.
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    pub redirect_port: u16,
+    pub timeout_secs: u64,
+}
+
+/// A proven authorization: the tokens, and whose account they reach.
+pub struct AuthOutcome {
+    pub tokens: crate::oauth::TokenSet,
+    pub account: Option<crate::constant_contact::AccountSummary>,
+}
+
+/// Runs the authorization flow on an already-bound listener, then checks
+/// the token with one account call (reported apart from OAuth failures).
+pub async fn authorize_and_check(
+    ctx: &mut Context,
+    request: AuthorizeRequest,
+    listener: crate::oauth::LoopbackListener,
+) -> Result<AuthOutcome> {
+    let params = crate::oauth::AuthorizeParams {
+        authorize_url: ctx.endpoints.cc_authorize.clone(),
+        token_url: ctx.endpoints.cc_token.clone(),
+        client_id: request.client_id.clone(),
+        client_secret: request.client_secret.clone(),
+        scopes: request.scopes.clone(),
+        redirect_port: request.redirect_port,
+        timeout: std::time::Duration::from_secs(request.timeout_secs),
+        http: ctx.http()?,
+        retry: crate::oauth::RetryPolicy::default(),
+    };
+    // Where no browser can be launched the user may paste the redirected
+    // URL instead; the paste source never steals later keystrokes.
+    let paste = ctx
+        .browser
+        .can_launch()
+        .is_err()
+        .then(crate::oauth::PasteSource::stdin);
+    let authorization =
+        crate::oauth::authorize(params, listener, ctx.browser.as_ref(), &mut ctx.io, paste).await?;
+    ctx.io
+        .success("Constant Contact accepted the API Key and Client Secret.");
+
+    let account = if crate::constant_contact::grants_account_read(&request.scopes) {
+        let spinner = ctx.io.spinner("Checking whose account this is");
+        let result = crate::constant_contact::fetch_account_summary(
+            &ctx.http()?,
+            &ctx.endpoints.cc_api,
+            &authorization.tokens.access_token,
+        )
+        .await;
+        drop(spinner);
+        let summary = result.map_err(|e| {
+            let hint = e.hint().map(str::to_string);
+            let err = Error::new(
+                e.kind(),
+                format!(
+                    "the authorization worked, but the account check failed: {}",
+                    e.message()
+                ),
+            );
+            match hint {
+                Some(h) => err.with_hint(h),
+                None => err,
+            }
+        })?;
+        ctx.io
+            .success(format!("Authorized for {}.", summary.display_name()));
+        Some(summary)
+    } else {
+        None
+    };
+    Ok(AuthOutcome {
+        tokens: authorization.tokens,
+        account,
+    })
+}
+
+// ---- StackOne glue (wired to `crate::stackone` when it lands) ----
+
+/// The Connector Profile `init` and `rotate` want.
+pub struct DesiredStackOneProfile {
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    pub actions: Vec<String>,
+    /// Whether StackOne holds an older secret (the list endpoint never shows
+    /// it, so this decides between "updated" and "unchanged").
+    pub secret_changed: bool,
+}
+
+/// What happened to the Connector Profile.
+pub struct StackOneOutcome {
+    pub id: String,
+    pub name: String,
+    pub action: &'static str,
+}
+
+impl StackOneOutcome {
+    pub fn action_str(&self) -> &'static str {
+        self.action
+    }
+}
+
+pub async fn ensure_stackone_profile(
+    _ctx: &mut Context,
+    _api_key: &SecretString,
+    _desired: DesiredStackOneProfile,
+    _mode: crate::cli::StackOneMode,
+    _known_id: Option<String>,
+) -> Result<StackOneOutcome> {
+    Err(Error::failure("StackOne is not wired yet"))
+}
+
+pub async fn find_stackone_profile(
+    _ctx: &mut Context,
+    _api_key: &SecretString,
+    _id: &str,
+) -> Result<Option<String>> {
+    Err(Error::failure("StackOne is not wired yet"))
+}
+
+pub async fn delete_stackone_profile(
+    _ctx: &mut Context,
+    _api_key: &SecretString,
+    _id: &str,
+) -> Result<bool> {
+    Err(Error::failure("StackOne is not wired yet"))
+}
+
+pub struct ConnectSession {
+    pub id: String,
+    pub auth_link_url: String,
+    pub expires_at: String,
+}
+
+pub async fn create_connect_session(
+    _ctx: &mut Context,
+    _api_key: &SecretString,
+    _owner_id: &str,
+    _owner_name: &str,
+    _label: Option<&str>,
+    _profile_id: Option<&str>,
+) -> Result<ConnectSession> {
+    Err(Error::failure("StackOne is not wired yet"))
 }

@@ -30,7 +30,12 @@ pub struct Finding {
     pub fix: Option<String>,
 }
 
-fn finding(name: &'static str, status: Level, detail: impl Into<String>, fix: Option<&str>) -> Finding {
+fn finding(
+    name: &'static str,
+    status: Level,
+    detail: impl Into<String>,
+    fix: Option<&str>,
+) -> Finding {
     Finding {
         name,
         status,
@@ -44,7 +49,10 @@ const SKEW_WARN_SECS: i64 = 60;
 const SKEW_FAIL_SECS: i64 = 300;
 
 pub async fn run(ctx: &mut Context, args: DoctorArgs) -> Result<()> {
-    let profile_config = config::load(&ctx.config_dir)?.profiles.get(&ctx.profile).cloned();
+    let profile_config = config::load(&ctx.config_dir)?
+        .profiles
+        .get(&ctx.profile)
+        .cloned();
     let port = args
         .redirect_port
         .or(profile_config.as_ref().map(|p| p.redirect_port))
@@ -86,7 +94,8 @@ pub async fn run(ctx: &mut Context, args: DoctorArgs) -> Result<()> {
 
     let ok = findings.iter().all(|f| f.status != Level::Failing);
     if ctx.io.json {
-        ctx.io.print_json(&json!({ "profile": ctx.profile, "ok": ok, "checks": findings }))?;
+        ctx.io
+            .print_json(&json!({ "profile": ctx.profile, "ok": ok, "checks": findings }))?;
     } else {
         let width = findings.iter().map(|f| f.name.len()).max().unwrap_or(0);
         let mut text = String::new();
@@ -118,7 +127,9 @@ fn check_port(port: u16) -> Finding {
             "redirect_port",
             Level::Failing,
             format!("127.0.0.1:{port} cannot be bound: {e}"),
-            Some("stop what holds the port, or pick another with --redirect-port and register that redirect URI"),
+            Some(
+                "stop what holds the port, or pick another with --redirect-port and register that redirect URI",
+            ),
         );
     }
     drop(v4);
@@ -134,7 +145,12 @@ fn check_port(port: u16) -> Finding {
             Some("pick a port outside `netsh int ipv4 show excludedportrange protocol=tcp`"),
         );
     }
-    finding("redirect_port", Level::Ok, format!("port {port} is free on 127.0.0.1{v6_note}"), None)
+    finding(
+        "redirect_port",
+        Level::Ok,
+        format!("port {port} is free on 127.0.0.1{v6_note}"),
+        None,
+    )
 }
 
 #[cfg(windows)]
@@ -143,11 +159,17 @@ fn windows_excluded_range(port: u16) -> Option<String> {
         .args(["int", "ipv4", "show", "excludedportrange", "protocol=tcp"])
         .output()
         .ok()?;
-    String::from_utf8_lossy(&out.stdout).lines().find_map(|line| {
-        let mut nums = line.split_whitespace().filter_map(|w| w.parse::<u16>().ok());
-        let (start, end) = (nums.next()?, nums.next()?);
-        (start..=end).contains(&port).then(|| format!("{start}-{end}"))
-    })
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|line| {
+            let mut nums = line
+                .split_whitespace()
+                .filter_map(|w| w.parse::<u16>().ok());
+            let (start, end) = (nums.next()?, nums.next()?);
+            (start..=end)
+                .contains(&port)
+                .then(|| format!("{start}-{end}"))
+        })
 }
 
 #[cfg(not(windows))]
@@ -158,21 +180,29 @@ fn windows_excluded_range(_port: u16) -> Option<String> {
 async fn check_store(ctx: &Context, configured: Option<crate::cli::StoreChoice>) -> Finding {
     let started = Instant::now();
     let result = match ctx.open_store(configured) {
-        Ok(store) => common::probe_store(store.clone()).await.map(|_| store.describe()),
+        Ok(store) => common::probe_store(store.clone())
+            .await
+            .map(|_| store.describe()),
         Err(e) => Err(e),
     };
     match result {
         Ok(desc) => finding(
             "secret_store",
             Level::Ok,
-            format!("{desc} answered a write/read/delete probe in {} ms", started.elapsed().as_millis()),
+            format!(
+                "{desc} answered a write/read/delete probe in {} ms",
+                started.elapsed().as_millis()
+            ),
             None,
         ),
         Err(e) => finding(
             "secret_store",
             Level::Failing,
             e.message().to_string(),
-            Some(e.hint().unwrap_or("use --store file to keep secrets in a 0600 file instead")),
+            Some(
+                e.hint()
+                    .unwrap_or("use --store file to keep secrets in a 0600 file instead"),
+            ),
         ),
     }
 }
@@ -180,17 +210,33 @@ async fn check_store(ctx: &Context, configured: Option<crate::cli::StoreChoice>)
 /// Compares our clock with the `Date` header of the token endpoint.
 async fn check_clock(http: &reqwest::Client, token_url: &url::Url) -> Finding {
     let sent = time::OffsetDateTime::now_utc();
-    let resp = http.head(token_url.clone()).timeout(Duration::from_secs(10)).send().await;
+    let resp = http
+        .head(token_url.clone())
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await;
     let Ok(resp) = resp else {
-        return finding("clock", Level::Warning, "could not reach the token endpoint to compare clocks", None);
+        return finding(
+            "clock",
+            Level::Warning,
+            "could not reach the token endpoint to compare clocks",
+            None,
+        );
     };
     let Some(date) = resp
         .headers()
         .get(reqwest::header::DATE)
         .and_then(|d| d.to_str().ok())
-        .and_then(|d| time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc2822).ok())
+        .and_then(|d| {
+            time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc2822).ok()
+        })
     else {
-        return finding("clock", Level::Warning, "the token endpoint sent no usable Date header", None);
+        return finding(
+            "clock",
+            Level::Warning,
+            "the token endpoint sent no usable Date header",
+            None,
+        );
     };
     let skew = (sent - date).whole_seconds();
     let level = match skew.abs() {
@@ -209,11 +255,20 @@ async fn check_clock(http: &reqwest::Client, token_url: &url::Url) -> Finding {
 /// Any HTTP answer counts: we only want to know it resolves and answers.
 async fn check_endpoint(http: &reqwest::Client, name: &'static str, url: &url::Url) -> Finding {
     let started = Instant::now();
-    match http.head(url.clone()).timeout(Duration::from_secs(10)).send().await {
+    match http
+        .head(url.clone())
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+    {
         Ok(resp) => finding(
             name,
             Level::Ok,
-            format!("{url} answered {} in {} ms", resp.status().as_u16(), started.elapsed().as_millis()),
+            format!(
+                "{url} answered {} in {} ms",
+                resp.status().as_u16(),
+                started.elapsed().as_millis()
+            ),
             None,
         ),
         Err(e) => {
@@ -228,7 +283,9 @@ async fn check_endpoint(http: &reqwest::Client, name: &'static str, url: &url::U
                 name,
                 Level::Failing,
                 format!("{url} {why}"),
-                Some("check the network, proxy settings (HTTPS_PROXY) or the CCSETUP_*_URL overrides"),
+                Some(
+                    "check the network, proxy settings (HTTPS_PROXY) or the CCSETUP_*_URL overrides",
+                ),
             )
         }
     }

@@ -10,13 +10,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::cli::{
-    DEFAULT_APP_NAME, DEFAULT_REDIRECT_PORT, DEFAULT_SCOPES, DEFAULT_STACKONE_PROFILE_NAME, InitArgs,
-    StackOneMode, StoreChoice,
+    DEFAULT_APP_NAME, DEFAULT_REDIRECT_PORT, DEFAULT_SCOPES, DEFAULT_STACKONE_PROFILE_NAME,
+    InitArgs, StackOneMode, StoreChoice,
 };
 use crate::commands::common::{self, AuthorizeRequest};
 use crate::config::{self, ProfileConfig};
 use crate::constant_contact::{
-    self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, local_redirect_uri, validate_app_name, validate_client_id,
+    self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, local_redirect_uri, validate_app_name,
+    validate_client_id,
 };
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -63,29 +64,44 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         if ctx.prompter.is_interactive() && !args.yes && !args.dry_run {
             match rerun_menu(ctx)? {
                 RerunChoice::RotateSecret => {
-                    return crate::commands::rotate::rotate_client_secret(ctx, existing, None, &args.stackone, false, args.auth_timeout).await;
+                    return crate::commands::rotate::rotate_client_secret(
+                        ctx,
+                        existing,
+                        None,
+                        &args.stackone,
+                        false,
+                        args.auth_timeout,
+                    )
+                    .await;
                 }
                 RerunChoice::Reauthorize => {
-                    return crate::commands::rotate::reauthorize(ctx, existing, args.auth_timeout).await;
+                    return crate::commands::rotate::reauthorize(ctx, existing, args.auth_timeout)
+                        .await;
                 }
                 RerunChoice::RecreateStackOne => {
                     return recreate_stackone_profile(ctx, existing, &args).await;
                 }
-                RerunChoice::StartOver => ctx.io.info("Starting over; the old secrets are replaced once the new ones are proven."),
+                RerunChoice::StartOver => ctx.io.info(
+                    "Starting over; the old secrets are replaced once the new ones are proven.",
+                ),
                 RerunChoice::Quit => {
                     ctx.io.info("Nothing changed.");
                     return Ok(());
                 }
             }
         } else {
-            ctx.io.info("Re-running with the given inputs (the same inputs give the same end state).");
+            ctx.io.info(
+                "Re-running with the given inputs (the same inputs give the same end state).",
+            );
         }
     } else {
-        ctx.io.info(format!("No setup yet for profile \"{}\".", ctx.profile));
+        ctx.io
+            .info(format!("No setup yet for profile \"{}\".", ctx.profile));
     }
 
     // Step 2: create the Constant Contact application.
-    ctx.io.step(2, STEPS, "Create the Constant Contact application");
+    ctx.io
+        .step(2, STEPS, "Create the Constant Contact application");
     let redirect_port = args
         .redirect_port
         .or(existing.as_ref().map(|e| e.redirect_port))
@@ -94,7 +110,8 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     guide_app_creation(ctx, &app_name, redirect_port, args.yes || args.dry_run)?;
 
     // Step 3: credentials and local checks.
-    ctx.io.step(3, STEPS, "Enter the credentials and check this machine");
+    ctx.io
+        .step(3, STEPS, "Enter the credentials and check this machine");
     let inputs = resolve_inputs(ctx, &args, existing.as_ref(), app_name, redirect_port)?;
     let store_choice = ctx
         .store_choice
@@ -108,13 +125,16 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     }
     let store = ctx.open_store(Some(store_choice))?;
     common::probe_store(store.clone()).await?;
-    ctx.io.success(format!("The secret store works ({}).", store.describe()));
+    ctx.io
+        .success(format!("The secret store works ({}).", store.describe()));
 
     let listener = if args.skip_authorize {
         None
     } else {
-        let l = crate::oauth::LoopbackListener::bind(redirect_port).await?;
-        ctx.io.success(format!("Port {redirect_port} is free for the redirect listener."));
+        let l = crate::oauth::LoopbackListener::bind(redirect_port)?;
+        ctx.io.success(format!(
+            "Port {redirect_port} is free for the redirect listener."
+        ));
         Some(l)
     };
 
@@ -137,7 +157,9 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             Some(common::authorize_and_check(ctx, request, listener).await?)
         }
         None => {
-            ctx.io.warn("--skip-authorize: the credentials are not checked and no refresh token is stored");
+            ctx.io.warn(
+                "--skip-authorize: the credentials are not checked and no refresh token is stored",
+            );
             None
         }
     };
@@ -145,7 +167,13 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     // Step 5: store secrets, then the state that names them.
     ctx.io.step(5, STEPS, "Store the secrets");
     let profile = ctx.profile.clone();
-    common::store_secret(&store, &profile, SecretKind::ClientSecret, &inputs.client_secret).await?;
+    common::store_secret(
+        &store,
+        &profile,
+        SecretKind::ClientSecret,
+        &inputs.client_secret,
+    )
+    .await?;
     if let Some(auth) = &authorization {
         common::store_token_set(&store, &profile, &auth.tokens).await?;
     } else {
@@ -172,28 +200,44 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         stackone_actions: inputs.actions.clone(),
         account_name: account.as_ref().and_then(|a| a.organization_name.clone()),
         account_email: account.as_ref().and_then(|a| a.contact_email.clone()),
-        created_at: existing.as_ref().map(|e| e.created_at.clone()).unwrap_or_else(|| now.clone()),
+        created_at: existing
+            .as_ref()
+            .map(|e| e.created_at.clone())
+            .unwrap_or_else(|| now.clone()),
         updated_at: now.clone(),
         authorized_at: authorization.as_ref().map(|_| now.clone()),
-        client_secret_rotated_at: existing.as_ref().and_then(|e| e.client_secret_rotated_at.clone()),
+        client_secret_rotated_at: existing
+            .as_ref()
+            .and_then(|e| e.client_secret_rotated_at.clone()),
     };
-    config_file.profiles.insert(profile.clone(), profile_config.clone());
+    config_file
+        .profiles
+        .insert(profile.clone(), profile_config.clone());
     config::save(&ctx.config_dir, &config_file)?;
     ctx.io.success(format!(
         "Client secret{} stored in the {}; settings in {}.",
-        if authorization.is_some() { ", refresh token and access token" } else { "" },
+        if authorization.is_some() {
+            ", refresh token and access token"
+        } else {
+            ""
+        },
         store.describe(),
         config::config_path(&ctx.config_dir).display()
     ));
 
     // Step 6: the StackOne Connector Profile.
-    ctx.io.step(6, STEPS, "Create the StackOne Connector Profile");
+    ctx.io
+        .step(6, STEPS, "Create the StackOne Connector Profile");
     let stackone = if args.skip_stackone {
         ctx.io.info("--skip-stackone: StackOne is not touched.");
         None
     } else {
         let key = inputs.stackone_api_key.clone().ok_or_else(|| {
-            Error::missing_input("StackOne API key", "--stackone-api-key-stdin", Some("STACKONE_API_KEY"))
+            Error::missing_input(
+                "StackOne API key",
+                "--stackone-api-key-stdin",
+                Some("STACKONE_API_KEY"),
+            )
         })?;
         let outcome = common::ensure_stackone_profile(
             ctx,
@@ -216,19 +260,23 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         profile_config.stackone_connector_profile_id = Some(outcome.id.clone());
         profile_config.stackone_profile_name = Some(outcome.name.clone());
         profile_config.updated_at = config::now_rfc3339();
-        config_file.profiles.insert(profile.clone(), profile_config.clone());
+        config_file
+            .profiles
+            .insert(profile.clone(), profile_config.clone());
         config::save(&ctx.config_dir, &config_file)?;
         Some(outcome)
     };
 
     // Step 7: summary and the next step.
     ctx.io.step(7, STEPS, "Done");
-    let account_json = account.as_ref().map(|a| {
-        json!({ "organization_name": a.organization_name, "email": a.contact_email })
-    });
+    let account_json = account
+        .as_ref()
+        .map(|a| json!({ "organization_name": a.organization_name, "email": a.contact_email }));
     if ctx.io.json {
         let stackone_json = match &stackone {
-            Some(o) => json!({ "connector_profile_id": o.id, "name": o.name, "action": o.action_str() }),
+            Some(o) => {
+                json!({ "connector_profile_id": o.id, "name": o.name, "action": o.action_str() })
+            }
             None => json!({ "connector_profile_id": null, "name": null, "action": "skipped" }),
         };
         ctx.io.print_json(&json!({
@@ -242,7 +290,13 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             "stackone": stackone_json,
         }))?;
     } else {
-        print_summary(ctx, &profile_config, authorization.is_some(), stackone.as_ref(), &store.describe());
+        print_summary(
+            ctx,
+            &profile_config,
+            authorization.is_some(),
+            stackone.as_ref(),
+            &store.describe(),
+        );
     }
     Ok(())
 }
@@ -251,7 +305,10 @@ fn rerun_menu(ctx: &mut Context) -> Result<RerunChoice> {
     let choices = [
         (RerunChoice::RotateSecret, "Rotate the client secret"),
         (RerunChoice::Reauthorize, "Re-authorize (new refresh token)"),
-        (RerunChoice::RecreateStackOne, "Re-create the StackOne Connector Profile"),
+        (
+            RerunChoice::RecreateStackOne,
+            "Re-create the StackOne Connector Profile",
+        ),
         (RerunChoice::StartOver, "Start over"),
         (RerunChoice::Quit, "Quit"),
     ];
@@ -260,17 +317,27 @@ fn rerun_menu(ctx: &mut Context) -> Result<RerunChoice> {
     Ok(choices[idx].0)
 }
 
-fn resolve_app_name(ctx: &mut Context, args: &InitArgs, existing: Option<&ProfileConfig>) -> Result<String> {
+fn resolve_app_name(
+    ctx: &mut Context,
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+) -> Result<String> {
     if let Some(name) = &args.app_name {
         validate_app_name(name).map_err(|why| {
-            Error::usage(format!("invalid application name \"{}\": {why}", name.trim()))
-                .with_hint("pass another --app-name (or CCSETUP_APP_NAME)")
+            Error::usage(format!(
+                "invalid application name \"{}\": {why}",
+                name.trim()
+            ))
+            .with_hint("pass another --app-name (or CCSETUP_APP_NAME)")
         })?;
         return Ok(name.trim().to_string());
     }
-    let default = existing.map(|e| e.app_name.as_str()).unwrap_or(DEFAULT_APP_NAME);
+    let default = existing
+        .map(|e| e.app_name.as_str())
+        .unwrap_or(DEFAULT_APP_NAME);
     if ctx.prompter.is_interactive() && !args.yes {
-        ctx.prompter.input("Application name", Some(default), &validate_app_name)
+        ctx.prompter
+            .input("Application name", Some(default), &validate_app_name)
     } else {
         Ok(default.to_string())
     }
@@ -278,7 +345,12 @@ fn resolve_app_name(ctx: &mut Context, args: &InitArgs, existing: Option<&Profil
 
 /// Shows what to create in the portal (the seed guide's steps 1–7), opens
 /// the portal when interactive, and offers the redirect URIs to the clipboard.
-fn guide_app_creation(ctx: &mut Context, app_name: &str, port: u16, skip_confirm: bool) -> Result<()> {
+fn guide_app_creation(
+    ctx: &mut Context,
+    app_name: &str,
+    port: u16,
+    skip_confirm: bool,
+) -> Result<()> {
     let portal = ctx.endpoints.cc_portal.to_string();
     let local = local_redirect_uri(port);
     ctx.io.info(format!(
@@ -295,11 +367,15 @@ fn guide_app_creation(ctx: &mut Context, app_name: &str, port: u16, skip_confirm
         return Ok(());
     }
     if let Err(why) = ctx.browser.open(&portal) {
-        ctx.io.info(format!("(Open the URL above yourself: {why}.)"));
+        ctx.io
+            .info(format!("(Open the URL above yourself: {why}.)"));
     }
     if crate::clipboard::available() {
         for uri in [STACKONE_REDIRECT_URI, local.as_str()] {
-            if ctx.prompter.confirm(&format!("Copy {uri} to the clipboard?"), true)? {
+            if ctx
+                .prompter
+                .confirm(&format!("Copy {uri} to the clipboard?"), true)?
+            {
                 match crate::clipboard::copy(uri) {
                     Ok(_) => ctx.io.success("Copied."),
                     Err(why) => ctx.io.warn(format!("could not copy: {why}")),
@@ -307,10 +383,10 @@ fn guide_app_creation(ctx: &mut Context, app_name: &str, port: u16, skip_confirm
             }
         }
     }
-    while !ctx
-        .prompter
-        .confirm("Is the application created, with both redirect URIs saved?", true)?
-    {
+    while !ctx.prompter.confirm(
+        "Is the application created, with both redirect URIs saved?",
+        true,
+    )? {
         ctx.io.info("Take your time; the steps are above.");
     }
     Ok(())
@@ -328,17 +404,25 @@ fn resolve_inputs(
     let client_id = match &args.client_id {
         Some(id) => {
             validate_client_id(id).map_err(|why| {
-                Error::usage(format!("invalid API Key: {why}")).with_hint("pass --client-id or set CC_CLIENT_ID")
+                Error::usage(format!("invalid API Key: {why}"))
+                    .with_hint("pass --client-id or set CC_CLIENT_ID")
             })?;
             id.trim().to_string()
         }
         None if interactive => {
             let default = existing.map(|e| e.client_id.as_str());
-            ctx.prompter.input("API Key (client id)", default, &validate_client_id)?
+            ctx.prompter
+                .input("API Key (client id)", default, &validate_client_id)?
         }
         None => match existing {
             Some(e) => e.client_id.clone(),
-            None => return Err(Error::missing_input("API Key (client id)", "--client-id", Some("CC_CLIENT_ID"))),
+            None => {
+                return Err(Error::missing_input(
+                    "API Key (client id)",
+                    "--client-id",
+                    Some("CC_CLIENT_ID"),
+                ));
+            }
         },
     };
 
@@ -357,9 +441,16 @@ fn resolve_inputs(
                 .map(|e| e.scopes.clone())
                 .unwrap_or_else(|| DEFAULT_SCOPES.split(',').map(str::to_string).collect());
             let items: Vec<String> = KNOWN_SCOPES.iter().map(|s| s.to_string()).collect();
-            let defaults: Vec<bool> = KNOWN_SCOPES.iter().map(|s| current.iter().any(|c| c == s)).collect();
+            let defaults: Vec<bool> = KNOWN_SCOPES
+                .iter()
+                .map(|s| current.iter().any(|c| c == s))
+                .collect();
             loop {
-                let picked = ctx.prompter.multi_select("Scopes (space toggles, enter accepts)", &items, &defaults)?;
+                let picked = ctx.prompter.multi_select(
+                    "Scopes (space toggles, enter accepts)",
+                    &items,
+                    &defaults,
+                )?;
                 let chosen: Vec<String> = picked.into_iter().map(|i| items[i].clone()).collect();
                 match cc::parse_scopes(&chosen) {
                     Ok(s) => break s,
@@ -379,7 +470,8 @@ fn resolve_inputs(
         );
     }
     if !cc::grants_account_read(&scopes) {
-        ctx.io.warn("the scopes lack account_read: the account check after authorization is skipped");
+        ctx.io
+            .warn("the scopes lack account_read: the account check after authorization is skipped");
     }
 
     let stackone_api_key = if args.skip_stackone {
@@ -393,17 +485,28 @@ fn resolve_inputs(
     };
 
     let actions = match &args.actions {
-        Some(list) => list.iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect(),
+        Some(list) => list
+            .iter()
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect(),
         None if interactive && !args.yes && !args.skip_stackone => {
-            let current = existing.map(|e| e.stackone_actions.join(",")).unwrap_or_default();
+            let current = existing
+                .map(|e| e.stackone_actions.join(","))
+                .unwrap_or_default();
             let text = ctx.prompter.input(
                 "StackOne actions to enable (optional, comma-separated; empty for none)",
                 Some(&current),
                 &|_| Ok(()),
             )?;
-            text.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect()
+            text.split(',')
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect()
         }
-        None => existing.map(|e| e.stackone_actions.clone()).unwrap_or_default(),
+        None => existing
+            .map(|e| e.stackone_actions.clone())
+            .unwrap_or_default(),
     };
 
     let stackone_profile_name = args
@@ -437,7 +540,10 @@ fn print_dry_run(
 ) -> Result<()> {
     let action = if args.skip_stackone {
         "skipped"
-    } else if existing.and_then(|e| e.stackone_connector_profile_id.as_ref()).is_some() {
+    } else if existing
+        .and_then(|e| e.stackone_connector_profile_id.as_ref())
+        .is_some()
+    {
         "create or update"
     } else {
         "create"
@@ -472,8 +578,16 @@ fn print_dry_run(
             inputs.client_id,
             inputs.scopes.join(" "),
             local_redirect_uri(inputs.redirect_port),
-            if args.skip_authorize { " (skipped: --skip-authorize)" } else { "" },
-            if args.skip_authorize { "" } else { ", refresh token and access token" },
+            if args.skip_authorize {
+                " (skipped: --skip-authorize)"
+            } else {
+                ""
+            },
+            if args.skip_authorize {
+                ""
+            } else {
+                ", refresh token and access token"
+            },
             store_choice.as_str(),
             ctx.profile,
             config::config_path(&ctx.config_dir).display(),
@@ -499,14 +613,32 @@ fn print_summary(
     };
     let mut lines = vec![
         format!("Profile:          {}", ctx.profile),
-        format!("Application:      {} (API Key {})", profile.app_name, profile.client_id),
-        format!("Authorized:       {}", if authorized { "yes" } else { "no (--skip-authorize)" }),
+        format!(
+            "Application:      {} (API Key {})",
+            profile.app_name, profile.client_id
+        ),
+        format!(
+            "Authorized:       {}",
+            if authorized {
+                "yes"
+            } else {
+                "no (--skip-authorize)"
+            }
+        ),
         format!("Account:          {account}"),
         format!("Secrets:          {store_description}"),
-        format!("Settings:         {}", config::config_path(&ctx.config_dir).display()),
+        format!(
+            "Settings:         {}",
+            config::config_path(&ctx.config_dir).display()
+        ),
     ];
     match stackone {
-        Some(o) => lines.push(format!("StackOne profile: {} ({}, {})", o.name, o.id, o.action_str())),
+        Some(o) => lines.push(format!(
+            "StackOne profile: {} ({}, {})",
+            o.name,
+            o.id,
+            o.action_str()
+        )),
         None => lines.push("StackOne profile: skipped".into()),
     }
     ctx.io.println(lines.join("\n"));
@@ -519,12 +651,19 @@ fn print_summary(
 }
 
 /// Menu choice "Re-create the StackOne Connector Profile".
-async fn recreate_stackone_profile(ctx: &mut Context, existing: &ProfileConfig, args: &InitArgs) -> Result<()> {
+async fn recreate_stackone_profile(
+    ctx: &mut Context,
+    existing: &ProfileConfig,
+    args: &InitArgs,
+) -> Result<()> {
     let store = ctx.open_store(Some(existing.secret_store))?;
     let profile = ctx.profile.clone();
     let client_secret = common::load_secret(&store, &profile, SecretKind::ClientSecret)
         .await?
-        .ok_or_else(|| Error::usage("no client secret is stored for this profile").with_hint("choose \"Start over\""))?;
+        .ok_or_else(|| {
+            Error::usage("no client secret is stored for this profile")
+                .with_hint("choose \"Start over\"")
+        })?;
     let key = common::stackone_api_key(ctx, &store, args.stackone.stackone_api_key_stdin).await?;
     let outcome = common::ensure_stackone_profile(
         ctx,
@@ -551,6 +690,11 @@ async fn recreate_stackone_profile(ctx: &mut Context, existing: &ProfileConfig, 
         p.updated_at = config::now_rfc3339();
     }
     config::save(&ctx.config_dir, &config_file)?;
-    ctx.io.success(format!("StackOne profile {} ({}): {}", outcome.name, outcome.id, outcome.action_str()));
+    ctx.io.success(format!(
+        "StackOne profile {} ({}): {}",
+        outcome.name,
+        outcome.id,
+        outcome.action_str()
+    ));
     Ok(())
 }

@@ -10,8 +10,20 @@ use crate::error::{Error, Result};
 
 pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     let profile_config = common::require_profile(ctx)?;
-    let owner_id = required_text(ctx, args.origin_owner_id, "your identifier for this customer", "--origin-owner-id", "Customer id (origin owner id)")?;
-    let owner_name = required_text(ctx, args.origin_owner_name, "the customer's name", "--origin-owner-name", "Customer name (origin owner name)")?;
+    let owner_id = required_text(
+        ctx,
+        args.origin_owner_id,
+        "your identifier for this customer",
+        "--origin-owner-id",
+        "Customer id (origin owner id)",
+    )?;
+    let owner_name = required_text(
+        ctx,
+        args.origin_owner_name,
+        "the customer's name",
+        "--origin-owner-name",
+        "Customer name (origin owner name)",
+    )?;
     let store = ctx.open_store(Some(profile_config.secret_store))?;
     let key = common::stackone_api_key(ctx, &store, args.stackone_api_key_stdin).await?;
 
@@ -45,8 +57,17 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     Ok(())
 }
 
-fn required_text(ctx: &mut Context, given: Option<String>, what: &str, flag: &str, prompt: &str) -> Result<String> {
-    if let Some(v) = given.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+fn required_text(
+    ctx: &mut Context,
+    given: Option<String>,
+    what: &str,
+    flag: &str,
+    prompt: &str,
+) -> Result<String> {
+    if let Some(v) = given
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    {
         return Ok(v);
     }
     if ctx.prompter.is_interactive() {

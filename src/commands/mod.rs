@@ -1,6 +1,14 @@
 //! One module per command. Each takes the [`Context`] and its parsed args.
 
+pub mod common;
 pub mod completions;
+pub mod doctor;
+pub mod init;
+pub mod link;
+pub mod reset;
+pub mod rotate;
+pub mod status;
+pub mod token;
 
 use crate::cli::Command;
 use crate::context::Context;
@@ -9,20 +17,14 @@ use crate::error::{Error, Result};
 /// Runs one command.
 pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
     match command {
-        Command::Init(_) => not_yet("init"),
-        Command::Status(_) => not_yet("status"),
-        Command::Token(_) => not_yet("token"),
-        Command::Rotate(_) => not_yet("rotate"),
-        Command::Link(_) => not_yet("link"),
-        Command::Reset(_) => not_yet("reset"),
-        Command::Doctor(_) => not_yet("doctor"),
-        Command::Demo(_) => not_yet("demo"),
+        Command::Init(args) => init::run(ctx, args).await,
+        Command::Status(args) => status::run(ctx, args).await,
+        Command::Token(args) => token::run(ctx, args).await,
+        Command::Rotate(args) => rotate::run(ctx, args).await,
+        Command::Link(args) => link::run(ctx, args).await,
+        Command::Reset(args) => reset::run(ctx, args).await,
+        Command::Doctor(args) => doctor::run(ctx, args).await,
+        Command::Demo(_) => Err(Error::failure("`ccsetup demo` is not implemented yet")),
         Command::Completions(args) => completions::run(&args, &mut ctx.io),
     }
-}
-
-fn not_yet(command: &str) -> Result<()> {
-    Err(Error::failure(format!(
-        "`ccsetup {command}` is not implemented yet"
-    )))
 }

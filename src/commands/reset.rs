@@ -18,10 +18,13 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
     // Destructive: needs --yes when nobody can be asked (SPEC.md).
     if !args.yes {
         if !ctx.prompter.is_interactive() {
-            return Err(Error::usage("reset deletes secrets and needs confirmation").with_hint("pass --yes"));
+            return Err(Error::usage("reset deletes secrets and needs confirmation")
+                .with_hint("pass --yes"));
         }
         let what = if args.delete_stackone_profile {
-            format!("Forget profile \"{profile}\" (secrets and settings) and delete its StackOne Connector Profile?")
+            format!(
+                "Forget profile \"{profile}\" (secrets and settings) and delete its StackOne Connector Profile?"
+            )
         } else {
             format!("Forget profile \"{profile}\" (secrets and settings)?")
         };
@@ -65,9 +68,13 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
             "stackone_profile_deleted": stackone_deleted,
         }))?;
     } else if removed.is_empty() {
-        ctx.io.println(format!("Profile \"{profile}\" had nothing stored."));
+        ctx.io
+            .println(format!("Profile \"{profile}\" had nothing stored."));
     } else {
-        ctx.io.println(format!("Forgot profile \"{profile}\": {}.", removed.join(", ")));
+        ctx.io.println(format!(
+            "Forgot profile \"{profile}\": {}.",
+            removed.join(", ")
+        ));
     }
     Ok(())
 }

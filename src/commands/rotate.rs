@@ -8,7 +8,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::cli::{RotateArgs, StackOneArgs, DEFAULT_STACKONE_PROFILE_NAME};
+use crate::cli::{DEFAULT_STACKONE_PROFILE_NAME, RotateArgs, StackOneArgs};
 use crate::commands::common::{self, AuthorizeRequest};
 use crate::config::{self, ProfileConfig};
 use crate::context::Context;
@@ -21,11 +21,22 @@ pub async fn run(ctx: &mut Context, args: RotateArgs) -> Result<()> {
     let mut report = serde_json::Map::new();
     if rotate_secret {
         let new_secret = if args.client_secret_stdin {
-            Some(crate::ui::read_secret_from_stdin("new Client Secret", "--client-secret-stdin")?)
+            Some(crate::ui::read_secret_from_stdin(
+                "new Client Secret",
+                "--client-secret-stdin",
+            )?)
         } else {
             None
         };
-        let r = rotate_client_secret_inner(ctx, &existing, new_secret, &args.stackone, args.skip_stackone, args.auth_timeout).await?;
+        let r = rotate_client_secret_inner(
+            ctx,
+            &existing,
+            new_secret,
+            &args.stackone,
+            args.skip_stackone,
+            args.auth_timeout,
+        )
+        .await?;
         report.extend(r);
     }
     if args.reauthorize {
@@ -49,7 +60,15 @@ pub async fn rotate_client_secret(
     skip_stackone: bool,
     auth_timeout: u64,
 ) -> Result<()> {
-    let report = rotate_client_secret_inner(ctx, existing, new_secret, stackone, skip_stackone, auth_timeout).await?;
+    let report = rotate_client_secret_inner(
+        ctx,
+        existing,
+        new_secret,
+        stackone,
+        skip_stackone,
+        auth_timeout,
+    )
+    .await?;
     if ctx.io.json {
         let mut report = report;
         report.insert("profile".into(), json!(ctx.profile));
@@ -59,7 +78,11 @@ pub async fn rotate_client_secret(
 }
 
 /// Menu entry of `init` and `rotate --reauthorize`.
-pub async fn reauthorize(ctx: &mut Context, existing: &ProfileConfig, auth_timeout: u64) -> Result<()> {
+pub async fn reauthorize(
+    ctx: &mut Context,
+    existing: &ProfileConfig,
+    auth_timeout: u64,
+) -> Result<()> {
     let report = reauthorize_inner(ctx, existing, auth_timeout).await?;
     if ctx.io.json {
         let mut report = report;
@@ -91,7 +114,8 @@ async fn rotate_client_secret_inner(
     if ctx.prompter.is_interactive()
         && let Err(why) = ctx.browser.open(ctx.endpoints.cc_portal.as_str())
     {
-        ctx.io.info(format!("(Open the URL above yourself: {why}.)"));
+        ctx.io
+            .info(format!("(Open the URL above yourself: {why}.)"));
     }
     let new_secret = match new_secret {
         Some(s) => s,
@@ -100,40 +124,48 @@ async fn rotate_client_secret_inner(
     crate::constant_contact::validate_client_secret(new_secret.expose_secret())
         .map_err(|why| Error::usage(format!("invalid Client Secret: {why}")))?;
     let previous = common::load_secret(&store, &profile, SecretKind::ClientSecret).await?;
-    if previous.as_ref().is_some_and(|p| p.expose_secret() == new_secret.expose_secret()) {
-        return Err(Error::usage("this is the Client Secret already stored").with_hint(
-            "click Generate Client Secret in the portal and paste the new one",
-        ));
+    if previous
+        .as_ref()
+        .is_some_and(|p| p.expose_secret() == new_secret.expose_secret())
+    {
+        return Err(Error::usage("this is the Client Secret already stored")
+            .with_hint("click Generate Client Secret in the portal and paste the new one"));
     }
 
     // 1. Prove the new secret.
-    let has_refresh = common::load_secret(&store, &profile, SecretKind::RefreshToken).await?.is_some();
+    let has_refresh = common::load_secret(&store, &profile, SecretKind::RefreshToken)
+        .await?
+        .is_some();
     let mut account = None;
     if has_refresh {
-        ctx.io.info("Proving the new secret with a refresh-token grant…");
+        ctx.io
+            .info("Proving the new secret with a refresh-token grant…");
         let lock = {
             let (dir, p) = (ctx.config_dir.clone(), profile.clone());
-            tokio::task::spawn_blocking(move || crate::store::lock::ProfileLock::acquire(&dir, &p, std::time::Duration::from_secs(60)))
-                .await
-                .map_err(|e| Error::failure("lock task failed").with_source(e))??
+            tokio::task::spawn_blocking(move || {
+                crate::store::lock::ProfileLock::acquire(
+                    &dir,
+                    &p,
+                    std::time::Duration::from_secs(60),
+                )
+            })
+            .await
+            .map_err(|e| Error::failure("lock task failed").with_source(e))??
         };
         let refresh_token = common::load_secret(&store, &profile, SecretKind::RefreshToken)
             .await?
-            .ok_or_else(|| Error::authorization("the refresh token disappeared while waiting for the lock"))?;
+            .ok_or_else(|| {
+                Error::authorization("the refresh token disappeared while waiting for the lock")
+            })?;
         let _defer = crate::interrupt::defer();
-        let tokens = crate::oauth::refresh_access_token(
-            &ctx.http()?,
-            &ctx.endpoints.cc_token,
-            &existing.client_id,
-            &new_secret,
-            &refresh_token,
-        )
-        .await?;
+        let tokens =
+            common::refresh_grant(ctx, &existing.client_id, &new_secret, &refresh_token).await?;
         common::persist_rotated_tokens(ctx, &store, &tokens).await?;
         drop(lock);
     } else {
-        ctx.io.info("No refresh token is stored: proving the new secret with a new authorization.");
-        let listener = crate::oauth::LoopbackListener::bind(existing.redirect_port).await?;
+        ctx.io
+            .info("No refresh token is stored: proving the new secret with a new authorization.");
+        let listener = crate::oauth::LoopbackListener::bind(existing.redirect_port)?;
         let auth = common::authorize_and_check(
             ctx,
             AuthorizeRequest {
@@ -168,17 +200,23 @@ async fn rotate_client_secret_inner(
         }
     }
     config::save(&ctx.config_dir, &file)?;
-    ctx.io.success(format!("Stored the new Client Secret in the {}.", store.describe()));
+    ctx.io.success(format!(
+        "Stored the new Client Secret in the {}.",
+        store.describe()
+    ));
 
     // 3. StackOne.
     let mut report = Report::new();
     report.insert("client_secret".into(), json!("rotated"));
     report.insert("refresh_token".into(), json!("rotated"));
-    let stackone_configured = existing.stackone_profile_name.is_some() || existing.stackone_connector_profile_id.is_some();
+    let stackone_configured = existing.stackone_profile_name.is_some()
+        || existing.stackone_connector_profile_id.is_some();
     if skip_stackone || !stackone_configured {
         report.insert("stackone".into(), json!({ "action": "skipped" }));
         if !skip_stackone {
-            ctx.io.info("No StackOne profile is configured for this profile; StackOne is not touched.");
+            ctx.io.info(
+                "No StackOne profile is configured for this profile; StackOne is not touched.",
+            );
         }
     } else {
         let key = common::stackone_api_key(ctx, &store, stackone.stackone_api_key_stdin).await?;
@@ -206,7 +244,12 @@ async fn rotate_client_secret_inner(
             p.updated_at = config::now_rfc3339();
         }
         config::save(&ctx.config_dir, &file)?;
-        ctx.io.success(format!("StackOne profile {} ({}) {}.", outcome.name, outcome.id, outcome.action_str()));
+        ctx.io.success(format!(
+            "StackOne profile {} ({}) {}.",
+            outcome.name,
+            outcome.id,
+            outcome.action_str()
+        ));
         report.insert(
             "stackone".into(),
             json!({ "connector_profile_id": outcome.id, "name": outcome.name, "action": outcome.action_str() }),
@@ -217,15 +260,20 @@ async fn rotate_client_secret_inner(
     Ok(report)
 }
 
-async fn reauthorize_inner(ctx: &mut Context, existing: &ProfileConfig, auth_timeout: u64) -> Result<Report> {
+async fn reauthorize_inner(
+    ctx: &mut Context,
+    existing: &ProfileConfig,
+    auth_timeout: u64,
+) -> Result<Report> {
     let profile = ctx.profile.clone();
     let store = ctx.open_store(Some(existing.secret_store))?;
     let client_secret = common::load_secret(&store, &profile, SecretKind::ClientSecret)
         .await?
         .ok_or_else(|| {
-            Error::usage("no client secret is stored for this profile").with_hint("run `ccsetup rotate --client-secret`")
+            Error::usage("no client secret is stored for this profile")
+                .with_hint("run `ccsetup rotate --client-secret`")
         })?;
-    let listener = crate::oauth::LoopbackListener::bind(existing.redirect_port).await?;
+    let listener = crate::oauth::LoopbackListener::bind(existing.redirect_port)?;
     let auth = common::authorize_and_check(
         ctx,
         AuthorizeRequest {
@@ -260,12 +308,17 @@ async fn reauthorize_inner(ctx: &mut Context, existing: &ProfileConfig, auth_tim
         }
     }
     config::save(&ctx.config_dir, &file)?;
-    ctx.io.success("Re-authorized: a new refresh token is stored.");
+    ctx.io
+        .success("Re-authorized: a new refresh token is stored.");
     let mut report = Report::new();
     report.insert("refresh_token".into(), json!("rotated"));
     report.insert(
         "account".into(),
-        json!(auth.account.as_ref().map(|a| json!({"organization_name": a.organization_name, "email": a.contact_email}))),
+        json!(
+            auth.account.as_ref().map(
+                |a| json!({"organization_name": a.organization_name, "email": a.contact_email})
+            )
+        ),
     );
     Ok(report)
 }

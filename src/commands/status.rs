@@ -42,7 +42,9 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
         && checks
             .iter()
             .all(|c| matches!(c.status, CheckStatus::Ok | CheckStatus::Skipped))
-        && checks.iter().any(|c| c.name == "config" && c.status == CheckStatus::Ok);
+        && checks
+            .iter()
+            .any(|c| c.name == "config" && c.status == CheckStatus::Ok);
     if ctx.io.json {
         ctx.io
             .print_json(&json!({ "profile": ctx.profile, "ok": ok, "checks": checks }))?;
@@ -56,7 +58,10 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
                 CheckStatus::Failing => "failing",
                 CheckStatus::Skipped => "skipped",
             };
-            text.push_str(&format!("  {:width$}  {:7}  {}\n", c.name, status, c.detail));
+            text.push_str(&format!(
+                "  {:width$}  {:7}  {}\n",
+                c.name, status, c.detail
+            ));
         }
         ctx.io.println(text.trim_end());
     }
@@ -70,7 +75,7 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
 }
 
 async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
-    use CheckStatus::*;
+    use CheckStatus as S;
     let mut checks = Vec::new();
     let names_after_config = [
         "secret_store",
@@ -84,35 +89,43 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
     let file = match config::load(&ctx.config_dir) {
         Ok(f) => f,
         Err(e) => {
-            checks.push(check("config", Failing, e.message()));
-            checks.extend(names_after_config.map(|n| check(n, Skipped, "config unreadable")));
+            checks.push(check("config", S::Failing, e.message()));
+            checks.extend(names_after_config.map(|n| check(n, S::Skipped, "config unreadable")));
             return checks;
         }
     };
     let Some(profile_config) = file.profiles.get(&ctx.profile).cloned() else {
         checks.push(check(
             "config",
-            Missing,
+            S::Missing,
             format!(
                 "no profile \"{}\" in {}; run `ccsetup init`",
                 ctx.profile,
                 config::config_path(&ctx.config_dir).display()
             ),
         ));
-        checks.extend(names_after_config.map(|n| check(n, Skipped, "not set up")));
+        checks.extend(names_after_config.map(|n| check(n, S::Skipped, "not set up")));
         return checks;
     };
     checks.push(check(
         "config",
-        Ok,
-        format!("{} (API Key {})", config::config_path(&ctx.config_dir).display(), profile_config.client_id),
+        S::Ok,
+        format!(
+            "{} (API Key {})",
+            config::config_path(&ctx.config_dir).display(),
+            profile_config.client_id
+        ),
     ));
 
     let store = match ctx.open_store(Some(profile_config.secret_store)) {
         Ok(s) => s,
         Err(e) => {
-            checks.push(check("secret_store", Failing, e.message()));
-            checks.extend(names_after_config[1..].iter().map(|n| check(n, Skipped, "secret store unavailable")));
+            checks.push(check("secret_store", S::Failing, e.message()));
+            checks.extend(
+                names_after_config[1..]
+                    .iter()
+                    .map(|n| check(n, S::Skipped, "secret store unavailable")),
+            );
             return checks;
         }
     };
@@ -120,25 +133,45 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
     let client_secret = common::load_secret(&store, &profile, SecretKind::ClientSecret).await;
     match &client_secret {
         Err(e) => {
-            checks.push(check("secret_store", Failing, e.message()));
-            checks.extend(names_after_config[1..].iter().map(|n| check(n, Skipped, "secret store unavailable")));
+            checks.push(check("secret_store", S::Failing, e.message()));
+            checks.extend(
+                names_after_config[1..]
+                    .iter()
+                    .map(|n| check(n, S::Skipped, "secret store unavailable")),
+            );
             return checks;
         }
-        Result::Ok(_) => checks.push(check("secret_store", Ok, store.describe())),
+        Ok(_) => checks.push(check("secret_store", S::Ok, store.describe())),
     }
     checks.push(match client_secret {
-        Result::Ok(Some(_)) => check("client_secret", Ok, "stored"),
-        _ => check("client_secret", Missing, "not stored; run `ccsetup rotate --client-secret`"),
+        Ok(Some(_)) => check("client_secret", S::Ok, "stored"),
+        _ => check(
+            "client_secret",
+            S::Missing,
+            "not stored; run `ccsetup rotate --client-secret`",
+        ),
     });
 
     let refresh = common::load_secret(&store, &profile, SecretKind::RefreshToken).await;
-    let has_refresh = matches!(refresh, Result::Ok(Some(_)));
+    let has_refresh = matches!(refresh, Ok(Some(_)));
     checks.push(if has_refresh {
-        check("refresh_token", Ok, "stored (single-use; status does not redeem it needlessly)")
+        check(
+            "refresh_token",
+            S::Ok,
+            "stored (single-use; status does not redeem it needlessly)",
+        )
     } else if profile_config.authorized_at.is_none() {
-        check("refresh_token", Skipped, "not authorized (init --skip-authorize)")
+        check(
+            "refresh_token",
+            S::Skipped,
+            "not authorized (init --skip-authorize)",
+        )
     } else {
-        check("refresh_token", Missing, "not stored; run `ccsetup rotate --reauthorize`")
+        check(
+            "refresh_token",
+            S::Missing,
+            "not stored; run `ccsetup rotate --reauthorize`",
+        )
     });
 
     // Access token and account.
@@ -150,48 +183,73 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
             .flatten()
             .and_then(|s| crate::store::StoredAccessToken::from_secret(&s).ok());
         checks.push(match cached {
-            Some(t) if t.is_fresh(common::now_unix(), common::ACCESS_TOKEN_MIN_SECS) => {
-                check("access_token", Ok, format!("cached, valid until {}", common::rfc3339(t.expires_at)))
-            }
-            Some(_) => check("access_token", Skipped, "cached token expired; refreshing needs the network"),
-            None => check("access_token", Skipped, "none cached; refreshing needs the network"),
+            Some(t) if t.is_fresh(common::now_unix(), common::ACCESS_TOKEN_MIN_SECS) => check(
+                "access_token",
+                S::Ok,
+                format!("cached, valid until {}", common::rfc3339(t.expires_at)),
+            ),
+            Some(_) => check(
+                "access_token",
+                S::Skipped,
+                "cached token expired; refreshing needs the network",
+            ),
+            None => check(
+                "access_token",
+                S::Skipped,
+                "none cached; refreshing needs the network",
+            ),
         });
-        checks.push(check("account", Skipped, "--offline"));
+        checks.push(check("account", S::Skipped, "--offline"));
     } else if !has_refresh && profile_config.authorized_at.is_none() {
-        checks.push(check("access_token", Skipped, "not authorized"));
-        checks.push(check("account", Skipped, "not authorized"));
+        checks.push(check("access_token", S::Skipped, "not authorized"));
+        checks.push(check("account", S::Skipped, "not authorized"));
     } else {
         match common::valid_access_token(ctx, &profile_config, &store, false).await {
-            Result::Ok((t, _)) => {
-                checks.push(check("access_token", Ok, format!("valid until {}", common::rfc3339(t.expires_at))));
+            Ok((t, _)) => {
+                checks.push(check(
+                    "access_token",
+                    S::Ok,
+                    format!("valid until {}", common::rfc3339(t.expires_at)),
+                ));
                 access_token = Some(t);
             }
             Err(e) => {
-                checks.push(check("access_token", Failing, e.message()));
+                checks.push(check("access_token", S::Failing, e.message()));
             }
         }
         match &access_token {
-            None => checks.push(check("account", Skipped, "no valid access token")),
-            Some(t) if !crate::constant_contact::grants_account_read(&t.scope.split(' ').map(str::to_string).collect::<Vec<_>>()) => {
-                checks.push(check("account", Skipped, "the scopes lack account_read"))
+            None => checks.push(check("account", S::Skipped, "no valid access token")),
+            Some(t)
+                if !crate::constant_contact::grants_account_read(
+                    &t.scope.split(' ').map(str::to_string).collect::<Vec<_>>(),
+                ) =>
+            {
+                checks.push(check("account", S::Skipped, "the scopes lack account_read"))
             }
             Some(t) => {
                 let token = secrecy::SecretString::from(t.access_token.clone());
                 let result = match ctx.http() {
-                    Result::Ok(http) => crate::constant_contact::fetch_account_summary(&http, &ctx.endpoints.cc_api, &token).await,
+                    Ok(http) => {
+                        crate::constant_contact::fetch_account_summary(
+                            &http,
+                            &ctx.endpoints.cc_api,
+                            &token,
+                        )
+                        .await
+                    }
                     Err(e) => Err(e),
                 };
                 checks.push(match result {
-                    Result::Ok(a) => check(
+                    Ok(a) => check(
                         "account",
-                        Ok,
+                        S::Ok,
                         format!(
                             "{} <{}>",
                             a.organization_name.unwrap_or_default(),
                             a.contact_email.unwrap_or_default()
                         ),
                     ),
-                    Err(e) => check("account", Failing, e.message()),
+                    Err(e) => check("account", S::Failing, e.message()),
                 });
             }
         }
@@ -200,35 +258,51 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
     // StackOne.
     let Some(profile_id) = profile_config.stackone_connector_profile_id.clone() else {
         checks.push(if profile_config.stackone_profile_name.is_none() {
-            check("stackone_profile", Skipped, "not configured (init --skip-stackone)")
+            check(
+                "stackone_profile",
+                S::Skipped,
+                "not configured (init --skip-stackone)",
+            )
         } else {
-            check("stackone_profile", Missing, "no Connector Profile recorded; run `ccsetup init`")
+            check(
+                "stackone_profile",
+                S::Missing,
+                "no Connector Profile recorded; run `ccsetup init`",
+            )
         });
         return checks;
     };
     if offline {
-        checks.push(check("stackone_profile", Skipped, format!("{profile_id} (--offline)")));
+        checks.push(check(
+            "stackone_profile",
+            S::Skipped,
+            format!("{profile_id} (--offline)"),
+        ));
         return checks;
     }
     let key = match common::load_secret(&store, &profile, SecretKind::StackOneApiKey).await {
-        Result::Ok(Some(k)) => Some(k),
+        Ok(Some(k)) => Some(k),
         _ => std::env::var("STACKONE_API_KEY")
             .ok()
             .filter(|k| !k.trim().is_empty())
             .map(secrecy::SecretString::from),
     };
     let Some(key) = key else {
-        checks.push(check("stackone_profile", Skipped, "no StackOne API key stored or in STACKONE_API_KEY"));
+        checks.push(check(
+            "stackone_profile",
+            S::Skipped,
+            "no StackOne API key stored or in STACKONE_API_KEY",
+        ));
         return checks;
     };
     checks.push(match common::find_stackone_profile(ctx, &key, &profile_id).await {
-        Result::Ok(Some(name)) => check("stackone_profile", Ok, format!("{name} ({profile_id})")),
-        Result::Ok(None) => check(
+        Ok(Some(name)) => check("stackone_profile", S::Ok, format!("{name} ({profile_id})")),
+        Ok(None) => check(
             "stackone_profile",
-            Failing,
+            S::Failing,
             format!("{profile_id} is not listed by StackOne any more; run `ccsetup init` to re-create it"),
         ),
-        Err(e) => check("stackone_profile", Failing, e.message()),
+        Err(e) => check("stackone_profile", S::Failing, e.message()),
     });
     checks
 }

@@ -10,7 +10,8 @@ use crate::error::Result;
 pub async fn run(ctx: &mut Context, args: TokenArgs) -> Result<()> {
     let profile_config = common::require_profile(ctx)?;
     let store = ctx.open_store(Some(profile_config.secret_store))?;
-    let (token, source) = common::valid_access_token(ctx, &profile_config, &store, args.force_refresh).await?;
+    let (token, source) =
+        common::valid_access_token(ctx, &profile_config, &store, args.force_refresh).await?;
     tracing::info!(
         source = match source {
             TokenSource::Cache => "cache",

@@ -111,6 +111,11 @@ pub fn discard(config_dir: &Path, profile: &str) -> Result<()> {
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(crate::fsutil::io_error(crate::error::ErrorKind::Failure, "remove", &path, &e)),
+        Err(e) => Err(crate::fsutil::io_error(
+            crate::error::ErrorKind::Failure,
+            "remove",
+            &path,
+            &e,
+        )),
     }
 }
