@@ -1,0 +1,236 @@
+//! Harness for end-to-end tests: the real `ccsetup` binary against the
+//! in-process stand-ins, over loopback HTTP, with a test "browser" that
+//! answers the consent page when the binary prints the authorization URL.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ccsetup::sandbox::constant_contact::{AppRegistration, RegisteredApp};
+use ccsetup::sandbox::test_browser::{self, Decision};
+use ccsetup::sandbox::{Sandbox, SandboxOptions};
+
+/// Distinctive secret values: tests grep every output for them.
+pub const STACKONE_KEY_FALLBACK: &str = "v1.sandbox.canary-stackone-key";
+
+pub struct TestEnv {
+    pub sandbox: Sandbox,
+    pub config: tempfile::TempDir,
+    pub app: RegisteredApp,
+    pub port: u16,
+}
+
+/// A loopback port that is free right now (on IPv4 and IPv6 loopback).
+pub fn free_port() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("::1", port)).is_ok() || std::net::TcpListener::bind(("::1", 0)).is_err() {
+            return port;
+        }
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        Self::with(SandboxOptions::default())
+    }
+
+    pub fn with(options: SandboxOptions) -> Self {
+        let sandbox = Sandbox::start(options).expect("sandbox starts");
+        let port = free_port();
+        let app = sandbox
+            .cc()
+            .register_app(AppRegistration::new().redirect_uri(format!("http://localhost:{port}/callback")));
+        TestEnv {
+            sandbox,
+            config: tempfile::tempdir().unwrap(),
+            app,
+            port,
+        }
+    }
+
+    pub fn config_dir(&self) -> &Path {
+        self.config.path()
+    }
+
+    pub fn client_secret(&self) -> String {
+        self.sandbox.cc().app(&self.app.client_id).and_then(|a| a.client_secret).unwrap_or_else(|| self.app.secret().to_string())
+    }
+
+    pub fn stackone_key(&self) -> String {
+        self.sandbox.stackone().api_key()
+    }
+
+    /// The binary, pointed at the stand-ins, with a private config dir, the
+    /// file store, no browser and nothing inherited from the caller's ccsetup
+    /// environment.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("CCSETUP_") || k.starts_with("CC_") || k == "STACKONE_API_KEY" || k == "BROWSER" || k == "RUST_LOG" {
+                cmd.env_remove(k);
+            }
+        }
+        for (k, v) in self.sandbox.env() {
+            cmd.env(k, v);
+        }
+        cmd.env("CCSETUP_CONFIG_DIR", self.config_dir())
+            .env("CCSETUP_STORE", "file")
+            .env("CCSETUP_NO_BROWSER", "1")
+            .env("CCSETUP_REDIRECT_PORT", self.port.to_string())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `init --non-interactive` with the app's credentials in the environment.
+    pub fn init_cmd(&self, extra: &[&str]) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(["init", "--non-interactive", "--client-id", &self.app.client_id])
+            .args(extra)
+            .env("CC_CLIENT_SECRET", self.client_secret())
+            .env("STACKONE_API_KEY", self.stackone_key());
+        cmd
+    }
+
+    /// Runs `cmd`, answering every authorization URL it prints with `decision`.
+    pub fn run(&self, cmd: Command, decision: Decision) -> Run {
+        run_with_browser(cmd, Some(decision), None)
+    }
+
+    /// Runs `cmd` without ever answering consent.
+    pub fn run_no_consent(&self, cmd: Command) -> Run {
+        run_with_browser(cmd, None, None)
+    }
+
+    pub fn config_text(&self) -> String {
+        std::fs::read_to_string(self.config_dir().join("config.toml")).unwrap_or_default()
+    }
+
+    /// The file store's JSON for a profile.
+    pub fn secrets(&self, profile: &str) -> serde_json::Value {
+        let path = self.config_dir().join("secrets").join(format!("{profile}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn secret(&self, profile: &str, kind: &str) -> Option<String> {
+        self.secrets(profile).get(kind).and_then(|v| v.as_str()).map(str::to_string)
+    }
+
+    /// Every file under the config dir, with its contents.
+    pub fn files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if let Ok(b) = std::fs::read(&p) {
+                    out.push((p, b));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.config_dir(), &mut out);
+        out
+    }
+}
+
+/// A finished run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// How the test browser's consent went (status of the callback delivery).
+    pub callbacks: Vec<(u16, String)>,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+    pub fn all_output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// The authorization URL in a line printed by ccsetup, if any.
+pub fn authorize_url_in(line: &str) -> Option<String> {
+    line.split_whitespace()
+        .find(|w| w.contains("/oauth2/default/v1/authorize?"))
+        .map(str::to_string)
+}
+
+/// Spawns `cmd`; a thread reads stderr and plays the browser; optional
+/// `stdin_text` is written to stdin (with stdin piped).
+pub fn run_with_browser(mut cmd: Command, decision: Option<Decision>, stdin_text: Option<String>) -> Run {
+    if stdin_text.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child: Child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ccsetup");
+    if let Some(text) = stdin_text {
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(text.as_bytes()).unwrap();
+        drop(stdin);
+    }
+    let mut stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let callbacks = Arc::new(Mutex::new(Vec::new()));
+    let cb = callbacks.clone();
+    let err_thread = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            if let (Some(decision), Some(url)) = (decision, authorize_url_in(&line)) {
+                let cb = cb.clone();
+                // Answer off the reading thread so stderr keeps draining.
+                std::thread::spawn(move || {
+                    let result = test_browser::consent_blocking(&url, decision)
+                        .and_then(|location| test_browser::deliver_blocking(&location));
+                    cb.lock().unwrap().push(result.unwrap_or_else(|e| (0, e)));
+                });
+            }
+        }
+        all
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out_thread.join().unwrap();
+    let stderr = err_thread.join().unwrap();
+    let callbacks = callbacks.lock().unwrap().clone();
+    Run {
+        code: status.and_then(|s| s.code()),
+        stdout,
+        stderr,
+        callbacks,
+    }
+}
