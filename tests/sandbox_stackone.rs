@@ -826,6 +826,22 @@ fn connect_sessions_require_the_origin_owner_and_return_a_hub_link() {
             json!({"origin_owner_id": "a", "origin_owner_name": "A", "expires_at": "x"}),
             "expires_at: property should not exist",
         ),
+        (
+            json!({"origin_owner_id": "a", "origin_owner_name": "A", "metadata": "x"}),
+            "metadata: must be an object",
+        ),
+        (
+            json!({"origin_owner_id": "a", "origin_owner_name": "A", "multiple": "yes"}),
+            "multiple: must be a boolean",
+        ),
+        (
+            json!({"origin_owner_id": "a", "origin_owner_name": "A", "categories": "marketing"}),
+            "categories: must be an array of strings",
+        ),
+        (
+            json!({"origin_owner_id": "a", "origin_owner_name": "A", "integration_id": "x", "connector_profile_id": "y"}),
+            "integration_id: differs",
+        ),
     ] {
         let reply = h.api("POST", "/connect_sessions", Body::Json(body.clone()));
         assert_error_shape(&reply, 422);
