@@ -1,0 +1,553 @@
+//! Making StackOne hold the Constant Contact connector profile ccsetup
+//! wants, idempotently: find first, then create, update or leave alone —
+//! through the API, or through the dashboard where the API offers no way.
+//!
+//! ## When is a profile "unchanged"?
+//!
+//! StackOne never reveals the client secret, and may not reveal other
+//! fields either (the list endpoint shows the name only). So:
+//! - every field StackOne *reports* is compared with the desired value: the
+//!   name (trimmed, case-insensitive, as a person reads it), the client id,
+//!   and scopes and actions as sets (order and repeats do not matter);
+//! - a field StackOne does not report is not compared: there is no evidence
+//!   of a difference, and forcing a write would turn every re-run into an
+//!   update (or, without a write API, into a dashboard chore);
+//! - the client secret is written only when the caller says it changed
+//!   ([`DesiredProfile::secret_changed`]): true on rotation, or when the
+//!   secret differs from the one ccsetup last gave StackOne (e.g. from the
+//!   one in the secret store before this run). With `false`, an existing
+//!   profile's secret is left as it is.
+//!
+//! A profile is unchanged when no reported field differs and the secret did
+//! not change; then nothing is written. Otherwise a PATCH carries exactly
+//! the differing fields, and the profile is read back and checked.
+//!
+//! ## No duplicates
+//!
+//! The existing profile is looked up before any write: by the id the caller
+//! recorded, else by name. A create that fails in a way that may have
+//! succeeded (5xx, timeout, lost connection) is followed by another look
+//! before any retry; a 409 adopts the profile that exists.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Serialize;
+use url::Url;
+
+use super::client::{StackOneClient, StackOneError};
+use super::dashboard::{DashboardGuide, DashboardSteps, DashboardTask};
+use super::model::{
+    ConnectorProfile, NewConnectorProfile, ProfileDetails, ProfileField, ProfilePatch, same_name,
+    same_set,
+};
+use crate::cli::StackOneMode;
+use crate::error::{Error, Result};
+
+/// StackOne's connector key for Constant Contact.
+pub const CONNECTOR_KEY: &str = "constantcontact";
+/// Its label in the dashboard.
+pub const CONNECTOR_LABEL: &str = "Constant Contact";
+
+/// The profile ccsetup wants StackOne to hold. `Debug` redacts the secret.
+#[derive(Debug, Clone)]
+pub struct DesiredProfile {
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    pub actions: Vec<String>,
+    /// Whether StackOne may hold a different secret than `client_secret`
+    /// (rotation, or a secret other than the one ccsetup last sent). The
+    /// secret cannot be read back, so this alone decides whether an
+    /// existing profile's secret is written.
+    pub secret_changed: bool,
+}
+
+/// What happened to the profile (`stackone.action` of `init --json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileAction {
+    Created,
+    Updated,
+    Unchanged,
+    /// Made or changed by the user in the dashboard, verified through the API.
+    Dashboard,
+}
+
+impl ProfileAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileAction::Created => "created",
+            ProfileAction::Updated => "updated",
+            ProfileAction::Unchanged => "unchanged",
+            ProfileAction::Dashboard => "dashboard",
+        }
+    }
+}
+
+/// The profile StackOne now holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileOutcome {
+    pub id: String,
+    pub name: String,
+    pub action: ProfileAction,
+    /// Fields written on an existing profile (empty when created or unchanged).
+    pub changed: Vec<ProfileField>,
+}
+
+/// Knobs of [`ensure_connector_profile`].
+#[derive(Debug, Clone)]
+pub struct EnsureOptions {
+    /// The dashboard's Connector Profiles page, for the steps.
+    pub dashboard_url: Url,
+    /// Dashboard path: how often, and how far apart, to look for the profile.
+    pub poll_attempts: u32,
+    pub poll_interval: Duration,
+    /// Create attempts when a create fails in a way that may have succeeded.
+    pub create_attempts: u32,
+    /// Wait before the next create attempt (times the attempt number),
+    /// unless StackOne said `Retry-After`.
+    pub create_retry_delay: Duration,
+}
+
+impl EnsureOptions {
+    /// Polls for up to 10 minutes, every 5 s; three create attempts.
+    pub fn new(dashboard_url: Url) -> Self {
+        EnsureOptions {
+            dashboard_url,
+            poll_attempts: 120,
+            poll_interval: Duration::from_secs(5),
+            create_attempts: 3,
+            create_retry_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Makes StackOne hold `desired` as a Constant Contact connector profile
+/// (see the module docs for the rules). `known_id` is the profile id
+/// recorded by an earlier run. `mode`: `Auto` uses the API and switches to
+/// the dashboard when a create or update answers 404/405/501 (a 404 on
+/// PATCH first re-lists: a vanished profile is created again); `Dashboard`
+/// goes there directly; `Api` never does.
+pub async fn ensure_connector_profile(
+    client: &StackOneClient,
+    desired: &DesiredProfile,
+    mode: StackOneMode,
+    known_id: Option<&str>,
+    dashboard: &mut dyn DashboardGuide,
+    options: &EnsureOptions,
+) -> Result<ProfileOutcome> {
+    if desired.name.trim().is_empty() {
+        return Err(Error::usage("the StackOne profile name is empty")
+            .with_hint("pass --stackone-profile-name NAME"));
+    }
+    if desired.client_id.trim().is_empty() {
+        return Err(Error::usage("the API Key (client id) is empty"));
+    }
+    let mut run = Run {
+        client,
+        desired,
+        mode,
+        guide: dashboard,
+        opts: options,
+    };
+    run.ensure(known_id, 0).await
+}
+
+/// What `remove_connector_profile` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoveOutcome {
+    Deleted,
+    /// It was not there (any more).
+    AlreadyGone,
+    /// StackOne's API refused (404/405/501) and still lists it: delete it in
+    /// the dashboard (see [`delete_steps`]).
+    NotOffered,
+}
+
+/// Deletes a profile (`reset --delete-stackone-profile`), telling "gone"
+/// apart from "not offered" by listing again after a 404/405/501.
+pub async fn remove_connector_profile(client: &StackOneClient, id: &str) -> Result<RemoveOutcome> {
+    match client.delete_profile(id).await {
+        Ok(()) => Ok(RemoveOutcome::Deleted),
+        Err(e) if e.is_not_offered() => {
+            let listed = client
+                .list_profiles(CONNECTOR_KEY)
+                .await?
+                .iter()
+                .any(|p| p.id == id);
+            Ok(if listed {
+                RemoveOutcome::NotOffered
+            } else {
+                RemoveOutcome::AlreadyGone
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The dashboard steps that delete `profile`.
+pub fn delete_steps(dashboard_url: Url, profile: &ConnectorProfile) -> DashboardSteps {
+    DashboardSteps {
+        task: DashboardTask::Delete {
+            profile_id: profile.id.clone(),
+        },
+        dashboard_url,
+        connector_label: CONNECTOR_LABEL.into(),
+        name: profile.name.clone(),
+        client_id: String::new(),
+        scopes: Vec::new(),
+        actions: Vec::new(),
+    }
+}
+
+/// Re-entries (create → 409 → adopt → PATCH 404 → gone → …) allowed before
+/// giving up: a StackOne that keeps changing under us is an error.
+const MAX_DEPTH: u32 = 3;
+
+/// One `ensure_connector_profile` run.
+struct Run<'a> {
+    client: &'a StackOneClient,
+    desired: &'a DesiredProfile,
+    mode: StackOneMode,
+    guide: &'a mut dyn DashboardGuide,
+    opts: &'a EnsureOptions,
+}
+
+impl Run<'_> {
+    async fn ensure(&mut self, known_id: Option<&str>, depth: u32) -> Result<ProfileOutcome> {
+        if depth > MAX_DEPTH {
+            return Err(Error::remote(
+                "the StackOne connector profile kept changing while ccsetup was updating it",
+            )
+            .with_hint("check the Connector Profiles page of the StackOne dashboard, then run the command again"));
+        }
+        match (self.find(known_id).await?, self.mode) {
+            (None, StackOneMode::Dashboard) => self.dashboard_create().await,
+            (None, _) => self.create(depth).await,
+            (Some(profile), _) => self.update(profile, false, depth).await,
+        }
+    }
+
+    /// The existing Constant Contact profile: by recorded id, else by name.
+    async fn find(&self, known_id: Option<&str>) -> Result<Option<ConnectorProfile>> {
+        let profiles: Vec<ConnectorProfile> = self
+            .client
+            .list_profiles(CONNECTOR_KEY)
+            .await?
+            .into_iter()
+            .filter(|p| p.is_for(CONNECTOR_KEY))
+            .collect();
+        if let Some(id) = known_id {
+            if let Some(p) = profiles.iter().find(|p| p.id == id) {
+                return Ok(Some(p.clone()));
+            }
+            tracing::info!("the recorded StackOne profile {id} is gone; looking it up by name");
+        }
+        let mut named = profiles
+            .into_iter()
+            .filter(|p| p.has_name(&self.desired.name));
+        let first = named.next();
+        if first.is_some() && named.next().is_some() {
+            tracing::warn!(
+                "several Constant Contact profiles are named \"{}\"; using the first listed",
+                self.desired.name.trim()
+            );
+        }
+        Ok(first)
+    }
+
+    async fn create(&mut self, depth: u32) -> Result<ProfileOutcome> {
+        let d = self.desired;
+        let new = NewConnectorProfile {
+            connector_key: CONNECTOR_KEY.into(),
+            name: d.name.trim().to_string(),
+            client_id: d.client_id.trim().to_string(),
+            client_secret: d.client_secret.clone(),
+            scopes: d.scopes.clone(),
+            actions: d.actions.clone(),
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let err = match self.client.create_profile(&new).await {
+                Ok(created) => {
+                    let details = self.read_back(created).await?;
+                    self.check(&details)?;
+                    return Ok(outcome(&details.profile, ProfileAction::Created, vec![]));
+                }
+                Err(e) => e,
+            };
+            if err.is_not_offered() {
+                return match self.mode {
+                    StackOneMode::Auto => self.dashboard_create().await,
+                    _ => Err(api_mode_refusal(&err, "create connector profiles")),
+                };
+            }
+            if err.status() == Some(409) {
+                // It exists after all (made meanwhile, or named with other
+                // case/spacing than we matched): adopt it.
+                if let Some(existing) = self.find(None).await? {
+                    return Box::pin(self.update(existing, false, depth + 1)).await;
+                }
+                return Err(err.into());
+            }
+            if !err.is_uncertain() {
+                return Err(err.into());
+            }
+            // It may have been created although we were told otherwise:
+            // look before trying again, so a retry never makes a duplicate.
+            tracing::info!("creating the profile failed ({err}); checking whether it exists");
+            if let Some(existing) = self.find(None).await? {
+                return self.adopt_after_uncertain_create(existing, depth).await;
+            }
+            if attempt >= self.opts.create_attempts {
+                return Err(err.into());
+            }
+            let wait = err
+                .retry_after()
+                .unwrap_or(self.opts.create_retry_delay * attempt);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A profile found after a failed create: ours if it holds what we sent
+    /// (then it counts as created); otherwise someone else's, brought in
+    /// line including the secret, which we cannot know it has.
+    async fn adopt_after_uncertain_create(
+        &mut self,
+        existing: ConnectorProfile,
+        depth: u32,
+    ) -> Result<ProfileOutcome> {
+        let details = self
+            .read_back(ProfileDetails::from_listed(existing.clone()))
+            .await?;
+        if self.mismatches(&details).is_empty() {
+            return Ok(outcome(&details.profile, ProfileAction::Created, vec![]));
+        }
+        Box::pin(self.update(existing, true, depth + 1)).await
+    }
+
+    async fn update(
+        &mut self,
+        existing: ConnectorProfile,
+        force_secret: bool,
+        depth: u32,
+    ) -> Result<ProfileOutcome> {
+        let details = self
+            .read_back(ProfileDetails::from_listed(existing.clone()))
+            .await?;
+        let patch = self.plan_patch(&details, force_secret);
+        if patch.is_empty() {
+            return Ok(outcome(&details.profile, ProfileAction::Unchanged, vec![]));
+        }
+        if self.mode == StackOneMode::Dashboard {
+            return self.dashboard_edit(&details.profile, patch.fields()).await;
+        }
+        match self.client.update_profile(&existing.id, &patch).await {
+            Ok(updated) => {
+                let details = self.read_back(updated).await?;
+                self.check(&details)?;
+                Ok(outcome(
+                    &details.profile,
+                    ProfileAction::Updated,
+                    patch.fields(),
+                ))
+            }
+            Err(e) if e.status() == Some(404) => {
+                // Gone, or no PATCH endpoint: the listing tells which.
+                let still_listed = self
+                    .client
+                    .list_profiles(CONNECTOR_KEY)
+                    .await?
+                    .iter()
+                    .any(|p| p.id == existing.id);
+                if !still_listed {
+                    tracing::info!("the StackOne profile vanished; creating it again");
+                    return Box::pin(self.ensure(None, depth + 1)).await;
+                }
+                self.update_not_offered(&e, &details.profile, patch.fields())
+                    .await
+            }
+            Err(e) if e.is_not_offered() => {
+                self.update_not_offered(&e, &details.profile, patch.fields())
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn update_not_offered(
+        &mut self,
+        err: &StackOneError,
+        profile: &ConnectorProfile,
+        fields: Vec<ProfileField>,
+    ) -> Result<ProfileOutcome> {
+        match self.mode {
+            StackOneMode::Auto => self.dashboard_edit(profile, fields).await,
+            _ => Err(api_mode_refusal(err, "update connector profiles")),
+        }
+    }
+
+    /// The fields to write: reported values that differ, and the secret
+    /// when it changed (or is forced).
+    fn plan_patch(&self, details: &ProfileDetails, force_secret: bool) -> ProfilePatch {
+        let d = self.desired;
+        let differs = |reported: &Option<Vec<String>>, wanted: &[String]| {
+            reported.as_ref().is_some_and(|r| !same_set(r, wanted))
+        };
+        ProfilePatch {
+            name: (!same_name(&details.profile.name, &d.name)).then(|| d.name.trim().to_string()),
+            client_id: details
+                .client_id()
+                .is_some_and(|c| c.trim() != d.client_id.trim())
+                .then(|| d.client_id.trim().to_string()),
+            client_secret: (d.secret_changed || force_secret).then(|| d.client_secret.clone()),
+            scopes: differs(&details.scopes, &d.scopes).then(|| d.scopes.clone()),
+            actions: differs(&details.actions, &d.actions).then(|| d.actions.clone()),
+        }
+    }
+
+    /// Reported fields that differ from the desired values.
+    fn mismatches(&self, details: &ProfileDetails) -> Vec<ProfileField> {
+        let mut patch = self.plan_patch(details, false);
+        patch.client_secret = None;
+        patch.fields()
+    }
+
+    /// Reads the profile back by id; where StackOne offers no read by id,
+    /// `fallback` (what create/update/list answered) stands in.
+    async fn read_back(&self, fallback: ProfileDetails) -> Result<ProfileDetails> {
+        match self.client.get_profile(&fallback.profile.id).await {
+            Ok(details) => Ok(details),
+            Err(e) if e.is_not_offered() => Ok(fallback),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// After a write: StackOne must report what was sent.
+    fn check(&self, details: &ProfileDetails) -> Result<()> {
+        let wrong = self.mismatches(details);
+        if wrong.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = wrong.iter().map(|f| f.label()).collect();
+        Err(Error::remote(format!(
+            "StackOne's connector profile \"{}\" ({}) does not hold the values ccsetup expects: {} differ",
+            details.profile.name,
+            details.profile.id,
+            names.join(", ")
+        ))
+        .with_hint("check the profile in the StackOne dashboard, then run the command again"))
+    }
+
+    fn steps(&self, task: DashboardTask) -> DashboardSteps {
+        let d = self.desired;
+        DashboardSteps {
+            task,
+            dashboard_url: self.opts.dashboard_url.clone(),
+            connector_label: CONNECTOR_LABEL.into(),
+            name: d.name.trim().to_string(),
+            client_id: d.client_id.trim().to_string(),
+            scopes: d.scopes.clone(),
+            actions: d.actions.clone(),
+        }
+    }
+
+    async fn dashboard_create(&mut self) -> Result<ProfileOutcome> {
+        let steps = self.steps(DashboardTask::Create);
+        self.guide.show_steps(&steps, &self.desired.client_secret)?;
+        self.guide.wait_for_user(&steps)?;
+        let name = self.desired.name.clone();
+        let found = self
+            .poll(move |p| p.has_name(&name), "did not appear")
+            .await?;
+        let details = self.read_back(ProfileDetails::from_listed(found)).await?;
+        self.check(&details)?;
+        Ok(outcome(&details.profile, ProfileAction::Dashboard, vec![]))
+    }
+
+    async fn dashboard_edit(
+        &mut self,
+        profile: &ConnectorProfile,
+        fields: Vec<ProfileField>,
+    ) -> Result<ProfileOutcome> {
+        let steps = self.steps(DashboardTask::Edit {
+            profile_id: profile.id.clone(),
+            current_name: profile.name.clone(),
+            fields: fields.clone(),
+        });
+        self.guide.show_steps(&steps, &self.desired.client_secret)?;
+        self.guide.wait_for_user(&steps)?;
+        let (id, name) = (profile.id.clone(), self.desired.name.clone());
+        let found = self
+            .poll(
+                move |p| p.id == id && p.has_name(&name),
+                "was not found with the new values",
+            )
+            .await?;
+        let details = self.read_back(ProfileDetails::from_listed(found)).await?;
+        self.check(&details)?;
+        Ok(outcome(&details.profile, ProfileAction::Dashboard, fields))
+    }
+
+    /// Lists until a Constant Contact profile satisfies `wanted` (bounded).
+    async fn poll(
+        &mut self,
+        wanted: impl Fn(&ConnectorProfile) -> bool,
+        failure: &str,
+    ) -> Result<ConnectorProfile> {
+        let max = self.opts.poll_attempts.max(1);
+        for attempt in 1..=max {
+            self.guide.on_poll(attempt, max);
+            let listed = self.client.list_profiles(CONNECTOR_KEY).await?;
+            if let Some(p) = listed
+                .into_iter()
+                .find(|p| p.is_for(CONNECTOR_KEY) && wanted(p))
+            {
+                return Ok(p);
+            }
+            if attempt < max {
+                tokio::time::sleep(self.opts.poll_interval).await;
+            }
+        }
+        let waited = self.opts.poll_interval * (max - 1);
+        let name = self.desired.name.trim();
+        Err(Error::remote(format!(
+            "the {CONNECTOR_LABEL} connector profile \"{name}\" {failure} in StackOne \
+             (checked {max} times over {} s)",
+            waited.as_secs()
+        ))
+        .with_hint(format!(
+            "make sure it is a {CONNECTOR_LABEL} profile named exactly \"{name}\", then run the \
+             command again: ccsetup will find it"
+        )))
+    }
+}
+
+fn outcome(
+    profile: &ConnectorProfile,
+    action: ProfileAction,
+    changed: Vec<ProfileField>,
+) -> ProfileOutcome {
+    ProfileOutcome {
+        id: profile.id.clone(),
+        name: profile.name.clone(),
+        action,
+        changed,
+    }
+}
+
+/// `--stackone-mode api` and a StackOne without the needed endpoint.
+fn api_mode_refusal(err: &StackOneError, what: &str) -> Error {
+    let status = err
+        .status()
+        .map(|s| format!(" (HTTP {s})"))
+        .unwrap_or_default();
+    Error::remote(format!(
+        "StackOne's API does not offer a way to {what}{status}, and --stackone-mode api never \
+         uses the dashboard"
+    ))
+    .with_hint("run with --stackone-mode auto or dashboard to be guided through the dashboard form")
+}
