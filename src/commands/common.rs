@@ -465,59 +465,139 @@ pub async fn authorize_and_check(
     })
 }
 
-// ---- StackOne glue (wired to `crate::stackone` when it lands) ----
+// ---- StackOne ----
 
-/// The Connector Profile `init` and `rotate` want.
-pub struct DesiredStackOneProfile {
-    pub name: String,
-    pub client_id: String,
-    pub client_secret: SecretString,
-    pub scopes: Vec<String>,
-    pub actions: Vec<String>,
-    /// Whether StackOne holds an older secret (the list endpoint never shows
-    /// it, so this decides between "updated" and "unchanged").
-    pub secret_changed: bool,
-}
+pub use crate::stackone::DesiredProfile as DesiredStackOneProfile;
 
 /// What happened to the Connector Profile.
 pub struct StackOneOutcome {
     pub id: String,
     pub name: String,
-    pub action: &'static str,
+    pub action: crate::stackone::ProfileAction,
 }
 
 impl StackOneOutcome {
     pub fn action_str(&self) -> &'static str {
-        self.action
+        self.action.as_str()
     }
 }
 
+fn stackone_client(
+    ctx: &Context,
+    api_key: &SecretString,
+) -> Result<crate::stackone::StackOneClient> {
+    Ok(crate::stackone::StackOneClient::new(
+        ctx.http()?,
+        ctx.endpoints.stackone_api.clone(),
+        api_key.clone(),
+    ))
+}
+
+/// Creates, updates or verifies the Connector Profile (API or dashboard).
 pub async fn ensure_stackone_profile(
-    _ctx: &mut Context,
-    _api_key: &SecretString,
-    _desired: DesiredStackOneProfile,
-    _mode: crate::cli::StackOneMode,
-    _known_id: Option<String>,
+    ctx: &mut Context,
+    api_key: &SecretString,
+    desired: DesiredStackOneProfile,
+    mode: crate::cli::StackOneMode,
+    known_id: Option<String>,
 ) -> Result<StackOneOutcome> {
-    Err(Error::failure("StackOne is not wired yet"))
+    let client = stackone_client(ctx, api_key)?;
+    let options = crate::stackone::EnsureOptions::new(ctx.endpoints.stackone_dashboard.clone());
+    let outcome = if ctx.prompter.is_interactive() {
+        let mut guide = crate::commands::dashboard_guide::WizardDashboardGuide {
+            io: &mut ctx.io,
+            prompter: ctx.prompter.as_mut(),
+            browser: ctx.browser.as_ref(),
+            spinner: None,
+        };
+        crate::stackone::ensure_connector_profile(
+            &client,
+            &desired,
+            mode,
+            known_id.as_deref(),
+            &mut guide,
+            &options,
+        )
+        .await?
+    } else {
+        let mut guide = crate::stackone::PrintedDashboardGuide::non_interactive(&mut ctx.io);
+        crate::stackone::ensure_connector_profile(
+            &client,
+            &desired,
+            mode,
+            known_id.as_deref(),
+            &mut guide,
+            &options,
+        )
+        .await?
+    };
+    Ok(StackOneOutcome {
+        id: outcome.id,
+        name: outcome.name,
+        action: outcome.action,
+    })
 }
 
+/// The name of the Constant Contact profile `id`, if StackOne lists it.
 pub async fn find_stackone_profile(
-    _ctx: &mut Context,
-    _api_key: &SecretString,
-    _id: &str,
+    ctx: &mut Context,
+    api_key: &SecretString,
+    id: &str,
 ) -> Result<Option<String>> {
-    Err(Error::failure("StackOne is not wired yet"))
+    let client = stackone_client(ctx, api_key)?;
+    let profiles = client
+        .list_profiles(crate::stackone::CONNECTOR_KEY)
+        .await
+        .map_err(Error::from)?;
+    Ok(profiles.into_iter().find(|p| p.id == id).map(|p| p.name))
 }
 
+/// Deletes the Connector Profile; where StackOne's API refuses, prints the
+/// dashboard step instead. Returns whether it is gone.
 pub async fn delete_stackone_profile(
-    _ctx: &mut Context,
-    _api_key: &SecretString,
-    _id: &str,
+    ctx: &mut Context,
+    api_key: &SecretString,
+    id: &str,
 ) -> Result<bool> {
-    Err(Error::failure("StackOne is not wired yet"))
+    use crate::stackone::RemoveOutcome;
+    let client = stackone_client(ctx, api_key)?;
+    match crate::stackone::remove_connector_profile(&client, id).await? {
+        RemoveOutcome::Deleted => {
+            ctx.io
+                .success(format!("Deleted the StackOne Connector Profile {id}."));
+            Ok(true)
+        }
+        RemoveOutcome::AlreadyGone => {
+            ctx.io.info(format!(
+                "The StackOne Connector Profile {id} was already gone."
+            ));
+            Ok(true)
+        }
+        RemoveOutcome::NotOffered => {
+            let profiles = client
+                .list_profiles(crate::stackone::CONNECTOR_KEY)
+                .await
+                .map_err(Error::from)?;
+            if let Some(profile) = profiles.iter().find(|p| p.id == id) {
+                let steps = crate::stackone::delete_steps(
+                    ctx.endpoints.stackone_dashboard.clone(),
+                    profile,
+                );
+                ctx.io.warn(
+                    "StackOne's API does not delete Connector Profiles; do it in the dashboard:",
+                );
+                let _ = write!(
+                    ctx.io.stderr(),
+                    "{}",
+                    steps.render(crate::stackone::dashboard::SECRET_NOT_SHOWN)
+                );
+            }
+            Ok(false)
+        }
+    }
 }
 
+/// A connect session, as `link` shows it (never the session token).
 pub struct ConnectSession {
     pub id: String,
     pub auth_link_url: String,
@@ -525,12 +605,28 @@ pub struct ConnectSession {
 }
 
 pub async fn create_connect_session(
-    _ctx: &mut Context,
-    _api_key: &SecretString,
-    _owner_id: &str,
-    _owner_name: &str,
-    _label: Option<&str>,
-    _profile_id: Option<&str>,
+    ctx: &mut Context,
+    api_key: &SecretString,
+    owner_id: &str,
+    owner_name: &str,
+    label: Option<&str>,
+    profile_id: Option<&str>,
 ) -> Result<ConnectSession> {
-    Err(Error::failure("StackOne is not wired yet"))
+    let client = stackone_client(ctx, api_key)?;
+    let session = client
+        .create_connect_session(&crate::stackone::ConnectSessionRequest {
+            origin_owner_id: owner_id.to_string(),
+            origin_owner_name: owner_name.to_string(),
+            provider: Some(crate::stackone::CONNECTOR_KEY.to_string()),
+            label: label.map(str::to_string),
+            connector_profile_id: profile_id.map(str::to_string),
+            expires_in: None,
+        })
+        .await
+        .map_err(Error::from)?;
+    Ok(ConnectSession {
+        id: session.id,
+        auth_link_url: session.auth_link_url,
+        expires_at: session.expires_at,
+    })
 }

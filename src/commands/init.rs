@@ -167,6 +167,12 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     // Step 5: store secrets, then the state that names them.
     ctx.io.step(5, STEPS, "Store the secrets");
     let profile = ctx.profile.clone();
+    // Decided before storing: StackOne cannot show which secret it holds, so
+    // "is this secret new to us" decides whether it is written there.
+    let secret_changed = existing
+        .as_ref()
+        .is_none_or(|e| e.client_id != inputs.client_id)
+        || common::secret_differs(&store, &profile, &inputs.client_secret).await;
     common::store_secret(
         &store,
         &profile,
@@ -248,10 +254,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
                 client_secret: inputs.client_secret.clone(),
                 scopes: inputs.scopes.clone(),
                 actions: inputs.actions.clone(),
-                secret_changed: existing
-                    .as_ref()
-                    .is_none_or(|e| e.client_id != inputs.client_id)
-                    || common::secret_differs(&store, &profile, &inputs.client_secret).await,
+                secret_changed,
             },
             inputs.stackone_mode,
             profile_config.stackone_connector_profile_id.clone(),

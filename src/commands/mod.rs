@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod completions;
+pub mod dashboard_guide;
 pub mod doctor;
 pub mod init;
 pub mod link;
