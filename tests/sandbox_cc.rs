@@ -1080,3 +1080,101 @@ fn the_test_browser_delivers_the_callback_from_a_plain_test() {
     );
     assert!(test_browser::consent_blocking(&bad, Decision::Approve).is_err());
 }
+
+// ------------------------------------------- strict, but not over-strict
+
+/// `oauth2`'s HTTP hook, over ccsetup's reqwest client.
+async fn oauth2_http(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
+    let (parts, body) = request.into_parts();
+    let client = ccsetup::http::client().unwrap();
+    let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).unwrap();
+    let mut builder = client.request(method, parts.uri.to_string()).body(body);
+    for (name, value) in &parts.headers {
+        builder = builder.header(name.as_str(), value.as_bytes());
+    }
+    let response = builder.send().await?;
+    let mut out = oauth2::http::Response::builder().status(response.status().as_u16());
+    for (name, value) in response.headers() {
+        out = out.header(name.as_str(), value.as_bytes());
+    }
+    Ok(out.body(response.bytes().await?.to_vec()).unwrap())
+}
+
+/// A standard OAuth client (the `oauth2` crate: Basic auth, PKCE S256,
+/// `state`) completes the flow and a rotation: the rules refuse mistakes,
+/// not correct clients.
+#[tokio::test]
+async fn a_standard_oauth2_client_completes_the_flow() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{
+        AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+        RedirectUrl, Scope, TokenResponse as _, TokenUrl,
+    };
+    let env = Env::new();
+    let client = BasicClient::new(ClientId::new(env.app.client_id.clone()))
+        .set_client_secret(ClientSecret::new(env.secret().to_string()))
+        .set_auth_type(AuthType::BasicAuth)
+        .set_auth_uri(AuthUrl::from_url(env.cc().authorize_url()))
+        .set_token_uri(TokenUrl::from_url(env.cc().token_url()))
+        .set_redirect_uri(RedirectUrl::new(LOCAL.to_string()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(SCOPES.split(' ').map(|s| Scope::new(s.to_string())))
+        .set_pkce_challenge(challenge)
+        .url();
+    let location = test_browser::consent(url.as_str(), Decision::Approve)
+        .await
+        .unwrap();
+    let q = query_of(&location);
+    assert_eq!(&q["state"], csrf.secret());
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(q["code"].clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&oauth2_http)
+        .await
+        .unwrap();
+    assert_eq!(tokens.expires_in(), Some(Duration::from_secs(86400)));
+    let refreshed = client
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .request_async(&oauth2_http)
+        .await
+        .unwrap();
+    assert_ne!(
+        refreshed.refresh_token().unwrap().secret(),
+        tokens.refresh_token().unwrap().secret()
+    );
+    let (status, _) = env.summary(Some(refreshed.access_token().secret())).await;
+    assert_eq!(status, 200);
+}
+
+/// "It worked, but the answer was lost": the rotation still happened, so
+/// retrying with the old token fails — as against the real service.
+#[tokio::test]
+async fn a_refresh_whose_answer_is_lost_has_still_rotated() {
+    use ccsetup::sandbox::{Fault, FaultAction};
+    let env = Env::new();
+    let token = env.tokens(SCOPES).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.cc().inject(Fault::new(
+        Some("POST"),
+        "/oauth2/default/v1/token",
+        FaultAction::ResetAfterHandling,
+        1,
+    ));
+    let lost = env
+        .http
+        .post(env.cc().token_url())
+        .basic_auth(&env.app.client_id, Some(env.secret()))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &token)])
+        .send()
+        .await;
+    assert!(lost.is_err(), "the answer is lost");
+    assert_oauth_error(&env.refresh(&token).await, 400, "invalid_grant");
+    assert_eq!(
+        env.cc().refresh_tokens_redeemed_more_than_once(),
+        vec![token]
+    );
+}

@@ -55,8 +55,8 @@ pub fn error_page(status: u16, error: &str, description: &str) -> Response {
     no_store(Response::html(status, page("Something went wrong", &body)))
 }
 
-/// Pages with one-time values (consent ids, a fresh secret) must not be
-/// cached by the browser.
+/// Responses with one-time values (consent ids, a fresh secret, tokens)
+/// must not be cached; used for the token endpoint's JSON too.
 pub fn no_store(response: Response) -> Response {
     response
         .with_header("cache-control", "no-store")
