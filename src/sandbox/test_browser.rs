@@ -5,8 +5,6 @@
 //! Redirects are never followed automatically: [`consent`] returns where
 //! the browser would go, so a test can inspect it before [`deliver`]ing it.
 
-use std::fmt;
-
 /// The consent page's two buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -20,12 +18,6 @@ impl Decision {
             Decision::Approve => "approve",
             Decision::Deny => "deny",
         }
-    }
-}
-
-impl fmt::Display for Decision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.form_value())
     }
 }
 

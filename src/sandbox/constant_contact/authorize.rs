@@ -12,7 +12,7 @@
 use super::super::server::{Request, Response};
 use super::apps::redirect_uri_registered;
 use super::html::{error_page, escape, no_store, page};
-use super::params::{Params, Repeated};
+use super::params::{Params, Repeated, is_form};
 use super::state::{
     AuthCode, CODE_LIFETIME, CONSENT_LIFETIME, KNOWN_SCOPES, OAuthFlow, PendingConsent, State,
     random_token,
@@ -235,15 +235,6 @@ pub(super) fn decide(state: &mut State, req: &Request) -> Response {
         &consent.redirect_uri,
         &[("code", &code), ("state", &consent.state)],
     )
-}
-
-pub(super) fn is_form(req: &Request) -> bool {
-    req.header("content-type").is_some_and(|ct| {
-        ct.split(';').next().is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-    })
 }
 
 /// Space-separated, each one known; duplicates folded, order kept.

@@ -2,6 +2,19 @@
 //! (RFC 6749 §3.1, §3.2): a repeated parameter is ambiguous, and a server
 //! that silently takes the first or the last hides client bugs.
 
+use super::super::server::Request;
+
+/// Whether the body is declared a form (`application/x-www-form-urlencoded`,
+/// parameters such as `charset` allowed).
+pub(super) fn is_form(req: &Request) -> bool {
+    req.header("content-type").is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    })
+}
+
 /// Decoded parameters of one request.
 pub(super) struct Params(Vec<(String, String)>);
 

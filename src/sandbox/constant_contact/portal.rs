@@ -6,9 +6,8 @@
 
 use super::super::server::{Request, Response};
 use super::apps::{AppRegistration, register, validate_redirect_uris};
-use super::authorize::is_form;
 use super::html::{error_page, escape, no_store, page};
-use super::params::Params;
+use super::params::{Params, is_form};
 use super::state::{App, OAuthFlow, RefreshKind, STACKONE_REDIRECT_URI, State};
 
 /// What an app page shows above its details.

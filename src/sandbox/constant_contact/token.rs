@@ -6,9 +6,8 @@ use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
 use super::super::server::{Request, Response};
-use super::authorize::is_form;
 use super::html::no_store;
-use super::params::{Params, Repeated};
+use super::params::{Params, Repeated, is_form};
 use super::state::{
     ACCESS_TOKEN_LIFETIME, AccessToken, Grant, IssuedRefreshToken, REFRESH_TOKEN_IDLE_LIFETIME,
     RefreshKind, RefreshRedemption, State, epoch_seconds, random_client_id, random_token,
