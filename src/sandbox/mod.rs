@@ -9,6 +9,7 @@
 pub mod constant_contact;
 pub mod server;
 pub mod stackone;
+pub mod test_browser;
 
 use crate::endpoints::Endpoints;
 
