@@ -569,7 +569,16 @@ impl TokenEndpoint {
                     attempt += 1;
                 }
                 None => {
-                    let error = if failure.retryable {
+                    let error = if grant == Grant::RefreshToken && failure.grant_rejected && answers_lost > 0 {
+                        // Our own earlier request spent the token: the server
+                        // rotated it and the answer never arrived (SPEC: a
+                        // failure after sending ends with exit 4).
+                        Error::remote(
+                            "the answer to a refresh request was lost in the network, and Constant Contact has \
+                             already rotated that single-use refresh token",
+                        )
+                        .with_hint("run `ccsetup rotate --reauthorize` to get a new refresh token")
+                    } else if failure.retryable {
                         exhausted(grant, failure, attempt, token_state)
                     } else {
                         failure.error
