@@ -569,7 +569,10 @@ impl TokenEndpoint {
                     attempt += 1;
                 }
                 None => {
-                    let error = if grant == Grant::RefreshToken && failure.grant_rejected && answers_lost > 0 {
+                    let error = if grant == Grant::RefreshToken
+                        && failure.grant_rejected
+                        && answers_lost > 0
+                    {
                         // Our own earlier request spent the token: the server
                         // rotated it and the answer never arrived (SPEC: a
                         // failure after sending ends with exit 4).

@@ -28,7 +28,9 @@ pub fn free_port() -> u16 {
     loop {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("::1", port)).is_ok() || std::net::TcpListener::bind(("::1", 0)).is_err() {
+        if std::net::TcpListener::bind(("::1", port)).is_ok()
+            || std::net::TcpListener::bind(("::1", 0)).is_err()
+        {
             return port;
         }
     }
@@ -42,9 +44,9 @@ impl TestEnv {
     pub fn with(options: SandboxOptions) -> Self {
         let sandbox = Sandbox::start(options).expect("sandbox starts");
         let port = free_port();
-        let app = sandbox
-            .cc()
-            .register_app(AppRegistration::new().redirect_uri(format!("http://localhost:{port}/callback")));
+        let app = sandbox.cc().register_app(
+            AppRegistration::new().redirect_uri(format!("http://localhost:{port}/callback")),
+        );
         TestEnv {
             sandbox,
             config: tempfile::tempdir().unwrap(),
@@ -58,7 +60,11 @@ impl TestEnv {
     }
 
     pub fn client_secret(&self) -> String {
-        self.sandbox.cc().app(&self.app.client_id).and_then(|a| a.client_secret).unwrap_or_else(|| self.app.secret().to_string())
+        self.sandbox
+            .cc()
+            .app(&self.app.client_id)
+            .and_then(|a| a.client_secret)
+            .unwrap_or_else(|| self.app.secret().to_string())
     }
 
     pub fn stackone_key(&self) -> String {
@@ -71,7 +77,12 @@ impl TestEnv {
     pub fn cmd(&self) -> Command {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
         for (k, _) in std::env::vars() {
-            if k.starts_with("CCSETUP_") || k.starts_with("CC_") || k == "STACKONE_API_KEY" || k == "BROWSER" || k == "RUST_LOG" {
+            if k.starts_with("CCSETUP_")
+                || k.starts_with("CC_")
+                || k == "STACKONE_API_KEY"
+                || k == "BROWSER"
+                || k == "RUST_LOG"
+            {
                 cmd.env_remove(k);
             }
         }
@@ -90,10 +101,15 @@ impl TestEnv {
     /// `init --non-interactive` with the app's credentials in the environment.
     pub fn init_cmd(&self, extra: &[&str]) -> Command {
         let mut cmd = self.cmd();
-        cmd.args(["init", "--non-interactive", "--client-id", &self.app.client_id])
-            .args(extra)
-            .env("CC_CLIENT_SECRET", self.client_secret())
-            .env("STACKONE_API_KEY", self.stackone_key());
+        cmd.args([
+            "init",
+            "--non-interactive",
+            "--client-id",
+            &self.app.client_id,
+        ])
+        .args(extra)
+        .env("CC_CLIENT_SECRET", self.client_secret())
+        .env("STACKONE_API_KEY", self.stackone_key());
         cmd
     }
 
@@ -113,13 +129,20 @@ impl TestEnv {
 
     /// The file store's JSON for a profile.
     pub fn secrets(&self, profile: &str) -> serde_json::Value {
-        let path = self.config_dir().join("secrets").join(format!("{profile}.json"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let path = self
+            .config_dir()
+            .join("secrets")
+            .join(format!("{profile}.json"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         serde_json::from_str(&text).unwrap()
     }
 
     pub fn secret(&self, profile: &str, kind: &str) -> Option<String> {
-        self.secrets(profile).get(kind).and_then(|v| v.as_str()).map(str::to_string)
+        self.secrets(profile)
+            .get(kind)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
     }
 
     /// Every file under the config dir, with its contents.
@@ -152,11 +175,22 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, Some(code), "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(code),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
     pub fn all_output(&self) -> String {
@@ -173,7 +207,11 @@ pub fn authorize_url_in(line: &str) -> Option<String> {
 
 /// Spawns `cmd`; a thread reads stderr and plays the browser; optional
 /// `stdin_text` is written to stdin (with stdin piped).
-pub fn run_with_browser(mut cmd: Command, decision: Option<Decision>, stdin_text: Option<String>) -> Run {
+pub fn run_with_browser(
+    mut cmd: Command,
+    decision: Option<Decision>,
+    stdin_text: Option<String>,
+) -> Run {
     if stdin_text.is_some() {
         cmd.stdin(Stdio::piped());
     }
