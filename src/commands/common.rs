@@ -77,6 +77,9 @@ pub fn read_secret_input_opt(
     if from_stdin {
         return crate::ui::read_secret_from_stdin(input.what, input.stdin_flag).map(Some);
     }
+    if let Some(v) = ctx.preset_secrets.get(input.env) {
+        return Ok(Some(v.clone()));
+    }
     if let Ok(v) = std::env::var(input.env)
         && !v.trim().is_empty()
     {
@@ -151,7 +154,10 @@ pub async fn stackone_api_key(
     from_stdin: bool,
 ) -> Result<SecretString> {
     let input = SecretInput::STACKONE_API_KEY;
-    if from_stdin || std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty()) {
+    if from_stdin
+        || ctx.preset_secrets.contains_key(input.env)
+        || std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty())
+    {
         return read_secret_input(ctx, from_stdin, input);
     }
     if let Some(stored) =

@@ -260,6 +260,12 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             profile_config.stackone_connector_profile_id.clone(),
         )
         .await?;
+        ctx.io.success(format!(
+            "StackOne Connector Profile \"{}\" ({}): {}.",
+            outcome.name,
+            outcome.id,
+            outcome.action_str()
+        ));
         profile_config.stackone_connector_profile_id = Some(outcome.id.clone());
         profile_config.stackone_profile_name = Some(outcome.name.clone());
         profile_config.updated_at = config::now_rfc3339();
