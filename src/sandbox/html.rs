@@ -28,7 +28,8 @@ font-size:.9rem}\
 code{background:#f4f4f4;padding:0 .2rem}\
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;\
 text-align:left}\
-label{display:block;margin:.3rem 0}textarea,input[type=text],input[type=password],select\
+label{display:block;margin:.3rem 0}\
+textarea,select,input:not([type=radio]):not([type=checkbox]):not([type=hidden])\
 {width:100%;font-family:monospace}\
 button{padding:.4rem 1rem;margin:.4rem .4rem 0 0}";
 
