@@ -402,3 +402,43 @@ fn a_token_endpoint_500_is_retried_once_then_succeeds() {
     assert_eq!(tokens[1].status, Some(200));
     assert!(env.secret("default", "refresh_token").is_some());
 }
+
+#[test]
+fn scopes_without_offline_access_warn_and_token_explains_why_it_cannot_refresh() {
+    let env = TestEnv::new();
+    let run = env.run(
+        env.init_cmd(&["--skip-stackone", "--scopes", "account_read,contact_data"]),
+        Decision::Approve,
+    );
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("warning:") && run.stderr.contains("offline_access"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.has_secret("default", "refresh_token"));
+    assert!(env.has_secret("default", "access_token"));
+
+    // The cached access token still works.
+    let token = run_plain(env.ccsetup(&["token"]));
+    token.assert_code(0);
+    assert!(!token.stdout.trim().is_empty());
+
+    // Renewing is impossible, and the message says why.
+    let renew = run_plain(env.ccsetup(&["token", "--force-refresh"]));
+    renew.assert_code(3);
+    let err = error_text(&renew);
+    let message = err.lines().next().unwrap_or_default();
+    assert!(
+        message.contains("without the offline_access scope"),
+        "{err}"
+    );
+    // Re-authorizing with the same scopes would not help: the hint says
+    // to authorize again with offline_access.
+    assert!(!err.contains("rotate --reauthorize"), "{err}");
+    assert!(
+        err.contains("init --scopes") && err.contains("offline_access"),
+        "{err}"
+    );
+    assert_eq!(env.cc_requests("/oauth2/default/v1/token").len(), 1);
+}

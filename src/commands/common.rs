@@ -254,6 +254,19 @@ pub async fn valid_access_token(
     let refresh_token = load_secret(store, &profile, SecretKind::RefreshToken)
         .await?
         .ok_or_else(|| {
+            if !crate::constant_contact::grants_refresh_token(&profile_config.scopes) {
+                // Re-authorizing with the same scopes would not help.
+                let mut scopes = profile_config.scopes.clone();
+                scopes.push("offline_access".into());
+                return Error::authorization(format!(
+                    "profile \"{profile}\" was authorized without the offline_access scope, so \
+                     Constant Contact issued no refresh token and the access token cannot be renewed"
+                ))
+                .with_hint(format!(
+                    "authorize again with offline_access: `ccsetup init --scopes {}`",
+                    scopes.join(",")
+                ));
+            }
             Error::authorization(format!(
                 "no refresh token is stored for profile \"{profile}\""
             ))
