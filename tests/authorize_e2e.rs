@@ -442,3 +442,29 @@ fn scopes_without_offline_access_warn_and_token_explains_why_it_cannot_refresh()
     );
     assert_eq!(env.cc_requests("/oauth2/default/v1/token").len(), 1);
 }
+
+#[test]
+fn status_of_a_setup_without_offline_access_does_not_ask_for_a_refresh_token() {
+    let env = TestEnv::new();
+    env.run(
+        env.init_cmd(&["--skip-stackone", "--scopes", "account_read,contact_data"]),
+        Decision::Approve,
+    )
+    .assert_code(0);
+    let run = run_plain(env.ccsetup(&["status", "--json"]));
+    // Everything configured works: no refresh token was asked for.
+    run.assert_code(0);
+    let json = run.json();
+    let check = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "refresh_token")
+        .unwrap()
+        .clone();
+    assert_eq!(check["status"], "skipped", "{json}");
+    assert!(
+        check["detail"].as_str().unwrap().contains("offline_access"),
+        "{json}"
+    );
+}
