@@ -219,11 +219,22 @@ fn a_refused_store_write_after_a_refresh_leaves_a_recovery_file_and_the_next_run
 
 #[test]
 fn a_corrupt_config_is_reported_with_its_path_and_never_rewritten() {
+    assert_corrupt_config_is_reported(b"[profiles.default\nclient_id = \"unterminated\n");
+}
+
+#[test]
+fn a_config_that_is_not_text_is_reported_like_any_corrupt_config() {
+    // What a disk error or a stray binary write leaves behind.
+    assert_corrupt_config_is_reported(b"[profiles.default]\n\x00\x00\xff\xfe\x80garbage");
+}
+
+/// Every command that reads config.toml reports `corrupt` with the file's
+/// path and what is wrong, exits 1, and leaves the file as it is.
+fn assert_corrupt_config_is_reported(corrupt: &[u8]) {
     let env = TestEnv::new();
     env.init_ok(&[]);
     let path = env.config_dir().join("config.toml");
-    let corrupt = b"[profiles.default\nclient_id = \"unterminated\n".to_vec();
-    std::fs::write(&path, &corrupt).unwrap();
+    std::fs::write(&path, corrupt).unwrap();
     let secrets_before = std::fs::read(env.config_dir().join("secrets/default.json")).unwrap();
     let path_text = path.display().to_string();
 
