@@ -602,3 +602,19 @@ fn a_rerun_with_a_new_client_secret_sends_it_to_stackone() {
     assert_eq!(writes(&env).len(), 1);
     assert_no_secret_in(&run, &[&new]);
 }
+#[test]
+fn a_refused_stackone_key_does_not_replace_the_working_one() {
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    let mut cmd = env.init_cmd(&[]);
+    cmd.env("STACKONE_API_KEY", "v1.sandbox.typo-in-the-key");
+    env.run(cmd, Decision::Approve).assert_code(2);
+    assert_eq!(
+        env.secret("default", "stackone_api_key").as_deref(),
+        Some(env.stackone_key().as_str()),
+        "the key StackOne refused was stored over the one that works"
+    );
+    // Commands that use the stored key still work.
+    run_plain(env.ccsetup(&["link", "--origin-owner-id", "x", "--origin-owner-name", "y"]))
+        .assert_code(0);
+}

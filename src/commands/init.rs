@@ -187,9 +187,6 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         common::delete_secret(&store, &profile, SecretKind::RefreshToken).await?;
         common::delete_secret(&store, &profile, SecretKind::AccessToken).await?;
     }
-    if let Some(key) = &inputs.stackone_api_key {
-        common::store_secret(&store, &profile, SecretKind::StackOneApiKey, key).await?;
-    }
     let now = config::now_rfc3339();
     let account = authorization.as_ref().and_then(|a| a.account.clone());
     let mut profile_config = ProfileConfig {
@@ -260,6 +257,9 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             profile_config.stackone_connector_profile_id.clone(),
         )
         .await?;
+        // Kept only once StackOne accepted it: a refused key (a typo) must
+        // not replace the stored one that works.
+        common::store_secret(&store, &profile, SecretKind::StackOneApiKey, &key).await?;
         profile_config.stackone_connector_profile_id = Some(outcome.id.clone());
         profile_config.stackone_profile_name = Some(outcome.name.clone());
         profile_config.updated_at = config::now_rfc3339();
