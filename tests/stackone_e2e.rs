@@ -618,3 +618,73 @@ fn a_refused_stackone_key_does_not_replace_the_working_one() {
     run_plain(env.ccsetup(&["link", "--origin-owner-id", "x", "--origin-owner-name", "y"]))
         .assert_code(0);
 }
+
+#[test]
+fn rotate_with_a_secret_constant_contact_refuses_changes_nothing() {
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    let old = env.client_secret();
+    let refresh = env.secret("default", "refresh_token").unwrap();
+    env.sandbox.stackone().log().clear();
+    let wrong = "not-the-generated-secret-4f1c";
+    let mut cmd = env.ccsetup(&["rotate", "--client-secret", "--non-interactive"]);
+    cmd.env("CC_CLIENT_SECRET", wrong);
+    let run = run_plain(cmd);
+    run.assert_code(3);
+    assert!(
+        error_text(&run).contains("does not belong to this API Key"),
+        "{}",
+        run.stderr
+    );
+    assert_no_secret_in(&run, &[wrong, &old]);
+    assert_eq!(env.secret("default", "client_secret").unwrap(), old);
+    assert!(!env.has_secret("default", "client_secret_previous"));
+    assert_eq!(env.secret("default", "refresh_token").unwrap(), refresh);
+    assert!(
+        env.refresh_token_alive(&refresh),
+        "the refresh token is not spent"
+    );
+    assert!(writes(&env).is_empty());
+}
+
+#[test]
+fn a_rotation_whose_stackone_update_failed_can_be_finished_by_running_it_again() {
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    let old = env.client_secret();
+    let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
+    // StackOne fails every try of the PATCH.
+    env.sandbox.stackone().inject(faults::server_error(
+        Some("PATCH"),
+        "/connector_profiles",
+        10,
+    ));
+    let rotate = || {
+        let mut cmd = env.ccsetup(&["rotate", "--client-secret", "--non-interactive", "--json"]);
+        cmd.env("CC_CLIENT_SECRET", &new);
+        run_plain(cmd)
+    };
+    let run = rotate();
+    run.assert_code(4);
+    // The new secret is stored, the previous one kept, StackOne still old.
+    assert_eq!(env.secret("default", "client_secret").unwrap(), new);
+    assert_eq!(
+        env.secret("default", "client_secret_previous").unwrap(),
+        old
+    );
+    assert_eq!(credential(&only_profile(&env), "client_secret"), old);
+
+    // StackOne is back; the same command finishes the job.
+    env.sandbox.stackone().clear_faults();
+    let run = rotate();
+    run.assert_code(0);
+    assert_eq!(
+        run.json()["stackone"]["action"],
+        "updated",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(credential(&only_profile(&env), "client_secret"), new);
+    assert!(!env.has_secret("default", "client_secret_previous"));
+    assert_no_secret_in(&run, &[&old, &new]);
+}

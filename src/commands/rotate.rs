@@ -124,20 +124,33 @@ async fn rotate_client_secret_inner(
     crate::constant_contact::validate_client_secret(new_secret.expose_secret())
         .map_err(|why| Error::usage(format!("invalid Client Secret: {why}")))?;
     let previous = common::load_secret(&store, &profile, SecretKind::ClientSecret).await?;
-    if previous
+    let already_stored = previous
         .as_ref()
-        .is_some_and(|p| p.expose_secret() == new_secret.expose_secret())
-    {
+        .is_some_and(|p| p.expose_secret() == new_secret.expose_secret());
+    // A previous secret still kept means an earlier rotation stored (and
+    // proved) this one but did not finish updating StackOne: finish it.
+    let resuming = already_stored
+        && common::load_secret(&store, &profile, SecretKind::PreviousClientSecret)
+            .await?
+            .is_some();
+    if already_stored && !resuming {
         return Err(Error::usage("this is the Client Secret already stored")
             .with_hint("click Generate Client Secret in the portal and paste the new one"));
     }
+    if resuming {
+        ctx.io.info(
+            "This Client Secret is already stored; an earlier rotation did not finish updating \
+             StackOne. Finishing that now.",
+        );
+    }
 
-    // 1. Prove the new secret.
+    // 1. Prove the new secret (done already when resuming).
     let has_refresh = common::load_secret(&store, &profile, SecretKind::RefreshToken)
         .await?
         .is_some();
     let mut account = None;
-    if has_refresh {
+    if resuming {
+    } else if has_refresh {
         ctx.io
             .info("Proving the new secret with a refresh-token grant…");
         let lock = {
@@ -183,8 +196,9 @@ async fn rotate_client_secret_inner(
     }
     ctx.io.success("The new Client Secret works.");
 
-    // 2. Store it, keeping the previous one until StackOne is updated.
-    if let Some(prev) = &previous {
+    // 2. Store it, keeping the previous one until StackOne is updated (when
+    // resuming, the kept one is the previous secret: leave it).
+    if let Some(prev) = previous.as_ref().filter(|_| !resuming) {
         common::store_secret(&store, &profile, SecretKind::PreviousClientSecret, prev).await?;
     }
     common::store_secret(&store, &profile, SecretKind::ClientSecret, &new_secret).await?;
