@@ -688,3 +688,34 @@ fn a_rotation_whose_stackone_update_failed_can_be_finished_by_running_it_again()
     assert!(!env.has_secret("default", "client_secret_previous"));
     assert_no_secret_in(&run, &[&old, &new]);
 }
+
+#[test]
+fn init_also_finishes_a_rotation_whose_stackone_update_failed() {
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
+    env.sandbox.stackone().inject(faults::server_error(
+        Some("PATCH"),
+        "/connector_profiles",
+        10,
+    ));
+    let mut cmd = env.ccsetup(&["rotate", "--client-secret", "--non-interactive"]);
+    cmd.env("CC_CLIENT_SECRET", &new);
+    run_plain(cmd).assert_code(4);
+    env.sandbox.stackone().clear_faults();
+
+    // `init` with the (new, stored) secret: StackOne must get it too.
+    let mut cmd = env.init_cmd(&["--json"]);
+    cmd.env("CC_CLIENT_SECRET", &new);
+    let run = env.run(cmd, Decision::Approve);
+    run.assert_code(0);
+    assert_eq!(run.json()["stackone"]["action"], "updated");
+    assert_eq!(credential(&only_profile(&env), "client_secret"), new);
+    assert!(!env.has_secret("default", "client_secret_previous"));
+    // And from then on re-runs are idempotent again.
+    let mut cmd = env.init_cmd(&["--json"]);
+    cmd.env("CC_CLIENT_SECRET", &new);
+    let run = env.run(cmd, Decision::Approve);
+    run.assert_code(0);
+    assert_eq!(run.json()["stackone"]["action"], "unchanged");
+}

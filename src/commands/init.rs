@@ -172,7 +172,12 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     let secret_changed = existing
         .as_ref()
         .is_none_or(|e| e.client_id != inputs.client_id)
-        || common::secret_differs(&store, &profile, &inputs.client_secret).await;
+        || common::secret_differs(&store, &profile, &inputs.client_secret).await
+        // A rotation that did not finish: StackOne may hold the previous secret.
+        || matches!(
+            common::load_secret(&store, &profile, SecretKind::PreviousClientSecret).await,
+            Ok(Some(_))
+        );
     common::store_secret(
         &store,
         &profile,
@@ -260,6 +265,8 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         // Kept only once StackOne accepted it: a refused key (a typo) must
         // not replace the stored one that works.
         common::store_secret(&store, &profile, SecretKind::StackOneApiKey, &key).await?;
+        // StackOne holds this secret now: no rotation is left unfinished.
+        common::delete_secret(&store, &profile, SecretKind::PreviousClientSecret).await?;
         profile_config.stackone_connector_profile_id = Some(outcome.id.clone());
         profile_config.stackone_profile_name = Some(outcome.name.clone());
         profile_config.updated_at = config::now_rfc3339();
