@@ -102,6 +102,11 @@ fn a_wrong_state_is_refused_and_the_right_one_still_accepted() {
             let (status, body) = test_browser::deliver_blocking(&bad).unwrap();
             assert_eq!(status, 400, "{bad}: {body}");
         }
+        // A forged refusal (someone else's state) does not end the flow either.
+        let port = url::Url::parse(&location).unwrap().port().unwrap();
+        let forged =
+            format!("http://localhost:{port}/callback?error=access_denied&state=not-the-state");
+        assert_eq!(test_browser::deliver_blocking(&forged).unwrap().0, 400);
         // Then the real callback.
         test_browser::deliver_blocking(&location).unwrap()
     });

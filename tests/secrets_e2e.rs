@@ -90,6 +90,28 @@ fn token_uses_the_cache_then_force_refresh_rotates() {
 }
 
 #[test]
+fn a_cached_token_with_under_a_minute_left_is_refreshed() {
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
+    let mut cached = stored_access_token(&env);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let old_token = cached["access_token"].as_str().unwrap().to_string();
+    // 90 s left: still used.
+    cached["expires_at"] = serde_json::json!(now + 90);
+    env.set_secret("default", "access_token", Some(&cached.to_string()));
+    let run = run_plain(env.ccsetup(&["token"]));
+    run.assert_code(0);
+    assert_eq!(run.stdout.trim(), old_token);
+    // 30 s left: refreshed first.
+    cached["expires_at"] = serde_json::json!(now + 30);
+    env.set_secret("default", "access_token", Some(&cached.to_string()));
+    let run = run_plain(env.ccsetup(&["token"]));
+    run.assert_code(0);
+    assert_ne!(run.stdout.trim(), old_token);
+    assert_eq!(env.sandbox.cc().refresh_redemptions().len(), 1);
+}
+
+#[test]
 fn token_json_has_the_documented_shape() {
     let env = TestEnv::new();
     env.init_ok(&["--skip-stackone"]);
