@@ -661,3 +661,44 @@ fn inner_init_and_token_with_the_default_keyring_store() {
     assert_eq!(rotated, env.last_issued_refresh_token());
     assert_no_secret_in(&run, &[&rotated, &refresh]);
 }
+
+#[test]
+fn concurrent_runs_after_a_refused_write_recover_the_token_once() {
+    for round in 0..3 {
+        let env = TestEnv::new();
+        env.init_ok(&["--skip-stackone"]);
+        let mut cmd = env.ccsetup(&["token", "--force-refresh"]);
+        cmd.env("CCSETUP_TEST_FAIL_STORE_WRITES", "refresh_token");
+        run_plain(cmd).assert_code(5);
+        let recovery = env.config_dir().join("recovery/default.refresh_token");
+        assert!(recovery.exists());
+
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                env.ccsetup(&["token", "--force-refresh"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(!recovery.exists());
+        assert_eq!(
+            env.sandbox.cc().refresh_tokens_redeemed_more_than_once(),
+            Vec::<String>::new(),
+            "round {round}"
+        );
+        let stored = env.secret("default", "refresh_token").unwrap();
+        assert_eq!(stored, env.last_issued_refresh_token(), "round {round}");
+        assert!(env.refresh_token_alive(&stored));
+    }
+}

@@ -211,7 +211,16 @@ pub async fn valid_access_token(
 
     {
         let (store, dir, p) = (store.clone(), config_dir.clone(), profile.clone());
-        if let Some(path) = blocking(move || recovery::take(&dir, &p, store.as_ref())).await? {
+        // Under the profile lock: of two runs that both saw the file, the
+        // second must not put the token back after the first has rotated it.
+        let taken = blocking(move || {
+            if !recovery::pending(&dir, &p)? {
+                return Ok(None);
+            }
+            let _lock = ProfileLock::acquire(&dir, &p, REFRESH_LOCK_TIMEOUT)?;
+            recovery::take(&dir, &p, store.as_ref())
+        });
+        if let Some(path) = taken.await? {
             ctx.io.success(format!(
                 "Recovered the refresh token that an earlier run saved to {}.",
                 path.display()
