@@ -702,3 +702,45 @@ fn concurrent_runs_after_a_refused_write_recover_the_token_once() {
         assert!(env.refresh_token_alive(&stored));
     }
 }
+
+/// init, then a `token --force-refresh` whose refresh-token write is
+/// refused: the live refresh token is left in the recovery file (exit 5).
+fn env_with_a_pending_recovery_file(extra: &[&str]) -> TestEnv {
+    let env = TestEnv::new();
+    env.init_ok(extra);
+    let mut cmd = env.ccsetup(&["token", "--force-refresh"]);
+    cmd.env("CCSETUP_TEST_FAIL_STORE_WRITES", "refresh_token");
+    run_plain(cmd).assert_code(5);
+    assert!(
+        env.config_dir()
+            .join("recovery/default.refresh_token")
+            .exists()
+    );
+    env
+}
+
+#[test]
+fn rotate_client_secret_picks_up_a_pending_recovery_file() {
+    let env = env_with_a_pending_recovery_file(&[]);
+    let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
+    let mut cmd = env.ccsetup(&["rotate", "--client-secret", "--non-interactive"]);
+    cmd.env("CC_CLIENT_SECRET", &new);
+    let run = run_plain(cmd);
+    run.assert_code(0);
+    assert!(
+        !env.config_dir()
+            .join("recovery/default.refresh_token")
+            .exists()
+    );
+    assert!(
+        env.sandbox
+            .cc()
+            .refresh_tokens_redeemed_more_than_once()
+            .is_empty()
+    );
+    assert_eq!(
+        env.secret("default", "refresh_token").unwrap(),
+        env.last_issued_refresh_token()
+    );
+    run_plain(env.ccsetup(&["token", "--force-refresh"])).assert_code(0);
+}

@@ -165,6 +165,22 @@ async fn rotate_client_secret_inner(
             .await
             .map_err(|e| Error::failure("lock task failed").with_source(e))??
         };
+        // A refresh token an earlier run left in a recovery file is the live
+        // one (the stored one was already redeemed): put it back first.
+        let recovered = {
+            let (dir, p, store) = (ctx.config_dir.clone(), profile.clone(), store.clone());
+            tokio::task::spawn_blocking(move || {
+                crate::store::recovery::take(&dir, &p, store.as_ref())
+            })
+            .await
+            .map_err(|e| Error::failure("recovery task failed").with_source(e))??
+        };
+        if let Some(path) = recovered {
+            ctx.io.success(format!(
+                "Recovered the refresh token that an earlier run saved to {}.",
+                path.display()
+            ));
+        }
         let refresh_token = common::load_secret(&store, &profile, SecretKind::RefreshToken)
             .await?
             .ok_or_else(|| {
