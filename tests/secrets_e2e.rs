@@ -744,3 +744,37 @@ fn rotate_client_secret_picks_up_a_pending_recovery_file() {
     );
     run_plain(env.ccsetup(&["token", "--force-refresh"])).assert_code(0);
 }
+
+#[test]
+fn a_new_authorization_supersedes_a_pending_recovery_file() {
+    let env = env_with_a_pending_recovery_file(&["--skip-stackone"]);
+    // Access was revoked meanwhile; the user authorizes again.
+    env.sandbox.cc().revoke_all_tokens();
+    env.run(env.ccsetup(&["rotate", "--reauthorize"]), Decision::Approve)
+        .assert_code(0);
+    let fresh = env.secret("default", "refresh_token").unwrap();
+    assert!(env.refresh_token_alive(&fresh));
+    assert!(
+        !env.config_dir()
+            .join("recovery/default.refresh_token")
+            .exists(),
+        "the recovered token belongs to the old authorization"
+    );
+    let run = run_plain(env.ccsetup(&["token", "--force-refresh"]));
+    run.assert_code(0);
+    assert_eq!(
+        env.sandbox.cc().refresh_redemptions().last().unwrap().token,
+        fresh
+    );
+
+    // The same through `init`.
+    let env = env_with_a_pending_recovery_file(&["--skip-stackone"]);
+    env.sandbox.cc().revoke_all_tokens();
+    env.init_ok(&["--skip-stackone"]);
+    assert!(
+        !env.config_dir()
+            .join("recovery/default.refresh_token")
+            .exists()
+    );
+    run_plain(env.ccsetup(&["token", "--force-refresh"])).assert_code(0);
+}

@@ -358,8 +358,12 @@ pub async fn persist_rotated_tokens(
 }
 
 /// Stores a whole token set after an authorization (init, re-authorize).
+/// A refresh token still waiting in a recovery file belongs to the older
+/// authorization this one replaces: it is discarded, or the next run would
+/// put it back over the new one.
 pub async fn store_token_set(
     store: &Arc<dyn SecretStore>,
+    config_dir: &std::path::Path,
     profile: &str,
     tokens: &crate::oauth::TokenSet,
 ) -> Result<()> {
@@ -367,6 +371,7 @@ pub async fn store_token_set(
         Some(r) => store_secret(store, profile, SecretKind::RefreshToken, r).await?,
         None => delete_secret(store, profile, SecretKind::RefreshToken).await?,
     }
+    crate::store::recovery::discard(config_dir, profile)?;
     let stored = crate::store::StoredAccessToken {
         access_token: tokens.access_token.expose_secret().to_string(),
         expires_at: tokens.expires_at,

@@ -186,7 +186,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     )
     .await?;
     if let Some(auth) = &authorization {
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
+        common::store_token_set(&store, &ctx.config_dir, &profile, &auth.tokens).await?;
     } else {
         // Tokens of another client id would be wrong now.
         common::delete_secret(&store, &profile, SecretKind::RefreshToken).await?;

@@ -207,7 +207,7 @@ async fn rotate_client_secret_inner(
             listener,
         )
         .await?;
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
+        common::store_token_set(&store, &ctx.config_dir, &profile, &auth.tokens).await?;
         account = auth.account;
     }
     ctx.io.success("The new Client Secret works.");
@@ -324,7 +324,7 @@ async fn reauthorize_inner(
         })
         .await
         .map_err(|e| Error::failure("lock task failed").with_source(e))??;
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
+        common::store_token_set(&store, &ctx.config_dir, &profile, &auth.tokens).await?;
         drop(lock);
     }
     let mut file = config::load(&ctx.config_dir)?;
