@@ -57,13 +57,26 @@ pub fn config_path(config_dir: &Path) -> PathBuf {
 /// Loads the file; a missing file is an empty config.
 pub fn load(config_dir: &Path) -> Result<ConfigFile> {
     let path = config_path(config_dir);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
         Err(e) => {
-            return Err(Error::failure(format!("cannot read {}", path.display())).with_source(e));
+            return Err(
+                Error::failure(format!("cannot read {}: {e}", path.display()))
+                    .with_hint("check the file's permissions (ccsetup needs to read and write it)")
+                    .with_source(e),
+            );
         }
     };
+    // Not text at all (a disk error, a stray binary write) is as corrupt as
+    // bad TOML, and reported the same way.
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::failure(format!(
+            "{} is not valid ccsetup configuration (it is not UTF-8 text)",
+            path.display()
+        ))
+        .with_hint("fix or move the file away; ccsetup will not overwrite it")
+    })?;
     toml::from_str(&text).map_err(|e| {
         Error::failure(format!(
             "{} is not valid ccsetup configuration",

@@ -357,7 +357,8 @@ fn file_store_concurrent_writers_lose_nothing() {
     for h in handles {
         h.join().unwrap();
     }
-    for (i, kind) in SecretKind::ALL.iter().enumerate() {
+    // The four kinds written above (ALL has grown a fifth since).
+    for (i, kind) in SecretKind::ALL.iter().take(4).enumerate() {
         assert_eq!(
             get(&*store, "one", *kind).as_deref(),
             Some(format!("one-{i}-4").as_str())

@@ -217,7 +217,16 @@ pub async fn valid_access_token(
 
     {
         let (store, dir, p) = (store.clone(), config_dir.clone(), profile.clone());
-        if let Some(path) = blocking(move || recovery::take(&dir, &p, store.as_ref())).await? {
+        // Under the profile lock: of two runs that both saw the file, the
+        // second must not put the token back after the first has rotated it.
+        let taken = blocking(move || {
+            if !recovery::pending(&dir, &p)? {
+                return Ok(None);
+            }
+            let _lock = ProfileLock::acquire(&dir, &p, REFRESH_LOCK_TIMEOUT)?;
+            recovery::take(&dir, &p, store.as_ref())
+        });
+        if let Some(path) = taken.await? {
             ctx.io.success(format!(
                 "Recovered the refresh token that an earlier run saved to {}.",
                 path.display()
@@ -260,6 +269,19 @@ pub async fn valid_access_token(
     let refresh_token = load_secret(store, &profile, SecretKind::RefreshToken)
         .await?
         .ok_or_else(|| {
+            if !crate::constant_contact::grants_refresh_token(&profile_config.scopes) {
+                // Re-authorizing with the same scopes would not help.
+                let mut scopes = profile_config.scopes.clone();
+                scopes.push("offline_access".into());
+                return Error::authorization(format!(
+                    "profile \"{profile}\" was authorized without the offline_access scope, so \
+                     Constant Contact issued no refresh token and the access token cannot be renewed"
+                ))
+                .with_hint(format!(
+                    "authorize again with offline_access: `ccsetup init --scopes {}`",
+                    scopes.join(",")
+                ));
+            }
             Error::authorization(format!(
                 "no refresh token is stored for profile \"{profile}\""
             ))
@@ -342,8 +364,12 @@ pub async fn persist_rotated_tokens(
 }
 
 /// Stores a whole token set after an authorization (init, re-authorize).
+/// A refresh token still waiting in a recovery file belongs to the older
+/// authorization this one replaces: it is discarded, or the next run would
+/// put it back over the new one.
 pub async fn store_token_set(
     store: &Arc<dyn SecretStore>,
+    config_dir: &std::path::Path,
     profile: &str,
     tokens: &crate::oauth::TokenSet,
 ) -> Result<()> {
@@ -351,6 +377,7 @@ pub async fn store_token_set(
         Some(r) => store_secret(store, profile, SecretKind::RefreshToken, r).await?,
         None => delete_secret(store, profile, SecretKind::RefreshToken).await?,
     }
+    crate::store::recovery::discard(config_dir, profile)?;
     let stored = crate::store::StoredAccessToken {
         access_token: tokens.access_token.expose_secret().to_string(),
         expires_at: tokens.expires_at,

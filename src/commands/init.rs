@@ -172,7 +172,12 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     let secret_changed = existing
         .as_ref()
         .is_none_or(|e| e.client_id != inputs.client_id)
-        || common::secret_differs(&store, &profile, &inputs.client_secret).await;
+        || common::secret_differs(&store, &profile, &inputs.client_secret).await
+        // A rotation that did not finish: StackOne may hold the previous secret.
+        || matches!(
+            common::load_secret(&store, &profile, SecretKind::PreviousClientSecret).await,
+            Ok(Some(_))
+        );
     common::store_secret(
         &store,
         &profile,
@@ -181,14 +186,11 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     )
     .await?;
     if let Some(auth) = &authorization {
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
+        common::store_token_set(&store, &ctx.config_dir, &profile, &auth.tokens).await?;
     } else {
         // Tokens of another client id would be wrong now.
         common::delete_secret(&store, &profile, SecretKind::RefreshToken).await?;
         common::delete_secret(&store, &profile, SecretKind::AccessToken).await?;
-    }
-    if let Some(key) = &inputs.stackone_api_key {
-        common::store_secret(&store, &profile, SecretKind::StackOneApiKey, key).await?;
     }
     let now = config::now_rfc3339();
     let account = authorization.as_ref().and_then(|a| a.account.clone());
@@ -260,6 +262,11 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             profile_config.stackone_connector_profile_id.clone(),
         )
         .await?;
+        // Kept only once StackOne accepted it: a refused key (a typo) must
+        // not replace the stored one that works.
+        common::store_secret(&store, &profile, SecretKind::StackOneApiKey, &key).await?;
+        // StackOne holds this secret now: no rotation is left unfinished.
+        common::delete_secret(&store, &profile, SecretKind::PreviousClientSecret).await?;
         ctx.io.success(format!(
             "StackOne Connector Profile \"{}\" ({}): {}.",
             outcome.name,

@@ -124,20 +124,33 @@ async fn rotate_client_secret_inner(
     crate::constant_contact::validate_client_secret(new_secret.expose_secret())
         .map_err(|why| Error::usage(format!("invalid Client Secret: {why}")))?;
     let previous = common::load_secret(&store, &profile, SecretKind::ClientSecret).await?;
-    if previous
+    let already_stored = previous
         .as_ref()
-        .is_some_and(|p| p.expose_secret() == new_secret.expose_secret())
-    {
+        .is_some_and(|p| p.expose_secret() == new_secret.expose_secret());
+    // A previous secret still kept means an earlier rotation stored (and
+    // proved) this one but did not finish updating StackOne: finish it.
+    let resuming = already_stored
+        && common::load_secret(&store, &profile, SecretKind::PreviousClientSecret)
+            .await?
+            .is_some();
+    if already_stored && !resuming {
         return Err(Error::usage("this is the Client Secret already stored")
             .with_hint("click Generate Client Secret in the portal and paste the new one"));
     }
+    if resuming {
+        ctx.io.info(
+            "This Client Secret is already stored; an earlier rotation did not finish updating \
+             StackOne. Finishing that now.",
+        );
+    }
 
-    // 1. Prove the new secret.
+    // 1. Prove the new secret (done already when resuming).
     let has_refresh = common::load_secret(&store, &profile, SecretKind::RefreshToken)
         .await?
         .is_some();
     let mut account = None;
-    if has_refresh {
+    if resuming {
+    } else if has_refresh {
         ctx.io
             .info("Proving the new secret with a refresh-token grant…");
         let lock = {
@@ -152,6 +165,22 @@ async fn rotate_client_secret_inner(
             .await
             .map_err(|e| Error::failure("lock task failed").with_source(e))??
         };
+        // A refresh token an earlier run left in a recovery file is the live
+        // one (the stored one was already redeemed): put it back first.
+        let recovered = {
+            let (dir, p, store) = (ctx.config_dir.clone(), profile.clone(), store.clone());
+            tokio::task::spawn_blocking(move || {
+                crate::store::recovery::take(&dir, &p, store.as_ref())
+            })
+            .await
+            .map_err(|e| Error::failure("recovery task failed").with_source(e))??
+        };
+        if let Some(path) = recovered {
+            ctx.io.success(format!(
+                "Recovered the refresh token that an earlier run saved to {}.",
+                path.display()
+            ));
+        }
         let refresh_token = common::load_secret(&store, &profile, SecretKind::RefreshToken)
             .await?
             .ok_or_else(|| {
@@ -178,13 +207,14 @@ async fn rotate_client_secret_inner(
             listener,
         )
         .await?;
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
+        common::store_token_set(&store, &ctx.config_dir, &profile, &auth.tokens).await?;
         account = auth.account;
     }
     ctx.io.success("The new Client Secret works.");
 
-    // 2. Store it, keeping the previous one until StackOne is updated.
-    if let Some(prev) = &previous {
+    // 2. Store it, keeping the previous one until StackOne is updated (when
+    // resuming, the kept one is the previous secret: leave it).
+    if let Some(prev) = previous.as_ref().filter(|_| !resuming) {
         common::store_secret(&store, &profile, SecretKind::PreviousClientSecret, prev).await?;
     }
     common::store_secret(&store, &profile, SecretKind::ClientSecret, &new_secret).await?;
@@ -294,7 +324,7 @@ async fn reauthorize_inner(
         })
         .await
         .map_err(|e| Error::failure("lock task failed").with_source(e))??;
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
+        common::store_token_set(&store, &ctx.config_dir, &profile, &auth.tokens).await?;
         drop(lock);
     }
     let mut file = config::load(&ctx.config_dir)?;

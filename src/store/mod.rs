@@ -14,6 +14,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub use crate::cli::StoreChoice;
 
 pub mod access_token;
+#[cfg(debug_assertions)]
+pub mod fault;
 pub mod file;
 pub mod keyring;
 pub mod lock;
@@ -88,10 +90,14 @@ pub trait SecretStore: Send + Sync {
 /// the first write. An invalid `CCSETUP_KEYRING_TIMEOUT_SECS` is a usage
 /// error (exit 2).
 pub fn open(choice: StoreChoice, config_dir: &Path) -> Result<Arc<dyn SecretStore>> {
-    Ok(match choice {
+    let store: Arc<dyn SecretStore> = match choice {
         StoreChoice::Keyring => Arc::new(KeyringStore::new(keyring::timeout_from_env()?)),
         StoreChoice::File => Arc::new(FileStore::new(config_dir)),
-    })
+    };
+    // Debug builds only: `CCSETUP_TEST_FAIL_STORE_WRITES` (see `fault`).
+    #[cfg(debug_assertions)]
+    let store = fault::wrap(store);
+    Ok(store)
 }
 
 /// The warning to show whenever the file store is chosen (SPEC: `--store
