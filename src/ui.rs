@@ -318,7 +318,10 @@ impl Prompter for DialoguerPrompter {
             .with_prompt(prompt)
             .validate_with(|s: &String| {
                 if s.trim().is_empty() {
-                    Err("this cannot be empty (typing shows nothing; paste, then press Enter)".to_string())
+                    Err(
+                        "this cannot be empty (typing shows nothing; paste, then press Enter)"
+                            .to_string(),
+                    )
                 } else {
                     validate(s.trim())
                 }

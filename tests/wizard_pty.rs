@@ -156,11 +156,7 @@ impl Wizard {
     fn transcript_with_rest(&mut self) -> String {
         let mut rest = vec![0u8; 64 * 1024];
         let n = self.session.try_read(&mut rest).unwrap_or(0);
-        format!(
-            "{}{}",
-            self.transcript,
-            String::from_utf8_lossy(&rest[..n])
-        )
+        format!("{}{}", self.transcript, String::from_utf8_lossy(&rest[..n]))
     }
 
     /// Whether the terminal echoes typed text (what a hidden prompt turns off).
@@ -233,7 +229,9 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     w.key("y");
     w.expect("https://api.stackone.com/connect/oauth2/constantcontact/callback");
     w.expect(&local_redirect);
-    w.expect("Copy https://api.stackone.com/connect/oauth2/constantcontact/callback to the clipboard?");
+    w.expect(
+        "Copy https://api.stackone.com/connect/oauth2/constantcontact/callback to the clipboard?",
+    );
     w.key("y");
     w.expect(&format!("Copy {local_redirect} to the clipboard?"));
     w.key("y");
@@ -260,7 +258,11 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     let url = w.expect_capture(AUTHORIZE_URL);
     let browser = approve_in_background(url);
     w.expect("Authorized for");
-    assert_eq!(browser.join().unwrap().0, 200, "the listener answered the browser");
+    assert_eq!(
+        browser.join().unwrap().0,
+        200,
+        "the listener answered the browser"
+    );
 
     w.expect("Step 5/7: Store the secrets");
     w.expect("Step 6/7: Create the StackOne Connector Profile");
@@ -279,10 +281,19 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    assert_eq!(credential("client_id").as_deref(), Some(env.app.client_id.as_str()));
-    assert_eq!(credential("client_secret").as_deref(), Some(secret.as_str()));
+    assert_eq!(
+        credential("client_id").as_deref(),
+        Some(env.app.client_id.as_str())
+    );
+    assert_eq!(
+        credential("client_secret").as_deref(),
+        Some(secret.as_str())
+    );
     assert_eq!(profiles[0].scopes.len(), 4, "the default scopes");
-    assert_eq!(env.secret("default", "client_secret").as_deref(), Some(secret.as_str()));
+    assert_eq!(
+        env.secret("default", "client_secret").as_deref(),
+        Some(secret.as_str())
+    );
     assert!(env.secret("default", "refresh_token").is_some());
     assert!(env.config_text().contains("Bakery Sync"));
     // Hidden means hidden: neither secret ever reached the terminal.
@@ -291,7 +302,9 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     let copied = std::fs::read_to_string(clipboard).unwrap();
     assert_eq!(
         copied,
-        format!("https://api.stackone.com/connect/oauth2/constantcontact/callback\n{local_redirect}\n")
+        format!(
+            "https://api.stackone.com/connect/oauth2/constantcontact/callback\n{local_redirect}\n"
+        )
     );
 }
 
@@ -354,7 +367,10 @@ fn a_refused_app_name_is_asked_again_with_the_reason() {
     // Ctrl-C at a one-key prompt (raw mode) ends the run cleanly.
     w.ctrl_c();
     assert_eq!(w.finish(), 130, "{}", w.transcript);
-    assert!(w.transcript.contains("\x1b[?25h"), "the cursor is shown again");
+    assert!(
+        w.transcript.contains("\x1b[?25h"),
+        "the cursor is shown again"
+    );
     assert!(env.files().is_empty(), "nothing written: {:?}", env.files());
 }
 
@@ -377,7 +393,10 @@ fn ctrl_c_at_the_hidden_prompt_restores_the_terminal_and_writes_nothing() {
     w.ctrl_c();
     w.expect("interrupted");
     assert_eq!(w.finish(), 130, "{}", w.transcript);
-    assert!(w.transcript.contains("\x1b[?25h"), "the cursor is shown again");
+    assert!(
+        w.transcript.contains("\x1b[?25h"),
+        "the cursor is shown again"
+    );
     assert!(
         w.terminal_echoes(),
         "echo is back on after Ctrl-C at a hidden prompt"

@@ -41,9 +41,7 @@ impl SecretInput {
         stdin_flag: "--client-secret-stdin",
         env: "CC_CLIENT_SECRET",
         prompt: "New Client Secret (hidden)",
-        note: Some(
-            "Paste the new Client Secret below (typing shows nothing), then press Enter.",
-        ),
+        note: Some("Paste the new Client Secret below (typing shows nothing), then press Enter."),
         validate: crate::constant_contact::validate_client_secret,
     };
     pub const STACKONE_API_KEY: SecretInput = SecretInput {
@@ -95,7 +93,12 @@ pub fn read_secret_input_checked(
     if let Some(v) = read_secret_input_opt(ctx, from_stdin, input, check)? {
         return Ok(v);
     }
-    Err(missing_input(ctx, input.what, input.stdin_flag, Some(input.env)))
+    Err(missing_input(
+        ctx,
+        input.what,
+        input.stdin_flag,
+        Some(input.env),
+    ))
 }
 
 /// The exit-2 error for an input nobody gave, saying why no prompt asked

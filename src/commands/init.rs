@@ -131,7 +131,8 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         ctx.io.info("--skip-stackone: StackOne is not touched.");
         None
     } else {
-        let outcome = create_stackone_profile(ctx, &inputs, &profile_config, secret_changed).await?;
+        let outcome =
+            create_stackone_profile(ctx, &inputs, &profile_config, secret_changed).await?;
         profile_config.stackone_connector_profile_id = Some(outcome.id.clone());
         profile_config.stackone_profile_name = Some(outcome.name.clone());
         profile_config.updated_at = config::now_rfc3339();
@@ -147,12 +148,12 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         store_choice,
         store_description: store.describe(),
     };
+    // Under --json the summary is human text too: stderr, then the object.
+    print_summary(ctx, &result);
     if ctx.io.json {
-        ctx.io.print_json(&result.to_json(&ctx.profile))
-    } else {
-        print_summary(ctx, &result);
-        Ok(())
+        ctx.io.print_json(&result.to_json(&ctx.profile))?;
     }
+    Ok(())
 }
 
 // ---- Step 1: an existing setup ----
@@ -553,7 +554,10 @@ fn split_actions<S: AsRef<str>>(items: &[S]) -> Vec<String> {
 
 /// Action ids have no spaces; a space means a missing comma.
 fn validate_actions(text: &str) -> std::result::Result<(), String> {
-    match split_actions(&[text]).iter().find(|a| a.contains(char::is_whitespace)) {
+    match split_actions(&[text])
+        .iter()
+        .find(|a| a.contains(char::is_whitespace))
+    {
         Some(bad) => Err(format!(
             "\"{bad}\" has a space: separate actions with commas"
         )),

@@ -117,11 +117,12 @@ async fn rotate_client_secret_inner(
     let listener = if has_refresh {
         None
     } else {
-        Some(crate::oauth::LoopbackListener::bind(existing.redirect_port)?)
+        Some(crate::oauth::LoopbackListener::bind(
+            existing.redirect_port,
+        )?)
     };
 
-    ctx.io
-        .step(1, ROTATE_STEPS, "Generate a new Client Secret");
+    ctx.io.step(1, ROTATE_STEPS, "Generate a new Client Secret");
     let new_secret = take_new_secret(ctx, existing, new_secret, previous.as_ref())?;
 
     ctx.io.step(2, ROTATE_STEPS, "Prove the new secret");
@@ -138,7 +139,14 @@ async fn rotate_client_secret_inner(
     ctx.io.success("The new Client Secret works.");
 
     ctx.io.step(3, ROTATE_STEPS, "Store the new secret");
-    store_rotated_secret(ctx, &store, previous.as_ref(), &new_secret, account.as_ref()).await?;
+    store_rotated_secret(
+        ctx,
+        &store,
+        previous.as_ref(),
+        &new_secret,
+        account.as_ref(),
+    )
+    .await?;
 
     ctx.io
         .step(4, ROTATE_STEPS, "Update the StackOne Connector Profile");
@@ -151,9 +159,8 @@ async fn rotate_client_secret_inner(
     report.insert("stackone".into(), stackone_report);
     // Only now is the previous secret useless everywhere.
     common::delete_secret(&store, &profile, SecretKind::PreviousClientSecret).await?;
-    ctx.io.info(
-        "\nDone: the new Client Secret is in use. `ccsetup status` checks every part.",
-    );
+    ctx.io
+        .info("\nDone: the new Client Secret is in use. `ccsetup status` checks every part.");
     Ok(report)
 }
 
@@ -167,12 +174,14 @@ fn take_new_secret(
     previous: Option<&SecretString>,
 ) -> Result<SecretString> {
     let input = common::SecretInput::NEW_CLIENT_SECRET;
-    let not_the_stored_one = |candidate: &str| match previous {
+    let not_the_stored_one = |candidate: &str| {
+        match previous {
         Some(p) if p.expose_secret() == candidate => Err(
             "this is the Client Secret already stored: click Generate Client Secret and paste the new one"
                 .to_string(),
         ),
         _ => Ok(()),
+    }
     };
     if let Some(secret) = from_stdin {
         (input.validate)(secret.expose_secret())
@@ -354,7 +363,9 @@ async fn update_stackone_after_rotation(
         outcome.id,
         outcome.action_str()
     ));
-    Ok(json!({ "connector_profile_id": outcome.id, "name": outcome.name, "action": outcome.action_str() }))
+    Ok(
+        json!({ "connector_profile_id": outcome.id, "name": outcome.name, "action": outcome.action_str() }),
+    )
 }
 
 async fn reauthorize_inner(
