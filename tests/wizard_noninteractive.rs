@@ -133,7 +133,12 @@ fn dry_run_json_changes_nothing_and_redacts_the_secret() {
         env.sandbox.all_requests().is_empty(),
         "a dry run calls no service"
     );
-    assert!(env.sandbox.stackone().constant_contact_profiles().is_empty());
+    assert!(
+        env.sandbox
+            .stackone()
+            .constant_contact_profiles()
+            .is_empty()
+    );
 }
 
 #[test]

@@ -608,7 +608,7 @@ async fn check_secret_store(
     let store = ctx.open_store(Some(store_choice))?;
     common::probe_store(store.clone()).await?;
     ctx.io
-        .success(format!("The secret store works ({}).", store.describe()));
+        .success(format!("The secret store works: {}.", store.describe()));
     Ok((store, store_choice))
 }
 
@@ -927,21 +927,29 @@ fn print_dry_run(
     if ctx.io.json {
         return ctx.io.print_json(&plan);
     }
-    let (authorize_note, tokens) = if args.skip_authorize {
-        (" (skipped: --skip-authorize)", "")
+    let authorize_note = if args.skip_authorize {
+        " (skipped: --skip-authorize)"
     } else {
-        ("", ", refresh token and access token")
+        ""
     };
+    let mut stored = vec!["the Client Secret [redacted]"];
+    if !args.skip_authorize {
+        stored.extend(["the refresh token", "the access token"]);
+    }
+    if inputs.stackone_api_key.is_some() {
+        stored.push("the StackOne API key [redacted]");
+    }
     ctx.io.println(format!(
         "Dry run — nothing was changed. ccsetup init would:\n\
          - authorize API Key {} with scopes {} through {}{authorize_note}\n\
-         - store the Client Secret [redacted]{tokens} in the {}\n\
+         - store in the {}: {}\n\
          - write profile \"{}\" to {}\n\
          - StackOne: {action} the Connector Profile \"{}\"",
         inputs.client_id,
         inputs.scopes.join(" "),
         local_redirect_uri(inputs.redirect_port),
-        store_choice.as_str(),
+        store_name(store_choice),
+        stored.join(", "),
         ctx.profile,
         config::config_path(&ctx.config_dir).display(),
         inputs.stackone_profile_name,

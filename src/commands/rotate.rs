@@ -192,13 +192,22 @@ fn take_new_secret(
                     input.stdin_flag
                 ))
             })?;
+        ctx.io.success(format!(
+            "New Client Secret read from stdin ({}).",
+            input.stdin_flag
+        ));
         return Ok(secret);
     }
     let given_by_env = std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty());
     if !given_by_env && ctx.prompter.is_interactive() {
         show_generate_secret_steps(ctx, existing);
     }
-    common::read_secret_input_checked(ctx, false, &input, &not_the_stored_one)
+    let secret = common::read_secret_input_checked(ctx, false, &input, &not_the_stored_one)?;
+    if given_by_env {
+        ctx.io
+            .success(format!("New Client Secret taken from {}.", input.env));
+    }
+    Ok(secret)
 }
 
 fn show_generate_secret_steps(ctx: &mut Context, existing: &ProfileConfig) {
