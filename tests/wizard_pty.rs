@@ -35,6 +35,15 @@ impl Wizard {
     /// Runs `ccsetup <args>` from `env` in a fresh PTY. The terminal starts
     /// with echo on, like a real one (the PTY library turns it off).
     fn spawn(env: &TestEnv, args: &[&str], extra_env: &[(&str, String)]) -> Wizard {
+        Self::spawn_with(env, args, |cmd| {
+            for (key, value) in extra_env {
+                cmd.env(key, value);
+            }
+        })
+    }
+
+    /// [`Wizard::spawn`], with `configure` applied to the command last.
+    fn spawn_with(env: &TestEnv, args: &[&str], configure: impl FnOnce(&mut Command)) -> Wizard {
         let base = env.cmd();
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
@@ -52,9 +61,7 @@ impl Wizard {
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("WSL_DISTRO_NAME");
-        for (key, value) in extra_env {
-            cmd.env(key, value);
-        }
+        configure(&mut cmd);
         // The PTY is stdin: keep it (the harness sets /dev/null).
         cmd.stdin(Stdio::inherit());
         let session = OsSession::spawn(cmd).expect("spawn ccsetup in a PTY");
@@ -403,4 +410,116 @@ fn ctrl_c_at_the_hidden_prompt_restores_the_terminal_and_writes_nothing() {
     );
     assert!(!env.config_dir().join("config.toml").exists());
     assert!(env.files().is_empty(), "nothing written: {:?}", env.files());
+}
+
+/// Whether `text` holds an SGR (colour/style) escape sequence.
+fn has_colour_codes(text: &str) -> bool {
+    text.split("\x1b[").skip(1).any(|rest| {
+        rest.chars()
+            .find(|c| !(c.is_ascii_digit() || *c == ';'))
+            .is_some_and(|c| c == 'm')
+    })
+}
+
+#[test]
+fn yes_in_a_terminal_asks_nothing_given_and_json_keeps_colour_and_spinners_off() {
+    let env = TestEnv::new();
+    let give_everything = |cmd: &mut Command| {
+        cmd.env_remove("NO_COLOR") // only --json turns colour off here
+            .env("CC_CLIENT_ID", &env.app.client_id)
+            .env("CC_CLIENT_SECRET", env.client_secret())
+            .env("STACKONE_API_KEY", env.stackone_key());
+    };
+    let mut w = Wizard::spawn_with(&env, &["init", "--yes", "--json"], give_everything);
+    w.expect("Step 2/7");
+    w.expect("Step 4/7");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    // Static progress lines, not spinners: --json turns them off.
+    w.expect("Checking whose account this is…");
+    w.expect("Step 7/7: Done");
+    let json = w.expect_capture(r#"(\{"account".*\})\r?\n"#);
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    let result: serde_json::Value = serde_json::from_str(&json).expect("the JSON result");
+    assert_eq!(result["stackone"]["action"], "created");
+    for question in [
+        "Application name",
+        "Is the application created?",
+        "Scopes",
+        "StackOne actions",
+    ] {
+        assert!(
+            !w.transcript.contains(question),
+            "--yes asked {question:?}:\n{}",
+            w.transcript
+        );
+    }
+    assert!(!has_colour_codes(&w.transcript), "{:?}", w.transcript);
+
+    // A re-run with --yes skips the menu: the same inputs, the same end state.
+    let mut w = Wizard::spawn_with(&env, &["init", "--yes"], give_everything);
+    w.expect("Running the whole setup again");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("unchanged");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert!(!w.transcript.contains("What do you want to do?"));
+    assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
+}
+
+#[test]
+fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
+    let env = TestEnv::new();
+    let secret = env.client_secret();
+    let mut w = Wizard::spawn_with(
+        &env,
+        &["init", "--yes", "--stackone-mode", "dashboard"],
+        |cmd| {
+            cmd.env("CC_CLIENT_ID", &env.app.client_id)
+                .env("CC_CLIENT_SECRET", &secret)
+                .env("STACKONE_API_KEY", env.stackone_key());
+        },
+    );
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 6/7: Create the StackOne Connector Profile");
+    w.expect("Click \"+ Connector Profile\"");
+    w.expect(&format!("API Key (Client ID): {}", env.app.client_id));
+    w.expect(
+        "Client Secret: the Client Secret of your Constant Contact application (not shown here)",
+    );
+    w.expect("Show the Client Secret on screen so you can copy it?");
+    w.key("y"); // the one explicit request that shows a secret
+    w.expect(&format!("Client Secret: {secret}"));
+    w.expect("Done?");
+    // The person fills the dashboard form…
+    env.sandbox
+        .stackone()
+        .create_profile_as_dashboard(
+            "Constant Contact",
+            &env.app.client_id,
+            &secret,
+            &[
+                "account_read",
+                "contact_data",
+                "campaign_data",
+                "offline_access",
+            ],
+            &[],
+        )
+        .expect("the dashboard accepts the form");
+    w.key("y");
+    w.expect("dashboard");
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert_eq!(
+        w.transcript.matches(secret.as_str()).count(),
+        1,
+        "the secret is shown once, on request:\n{}",
+        w.transcript
+    );
+    assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
 }
