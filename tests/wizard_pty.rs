@@ -21,9 +21,6 @@ use expectrl::{Eof, Expect, Needle, Regex};
 
 /// Longest wait for any one piece of output.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-/// A hidden prompt flushes pending input when it turns echo off; give it
-/// that moment before typing.
-const HIDDEN_PROMPT_SETTLE: Duration = Duration::from_millis(300);
 
 /// A running wizard in a PTY, with everything it printed so far.
 struct Wizard {
@@ -124,10 +121,28 @@ impl Wizard {
         self.session.send(key).expect("write to the PTY");
     }
 
-    /// Types into a hidden prompt.
+    /// Types into a hidden prompt, once it reads: it turns echo off and
+    /// flushes pending input in one step (TCSAFLUSH), so text typed before
+    /// that would be lost. Call after its prompt text was seen.
     fn secret(&mut self, text: &str) {
-        std::thread::sleep(HIDDEN_PROMPT_SETTLE);
+        self.wait_until_hidden_prompt_reads();
         self.line(text);
+    }
+
+    /// Waits (bounded) until the terminal's echo is off: the terminal starts
+    /// with echo on, so after a hidden prompt's text this means it reads.
+    #[track_caller]
+    fn wait_until_hidden_prompt_reads(&mut self) {
+        let started = Instant::now();
+        while self.terminal_echoes() {
+            if started.elapsed() > STEP_TIMEOUT {
+                panic!(
+                    "the hidden prompt never turned echo off:\n{}",
+                    self.transcript
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn ctrl_c(&mut self) {
@@ -360,6 +375,27 @@ fn rerun_menu_rotates_the_client_secret_into_stackone() {
 }
 
 #[test]
+fn rerun_menu_quit_changes_nothing_and_ctrl_c_in_the_menu_shows_the_cursor() {
+    let env = TestEnv::new();
+    env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
+    let before = env.files();
+
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    w.expect("Quit (change nothing)");
+    w.key("\x1b[A"); // up from the first entry wraps to the last: Quit
+    w.key("\r");
+    w.expect("Nothing changed.");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    w.expect("Quit (change nothing)");
+    w.ctrl_c();
+    assert_eq!(w.finish(), 130, "{}", w.transcript);
+    assert!(cursor_left_visible(&w.transcript), "{:?}", w.transcript);
+    assert_eq!(env.files(), before, "nothing changed");
+}
+
+#[test]
 fn a_refused_app_name_is_asked_again_with_the_reason() {
     let env = TestEnv::new();
     let mut w = Wizard::spawn(&env, &["init"], &[]);
@@ -396,7 +432,7 @@ fn ctrl_c_at_the_hidden_prompt_restores_the_terminal_and_writes_nothing() {
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
-    std::thread::sleep(HIDDEN_PROMPT_SETTLE); // echo is off now
+    w.wait_until_hidden_prompt_reads();
     w.ctrl_c();
     w.expect("interrupted");
     assert_eq!(w.finish(), 130, "{}", w.transcript);
@@ -410,6 +446,14 @@ fn ctrl_c_at_the_hidden_prompt_restores_the_terminal_and_writes_nothing() {
     );
     assert!(!env.config_dir().join("config.toml").exists());
     assert!(env.files().is_empty(), "nothing written: {:?}", env.files());
+}
+
+/// Whether the last cursor-visibility sequence shows the cursor (menus and
+/// one-key prompts hide it while they wait).
+fn cursor_left_visible(transcript: &str) -> bool {
+    let shown = transcript.rfind("\x1b[?25h");
+    let hidden = transcript.rfind("\x1b[?25l");
+    shown.is_some() && shown > hidden
 }
 
 /// Whether `text` holds an SGR (colour/style) escape sequence.
