@@ -318,6 +318,11 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     );
     assert!(env.secret("default", "refresh_token").is_some());
     assert!(env.config_text().contains("Bakery Sync"));
+    assert!(
+        !has_colour_codes(&w.transcript),
+        "NO_COLOR: {:?}",
+        w.transcript
+    );
     // Hidden means hidden: neither secret ever reached the terminal.
     assert!(!w.transcript.contains(&secret), "{}", w.transcript);
     assert!(!w.transcript.contains(&stackone_key), "{}", w.transcript);

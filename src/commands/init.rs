@@ -206,7 +206,13 @@ async fn continue_after_rerun_menu(
             );
             return Ok(true);
         }
-        RerunChoice::Quit => ctx.io.info("Nothing changed."),
+        RerunChoice::Quit => {
+            ctx.io.info("Nothing changed.");
+            if ctx.io.json {
+                ctx.io
+                    .print_json(&json!({ "profile": ctx.profile, "changed": false }))?;
+            }
+        }
     }
     Ok(false)
 }
