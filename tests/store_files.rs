@@ -376,6 +376,10 @@ fn file_store_probe_round_trips_and_leaves_nothing() {
     let dir = tmp.path().join("cfg");
     let store = store::open(StoreChoice::File, &dir).unwrap();
     store.probe().unwrap();
+    // The probe removes the secrets dir it had to make.
+    assert!(!dir.join("secrets").exists());
+    std::fs::create_dir_all(dir.join("secrets")).unwrap();
+    store.probe().unwrap();
     assert!(names_in(&dir.join("secrets")).is_empty());
 
     // A config dir that cannot be created: the probe fails with exit 5.

@@ -20,6 +20,8 @@ pub struct SecretInput {
     pub prompt: &'static str,
     /// Said before the prompt.
     pub note: Option<&'static str>,
+    /// What can be checked locally; a prompt asks again with the reason.
+    pub validate: fn(&str) -> std::result::Result<(), String>,
 }
 
 impl SecretInput {
@@ -29,25 +31,45 @@ impl SecretInput {
         env: "CC_CLIENT_SECRET",
         prompt: "Client Secret (hidden)",
         note: Some(
-            "The portal shows the Client Secret only once: paste it now (typing shows nothing).",
+            "Click Generate Client Secret and copy it now: the portal shows it only once.\n\
+             Paste it below (typing shows nothing), then press Enter.",
         ),
+        validate: crate::constant_contact::validate_client_secret,
     };
     pub const NEW_CLIENT_SECRET: SecretInput = SecretInput {
         what: "new Client Secret",
         stdin_flag: "--client-secret-stdin",
         env: "CC_CLIENT_SECRET",
         prompt: "New Client Secret (hidden)",
-        note: Some(
-            "Click Generate Client Secret in the portal and paste the new one (shown only once).",
-        ),
+        note: Some("Paste the new Client Secret below (typing shows nothing), then press Enter."),
+        validate: crate::constant_contact::validate_client_secret,
     };
     pub const STACKONE_API_KEY: SecretInput = SecretInput {
         what: "StackOne API key",
         stdin_flag: "--stackone-api-key-stdin",
         env: "STACKONE_API_KEY",
         prompt: "StackOne API key (hidden)",
-        note: Some("Create one in the StackOne dashboard under API Keys (it starts with v1.)."),
+        note: Some(
+            "ccsetup needs a StackOne API key to create the Connector Profile: create one in the \
+             StackOne dashboard under API Keys (it starts with v1.). Paste it below (typing shows nothing).",
+        ),
+        validate: validate_stackone_api_key,
     };
+}
+
+/// A StackOne API key is opaque; catch the wrong thing pasted.
+pub fn validate_stackone_api_key(key: &str) -> std::result::Result<(), String> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err("the StackOne API key cannot be empty".into());
+    }
+    if key.len() > 512 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "the StackOne API key has spaces or control characters; copy it again from the dashboard"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Reads a secret input; `None` is never returned — a value that cannot be
@@ -57,39 +79,80 @@ pub fn read_secret_input(
     from_stdin: bool,
     input: SecretInput,
 ) -> Result<SecretString> {
-    if let Some(v) = read_secret_input_opt(ctx, from_stdin, &input)? {
+    read_secret_input_checked(ctx, from_stdin, &input, &|_| Ok(()))
+}
+
+/// [`read_secret_input`] with one more check on top of the input's own
+/// (e.g. "not the secret already stored").
+pub fn read_secret_input_checked(
+    ctx: &mut Context,
+    from_stdin: bool,
+    input: &SecretInput,
+    check: &dyn Fn(&str) -> std::result::Result<(), String>,
+) -> Result<SecretString> {
+    if let Some(v) = read_secret_input_opt(ctx, from_stdin, input, check)? {
         return Ok(v);
     }
-    Err(Error::missing_input(
+    Err(missing_input(
+        ctx,
         input.what,
         input.stdin_flag,
         Some(input.env),
     ))
 }
 
+/// The exit-2 error for an input nobody gave, saying why no prompt asked
+/// for it (e.g. stdin is not a terminal).
+pub fn missing_input(ctx: &Context, what: &str, flag: &str, env: Option<&str>) -> Error {
+    let err = Error::missing_input(what, flag, env);
+    match ctx.prompter.why_not_interactive() {
+        Some(why) => err.with_hint(format!(
+            "ccsetup did not ask because {why}; pass every input by flag or environment variable \
+             (see `ccsetup init --help`){}",
+            if why.contains("terminal") {
+                ", or run it in a terminal"
+            } else {
+                ""
+            }
+        )),
+        None => err,
+    }
+}
+
 /// Like [`read_secret_input`] but `Ok(None)` when nothing was given and no
-/// prompt is possible.
+/// prompt is possible. A value given by stdin or env that fails the checks
+/// is an exit-2 error naming where it came from.
 pub fn read_secret_input_opt(
     ctx: &mut Context,
     from_stdin: bool,
     input: &SecretInput,
+    check: &dyn Fn(&str) -> std::result::Result<(), String>,
 ) -> Result<Option<SecretString>> {
-    if from_stdin {
-        return crate::ui::read_secret_from_stdin(input.what, input.stdin_flag).map(Some);
-    }
-    if let Some(v) = ctx.preset_secrets.get(input.env) {
-        return Ok(Some(v.clone()));
-    }
-    if let Ok(v) = std::env::var(input.env)
-        && !v.trim().is_empty()
-    {
-        return Ok(Some(SecretString::from(v.trim().to_string())));
+    let validate = |s: &str| (input.validate)(s).and_then(|()| check(s));
+    let given = if from_stdin {
+        Some((
+            crate::ui::read_secret_from_stdin(input.what, input.stdin_flag)?,
+            input.stdin_flag,
+        ))
+    } else if let Some(v) = ctx.preset_secrets.get(input.env) {
+        Some((v.clone(), input.env))
+    } else {
+        std::env::var(input.env)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (SecretString::from(v.trim().to_string()), input.env))
+    };
+    if let Some((value, source)) = given {
+        validate(value.expose_secret()).map_err(|why| {
+            Error::usage(format!("invalid {} (from {source}): {why}", input.what))
+        })?;
+        return Ok(Some(value));
     }
     if ctx.prompter.is_interactive() {
         if let Some(note) = input.note {
             ctx.io.info(note);
         }
-        return ctx.prompter.password(input.prompt).map(Some);
+        return ctx.prompter.password(input.prompt, &validate).map(Some);
     }
     Ok(None)
 }
