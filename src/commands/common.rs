@@ -565,6 +565,25 @@ pub async fn authorize_and_check(
 
 pub use crate::stackone::DesiredProfile as DesiredStackOneProfile;
 
+/// The profile a saved setup wants, carrying `client_secret` — which is new
+/// to StackOne (a rotation, or a re-creation), so it is always written.
+pub fn desired_profile_from(
+    existing: &ProfileConfig,
+    client_secret: SecretString,
+) -> DesiredStackOneProfile {
+    DesiredStackOneProfile {
+        name: existing
+            .stackone_profile_name
+            .clone()
+            .unwrap_or_else(|| crate::cli::DEFAULT_STACKONE_PROFILE_NAME.to_string()),
+        client_id: existing.client_id.clone(),
+        client_secret,
+        scopes: existing.scopes.clone(),
+        actions: existing.stackone_actions.clone(),
+        secret_changed: true,
+    }
+}
+
 /// What happened to the Connector Profile.
 pub struct StackOneOutcome {
     pub id: String,

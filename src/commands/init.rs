@@ -983,17 +983,7 @@ async fn recreate_stackone_profile(
     let outcome = common::ensure_stackone_profile(
         ctx,
         &key,
-        common::DesiredStackOneProfile {
-            name: existing
-                .stackone_profile_name
-                .clone()
-                .unwrap_or_else(|| DEFAULT_STACKONE_PROFILE_NAME.to_string()),
-            client_id: existing.client_id.clone(),
-            client_secret,
-            scopes: existing.scopes.clone(),
-            actions: existing.stackone_actions.clone(),
-            secret_changed: true,
-        },
+        common::desired_profile_from(existing, client_secret),
         args.stackone.stackone_mode,
         existing.stackone_connector_profile_id.clone(),
     )

@@ -8,7 +8,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::cli::{DEFAULT_STACKONE_PROFILE_NAME, RotateArgs, StackOneArgs};
+use crate::cli::{RotateArgs, StackOneArgs};
 use crate::commands::common::{self, AuthorizeRequest};
 use crate::config::{self, ProfileConfig};
 use crate::context::Context;
@@ -382,17 +382,7 @@ async fn update_stackone_after_rotation(
     let outcome = common::ensure_stackone_profile(
         ctx,
         &key,
-        common::DesiredStackOneProfile {
-            name: existing
-                .stackone_profile_name
-                .clone()
-                .unwrap_or_else(|| DEFAULT_STACKONE_PROFILE_NAME.to_string()),
-            client_id: existing.client_id.clone(),
-            client_secret: new_secret.clone(),
-            scopes: existing.scopes.clone(),
-            actions: existing.stackone_actions.clone(),
-            secret_changed: true,
-        },
+        common::desired_profile_from(existing, new_secret.clone()),
         stackone.stackone_mode,
         existing.stackone_connector_profile_id.clone(),
     )
