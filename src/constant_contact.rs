@@ -183,6 +183,7 @@ pub async fn fetch_account_summary_with(
     let url = crate::endpoints::join(api_base, "account/summary");
     let mut attempt = 1;
     loop {
+        tracing::trace!(%url, attempt, "GET account summary");
         let sent = http
             .get(url.clone())
             .bearer_auth(access_token.expose_secret())
@@ -198,6 +199,7 @@ pub async fn fetch_account_summary_with(
             ),
             Ok(response) => {
                 let status = response.status().as_u16();
+                tracing::trace!(%url, status, "account summary answer");
                 let retry_after = crate::oauth::retry::retry_after_of(response.headers());
                 let body = response.bytes().await.map_err(|e| {
                     Error::remote("the account check's answer was cut off").with_source(e)

@@ -67,7 +67,7 @@ where
         };
     }
 
-    init_tracing(verbose, cli.global.quiet);
+    init_tracing(verbose, cli.global.quiet, io.color);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -106,7 +106,7 @@ fn report(io: &mut IoStreams, err: &Error, verbose: u8) -> i32 {
 
 /// `-v` shows ccsetup's info events, `-vv` its HTTP traces; `RUST_LOG`
 /// overrides. Other crates stay at `warn` so no library can log a header.
-fn init_tracing(verbose: u8, quiet: bool) {
+fn init_tracing(verbose: u8, quiet: bool, color: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -122,6 +122,7 @@ fn init_tracing(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .without_time()
         .try_init();

@@ -93,3 +93,22 @@ fn demo_without_a_terminal_and_without_non_interactive_still_plays_itself() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn very_verbose_traces_http_calls_without_escape_codes_in_a_pipe() {
+    let out = demo()
+        .args(["-vv", "demo", "--non-interactive"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for line in [
+        "token endpoint request",
+        "token endpoint answer",
+        "GET account summary",
+        "StackOne request",
+    ] {
+        assert!(stderr.contains(line), "-vv misses {line:?}:\n{stderr}");
+    }
+    assert!(!stderr.contains('\u{1b}'), "escape codes in piped stderr");
+}

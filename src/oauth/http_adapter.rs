@@ -79,12 +79,19 @@ impl<'c> AsyncHttpClient<'c> for ReqwestAdapter<'_> {
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request).map_err(TransportError::Build)?;
+            // -vv: method, URL and status only. The URL of a token request
+            // carries no secret (they travel in the Basic header and the
+            // form body, neither of which is ever logged).
+            let (method, url) = (request.method().clone(), request.url().clone());
+            let started = std::time::Instant::now();
+            tracing::trace!(%method, %url, "token endpoint request");
             let response = self
                 .client
                 .execute(request)
                 .await
                 .map_err(classify_send_error)?;
             let status = response.status();
+            tracing::trace!(%method, %url, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "token endpoint answer");
             let retry_after = retry_after_of(response.headers());
             let mut builder = http_response_builder(status.as_u16());
             for (name, value) in response.headers() {
