@@ -69,7 +69,11 @@ fn main() {
         // One set-up serves every token run.
         let env = Env::new();
         let setup = env.init(&bin, true);
-        assert_eq!(setup.code, 0, "init for the token runs failed:\n{}", setup.stderr);
+        assert_eq!(
+            setup.code, 0,
+            "init for the token runs failed:\n{}",
+            setup.stderr
+        );
         if wanted("token-cache") {
             let samples = repeat(runs, || env.token(&bin, false));
             report.scenario("token-cache", &samples);
@@ -335,7 +339,8 @@ impl Report {
             samples.iter().map(|s| f(s).as_secs_f64() * 1e3).collect()
         };
         let mut add = |metric: &'static str, values: Vec<f64>, unit: &'static str| {
-            self.rows.push((name.to_string(), metric, stats(values), unit));
+            self.rows
+                .push((name.to_string(), metric, stats(values), unit));
         };
         add("wall", ms(|s| s.wall), "ms");
         add("cpu", ms(|s| s.cpu), "ms");
