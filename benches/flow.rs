@@ -232,6 +232,7 @@ impl Run {
 /// Spawns `cmd`, plays the browser if `browser`, waits with `wait4`.
 fn run(mut cmd: Command, browser: bool) -> Run {
     let started = Instant::now();
+    #[allow(clippy::zombie_processes, reason = "reaped by wait4 below")]
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
