@@ -16,7 +16,9 @@
 # "Cold-ish": the binary's pages are evicted from the page cache first
 # (`dd iflag=nocache`); shared libraries stay cached.
 # Instructions: `valgrind --tool=callgrind` (deterministic, unlike time).
-# The machine may be shared: every figure is a median, and still noisy.
+# The machine may be shared: every figure is a median, and still noisy (a
+# parallel build more than triples the full-flow wall times); measure when
+# `uptime` shows a low load, or as root under `nice -n -10`.
 set -euo pipefail
 
 RUNS=21
@@ -96,9 +98,9 @@ measure() {
         "$(instructions "$bin" "$@")"
 }
 
-# bench <bin> [filter]: runs benches/flow.rs against <bin>, prints its summary lines.
+# bench <bin>: runs benches/flow.rs against <bin>, prints its summary lines.
 bench() {
-    CCSETUP_BENCH_BIN="$1" cargo bench --locked --quiet --bench flow -- ${2:-} \
+    CCSETUP_BENCH_BIN="$1" cargo bench --locked --quiet --bench flow \
         | tee "$WORK/bench.txt" >&2
     grep '^summary ' "$WORK/bench.txt" || true
 }
@@ -174,21 +176,33 @@ fi
 
 # ---- optional: release-profile variants ----
 if [[ -n $VARIANTS ]]; then
-    echo
-    printf '%-10s %10s %10s %10s %10s %12s %12s\n' "opt-level" "size MB" "ver CPU" "help CPU" "ver RSS" "ver Minstr" "token wall"
+    rows=("release|$BIN")
     for v in $VARIANTS; do
         echo "== release build with opt-level=$v" >&2
         CARGO_PROFILE_RELEASE_OPT_LEVEL="$v" cargo build --release --locked --quiet \
             --target-dir "target/variant-opt-$v"
-        vb="$WORK/ccsetup-opt-$v"
-        cp "target/variant-opt-$v/release/ccsetup" "$vb"
+        cp "target/variant-opt-$v/release/ccsetup" "$WORK/ccsetup-opt-$v"
+        rows+=("opt-level=$v|$WORK/ccsetup-opt-$v")
+    done
+    echo
+    echo "release-profile variants (\"release\" is Cargo.toml's profile; the others differ only in opt-level):"
+    printf '%-14s %8s %8s %8s %8s %8s %8s %8s %8s\n' "" "size" "ver CPU" "help CPU" "ver RSS" "ver ins" \
+        "token" "refresh" "init"
+    printf '%-14s %8s %8s %8s %8s %8s %8s %8s %8s\n' "" "MB" "ms" "ms" "MiB" "M" \
+        "wall ms" "CPU ms" "CPU ms"
+    for row in "${rows[@]}"; do
+        name="${row%%|*}"; vb="${row#*|}"
+        echo "== measuring $name" >&2
         read -r _ _ vc vr vi < <(measure "$vb" --version)
         read -r _ _ hc _ _ < <(measure "$vb" --help)
-        tw="-"
+        tw="-" rc="-" ic="-"
         if [[ $BENCH == 1 ]]; then
-            tw=$(pick "$(bench "$vb" token-cache)" token-cache.wall)
+            sum="$(bench "$vb" 2>/dev/null)"
+            tw=$(pick "$sum" token-cache.wall); rc=$(pick "$sum" token-force-refresh.cpu)
+            ic=$(pick "$sum" init-stackone.cpu)
         fi
-        printf '%-10s %10s %10s %10s %10s %12s %12s\n' "$v" \
-            "$(awk -v s="$(stat -c %s "$vb")" 'BEGIN {printf "%.2f", s/1e6}')" "$vc" "$hc" "$vr" "$vi" "$tw"
+        printf '%-14s %8s %8s %8s %8s %8s %8s %8s %8s\n' "$name" \
+            "$(awk -v s="$(stat -c %s "$vb")" 'BEGIN {printf "%.2f", s/1e6}')" \
+            "$vc" "$hc" "$vr" "$vi" "$tw" "$rc" "$ic"
     done
 fi
