@@ -2,7 +2,7 @@
 # Measures ccsetup's start-up, memory, size and (via `cargo bench`) the
 # `token` and full-flow figures, and prints them against the targets.
 #
-#   scripts/measure-startup.sh [--runs N] [--no-bench] [--variants "s 3 z"]
+#   scripts/measure-startup.sh [--runs N] [--no-bench] [--variants "3 z"]
 #
 #   --runs N        runs per start-up figure (default 21; medians reported)
 #   --no-bench      skip `cargo bench` (token / full-flow rows show "-")
@@ -29,13 +29,14 @@ while [[ $# -gt 0 ]]; do
         --runs) RUNS="$2"; shift 2 ;;
         --no-bench) BENCH=0; shift ;;
         --variants) VARIANTS="$2"; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
 
 cd "$(dirname "$0")/.."
-command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
+command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null \
+    || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
 HAVE_PERF=0
 if command -v perf >/dev/null && perf stat -x, -e task-clock true >/dev/null 2>&1; then
     HAVE_PERF=1
