@@ -14,7 +14,7 @@ pub mod test_browser;
 
 use crate::endpoints::Endpoints;
 
-pub use server::{Fault, FaultAction, RecordedRequest, RequestLog, Response};
+pub use server::{Fault, FaultAction, RecordedRequest, RequestLog, RequestTiming, Response};
 
 /// How to start the stand-ins.
 #[derive(Debug, Clone, Default)]

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -267,10 +267,22 @@ impl RecordedResponse {
     }
 }
 
+/// When a stand-in served one request, and for how long (from its head
+/// arriving to its answer being ready, the body read and any fault delay
+/// included): what a benchmark subtracts to see the client's own time.
+#[derive(Debug, Clone)]
+pub struct RequestTiming {
+    pub server: &'static str,
+    pub path: String,
+    pub started: Instant,
+    pub took: Duration,
+}
+
 /// Every request a server received, in order.
 #[derive(Debug, Default)]
 pub struct RequestLog {
     entries: Mutex<Vec<RecordedRequest>>,
+    timings: Mutex<Vec<RequestTiming>>,
 }
 
 impl RequestLog {
@@ -280,17 +292,37 @@ impl RequestLog {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
+    /// The timing of every logged request, in the same order.
+    pub fn timings(&self) -> Vec<RequestTiming> {
+        self.timings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
     pub fn clear(&self) {
         self.entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
-    }
-    fn push(&self, entry: RecordedRequest) {
-        self.entries
+        self.timings
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(entry);
+            .clear();
+    }
+    fn push(&self, entry: RecordedRequest, started: Instant) {
+        let timing = RequestTiming {
+            server: entry.server,
+            path: entry.path.clone(),
+            started,
+            took: started.elapsed(),
+        };
+        // Both under the entries lock: the two lists keep the same order.
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.push(entry);
+        self.timings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(timing);
     }
 }
 
@@ -454,6 +486,7 @@ impl Shared {
         &self,
         req: hyper::Request<Incoming>,
     ) -> Result<hyper::Response<Full<Bytes>>, ConnectionReset> {
+        let started = Instant::now();
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(b) => b.to_bytes().to_vec(),
@@ -493,15 +526,18 @@ impl Shared {
                 None
             }
         };
-        self.log.push(RecordedRequest {
-            server: self.name,
-            method: request.method,
-            path: request.path,
-            query: request.query,
-            headers: request.headers,
-            body: request.body,
-            status: outcome.as_ref().map(|r| r.status),
-        });
+        self.log.push(
+            RecordedRequest {
+                server: self.name,
+                method: request.method,
+                path: request.path,
+                query: request.query,
+                headers: request.headers,
+                body: request.body,
+                status: outcome.as_ref().map(|r| r.status),
+            },
+            started,
+        );
         outcome.map(to_hyper).ok_or(ConnectionReset)
     }
 }
@@ -596,6 +632,10 @@ mod tests {
             vec![Some(500), Some(500), Some(200), Some(503), None, None]
         );
         assert_eq!(log[1].path, "/a/b");
+        let timings = server.log().timings();
+        assert_eq!(timings.len(), log.len());
+        assert_eq!(timings[1].path, "/a/b");
+        assert!(timings.windows(2).all(|w| w[0].started <= w[1].started));
     }
 
     #[test]
