@@ -64,7 +64,13 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
             return Err(Error::failure(format!("cannot read {}", path.display())).with_source(e));
         }
     };
-    toml::from_str(&text).map_err(|e| {
+    parse(&text, &path)
+}
+
+/// Parses the text of a config file read from `path` (named in the error).
+/// Pure: what [`load`] does after reading, exposed for tests and fuzzing.
+pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
+    toml::from_str(text).map_err(|e| {
         Error::failure(format!(
             "{} is not valid ccsetup configuration",
             path.display()
@@ -74,12 +80,17 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
     })
 }
 
+/// The text [`save`] writes for `config`.
+pub fn to_text(config: &ConfigFile) -> Result<String> {
+    toml::to_string_pretty(config).map_err(|e| {
+        Error::failure("cannot serialize the configuration").with_source(anyhow::anyhow!("{e}"))
+    })
+}
+
 /// Writes the file atomically (temp file, fsync, rename, fsync dir) with mode
 /// 0600; the config dir is created 0700 if it is missing.
 pub fn save(config_dir: &Path, config: &ConfigFile) -> Result<()> {
-    let text = toml::to_string_pretty(config).map_err(|e| {
-        Error::failure("cannot serialize the configuration").with_source(anyhow::anyhow!("{e}"))
-    })?;
+    let text = to_text(config)?;
     crate::fsutil::write_atomic(&config_path(config_dir), text.as_bytes(), 0o600)
 }
 
