@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub use crate::cli::StoreChoice;
 
 pub mod access_token;
+pub mod fault;
 pub mod file;
 pub mod keyring;
 pub mod lock;
@@ -88,9 +89,19 @@ pub trait SecretStore: Send + Sync {
 /// the first write. An invalid `CCSETUP_KEYRING_TIMEOUT_SECS` is a usage
 /// error (exit 2).
 pub fn open(choice: StoreChoice, config_dir: &Path) -> Result<Arc<dyn SecretStore>> {
-    Ok(match choice {
+    let store: Arc<dyn SecretStore> = match choice {
         StoreChoice::Keyring => Arc::new(KeyringStore::new(keyring::timeout_from_env()?)),
         StoreChoice::File => Arc::new(FileStore::new(config_dir)),
+    };
+    // Debug builds only: the fault-injection hook of the hardening tests.
+    let kinds = fault::kinds_from_env();
+    Ok(if kinds.is_empty() {
+        store
+    } else {
+        Arc::new(fault::FailingWrites {
+            inner: store,
+            kinds,
+        })
     })
 }
 
