@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::StoreChoice;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 pub const CONFIG_FILE_NAME: &str = "config.toml";
 
@@ -60,8 +60,15 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+        // Say why (not a directory, permission denied, …) and what to do,
+        // without needing -v.
         Err(e) => {
-            return Err(Error::failure(format!("cannot read {}", path.display())).with_source(e));
+            return Err(crate::fsutil::io_error(
+                ErrorKind::Failure,
+                "read",
+                &path,
+                &e,
+            ));
         }
     };
     parse(&text, &path)
@@ -172,6 +179,29 @@ mod tests {
         assert!(cfg.remove("default").is_some());
         assert!(cfg.remove("default").is_none());
         assert!(cfg.profiles.is_empty());
+    }
+
+    #[test]
+    fn unreadable_config_says_why_and_what_to_do() {
+        // A config dir under a regular file: writes and reads fail even as root.
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let err = load(&file.join("ccsetup")).unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.message().contains("config.toml"), "{}", err.message());
+        assert!(err.message().contains("directory"), "{}", err.message());
+        assert!(err.hint().unwrap().contains("--config-dir"));
+    }
+
+    #[test]
+    fn parse_names_the_file_and_round_trips() {
+        let path = Path::new("/x/config.toml");
+        let err = parse("[profiles.a]\nclient_id = 1\n", path).unwrap_err();
+        assert!(err.message().contains("/x/config.toml"));
+        let mut cfg = ConfigFile::default();
+        cfg.upsert("default", sample("2024-01-01T00:00:00Z"));
+        assert_eq!(parse(&to_text(&cfg).unwrap(), path).unwrap(), cfg);
     }
 
     #[test]
