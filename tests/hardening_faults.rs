@@ -406,8 +406,9 @@ fn unwritable_lock_dir_stops_refresh_before_anything_is_sent() {
     std::fs::write(&locks, "a file where the lock directory must be").unwrap();
     let sent_before = refresh_grants_at_stand_in(&env);
     let run = token(&env, &["--force-refresh"]);
-    assert!(run.code != Some(0), "{}", run.stderr);
+    run.assert_code(1);
     assert!(run.stderr.contains("locks"), "{}", run.stderr);
+    assert!(run.stderr.contains("--config-dir"), "{}", run.stderr);
     assert_eq!(
         refresh_grants_at_stand_in(&env),
         sent_before,
