@@ -306,6 +306,10 @@ pub struct DemoArgs {
     /// Model the real StackOne API, which has no create endpoint: use the dashboard page
     #[arg(long)]
     pub dashboard: bool,
+
+    /// Local redirect port for the demo [default: 8917, or a free one if taken]
+    #[arg(long, env = "CCSETUP_REDIRECT_PORT", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub redirect_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -57,8 +57,8 @@ pub fn config_path(config_dir: &Path) -> PathBuf {
 /// Loads the file; a missing file is an empty config.
 pub fn load(config_dir: &Path) -> Result<ConfigFile> {
     let path = config_path(config_dir);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
         // Say why (not a directory, permission denied, …) and what to do,
         // without needing -v.
@@ -71,6 +71,15 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
             ));
         }
     };
+    // Not text at all (a disk error, a stray binary write) is as corrupt as
+    // bad TOML, and reported the same way.
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::failure(format!(
+            "{} is not valid ccsetup configuration (it is not UTF-8 text)",
+            path.display()
+        ))
+        .with_hint("fix or move the file away; ccsetup will not overwrite it")
+    })?;
     parse(&text, &path)
 }
 

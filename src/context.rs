@@ -26,6 +26,10 @@ pub struct Context {
     /// `--non-interactive` (or no terminal to ask on).
     pub non_interactive: bool,
     pub verbose: u8,
+    /// Secret inputs supplied by the caller rather than the environment,
+    /// keyed by the env var they stand for (`demo` hands `init` the
+    /// stand-in's StackOne key this way, without touching the process env).
+    pub preset_secrets: std::collections::HashMap<&'static str, secrecy::SecretString>,
 }
 
 impl Context {
@@ -90,5 +94,6 @@ pub fn from_global(global: &GlobalArgs, io: IoStreams) -> Result<Context> {
         store_choice: global.store,
         non_interactive,
         verbose: global.verbose,
+        preset_secrets: Default::default(),
     })
 }

@@ -11,8 +11,10 @@
 //!   receipt, so abandoning its answer would lose access. The handler waits
 //!   for those (bounded by [`MAX_DEFER`]).
 //!
-//! dialoguer restores the terminal mode itself before re-raising SIGINT; the
-//! handler shows the cursor again and removes registered temporary paths.
+//! dialoguer restores the terminal mode itself before re-raising SIGINT, but
+//! not after a hidden prompt (echo off, line mode: the tty raises SIGINT and
+//! we exit mid-read); so the handler puts back the terminal settings found at
+//! start, shows the cursor again and removes registered temporary paths.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,6 +55,7 @@ pub fn remove_on_interrupt(path: PathBuf) {
 
 /// Installs the handler on the given runtime.
 pub fn install(rt: &tokio::runtime::Runtime) {
+    crate::ui::remember_terminal_state();
     rt.spawn(async {
         let Some(signal) = wait_for_signal().await else {
             return;
@@ -69,7 +72,7 @@ pub fn install(rt: &tokio::runtime::Runtime) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let _guard = critical();
-        let _ = console::Term::stderr().show_cursor();
+        crate::ui::restore_terminal();
         for path in CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ = std::fs::remove_dir_all(path);
         }

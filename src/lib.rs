@@ -55,7 +55,7 @@ where
     io.json = cli.global.json;
     io.quiet = cli.global.quiet;
     if io.json {
-        io.color = false;
+        io.disable_color();
     }
     let verbose = cli.global.verbose;
 
@@ -96,6 +96,10 @@ where
 }
 
 fn report(io: &mut IoStreams, err: &Error, verbose: u8) -> i32 {
+    if err.kind() == error::ErrorKind::Interrupted {
+        // A prompt cut short by Ctrl-C may have hidden the cursor.
+        ui::restore_terminal();
+    }
     io.error(err, verbose > 0);
     err.exit_code()
 }

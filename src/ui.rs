@@ -33,7 +33,7 @@ impl IoStreams {
     pub fn system() -> Self {
         let stderr_is_tty = io::stderr().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        IoStreams {
+        let mut streams = IoStreams {
             out: Box::new(io::stdout()),
             err: Box::new(io::stderr()),
             stdin_is_tty: io::stdin().is_terminal(),
@@ -41,8 +41,20 @@ impl IoStreams {
             stderr_is_tty,
             json: false,
             quiet: false,
-            color: stderr_is_tty && !no_color,
+            color: true,
+        };
+        if !stderr_is_tty || no_color {
+            streams.disable_color();
         }
+        streams
+    }
+
+    /// No colour and no spinner from here on — in our own text and in the
+    /// prompts' theme too (dialoguer styles through `console`).
+    pub fn disable_color(&mut self) {
+        self.color = false;
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
     }
 
     /// Streams writing into the given sinks, as if nothing were a terminal.
@@ -206,8 +218,13 @@ pub trait Prompter: Send {
         validate: &dyn Fn(&str) -> std::result::Result<(), String>,
     ) -> Result<String>;
 
-    /// A hidden answer.
-    fn password(&mut self, prompt: &str) -> Result<SecretString>;
+    /// A hidden answer, validated like [`Prompter::input`]: a rejected
+    /// answer is asked again with the reason (never echoed back).
+    fn password(
+        &mut self,
+        prompt: &str,
+        validate: &dyn Fn(&str) -> std::result::Result<(), String>,
+    ) -> Result<SecretString>;
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool>;
 
@@ -221,6 +238,12 @@ pub trait Prompter: Send {
         items: &[String],
         defaults: &[bool],
     ) -> Result<Vec<usize>>;
+
+    /// Why no question can be asked (`None` when one can): error messages
+    /// about a missing input say it.
+    fn why_not_interactive(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Maps dialoguer failures: Ctrl-C surfaces as SIGINT (handled globally), a
@@ -228,7 +251,10 @@ pub trait Prompter: Send {
 fn prompt_error(e: dialoguer::Error) -> Error {
     let dialoguer::Error::IO(io) = e;
     if io.kind() == io::ErrorKind::Interrupted {
+        // Prompts come before anything is written, or between complete
+        // writes: what the Ctrl-C handler says holds here too.
         Error::interrupted()
+            .with_hint("nothing half-written was left; re-run the command to continue")
     } else {
         Error::usage("could not read an answer from the terminal")
             .with_hint(
@@ -268,8 +294,11 @@ impl Prompter for DialoguerPrompter {
         default: Option<&str>,
         validate: &dyn Fn(&str) -> std::result::Result<(), String>,
     ) -> Result<String> {
+        // Empty answers reach the validator, which says why they are
+        // refused (dialoguer would otherwise re-ask without a word).
         let mut input = dialoguer::Input::<String>::with_theme(&self.theme)
             .with_prompt(prompt)
+            .allow_empty(true)
             .validate_with(|s: &String| validate(s.trim()));
         if let Some(d) = default {
             input = input.default(d.to_string());
@@ -280,14 +309,21 @@ impl Prompter for DialoguerPrompter {
             .map_err(prompt_error)
     }
 
-    fn password(&mut self, prompt: &str) -> Result<SecretString> {
+    fn password(
+        &mut self,
+        prompt: &str,
+        validate: &dyn Fn(&str) -> std::result::Result<(), String>,
+    ) -> Result<SecretString> {
         dialoguer::Password::with_theme(&self.theme)
             .with_prompt(prompt)
             .validate_with(|s: &String| {
                 if s.trim().is_empty() {
-                    Err("this cannot be empty")
+                    Err(
+                        "this cannot be empty (typing shows nothing; paste, then press Enter)"
+                            .to_string(),
+                    )
                 } else {
-                    Ok(())
+                    validate(s.trim())
                 }
             })
             .interact()
@@ -354,7 +390,11 @@ impl Prompter for NoPrompter {
     ) -> Result<String> {
         Err(self.refuse(prompt))
     }
-    fn password(&mut self, prompt: &str) -> Result<SecretString> {
+    fn password(
+        &mut self,
+        prompt: &str,
+        _validate: &dyn Fn(&str) -> std::result::Result<(), String>,
+    ) -> Result<SecretString> {
         Err(self.refuse(prompt))
     }
     fn confirm(&mut self, prompt: &str, _default: bool) -> Result<bool> {
@@ -371,4 +411,41 @@ impl Prompter for NoPrompter {
     ) -> Result<Vec<usize>> {
         Err(self.refuse(prompt))
     }
+    fn why_not_interactive(&self) -> Option<&str> {
+        Some(self.reason)
+    }
+}
+
+// ---- Putting the terminal back after Ctrl-C ----
+
+/// Stdin's terminal settings as the program found them.
+#[cfg(unix)]
+static TERMINAL_AT_START: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+
+/// Remembers stdin's terminal settings (echo, line mode) so an interrupt
+/// can put them back. A no-op when stdin is not a terminal.
+pub fn remember_terminal_state() {
+    #[cfg(unix)]
+    {
+        let mut termios = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: tcgetattr only reads fd 0 and fills `termios` when it
+        // returns 0; the value is used only then.
+        if unsafe { libc::tcgetattr(0, termios.as_mut_ptr()) } == 0 {
+            let _ = TERMINAL_AT_START.set(unsafe { termios.assume_init() });
+        }
+    }
+}
+
+/// Restores what a prompt may have changed when Ctrl-C cut it short: a
+/// hidden prompt turns echo off (and the process exits before dialoguer
+/// turns it on again), a menu hides the cursor.
+pub fn restore_terminal() {
+    #[cfg(unix)]
+    if let Some(termios) = TERMINAL_AT_START.get() {
+        // SAFETY: a termios obtained from tcgetattr on the same fd.
+        unsafe {
+            libc::tcsetattr(0, libc::TCSANOW, termios);
+        }
+    }
+    let _ = console::Term::stderr().show_cursor();
 }

@@ -458,6 +458,10 @@ async fn a_refresh_whose_answer_is_lost_is_retried_once_then_flagged() {
     );
 }
 
+/// SPEC `token`: a network failure after the refresh request was sent is
+/// retried once with the same token, then exit 4 with the reauthorize hint.
+/// Against rotating tokens that retry meets `invalid_grant` (our own lost
+/// request spent the token): still exit 4, not 3, and the token is gone.
 #[tokio::test]
 async fn a_lost_answer_then_invalid_grant_is_rejected() {
     let server = ScriptedServer::start(vec![
@@ -472,8 +476,9 @@ async fn a_lost_answer_then_invalid_grant_is_rejected() {
         .refresh(&SecretString::from("RT-0"))
         .await
         .unwrap_err();
-    assert_eq!(e.error.exit_code(), 3);
+    assert_eq!(e.error.exit_code(), 4);
     assert_eq!(e.refresh_token, RefreshTokenState::Rejected);
+    assert!(e.error.message().contains("lost"));
     assert!(e.error.hint().unwrap().contains("rotate --reauthorize"));
 }
 

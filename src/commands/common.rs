@@ -20,6 +20,8 @@ pub struct SecretInput {
     pub prompt: &'static str,
     /// Said before the prompt.
     pub note: Option<&'static str>,
+    /// What can be checked locally; a prompt asks again with the reason.
+    pub validate: fn(&str) -> std::result::Result<(), String>,
 }
 
 impl SecretInput {
@@ -29,25 +31,45 @@ impl SecretInput {
         env: "CC_CLIENT_SECRET",
         prompt: "Client Secret (hidden)",
         note: Some(
-            "The portal shows the Client Secret only once: paste it now (typing shows nothing).",
+            "Click Generate Client Secret and copy it now: the portal shows it only once.\n\
+             Paste it below (typing shows nothing), then press Enter.",
         ),
+        validate: crate::constant_contact::validate_client_secret,
     };
     pub const NEW_CLIENT_SECRET: SecretInput = SecretInput {
         what: "new Client Secret",
         stdin_flag: "--client-secret-stdin",
         env: "CC_CLIENT_SECRET",
         prompt: "New Client Secret (hidden)",
-        note: Some(
-            "Click Generate Client Secret in the portal and paste the new one (shown only once).",
-        ),
+        note: Some("Paste the new Client Secret below (typing shows nothing), then press Enter."),
+        validate: crate::constant_contact::validate_client_secret,
     };
     pub const STACKONE_API_KEY: SecretInput = SecretInput {
         what: "StackOne API key",
         stdin_flag: "--stackone-api-key-stdin",
         env: "STACKONE_API_KEY",
         prompt: "StackOne API key (hidden)",
-        note: Some("Create one in the StackOne dashboard under API Keys (it starts with v1.)."),
+        note: Some(
+            "ccsetup needs a StackOne API key to create the Connector Profile: create one in the \
+             StackOne dashboard under API Keys (it starts with v1.). Paste it below (typing shows nothing).",
+        ),
+        validate: validate_stackone_api_key,
     };
+}
+
+/// A StackOne API key is opaque; catch the wrong thing pasted.
+pub fn validate_stackone_api_key(key: &str) -> std::result::Result<(), String> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err("the StackOne API key cannot be empty".into());
+    }
+    if key.len() > 512 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "the StackOne API key has spaces or control characters; copy it again from the dashboard"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Reads a secret input; `None` is never returned — a value that cannot be
@@ -57,36 +79,80 @@ pub fn read_secret_input(
     from_stdin: bool,
     input: SecretInput,
 ) -> Result<SecretString> {
-    if let Some(v) = read_secret_input_opt(ctx, from_stdin, &input)? {
+    read_secret_input_checked(ctx, from_stdin, &input, &|_| Ok(()))
+}
+
+/// [`read_secret_input`] with one more check on top of the input's own
+/// (e.g. "not the secret already stored").
+pub fn read_secret_input_checked(
+    ctx: &mut Context,
+    from_stdin: bool,
+    input: &SecretInput,
+    check: &dyn Fn(&str) -> std::result::Result<(), String>,
+) -> Result<SecretString> {
+    if let Some(v) = read_secret_input_opt(ctx, from_stdin, input, check)? {
         return Ok(v);
     }
-    Err(Error::missing_input(
+    Err(missing_input(
+        ctx,
         input.what,
         input.stdin_flag,
         Some(input.env),
     ))
 }
 
+/// The exit-2 error for an input nobody gave, saying why no prompt asked
+/// for it (e.g. stdin is not a terminal).
+pub fn missing_input(ctx: &Context, what: &str, flag: &str, env: Option<&str>) -> Error {
+    let err = Error::missing_input(what, flag, env);
+    match ctx.prompter.why_not_interactive() {
+        Some(why) => err.with_hint(format!(
+            "ccsetup did not ask because {why}; pass every input by flag or environment variable \
+             (see `ccsetup init --help`){}",
+            if why.contains("terminal") {
+                ", or run it in a terminal"
+            } else {
+                ""
+            }
+        )),
+        None => err,
+    }
+}
+
 /// Like [`read_secret_input`] but `Ok(None)` when nothing was given and no
-/// prompt is possible.
+/// prompt is possible. A value given by stdin or env that fails the checks
+/// is an exit-2 error naming where it came from.
 pub fn read_secret_input_opt(
     ctx: &mut Context,
     from_stdin: bool,
     input: &SecretInput,
+    check: &dyn Fn(&str) -> std::result::Result<(), String>,
 ) -> Result<Option<SecretString>> {
-    if from_stdin {
-        return crate::ui::read_secret_from_stdin(input.what, input.stdin_flag).map(Some);
-    }
-    if let Ok(v) = std::env::var(input.env)
-        && !v.trim().is_empty()
-    {
-        return Ok(Some(SecretString::from(v.trim().to_string())));
+    let validate = |s: &str| (input.validate)(s).and_then(|()| check(s));
+    let given = if from_stdin {
+        Some((
+            crate::ui::read_secret_from_stdin(input.what, input.stdin_flag)?,
+            input.stdin_flag,
+        ))
+    } else if let Some(v) = ctx.preset_secrets.get(input.env) {
+        Some((v.clone(), input.env))
+    } else {
+        std::env::var(input.env)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (SecretString::from(v.trim().to_string()), input.env))
+    };
+    if let Some((value, source)) = given {
+        validate(value.expose_secret()).map_err(|why| {
+            Error::usage(format!("invalid {} (from {source}): {why}", input.what))
+        })?;
+        return Ok(Some(value));
     }
     if ctx.prompter.is_interactive() {
         if let Some(note) = input.note {
             ctx.io.info(note);
         }
-        return ctx.prompter.password(input.prompt).map(Some);
+        return ctx.prompter.password(input.prompt, &validate).map(Some);
     }
     Ok(None)
 }
@@ -151,7 +217,10 @@ pub async fn stackone_api_key(
     from_stdin: bool,
 ) -> Result<SecretString> {
     let input = SecretInput::STACKONE_API_KEY;
-    if from_stdin || std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty()) {
+    if from_stdin
+        || ctx.preset_secrets.contains_key(input.env)
+        || std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty())
+    {
         return read_secret_input(ctx, from_stdin, input);
     }
     if let Some(stored) =
@@ -211,7 +280,16 @@ pub async fn valid_access_token(
 
     {
         let (store, dir, p) = (store.clone(), config_dir.clone(), profile.clone());
-        if let Some(path) = blocking(move || recovery::take(&dir, &p, store.as_ref())).await? {
+        // Under the profile lock: of two runs that both saw the file, the
+        // second must not put the token back after the first has rotated it.
+        let taken = blocking(move || {
+            if !recovery::pending(&dir, &p)? {
+                return Ok(None);
+            }
+            let _lock = ProfileLock::acquire(&dir, &p, REFRESH_LOCK_TIMEOUT)?;
+            recovery::take(&dir, &p, store.as_ref())
+        });
+        if let Some(path) = taken.await? {
             ctx.io.success(format!(
                 "Recovered the refresh token that an earlier run saved to {}.",
                 path.display()
@@ -254,6 +332,19 @@ pub async fn valid_access_token(
     let refresh_token = load_secret(store, &profile, SecretKind::RefreshToken)
         .await?
         .ok_or_else(|| {
+            if !crate::constant_contact::grants_refresh_token(&profile_config.scopes) {
+                // Re-authorizing with the same scopes would not help.
+                let mut scopes = profile_config.scopes.clone();
+                scopes.push("offline_access".into());
+                return Error::authorization(format!(
+                    "profile \"{profile}\" was authorized without the offline_access scope, so \
+                     Constant Contact issued no refresh token and the access token cannot be renewed"
+                ))
+                .with_hint(format!(
+                    "authorize again with offline_access: `ccsetup init --scopes {}`",
+                    scopes.join(",")
+                ));
+            }
             Error::authorization(format!(
                 "no refresh token is stored for profile \"{profile}\""
             ))
@@ -336,8 +427,12 @@ pub async fn persist_rotated_tokens(
 }
 
 /// Stores a whole token set after an authorization (init, re-authorize).
+/// A refresh token still waiting in a recovery file belongs to the older
+/// authorization this one replaces: it is discarded, or the next run would
+/// put it back over the new one.
 pub async fn store_token_set(
     store: &Arc<dyn SecretStore>,
+    config_dir: &std::path::Path,
     profile: &str,
     tokens: &crate::oauth::TokenSet,
 ) -> Result<()> {
@@ -345,6 +440,7 @@ pub async fn store_token_set(
         Some(r) => store_secret(store, profile, SecretKind::RefreshToken, r).await?,
         None => delete_secret(store, profile, SecretKind::RefreshToken).await?,
     }
+    crate::store::recovery::discard(config_dir, profile)?;
     let stored = crate::store::StoredAccessToken {
         access_token: tokens.access_token.expose_secret().to_string(),
         expires_at: tokens.expires_at,
@@ -468,6 +564,25 @@ pub async fn authorize_and_check(
 // ---- StackOne ----
 
 pub use crate::stackone::DesiredProfile as DesiredStackOneProfile;
+
+/// The profile a saved setup wants, carrying `client_secret` — which is new
+/// to StackOne (a rotation, or a re-creation), so it is always written.
+pub fn desired_profile_from(
+    existing: &ProfileConfig,
+    client_secret: SecretString,
+) -> DesiredStackOneProfile {
+    DesiredStackOneProfile {
+        name: existing
+            .stackone_profile_name
+            .clone()
+            .unwrap_or_else(|| crate::cli::DEFAULT_STACKONE_PROFILE_NAME.to_string()),
+        client_id: existing.client_id.clone(),
+        client_secret,
+        scopes: existing.scopes.clone(),
+        actions: existing.stackone_actions.clone(),
+        secret_changed: true,
+    }
+}
 
 /// What happened to the Connector Profile.
 pub struct StackOneOutcome {

@@ -5,23 +5,31 @@
 //! from prompts (interactive only). Everything that can be checked locally
 //! — names, scopes, the secret store, the redirect port — is checked before
 //! the browser opens: a failure found after consent would waste it.
+//!
+//! Interactive runs walk the portal screen by screen (step 2) and then ask
+//! for what it showed (step 3). Non-interactive runs resolve and check every
+//! input first, so a missing one fails at once (exit 2) instead of after a
+//! screen of instructions nobody can act on.
 
-use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+
+use secrecy::SecretString;
 use serde_json::json;
 
 use crate::cli::{
     DEFAULT_APP_NAME, DEFAULT_REDIRECT_PORT, DEFAULT_SCOPES, DEFAULT_STACKONE_PROFILE_NAME,
     InitArgs, StackOneMode, StoreChoice,
 };
-use crate::commands::common::{self, AuthorizeRequest};
-use crate::config::{self, ProfileConfig};
+use crate::commands::common::{self, AuthOutcome, AuthorizeRequest, StackOneOutcome};
+use crate::config::{self, ConfigFile, ProfileConfig};
 use crate::constant_contact::{
     self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, local_redirect_uri, validate_app_name,
     validate_client_id,
 };
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::store::SecretKind;
+use crate::oauth::LoopbackListener;
+use crate::store::{SecretKind, SecretStore};
 
 const STEPS: usize = 7;
 
@@ -48,276 +56,345 @@ enum RerunChoice {
     Quit,
 }
 
+/// The menu's entries, in order; the first is the default.
+const RERUN_CHOICES: [(RerunChoice, &str); 5] = [
+    (RerunChoice::RotateSecret, "Rotate the client secret"),
+    (
+        RerunChoice::Reauthorize,
+        "Re-authorize (get a new refresh token)",
+    ),
+    (
+        RerunChoice::RecreateStackOne,
+        "Re-create the StackOne Connector Profile",
+    ),
+    (
+        RerunChoice::StartOver,
+        "Start over (new application or credentials)",
+    ),
+    (RerunChoice::Quit, "Quit (change nothing)"),
+];
+
 pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     let mut config_file = config::load(&ctx.config_dir)?;
     let existing = config_file.profiles.get(&ctx.profile).cloned();
 
-    // Step 1: an existing setup of this profile.
     ctx.io.step(1, STEPS, "Look for an existing setup");
-    if let Some(existing) = &existing {
-        ctx.io.info(format!(
-            "Profile \"{}\" is set up: API Key {}, secrets in the {}.",
-            ctx.profile,
-            existing.client_id,
-            existing.secret_store.as_str()
-        ));
-        if ctx.prompter.is_interactive() && !args.yes && !args.dry_run {
-            match rerun_menu(ctx)? {
-                RerunChoice::RotateSecret => {
-                    return crate::commands::rotate::rotate_client_secret(
-                        ctx,
-                        existing,
-                        None,
-                        &args.stackone,
-                        false,
-                        args.auth_timeout,
-                    )
-                    .await;
-                }
-                RerunChoice::Reauthorize => {
-                    return crate::commands::rotate::reauthorize(ctx, existing, args.auth_timeout)
-                        .await;
-                }
-                RerunChoice::RecreateStackOne => {
-                    return recreate_stackone_profile(ctx, existing, &args).await;
-                }
-                RerunChoice::StartOver => ctx.io.info(
-                    "Starting over; the old secrets are replaced once the new ones are proven.",
-                ),
-                RerunChoice::Quit => {
-                    ctx.io.info("Nothing changed.");
-                    return Ok(());
-                }
-            }
-        } else {
-            ctx.io.info(
-                "Re-running with the given inputs (the same inputs give the same end state).",
-            );
-        }
-    } else {
+    if let Some(existing) = &existing
+        && !continue_after_rerun_menu(ctx, existing, &args).await?
+    {
+        return Ok(());
+    }
+    if existing.is_none() {
         ctx.io
             .info(format!("No setup yet for profile \"{}\".", ctx.profile));
     }
 
-    // Step 2: create the Constant Contact application.
-    ctx.io
-        .step(2, STEPS, "Create the Constant Contact application");
     let redirect_port = args
         .redirect_port
         .or(existing.as_ref().map(|e| e.redirect_port))
         .unwrap_or(DEFAULT_REDIRECT_PORT);
-    let app_name = resolve_app_name(ctx, &args, existing.as_ref())?;
-    guide_app_creation(ctx, &app_name, redirect_port, args.yes || args.dry_run)?;
-
-    // Step 3: credentials and local checks.
-    ctx.io
-        .step(3, STEPS, "Enter the credentials and check this machine");
-    let inputs = resolve_inputs(ctx, &args, existing.as_ref(), app_name, redirect_port)?;
-    let store_choice = ctx
-        .store_choice
-        .or(existing.as_ref().map(|e| e.secret_store))
-        .unwrap_or(StoreChoice::Keyring);
-    if store_choice == StoreChoice::File {
-        ctx.io.warn(format!(
-            "--store file: secrets go to a 0600 file under {} instead of the OS keyring",
-            ctx.config_dir.display()
-        ));
-    }
-    let store = ctx.open_store(Some(store_choice))?;
-    common::probe_store(store.clone()).await?;
-    ctx.io
-        .success(format!("The secret store works ({}).", store.describe()));
-
-    let listener = if args.skip_authorize {
-        None
-    } else {
-        let l = crate::oauth::LoopbackListener::bind(redirect_port)?;
-        ctx.io.success(format!(
-            "Port {redirect_port} is free for the redirect listener."
-        ));
-        Some(l)
-    };
+    let inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
+    warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
+    let (store, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
+    let listener = check_redirect_port(ctx, &args, redirect_port)?;
 
     if args.dry_run {
         drop(listener);
         return print_dry_run(ctx, &inputs, &args, existing.as_ref(), store_choice);
     }
 
-    // Step 4: authorize.
     ctx.io.step(4, STEPS, "Authorize with Constant Contact");
-    let authorization = match listener {
-        Some(listener) => {
-            let request = AuthorizeRequest {
-                client_id: inputs.client_id.clone(),
-                client_secret: inputs.client_secret.clone(),
-                scopes: inputs.scopes.clone(),
-                redirect_port,
-                timeout_secs: args.auth_timeout,
-            };
-            Some(common::authorize_and_check(ctx, request, listener).await?)
-        }
-        None => {
-            ctx.io.warn(
-                "--skip-authorize: the credentials are not checked and no refresh token is stored",
-            );
-            None
-        }
-    };
+    let authorization = authorize(ctx, &inputs, args.auth_timeout, listener).await?;
 
-    // Step 5: store secrets, then the state that names them.
     ctx.io.step(5, STEPS, "Store the secrets");
-    let profile = ctx.profile.clone();
     // Decided before storing: StackOne cannot show which secret it holds, so
     // "is this secret new to us" decides whether it is written there.
     let secret_changed = existing
         .as_ref()
         .is_none_or(|e| e.client_id != inputs.client_id)
-        || common::secret_differs(&store, &profile, &inputs.client_secret).await;
-    common::store_secret(
+        || common::secret_differs(&store, &ctx.profile, &inputs.client_secret).await
+        // A rotation that did not finish: StackOne may hold the previous secret.
+        || matches!(
+            common::load_secret(&store, &ctx.profile, SecretKind::PreviousClientSecret).await,
+            Ok(Some(_))
+        );
+    let mut profile_config = store_everything(
+        ctx,
         &store,
-        &profile,
-        SecretKind::ClientSecret,
-        &inputs.client_secret,
+        &inputs,
+        authorization.as_ref(),
+        existing.as_ref(),
+        store_choice,
+        args.skip_stackone,
     )
     .await?;
-    if let Some(auth) = &authorization {
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
-    } else {
-        // Tokens of another client id would be wrong now.
-        common::delete_secret(&store, &profile, SecretKind::RefreshToken).await?;
-        common::delete_secret(&store, &profile, SecretKind::AccessToken).await?;
-    }
-    if let Some(key) = &inputs.stackone_api_key {
-        common::store_secret(&store, &profile, SecretKind::StackOneApiKey, key).await?;
-    }
-    let now = config::now_rfc3339();
-    let account = authorization.as_ref().and_then(|a| a.account.clone());
-    let mut profile_config = ProfileConfig {
-        client_id: inputs.client_id.clone(),
-        app_name: inputs.app_name.clone(),
-        scopes: inputs.scopes.clone(),
-        redirect_port,
-        secret_store: store_choice,
-        stackone_connector_profile_id: existing
-            .as_ref()
-            .filter(|e| e.client_id == inputs.client_id)
-            .and_then(|e| e.stackone_connector_profile_id.clone()),
-        stackone_profile_name: (!args.skip_stackone).then(|| inputs.stackone_profile_name.clone()),
-        stackone_actions: inputs.actions.clone(),
-        account_name: account.as_ref().and_then(|a| a.organization_name.clone()),
-        account_email: account.as_ref().and_then(|a| a.contact_email.clone()),
-        created_at: existing
-            .as_ref()
-            .map(|e| e.created_at.clone())
-            .unwrap_or_else(|| now.clone()),
-        updated_at: now.clone(),
-        authorized_at: authorization.as_ref().map(|_| now.clone()),
-        client_secret_rotated_at: existing
-            .as_ref()
-            .and_then(|e| e.client_secret_rotated_at.clone()),
-    };
-    config_file
-        .profiles
-        .insert(profile.clone(), profile_config.clone());
-    config::save(&ctx.config_dir, &config_file)?;
-    ctx.io.success(format!(
-        "Client secret{} stored in the {}; settings in {}.",
-        if authorization.is_some() {
-            ", refresh token and access token"
-        } else {
-            ""
-        },
-        store.describe(),
-        config::config_path(&ctx.config_dir).display()
-    ));
+    save_profile(ctx, &mut config_file, &profile_config)?;
 
-    // Step 6: the StackOne Connector Profile.
     ctx.io
         .step(6, STEPS, "Create the StackOne Connector Profile");
     let stackone = if args.skip_stackone {
         ctx.io.info("--skip-stackone: StackOne is not touched.");
         None
     } else {
-        let key = inputs.stackone_api_key.clone().ok_or_else(|| {
-            Error::missing_input(
-                "StackOne API key",
-                "--stackone-api-key-stdin",
-                Some("STACKONE_API_KEY"),
-            )
-        })?;
-        let outcome = common::ensure_stackone_profile(
-            ctx,
-            &key,
-            common::DesiredStackOneProfile {
-                name: inputs.stackone_profile_name.clone(),
-                client_id: inputs.client_id.clone(),
-                client_secret: inputs.client_secret.clone(),
-                scopes: inputs.scopes.clone(),
-                actions: inputs.actions.clone(),
-                secret_changed,
-            },
-            inputs.stackone_mode,
-            profile_config.stackone_connector_profile_id.clone(),
-        )
-        .await?;
+        let outcome =
+            create_stackone_profile(ctx, &inputs, &profile_config, secret_changed).await?;
         profile_config.stackone_connector_profile_id = Some(outcome.id.clone());
         profile_config.stackone_profile_name = Some(outcome.name.clone());
         profile_config.updated_at = config::now_rfc3339();
-        config_file
-            .profiles
-            .insert(profile.clone(), profile_config.clone());
-        config::save(&ctx.config_dir, &config_file)?;
+        save_profile(ctx, &mut config_file, &profile_config)?;
         Some(outcome)
     };
 
-    // Step 7: summary and the next step.
     ctx.io.step(7, STEPS, "Done");
-    let account_json = account
-        .as_ref()
-        .map(|a| json!({ "organization_name": a.organization_name, "email": a.contact_email }));
+    let result = InitResult {
+        profile: &profile_config,
+        authorization: authorization.as_ref(),
+        stackone: stackone.as_ref(),
+        store_choice,
+        store_description: store.describe(),
+    };
+    // Under --json the summary is human text too: stderr, then the object.
+    print_summary(ctx, &result);
     if ctx.io.json {
-        let stackone_json = match &stackone {
-            Some(o) => {
-                json!({ "connector_profile_id": o.id, "name": o.name, "action": o.action_str() })
-            }
-            None => json!({ "connector_profile_id": null, "name": null, "action": "skipped" }),
-        };
-        ctx.io.print_json(&json!({
-            "profile": profile,
-            "client_id": inputs.client_id,
-            "app_name": inputs.app_name,
-            "scopes": inputs.scopes,
-            "authorized": authorization.is_some(),
-            "account": account_json,
-            "secret_store": store_choice.as_str(),
-            "stackone": stackone_json,
-        }))?;
-    } else {
-        print_summary(
-            ctx,
-            &profile_config,
-            authorization.is_some(),
-            stackone.as_ref(),
-            &store.describe(),
-        );
+        ctx.io.print_json(&result.to_json(&ctx.profile))?;
     }
     Ok(())
 }
 
+// ---- Step 1: an existing setup ----
+
+/// Says what is set up and, interactively, offers the re-run menu. Returns
+/// whether the full `init` should run (non-interactive re-runs, `--yes`,
+/// `--dry-run` and "Start over" do; the other entries finish here).
+async fn continue_after_rerun_menu(
+    ctx: &mut Context,
+    existing: &ProfileConfig,
+    args: &InitArgs,
+) -> Result<bool> {
+    ctx.io.info(format!(
+        "Profile \"{}\" is already set up: application \"{}\" (API Key {}), secrets in the {}{}.",
+        ctx.profile,
+        existing.app_name,
+        existing.client_id,
+        store_name(existing.secret_store),
+        existing
+            .stackone_connector_profile_id
+            .as_deref()
+            .map(|id| format!(", StackOne profile {id}"))
+            .unwrap_or_default()
+    ));
+    if !ctx.prompter.is_interactive() || args.yes || args.dry_run {
+        ctx.io.info(
+            "Running the whole setup again with the given inputs (the same inputs give the same end state).",
+        );
+        return Ok(true);
+    }
+    match rerun_menu(ctx)? {
+        RerunChoice::RotateSecret => {
+            crate::commands::rotate::rotate_client_secret(
+                ctx,
+                existing,
+                None,
+                &args.stackone,
+                false,
+                args.auth_timeout,
+            )
+            .await?;
+        }
+        RerunChoice::Reauthorize => {
+            crate::commands::rotate::reauthorize(ctx, existing, args.auth_timeout).await?;
+        }
+        RerunChoice::RecreateStackOne => recreate_stackone_profile(ctx, existing, args).await?,
+        RerunChoice::StartOver => {
+            ctx.io.info(
+                "Starting over. The stored secrets are replaced only once the new ones are proven (step 4).",
+            );
+            return Ok(true);
+        }
+        RerunChoice::Quit => {
+            ctx.io.info("Nothing changed.");
+            if ctx.io.json {
+                ctx.io
+                    .print_json(&json!({ "profile": ctx.profile, "changed": false }))?;
+            }
+        }
+    }
+    Ok(false)
+}
+
 fn rerun_menu(ctx: &mut Context) -> Result<RerunChoice> {
-    let choices = [
-        (RerunChoice::RotateSecret, "Rotate the client secret"),
-        (RerunChoice::Reauthorize, "Re-authorize (new refresh token)"),
-        (
-            RerunChoice::RecreateStackOne,
-            "Re-create the StackOne Connector Profile",
-        ),
-        (RerunChoice::StartOver, "Start over"),
-        (RerunChoice::Quit, "Quit"),
-    ];
-    let items: Vec<String> = choices.iter().map(|(_, label)| label.to_string()).collect();
-    let idx = ctx.prompter.select("What do you want to do?", &items, 0)?;
-    Ok(choices[idx].0)
+    let items: Vec<String> = RERUN_CHOICES
+        .iter()
+        .map(|(_, label)| label.to_string())
+        .collect();
+    let idx = ctx.prompter.select(
+        "What do you want to do? (arrows move, Enter picks)",
+        &items,
+        0,
+    )?;
+    Ok(RERUN_CHOICES[idx].0)
+}
+
+/// How a secret store is called in sentences.
+fn store_name(choice: StoreChoice) -> &'static str {
+    match choice {
+        StoreChoice::Keyring => "OS keyring",
+        StoreChoice::File => "file store",
+    }
+}
+
+// ---- Steps 2 and 3: the application and the inputs ----
+
+/// Steps 2 and 3 up to the local checks: interactive runs guide, then ask;
+/// other runs resolve everything first, then show what is expected.
+fn gather_inputs(
+    ctx: &mut Context,
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+    redirect_port: u16,
+) -> Result<InitInputs> {
+    if ctx.prompter.is_interactive() {
+        ctx.io
+            .step(2, STEPS, "Create the Constant Contact application");
+        let app_name = guide_app_creation(ctx, args, existing, redirect_port)?;
+        ctx.io
+            .step(3, STEPS, "Enter the credentials and check this machine");
+        resolve_inputs(ctx, args, existing, app_name, redirect_port)
+    } else {
+        // All inputs first: a missing one is exit 2 before any instructions.
+        let app_name = resolve_app_name(ctx, args, existing)?;
+        let inputs = resolve_inputs(ctx, args, existing, app_name, redirect_port)?;
+        ctx.io
+            .step(2, STEPS, "Create the Constant Contact application");
+        print_app_checklist(ctx, &inputs.app_name, &inputs.client_id, redirect_port);
+        ctx.io
+            .step(3, STEPS, "Enter the credentials and check this machine");
+        print_given_inputs(ctx, &inputs, args.skip_stackone);
+        Ok(inputs)
+    }
+}
+
+/// Interactive step 2: the seed guide's portal steps, one screen at a time,
+/// waiting for the user after each. Returns the application name.
+fn guide_app_creation(
+    ctx: &mut Context,
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+    port: u16,
+) -> Result<String> {
+    let portal = ctx.endpoints.cc_portal.to_string();
+    ctx.io.info(format!(
+        "Open the Constant Contact developer portal's My Applications page and sign in:\n  {portal}"
+    ));
+    if !args.dry_run {
+        open_in_browser(ctx, &portal);
+    }
+    let unattended = args.yes || args.dry_run;
+
+    let app_name = resolve_app_name(ctx, args, existing)?;
+    ctx.io.info(format!(
+        "\nClick New Application, then:\n\
+         \x20 1. Name: {app_name}\n\
+         \x20 2. OAuth2 flow: tick BOTH Authorization Code Flow and Implicit Flow\n\
+         \x20 3. Refresh token type: Rotating Refresh Tokens\n\
+         \x20 4. Click Create"
+    ));
+    wait_until_done(ctx, "Is the application created?", unattended)?;
+
+    let local = local_redirect_uri(port);
+    ctx.io.info(format!(
+        "\nOn My Applications, click Edit on \"{app_name}\" and add BOTH redirect URIs, exactly:\n\
+         \x20 StackOne's (for the accounts your customers will link):\n\
+         \x20   {STACKONE_REDIRECT_URI}\n\
+         \x20 This machine's (for the check in step 4):\n\
+         \x20   {local}\n\
+         Then click Save."
+    ));
+    if !unattended {
+        offer_to_clipboard(ctx, &[STACKONE_REDIRECT_URI, &local])?;
+    }
+    wait_until_done(ctx, "Are both redirect URIs saved?", unattended)?;
+    Ok(app_name)
+}
+
+/// Non-interactive step 2: what the application must look like (nothing is
+/// opened: SPEC.md).
+fn print_app_checklist(ctx: &mut Context, app_name: &str, client_id: &str, port: u16) {
+    ctx.io.info(format!(
+        "Using the application \"{app_name}\" (API Key {client_id}). In the developer portal\n\
+         ({}) it must have:\n\
+         \x20 - OAuth2 flow: Authorization Code Flow and Implicit Flow\n\
+         \x20 - Refresh token type: Rotating Refresh Tokens\n\
+         \x20 - both redirect URIs, exactly:\n\
+         \x20     {STACKONE_REDIRECT_URI}\n\
+         \x20     {}",
+        ctx.endpoints.cc_portal,
+        local_redirect_uri(port)
+    ));
+}
+
+/// Non-interactive step 3: what was given (never a secret's value).
+fn print_given_inputs(ctx: &mut Context, inputs: &InitInputs, skip_stackone: bool) {
+    let stackone = if skip_stackone {
+        "StackOne skipped (--skip-stackone)".to_string()
+    } else {
+        let actions = if inputs.actions.is_empty() {
+            "none".to_string()
+        } else {
+            inputs.actions.join(", ")
+        };
+        format!(
+            "StackOne API key (hidden), profile \"{}\", actions: {actions}",
+            inputs.stackone_profile_name
+        )
+    };
+    ctx.io.success(format!(
+        "Inputs complete: API Key {}, Client Secret (hidden), {stackone}.\n  Scopes: {}",
+        inputs.client_id,
+        inputs.scopes.join(" ")
+    ));
+}
+
+/// Opens `url`, or says why not (the URL is always printed beforehand).
+fn open_in_browser(ctx: &mut Context, url: &str) {
+    match ctx.browser.open(url) {
+        Ok(()) => ctx.io.info("(Opened it in your browser.)"),
+        Err(why) => ctx
+            .io
+            .info(format!("(Not opening a browser: {why}. Open it yourself.)")),
+    }
+}
+
+/// Offers each value to the clipboard, where there is one.
+fn offer_to_clipboard(ctx: &mut Context, values: &[&str]) -> Result<()> {
+    if !crate::clipboard::available() {
+        return Ok(());
+    }
+    for value in values {
+        if ctx
+            .prompter
+            .confirm(&format!("Copy {value} to the clipboard?"), true)?
+        {
+            match crate::clipboard::copy(value) {
+                Ok(_) => ctx.io.success("Copied: paste it into the portal."),
+                Err(why) => ctx.io.warn(format!("could not copy: {why}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Asks until the user says the step is done (skipped when unattended).
+fn wait_until_done(ctx: &mut Context, question: &str, unattended: bool) -> Result<()> {
+    if unattended {
+        return Ok(());
+    }
+    while !ctx.prompter.confirm(question, true)? {
+        ctx.io.info(
+            "Take your time: the steps are above. Nothing is saved yet, so Ctrl-C is safe too.",
+        );
+    }
+    Ok(())
 }
 
 fn resolve_app_name(
@@ -339,6 +416,9 @@ fn resolve_app_name(
         .map(|e| e.app_name.as_str())
         .unwrap_or(DEFAULT_APP_NAME);
     if ctx.prompter.is_interactive() && !args.yes {
+        ctx.io.info(
+            "\nName the application (the portal refuses names that contain \"Constant Contact\").",
+        );
         ctx.prompter
             .input("Application name", Some(default), &validate_app_name)
     } else {
@@ -346,55 +426,7 @@ fn resolve_app_name(
     }
 }
 
-/// Shows what to create in the portal (the seed guide's steps 1–7), opens
-/// the portal when interactive, and offers the redirect URIs to the clipboard.
-fn guide_app_creation(
-    ctx: &mut Context,
-    app_name: &str,
-    port: u16,
-    skip_confirm: bool,
-) -> Result<()> {
-    let portal = ctx.endpoints.cc_portal.to_string();
-    let local = local_redirect_uri(port);
-    ctx.io.info(format!(
-        "In the Constant Contact developer portal, My Applications:\n  {portal}\n\n\
-         1. Click New Application and enter the name: {app_name}\n\
-         2. OAuth2 flow: Authorization Code Flow and Implicit Flow\n\
-         3. Refresh token type: Rotating Refresh Tokens — then Create\n\
-         4. Click Edit on the application and add BOTH redirect URIs, exactly:\n       {STACKONE_REDIRECT_URI}\n       {local}\n   and Save\n\
-         5. Copy the API Key\n\
-         6. Click Generate Client Secret and copy it: it is shown only once"
-    ));
-    if !ctx.prompter.is_interactive() || skip_confirm {
-        // Non-interactive runs never open the portal (SPEC.md).
-        return Ok(());
-    }
-    if let Err(why) = ctx.browser.open(&portal) {
-        ctx.io
-            .info(format!("(Open the URL above yourself: {why}.)"));
-    }
-    if crate::clipboard::available() {
-        for uri in [STACKONE_REDIRECT_URI, local.as_str()] {
-            if ctx
-                .prompter
-                .confirm(&format!("Copy {uri} to the clipboard?"), true)?
-            {
-                match crate::clipboard::copy(uri) {
-                    Ok(_) => ctx.io.success("Copied."),
-                    Err(why) => ctx.io.warn(format!("could not copy: {why}")),
-                }
-            }
-        }
-    }
-    while !ctx.prompter.confirm(
-        "Is the application created, with both redirect URIs saved?",
-        true,
-    )? {
-        ctx.io.info("Take your time; the steps are above.");
-    }
-    Ok(())
-}
-
+/// Every input but the application name, in the order the portal shows them.
 fn resolve_inputs(
     ctx: &mut Context,
     args: &InitArgs,
@@ -402,81 +434,13 @@ fn resolve_inputs(
     app_name: String,
     redirect_port: u16,
 ) -> Result<InitInputs> {
-    let interactive = ctx.prompter.is_interactive();
-
-    let client_id = match &args.client_id {
-        Some(id) => {
-            validate_client_id(id).map_err(|why| {
-                Error::usage(format!("invalid API Key: {why}"))
-                    .with_hint("pass --client-id or set CC_CLIENT_ID")
-            })?;
-            id.trim().to_string()
-        }
-        None if interactive => {
-            let default = existing.map(|e| e.client_id.as_str());
-            ctx.prompter
-                .input("API Key (client id)", default, &validate_client_id)?
-        }
-        None => match existing {
-            Some(e) => e.client_id.clone(),
-            None => {
-                return Err(Error::missing_input(
-                    "API Key (client id)",
-                    "--client-id",
-                    Some("CC_CLIENT_ID"),
-                ));
-            }
-        },
-    };
-
+    let client_id = resolve_client_id(ctx, args, existing)?;
     let client_secret = common::read_secret_input(
         ctx,
         args.client_secret_stdin,
         common::SecretInput::CLIENT_SECRET,
     )?;
-    cc::validate_client_secret(client_secret.expose_secret())
-        .map_err(|why| Error::usage(format!("invalid Client Secret: {why}")))?;
-
-    let scopes = match &args.scopes {
-        Some(list) => cc::parse_scopes(list)?,
-        None if interactive && !args.yes => {
-            let current: Vec<String> = existing
-                .map(|e| e.scopes.clone())
-                .unwrap_or_else(|| DEFAULT_SCOPES.split(',').map(str::to_string).collect());
-            let items: Vec<String> = KNOWN_SCOPES.iter().map(|s| s.to_string()).collect();
-            let defaults: Vec<bool> = KNOWN_SCOPES
-                .iter()
-                .map(|s| current.iter().any(|c| c == s))
-                .collect();
-            loop {
-                let picked = ctx.prompter.multi_select(
-                    "Scopes (space toggles, enter accepts)",
-                    &items,
-                    &defaults,
-                )?;
-                let chosen: Vec<String> = picked.into_iter().map(|i| items[i].clone()).collect();
-                match cc::parse_scopes(&chosen) {
-                    Ok(s) => break s,
-                    Err(e) => ctx.io.warn(e.message()),
-                }
-            }
-        }
-        None => match existing {
-            Some(e) => e.scopes.clone(),
-            None => cc::parse_scopes(&DEFAULT_SCOPES.split(',').collect::<Vec<_>>())?,
-        },
-    };
-    if !cc::grants_refresh_token(&scopes) && !args.skip_authorize {
-        ctx.io.warn(
-            "the scopes lack offline_access: Constant Contact will issue no refresh token, so `ccsetup token` \
-             cannot renew access after 24 h",
-        );
-    }
-    if !cc::grants_account_read(&scopes) {
-        ctx.io
-            .warn("the scopes lack account_read: the account check after authorization is skipped");
-    }
-
+    let scopes = resolve_scopes(ctx, args, existing)?;
     let stackone_api_key = if args.skip_stackone {
         None
     } else {
@@ -486,41 +450,16 @@ fn resolve_inputs(
             common::SecretInput::STACKONE_API_KEY,
         )?)
     };
-
-    let actions = match &args.actions {
-        Some(list) => list
-            .iter()
-            .map(|a| a.trim().to_string())
-            .filter(|a| !a.is_empty())
-            .collect(),
-        None if interactive && !args.yes && !args.skip_stackone => {
-            let current = existing
-                .map(|e| e.stackone_actions.join(","))
-                .unwrap_or_default();
-            let text = ctx.prompter.input(
-                "StackOne actions to enable (optional, comma-separated; empty for none)",
-                Some(&current),
-                &|_| Ok(()),
-            )?;
-            text.split(',')
-                .map(|a| a.trim().to_string())
-                .filter(|a| !a.is_empty())
-                .collect()
-        }
-        None => existing
-            .map(|e| e.stackone_actions.clone())
-            .unwrap_or_default(),
-    };
-
+    let actions = resolve_actions(ctx, args, existing)?;
     let stackone_profile_name = args
         .stackone_profile_name
         .clone()
         .or_else(|| existing.and_then(|e| e.stackone_profile_name.clone()))
         .unwrap_or_else(|| DEFAULT_STACKONE_PROFILE_NAME.to_string());
     if stackone_profile_name.trim().is_empty() {
-        return Err(Error::usage("the StackOne profile name cannot be empty"));
+        return Err(Error::usage("the StackOne profile name cannot be empty")
+            .with_hint("pass a non-empty --stackone-profile-name"));
     }
-
     Ok(InitInputs {
         app_name,
         client_id,
@@ -533,6 +472,429 @@ fn resolve_inputs(
         redirect_port,
     })
 }
+
+fn resolve_client_id(
+    ctx: &mut Context,
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+) -> Result<String> {
+    if let Some(id) = &args.client_id {
+        validate_client_id(id).map_err(|why| {
+            Error::usage(format!("invalid API Key: {why}"))
+                .with_hint("pass --client-id or set CC_CLIENT_ID")
+        })?;
+        return Ok(id.trim().to_string());
+    }
+    let current = existing.map(|e| e.client_id.as_str());
+    if ctx.prompter.is_interactive() {
+        ctx.io.info(
+            "The API Key (Client ID) is on the application's details page (click Edit on it).",
+        );
+        return ctx
+            .prompter
+            .input("API Key (client id)", current, &validate_client_id);
+    }
+    match current {
+        Some(id) => Ok(id.to_string()),
+        None => Err(common::missing_input(
+            ctx,
+            "API Key (client id)",
+            "--client-id",
+            Some("CC_CLIENT_ID"),
+        )),
+    }
+}
+
+fn resolve_scopes(
+    ctx: &mut Context,
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+) -> Result<Vec<String>> {
+    if let Some(list) = &args.scopes {
+        return cc::parse_scopes(list);
+    }
+    let current: Vec<String> = existing
+        .map(|e| e.scopes.clone())
+        .unwrap_or_else(|| DEFAULT_SCOPES.split(',').map(str::to_string).collect());
+    if !ctx.prompter.is_interactive() || args.yes {
+        return cc::parse_scopes(&current);
+    }
+    let items: Vec<String> = KNOWN_SCOPES.iter().map(|s| s.to_string()).collect();
+    let ticked: Vec<bool> = KNOWN_SCOPES
+        .iter()
+        .map(|s| current.iter().any(|c| c == s))
+        .collect();
+    loop {
+        let picked = ctx.prompter.multi_select(
+            "Scopes (Space ticks or unticks, Enter accepts)",
+            &items,
+            &ticked,
+        )?;
+        if picked.is_empty() {
+            ctx.io
+                .warn("pick at least one scope: Space ticks the one under the cursor");
+            continue;
+        }
+        let chosen: Vec<&str> = picked.iter().map(|&i| items[i].as_str()).collect();
+        return cc::parse_scopes(&chosen);
+    }
+}
+
+fn warn_about_scopes(ctx: &mut Context, scopes: &[String], skip_authorize: bool) {
+    if !cc::grants_refresh_token(scopes) && !skip_authorize {
+        ctx.io.warn(
+            "the scopes lack offline_access: Constant Contact will issue no refresh token, so `ccsetup token` \
+             cannot renew access after 24 h",
+        );
+    }
+    if !cc::grants_account_read(scopes) {
+        ctx.io
+            .warn("the scopes lack account_read: the account check after authorization is skipped");
+    }
+}
+
+/// Splits a comma-separated action list, dropping empty items.
+fn split_actions<S: AsRef<str>>(items: &[S]) -> Vec<String> {
+    items
+        .iter()
+        .flat_map(|item| item.as_ref().split(','))
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect()
+}
+
+/// Action ids have no spaces; a space means a missing comma.
+fn validate_actions(text: &str) -> std::result::Result<(), String> {
+    match split_actions(&[text])
+        .iter()
+        .find(|a| a.contains(char::is_whitespace))
+    {
+        Some(bad) => Err(format!(
+            "\"{bad}\" has a space: separate actions with commas"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn resolve_actions(
+    ctx: &mut Context,
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+) -> Result<Vec<String>> {
+    if let Some(list) = &args.actions {
+        return Ok(split_actions(list));
+    }
+    let current = existing
+        .map(|e| e.stackone_actions.clone())
+        .unwrap_or_default();
+    if !ctx.prompter.is_interactive() || args.yes || args.skip_stackone {
+        return Ok(current);
+    }
+    let current = current.join(",");
+    let text = ctx.prompter.input(
+        "StackOne actions to enable (optional, comma-separated; Enter for none)",
+        (!current.is_empty()).then_some(current.as_str()),
+        &validate_actions,
+    )?;
+    Ok(split_actions(&[text]))
+}
+
+// ---- Step 3: checks of this machine ----
+
+/// Opens the secret store and proves it works (bounded write/read/delete).
+async fn check_secret_store(
+    ctx: &mut Context,
+    existing: Option<&ProfileConfig>,
+) -> Result<(Arc<dyn SecretStore>, StoreChoice)> {
+    let store_choice = ctx
+        .store_choice
+        .or(existing.map(|e| e.secret_store))
+        .unwrap_or(StoreChoice::Keyring);
+    if store_choice == StoreChoice::File {
+        ctx.io.warn(format!(
+            "--store file: secrets go to a 0600 file under {} instead of the OS keyring",
+            ctx.config_dir.display()
+        ));
+    }
+    let store = ctx.open_store(Some(store_choice))?;
+    common::probe_store(store.clone()).await?;
+    ctx.io
+        .success(format!("The secret store works: {}.", store.describe()));
+    Ok((store, store_choice))
+}
+
+/// Binds the redirect listener now: a taken port is exit 2 before consent.
+fn check_redirect_port(
+    ctx: &mut Context,
+    args: &InitArgs,
+    port: u16,
+) -> Result<Option<LoopbackListener>> {
+    if args.skip_authorize {
+        return Ok(None);
+    }
+    let listener = LoopbackListener::bind(port)?;
+    ctx.io
+        .success(format!("Port {port} is free for the redirect listener."));
+    Ok(Some(listener))
+}
+
+// ---- Step 4 ----
+
+async fn authorize(
+    ctx: &mut Context,
+    inputs: &InitInputs,
+    timeout_secs: u64,
+    listener: Option<LoopbackListener>,
+) -> Result<Option<AuthOutcome>> {
+    let Some(listener) = listener else {
+        ctx.io.warn(
+            "--skip-authorize: the credentials are not checked and no refresh token is stored",
+        );
+        return Ok(None);
+    };
+    let request = AuthorizeRequest {
+        client_id: inputs.client_id.clone(),
+        client_secret: inputs.client_secret.clone(),
+        scopes: inputs.scopes.clone(),
+        redirect_port: inputs.redirect_port,
+        timeout_secs,
+    };
+    common::authorize_and_check(ctx, request, listener)
+        .await
+        .map(Some)
+}
+
+// ---- Step 5 ----
+
+/// Stores the secrets, then returns the settings that name them (saved by
+/// the caller: state never points at secrets that are not there).
+async fn store_everything(
+    ctx: &mut Context,
+    store: &Arc<dyn SecretStore>,
+    inputs: &InitInputs,
+    authorization: Option<&AuthOutcome>,
+    existing: Option<&ProfileConfig>,
+    store_choice: StoreChoice,
+    skip_stackone: bool,
+) -> Result<ProfileConfig> {
+    let profile = ctx.profile.clone();
+    common::store_secret(
+        store,
+        &profile,
+        SecretKind::ClientSecret,
+        &inputs.client_secret,
+    )
+    .await?;
+    if let Some(auth) = authorization {
+        common::store_token_set(store, &ctx.config_dir, &profile, &auth.tokens).await?;
+    } else {
+        // Tokens of another client id would be wrong now.
+        common::delete_secret(store, &profile, SecretKind::RefreshToken).await?;
+        common::delete_secret(store, &profile, SecretKind::AccessToken).await?;
+    }
+    // The StackOne API key is stored in step 6, once StackOne accepted it: a
+    // refused key (a typo) must not replace a stored one that works.
+    let stored = if authorization.is_some() {
+        "Client Secret, refresh token and access token"
+    } else {
+        "Client Secret"
+    };
+    ctx.io
+        .success(format!("{stored} stored in the {}.", store.describe()));
+    Ok(new_profile_config(
+        inputs,
+        authorization,
+        existing,
+        store_choice,
+        skip_stackone,
+    ))
+}
+
+fn new_profile_config(
+    inputs: &InitInputs,
+    authorization: Option<&AuthOutcome>,
+    existing: Option<&ProfileConfig>,
+    store_choice: StoreChoice,
+    skip_stackone: bool,
+) -> ProfileConfig {
+    let now = config::now_rfc3339();
+    let account = authorization.and_then(|a| a.account.as_ref());
+    ProfileConfig {
+        client_id: inputs.client_id.clone(),
+        app_name: inputs.app_name.clone(),
+        scopes: inputs.scopes.clone(),
+        redirect_port: inputs.redirect_port,
+        secret_store: store_choice,
+        // A profile made for another client id is not this one's.
+        stackone_connector_profile_id: existing
+            .filter(|e| e.client_id == inputs.client_id)
+            .and_then(|e| e.stackone_connector_profile_id.clone()),
+        stackone_profile_name: (!skip_stackone).then(|| inputs.stackone_profile_name.clone()),
+        stackone_actions: inputs.actions.clone(),
+        account_name: account.and_then(|a| a.organization_name.clone()),
+        account_email: account.and_then(|a| a.contact_email.clone()),
+        created_at: existing
+            .map(|e| e.created_at.clone())
+            .unwrap_or_else(|| now.clone()),
+        updated_at: now.clone(),
+        authorized_at: authorization.map(|_| now.clone()),
+        client_secret_rotated_at: existing.and_then(|e| e.client_secret_rotated_at.clone()),
+    }
+}
+
+fn save_profile(
+    ctx: &mut Context,
+    config_file: &mut ConfigFile,
+    profile_config: &ProfileConfig,
+) -> Result<()> {
+    config_file
+        .profiles
+        .insert(ctx.profile.clone(), profile_config.clone());
+    config::save(&ctx.config_dir, config_file)
+}
+
+// ---- Step 6 ----
+
+async fn create_stackone_profile(
+    ctx: &mut Context,
+    inputs: &InitInputs,
+    profile_config: &ProfileConfig,
+    secret_changed: bool,
+) -> Result<StackOneOutcome> {
+    let key = inputs.stackone_api_key.clone().ok_or_else(|| {
+        common::missing_input(
+            ctx,
+            "StackOne API key",
+            "--stackone-api-key-stdin",
+            Some("STACKONE_API_KEY"),
+        )
+    })?;
+    let outcome = common::ensure_stackone_profile(
+        ctx,
+        &key,
+        common::DesiredStackOneProfile {
+            name: inputs.stackone_profile_name.clone(),
+            client_id: inputs.client_id.clone(),
+            client_secret: inputs.client_secret.clone(),
+            scopes: inputs.scopes.clone(),
+            actions: inputs.actions.clone(),
+            secret_changed,
+        },
+        inputs.stackone_mode,
+        profile_config.stackone_connector_profile_id.clone(),
+    )
+    .await?;
+    let store = ctx.open_store(Some(profile_config.secret_store))?;
+    common::store_secret(&store, &ctx.profile, SecretKind::StackOneApiKey, &key).await?;
+    // StackOne holds this secret now: no rotation is left unfinished.
+    common::delete_secret(&store, &ctx.profile, SecretKind::PreviousClientSecret).await?;
+    ctx.io.success(format!(
+        "StackOne Connector Profile \"{}\" ({}): {}.",
+        outcome.name,
+        outcome.id,
+        outcome.action_str()
+    ));
+    Ok(outcome)
+}
+
+// ---- Step 7 ----
+
+/// What `init` leaves behind, for the summary and `--json`.
+struct InitResult<'a> {
+    profile: &'a ProfileConfig,
+    authorization: Option<&'a AuthOutcome>,
+    stackone: Option<&'a StackOneOutcome>,
+    store_choice: StoreChoice,
+    store_description: String,
+}
+
+impl InitResult<'_> {
+    /// SPEC.md's `--json` result of `init` (never a secret).
+    fn to_json(&self, profile_name: &str) -> serde_json::Value {
+        let account = self
+            .authorization
+            .and_then(|a| a.account.as_ref())
+            .map(|a| json!({ "organization_name": a.organization_name, "email": a.contact_email }));
+        let stackone = match self.stackone {
+            Some(o) => {
+                json!({ "connector_profile_id": o.id, "name": o.name, "action": o.action_str() })
+            }
+            None => json!({ "connector_profile_id": null, "name": null, "action": "skipped" }),
+        };
+        json!({
+            "profile": profile_name,
+            "client_id": self.profile.client_id,
+            "app_name": self.profile.app_name,
+            "scopes": self.profile.scopes,
+            "authorized": self.authorization.is_some(),
+            "account": account,
+            "secret_store": self.store_choice.as_str(),
+            "stackone": stackone,
+        })
+    }
+
+    fn account_line(&self) -> String {
+        match (&self.profile.account_name, &self.profile.account_email) {
+            (Some(n), Some(e)) => format!("{n} <{e}>"),
+            (Some(n), None) => n.clone(),
+            (None, Some(e)) => e.clone(),
+            (None, None) if self.authorization.is_some() => {
+                "not checked (no account_read scope)".into()
+            }
+            (None, None) => "not authorized (--skip-authorize)".into(),
+        }
+    }
+
+    fn secrets_line(&self) -> String {
+        let mut kinds = vec!["Client Secret"];
+        if self.authorization.is_some() {
+            kinds.push("refresh token");
+            kinds.push("access token");
+        }
+        if self.stackone.is_some() {
+            kinds.push("StackOne API key");
+        }
+        format!("{} in the {}", kinds.join(", "), self.store_description)
+    }
+
+    fn stackone_line(&self) -> String {
+        match self.stackone {
+            Some(o) => format!("\"{}\" (id {}, {})", o.name, o.id, o.action_str()),
+            None => "skipped (--skip-stackone)".into(),
+        }
+    }
+}
+
+/// What is where, and the next step.
+fn print_summary(ctx: &mut Context, result: &InitResult<'_>) {
+    let lines = [
+        format!(
+            "Constant Contact app   \"{}\" (API Key {})",
+            result.profile.app_name, result.profile.client_id
+        ),
+        format!("Authorized account     {}", result.account_line()),
+        format!("Secrets                {}", result.secrets_line()),
+        format!(
+            "Settings               {} (profile \"{}\")",
+            config::config_path(&ctx.config_dir).display(),
+            ctx.profile
+        ),
+        format!("StackOne profile       {}", result.stackone_line()),
+    ];
+    ctx.io.println(lines.join("\n"));
+    let next = if result.stackone.is_some() {
+        "Next: link a customer's Constant Contact account through StackOne:\n  \
+         ccsetup link --origin-owner-id <customer id> --origin-owner-name \"<customer name>\""
+    } else {
+        "Next: run `ccsetup init` again without --skip-stackone to create the StackOne profile,\n\
+         then `ccsetup link` to link a customer's account."
+    };
+    ctx.io.info(format!(
+        "\n{next}\nAny time: `ccsetup status` checks every part; `ccsetup token` prints an access token."
+    ));
+}
+
+// ---- --dry-run ----
 
 fn print_dry_run(
     ctx: &mut Context,
@@ -570,90 +932,40 @@ fn print_dry_run(
         },
     });
     if ctx.io.json {
-        ctx.io.print_json(&plan)?;
-    } else {
-        ctx.io.println(format!(
-            "Dry run — nothing was changed. ccsetup init would:\n\
-             - authorize API Key {} with scopes {} through {}{}\n\
-             - store the client secret [redacted]{} in the {}\n\
-             - write profile \"{}\" to {}\n\
-             - StackOne: {} the Connector Profile \"{}\"",
-            inputs.client_id,
-            inputs.scopes.join(" "),
-            local_redirect_uri(inputs.redirect_port),
-            if args.skip_authorize {
-                " (skipped: --skip-authorize)"
-            } else {
-                ""
-            },
-            if args.skip_authorize {
-                ""
-            } else {
-                ", refresh token and access token"
-            },
-            store_choice.as_str(),
-            ctx.profile,
-            config::config_path(&ctx.config_dir).display(),
-            action,
-            inputs.stackone_profile_name,
-        ));
+        return ctx.io.print_json(&plan);
     }
+    let authorize_note = if args.skip_authorize {
+        " (skipped: --skip-authorize)"
+    } else {
+        ""
+    };
+    let mut stored = vec!["the Client Secret [redacted]"];
+    if !args.skip_authorize {
+        stored.extend(["the refresh token", "the access token"]);
+    }
+    if inputs.stackone_api_key.is_some() {
+        stored.push("the StackOne API key [redacted]");
+    }
+    ctx.io.println(format!(
+        "Dry run — nothing was changed. ccsetup init would:\n\
+         - authorize API Key {} with scopes {} through {}{authorize_note}\n\
+         - store in the {}: {}\n\
+         - write profile \"{}\" to {}\n\
+         - StackOne: {action} the Connector Profile \"{}\"",
+        inputs.client_id,
+        inputs.scopes.join(" "),
+        local_redirect_uri(inputs.redirect_port),
+        store_name(store_choice),
+        stored.join(", "),
+        ctx.profile,
+        config::config_path(&ctx.config_dir).display(),
+        inputs.stackone_profile_name,
+    ));
     Ok(())
 }
 
-fn print_summary(
-    ctx: &mut Context,
-    profile: &ProfileConfig,
-    authorized: bool,
-    stackone: Option<&common::StackOneOutcome>,
-    store_description: &str,
-) {
-    let account = match (&profile.account_name, &profile.account_email) {
-        (Some(n), Some(e)) => format!("{n} <{e}>"),
-        (Some(n), None) => n.clone(),
-        (None, Some(e)) => e.clone(),
-        (None, None) => "not checked".into(),
-    };
-    let mut lines = vec![
-        format!("Profile:          {}", ctx.profile),
-        format!(
-            "Application:      {} (API Key {})",
-            profile.app_name, profile.client_id
-        ),
-        format!(
-            "Authorized:       {}",
-            if authorized {
-                "yes"
-            } else {
-                "no (--skip-authorize)"
-            }
-        ),
-        format!("Account:          {account}"),
-        format!("Secrets:          {store_description}"),
-        format!(
-            "Settings:         {}",
-            config::config_path(&ctx.config_dir).display()
-        ),
-    ];
-    match stackone {
-        Some(o) => lines.push(format!(
-            "StackOne profile: {} ({}, {})",
-            o.name,
-            o.id,
-            o.action_str()
-        )),
-        None => lines.push("StackOne profile: skipped".into()),
-    }
-    ctx.io.println(lines.join("\n"));
-    let next = if stackone.is_some() {
-        "Next: link a customer's account with `ccsetup link --origin-owner-id <id> --origin-owner-name <name>`"
-    } else {
-        "Next: `ccsetup token` prints an access token; run `ccsetup init` without --skip-stackone to create the StackOne profile"
-    };
-    ctx.io.info(format!("\n{next}"));
-}
+// ---- Re-run menu: re-create the StackOne profile ----
 
-/// Menu choice "Re-create the StackOne Connector Profile".
 async fn recreate_stackone_profile(
     ctx: &mut Context,
     existing: &ProfileConfig,
@@ -665,23 +977,13 @@ async fn recreate_stackone_profile(
         .await?
         .ok_or_else(|| {
             Error::usage("no client secret is stored for this profile")
-                .with_hint("choose \"Start over\"")
+                .with_hint("run `ccsetup init` again and choose \"Start over\"")
         })?;
     let key = common::stackone_api_key(ctx, &store, args.stackone.stackone_api_key_stdin).await?;
     let outcome = common::ensure_stackone_profile(
         ctx,
         &key,
-        common::DesiredStackOneProfile {
-            name: existing
-                .stackone_profile_name
-                .clone()
-                .unwrap_or_else(|| DEFAULT_STACKONE_PROFILE_NAME.to_string()),
-            client_id: existing.client_id.clone(),
-            client_secret,
-            scopes: existing.scopes.clone(),
-            actions: existing.stackone_actions.clone(),
-            secret_changed: true,
-        },
+        common::desired_profile_from(existing, client_secret),
         args.stackone.stackone_mode,
         existing.stackone_connector_profile_id.clone(),
     )
@@ -694,10 +996,44 @@ async fn recreate_stackone_profile(
     }
     config::save(&ctx.config_dir, &config_file)?;
     ctx.io.success(format!(
-        "StackOne profile {} ({}): {}",
+        "StackOne Connector Profile \"{}\" ({}): {}.",
         outcome.name,
         outcome.id,
         outcome.action_str()
     ));
+    if ctx.io.json {
+        ctx.io.print_json(&json!({
+            "profile": profile,
+            "stackone": { "connector_profile_id": outcome.id, "name": outcome.name, "action": outcome.action_str() },
+        }))?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_split_on_commas_and_drop_blanks() {
+        assert_eq!(
+            split_actions(&[" a , ,b", "c"]),
+            vec!["a".to_string(), "b".into(), "c".into()]
+        );
+        assert!(split_actions::<&str>(&[""]).is_empty());
+    }
+
+    #[test]
+    fn an_action_with_a_space_is_refused_with_the_reason() {
+        assert!(validate_actions("").is_ok());
+        assert!(validate_actions("list_contacts, get_contact").is_ok());
+        let why = validate_actions("list_contacts get_contact").unwrap_err();
+        assert!(why.contains("commas"), "{why}");
+    }
+
+    #[test]
+    fn rerun_menu_starts_with_rotation_and_ends_with_quit() {
+        assert_eq!(RERUN_CHOICES[0].0, RerunChoice::RotateSecret);
+        assert_eq!(RERUN_CHOICES[4].0, RerunChoice::Quit);
+    }
 }

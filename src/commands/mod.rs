@@ -3,6 +3,7 @@
 pub mod common;
 pub mod completions;
 pub mod dashboard_guide;
+pub mod demo;
 pub mod doctor;
 pub mod init;
 pub mod link;
@@ -13,7 +14,7 @@ pub mod token;
 
 use crate::cli::Command;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Runs one command.
 pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
@@ -25,7 +26,7 @@ pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
         Command::Link(args) => link::run(ctx, args).await,
         Command::Reset(args) => reset::run(ctx, args).await,
         Command::Doctor(args) => doctor::run(ctx, args).await,
-        Command::Demo(_) => Err(Error::failure("`ccsetup demo` is not implemented yet")),
+        Command::Demo(args) => demo::run(ctx, args).await,
         Command::Completions(args) => completions::run(&args, &mut ctx.io),
     }
 }

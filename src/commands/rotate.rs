@@ -8,7 +8,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::cli::{DEFAULT_STACKONE_PROFILE_NAME, RotateArgs, StackOneArgs};
+use crate::cli::{RotateArgs, StackOneArgs};
 use crate::commands::common::{self, AuthorizeRequest};
 use crate::config::{self, ProfileConfig};
 use crate::context::Context;
@@ -94,6 +94,9 @@ pub async fn reauthorize(
 
 type Report = serde_json::Map<String, serde_json::Value>;
 
+/// Steps of a client secret rotation, each shown as "Step k/4".
+const ROTATE_STEPS: usize = 4;
+
 async fn rotate_client_secret_inner(
     ctx: &mut Context,
     existing: &ProfileConfig,
@@ -103,97 +106,245 @@ async fn rotate_client_secret_inner(
     auth_timeout: u64,
 ) -> Result<Report> {
     let profile = ctx.profile.clone();
+    // Everything that can fail here is checked before the user generates a
+    // new secret: generating one stops the old one at once.
     let store = ctx.open_store(Some(existing.secret_store))?;
     common::probe_store(store.clone()).await?;
-
-    ctx.io.info(format!(
-        "In the portal, open application \"{}\" (API Key {}) and click Generate Client Secret.\n\
-         The old secret stops working at once; the StackOne profile keeps failing until it is updated, which this command does next.\n  {}",
-        existing.app_name, existing.client_id, ctx.endpoints.cc_portal
-    ));
-    if ctx.prompter.is_interactive()
-        && let Err(why) = ctx.browser.open(ctx.endpoints.cc_portal.as_str())
-    {
-        ctx.io
-            .info(format!("(Open the URL above yourself: {why}.)"));
-    }
-    let new_secret = match new_secret {
-        Some(s) => s,
-        None => common::read_secret_input(ctx, false, common::SecretInput::NEW_CLIENT_SECRET)?,
-    };
-    crate::constant_contact::validate_client_secret(new_secret.expose_secret())
-        .map_err(|why| Error::usage(format!("invalid Client Secret: {why}")))?;
     let previous = common::load_secret(&store, &profile, SecretKind::ClientSecret).await?;
-    if previous
-        .as_ref()
-        .is_some_and(|p| p.expose_secret() == new_secret.expose_secret())
-    {
-        return Err(Error::usage("this is the Client Secret already stored")
-            .with_hint("click Generate Client Secret in the portal and paste the new one"));
-    }
-
-    // 1. Prove the new secret.
+    // A previous secret still kept means an earlier rotation stored (and
+    // proved) the current one but did not finish updating StackOne.
+    let unfinished = common::load_secret(&store, &profile, SecretKind::PreviousClientSecret)
+        .await?
+        .is_some();
     let has_refresh = common::load_secret(&store, &profile, SecretKind::RefreshToken)
         .await?
         .is_some();
-    let mut account = None;
-    if has_refresh {
-        ctx.io
-            .info("Proving the new secret with a refresh-token grant…");
-        let lock = {
-            let (dir, p) = (ctx.config_dir.clone(), profile.clone());
-            tokio::task::spawn_blocking(move || {
-                crate::store::lock::ProfileLock::acquire(
-                    &dir,
-                    &p,
-                    std::time::Duration::from_secs(60),
-                )
-            })
-            .await
-            .map_err(|e| Error::failure("lock task failed").with_source(e))??
-        };
-        let refresh_token = common::load_secret(&store, &profile, SecretKind::RefreshToken)
-            .await?
-            .ok_or_else(|| {
-                Error::authorization("the refresh token disappeared while waiting for the lock")
-            })?;
-        let _defer = crate::interrupt::defer();
-        let tokens =
-            common::refresh_grant(ctx, &existing.client_id, &new_secret, &refresh_token).await?;
-        common::persist_rotated_tokens(ctx, &store, &tokens).await?;
-        drop(lock);
+    let listener = if has_refresh {
+        None
     } else {
-        ctx.io
-            .info("No refresh token is stored: proving the new secret with a new authorization.");
-        let listener = crate::oauth::LoopbackListener::bind(existing.redirect_port)?;
-        let auth = common::authorize_and_check(
-            ctx,
-            AuthorizeRequest {
-                client_id: existing.client_id.clone(),
-                client_secret: new_secret.clone(),
-                scopes: existing.scopes.clone(),
-                redirect_port: existing.redirect_port,
-                timeout_secs: auth_timeout,
-            },
-            listener,
-        )
-        .await?;
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
-        account = auth.account;
-    }
+        Some(crate::oauth::LoopbackListener::bind(
+            existing.redirect_port,
+        )?)
+    };
+
+    ctx.io.step(1, ROTATE_STEPS, "Generate a new Client Secret");
+    let new_secret = take_new_secret(ctx, existing, new_secret, previous.as_ref(), unfinished)?;
+    let resuming = unfinished
+        && previous
+            .as_ref()
+            .is_some_and(|p| p.expose_secret() == new_secret.expose_secret());
+
+    ctx.io.step(2, ROTATE_STEPS, "Prove the new secret");
+    let account = match listener {
+        _ if resuming => {
+            drop(listener);
+            ctx.io.info(
+                "This Client Secret is already stored and proven: an earlier rotation did not finish \
+                 updating StackOne. Finishing that now.",
+            );
+            None
+        }
+        None => {
+            prove_with_refresh_grant(ctx, &store, existing, &new_secret).await?;
+            None
+        }
+        Some(listener) => {
+            prove_with_authorization(ctx, &store, existing, &new_secret, listener, auth_timeout)
+                .await?
+        }
+    };
     ctx.io.success("The new Client Secret works.");
 
-    // 2. Store it, keeping the previous one until StackOne is updated.
-    if let Some(prev) = &previous {
-        common::store_secret(&store, &profile, SecretKind::PreviousClientSecret, prev).await?;
+    ctx.io.step(3, ROTATE_STEPS, "Store the new secret");
+    if resuming {
+        ctx.io.info("Already stored by the earlier run.");
+    } else {
+        store_rotated_secret(
+            ctx,
+            &store,
+            previous.as_ref(),
+            &new_secret,
+            account.as_ref(),
+        )
+        .await?;
     }
-    common::store_secret(&store, &profile, SecretKind::ClientSecret, &new_secret).await?;
+
+    ctx.io
+        .step(4, ROTATE_STEPS, "Update the StackOne Connector Profile");
+    let mut report = Report::new();
+    report.insert("client_secret".into(), json!("rotated"));
+    report.insert("refresh_token".into(), json!("rotated"));
+    let stackone_report =
+        update_stackone_after_rotation(ctx, &store, existing, &new_secret, stackone, skip_stackone)
+            .await?;
+    report.insert("stackone".into(), stackone_report);
+    // Only now is the previous secret useless everywhere.
+    common::delete_secret(&store, &profile, SecretKind::PreviousClientSecret).await?;
+    ctx.io
+        .info("\nDone: the new Client Secret is in use. `ccsetup status` checks every part.");
+    Ok(report)
+}
+
+/// The new secret: `--client-secret-stdin`, `CC_CLIENT_SECRET`, or a hidden
+/// prompt after the portal steps. The secret already stored is refused
+/// (asked again when prompting) — unless an earlier rotation stored it and
+/// did not finish (`unfinished`): then giving it again finishes that one.
+fn take_new_secret(
+    ctx: &mut Context,
+    existing: &ProfileConfig,
+    from_stdin: Option<SecretString>,
+    previous: Option<&SecretString>,
+    unfinished: bool,
+) -> Result<SecretString> {
+    let input = common::SecretInput::NEW_CLIENT_SECRET;
+    let not_the_stored_one = |candidate: &str| {
+        match previous {
+        Some(p) if !unfinished && p.expose_secret() == candidate => Err(
+            "this is the Client Secret already stored: click Generate Client Secret and paste the new one"
+                .to_string(),
+        ),
+        _ => Ok(()),
+    }
+    };
+    if let Some(secret) = from_stdin {
+        (input.validate)(secret.expose_secret())
+            .and_then(|()| not_the_stored_one(secret.expose_secret()))
+            .map_err(|why| {
+                Error::usage(format!(
+                    "invalid new Client Secret (from {}): {why}",
+                    input.stdin_flag
+                ))
+            })?;
+        ctx.io.success(format!(
+            "New Client Secret read from stdin ({}).",
+            input.stdin_flag
+        ));
+        return Ok(secret);
+    }
+    let given_by_env = std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty());
+    if !given_by_env && ctx.prompter.is_interactive() {
+        show_generate_secret_steps(ctx, existing);
+    }
+    let secret = common::read_secret_input_checked(ctx, false, &input, &not_the_stored_one)?;
+    if given_by_env {
+        ctx.io
+            .success(format!("New Client Secret taken from {}.", input.env));
+    }
+    Ok(secret)
+}
+
+fn show_generate_secret_steps(ctx: &mut Context, existing: &ProfileConfig) {
+    let portal = ctx.endpoints.cc_portal.to_string();
+    ctx.io.info(format!(
+        "In the Constant Contact developer portal, My Applications:\n  {portal}\n\
+         click Edit on \"{}\" (API Key {}), then Generate Client Secret, and copy the new\n\
+         secret: it is shown only once. The old secret stops working at once and the StackOne\n\
+         profile fails until step 4 updates it, so finish this run.",
+        existing.app_name, existing.client_id
+    ));
+    match ctx.browser.open(&portal) {
+        Ok(()) => ctx.io.info("(Opened it in your browser.)"),
+        Err(why) => ctx
+            .io
+            .info(format!("(Not opening a browser: {why}. Open it yourself.)")),
+    }
+}
+
+/// Proves the new secret by redeeming the refresh token with it (under the
+/// profile lock; the rotated token is stored before anything else).
+async fn prove_with_refresh_grant(
+    ctx: &mut Context,
+    store: &std::sync::Arc<dyn crate::store::SecretStore>,
+    existing: &ProfileConfig,
+    new_secret: &SecretString,
+) -> Result<()> {
+    let profile = ctx.profile.clone();
+    ctx.io
+        .info("Proving the new secret with a refresh-token grant…");
+    let lock = {
+        let (dir, p) = (ctx.config_dir.clone(), profile.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::store::lock::ProfileLock::acquire(&dir, &p, std::time::Duration::from_secs(60))
+        })
+        .await
+        .map_err(|e| Error::failure("lock task failed").with_source(e))??
+    };
+    // A refresh token an earlier run left in a recovery file is the live one
+    // (the stored one was already redeemed): put it back first, under the lock.
+    let recovered = {
+        let (dir, p, store) = (ctx.config_dir.clone(), profile.clone(), store.clone());
+        tokio::task::spawn_blocking(move || crate::store::recovery::take(&dir, &p, store.as_ref()))
+            .await
+            .map_err(|e| Error::failure("recovery task failed").with_source(e))??
+    };
+    if let Some(path) = recovered {
+        ctx.io.success(format!(
+            "Recovered the refresh token that an earlier run saved to {}.",
+            path.display()
+        ));
+    }
+    let refresh_token = common::load_secret(store, &profile, SecretKind::RefreshToken)
+        .await?
+        .ok_or_else(|| {
+            Error::authorization("the refresh token disappeared while waiting for the lock")
+                .with_hint("run `ccsetup rotate --client-secret` again")
+        })?;
+    let _defer = crate::interrupt::defer();
+    let tokens =
+        common::refresh_grant(ctx, &existing.client_id, new_secret, &refresh_token).await?;
+    common::persist_rotated_tokens(ctx, store, &tokens).await?;
+    drop(lock);
+    Ok(())
+}
+
+/// Proves the new secret with a new authorization (no refresh token is
+/// stored); returns whose account it reached.
+async fn prove_with_authorization(
+    ctx: &mut Context,
+    store: &std::sync::Arc<dyn crate::store::SecretStore>,
+    existing: &ProfileConfig,
+    new_secret: &SecretString,
+    listener: crate::oauth::LoopbackListener,
+    auth_timeout: u64,
+) -> Result<Option<crate::constant_contact::AccountSummary>> {
+    ctx.io
+        .info("No refresh token is stored: proving the new secret with a new authorization.");
+    let auth = common::authorize_and_check(
+        ctx,
+        AuthorizeRequest {
+            client_id: existing.client_id.clone(),
+            client_secret: new_secret.clone(),
+            scopes: existing.scopes.clone(),
+            redirect_port: existing.redirect_port,
+            timeout_secs: auth_timeout,
+        },
+        listener,
+    )
+    .await?;
+    common::store_token_set(store, &ctx.config_dir, &ctx.profile, &auth.tokens).await?;
+    Ok(auth.account)
+}
+
+/// Stores the new secret, keeping the previous one until StackOne has the
+/// new one too.
+async fn store_rotated_secret(
+    ctx: &mut Context,
+    store: &std::sync::Arc<dyn crate::store::SecretStore>,
+    previous: Option<&SecretString>,
+    new_secret: &SecretString,
+    account: Option<&crate::constant_contact::AccountSummary>,
+) -> Result<()> {
+    let profile = ctx.profile.clone();
+    if let Some(prev) = previous {
+        common::store_secret(store, &profile, SecretKind::PreviousClientSecret, prev).await?;
+    }
+    common::store_secret(store, &profile, SecretKind::ClientSecret, new_secret).await?;
     let mut file = config::load(&ctx.config_dir)?;
     if let Some(p) = file.profiles.get_mut(&profile) {
         let now = config::now_rfc3339();
         p.client_secret_rotated_at = Some(now.clone());
         p.updated_at = now.clone();
-        if let Some(a) = &account {
+        if let Some(a) = account {
             p.authorized_at = Some(now);
             p.account_name = a.organization_name.clone();
             p.account_email = a.contact_email.clone();
@@ -204,60 +355,53 @@ async fn rotate_client_secret_inner(
         "Stored the new Client Secret in the {}.",
         store.describe()
     ));
+    Ok(())
+}
 
-    // 3. StackOne.
-    let mut report = Report::new();
-    report.insert("client_secret".into(), json!("rotated"));
-    report.insert("refresh_token".into(), json!("rotated"));
+/// Writes the new secret to the StackOne profile; returns the report entry.
+async fn update_stackone_after_rotation(
+    ctx: &mut Context,
+    store: &std::sync::Arc<dyn crate::store::SecretStore>,
+    existing: &ProfileConfig,
+    new_secret: &SecretString,
+    stackone: &StackOneArgs,
+    skip_stackone: bool,
+) -> Result<serde_json::Value> {
     let stackone_configured = existing.stackone_profile_name.is_some()
         || existing.stackone_connector_profile_id.is_some();
-    if skip_stackone || !stackone_configured {
-        report.insert("stackone".into(), json!({ "action": "skipped" }));
-        if !skip_stackone {
-            ctx.io.info(
-                "No StackOne profile is configured for this profile; StackOne is not touched.",
-            );
-        }
-    } else {
-        let key = common::stackone_api_key(ctx, &store, stackone.stackone_api_key_stdin).await?;
-        let outcome = common::ensure_stackone_profile(
-            ctx,
-            &key,
-            common::DesiredStackOneProfile {
-                name: existing
-                    .stackone_profile_name
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_STACKONE_PROFILE_NAME.to_string()),
-                client_id: existing.client_id.clone(),
-                client_secret: new_secret.clone(),
-                scopes: existing.scopes.clone(),
-                actions: existing.stackone_actions.clone(),
-                secret_changed: true,
-            },
-            stackone.stackone_mode,
-            existing.stackone_connector_profile_id.clone(),
-        )
-        .await?;
-        let mut file = config::load(&ctx.config_dir)?;
-        if let Some(p) = file.profiles.get_mut(&profile) {
-            p.stackone_connector_profile_id = Some(outcome.id.clone());
-            p.updated_at = config::now_rfc3339();
-        }
-        config::save(&ctx.config_dir, &file)?;
-        ctx.io.success(format!(
-            "StackOne profile {} ({}) {}.",
-            outcome.name,
-            outcome.id,
-            outcome.action_str()
-        ));
-        report.insert(
-            "stackone".into(),
-            json!({ "connector_profile_id": outcome.id, "name": outcome.name, "action": outcome.action_str() }),
-        );
+    if skip_stackone {
+        ctx.io.info("--skip-stackone: StackOne is not touched.");
+        return Ok(json!({ "action": "skipped" }));
     }
-    // 4. Only now is the previous secret useless everywhere.
-    common::delete_secret(&store, &profile, SecretKind::PreviousClientSecret).await?;
-    Ok(report)
+    if !stackone_configured {
+        ctx.io
+            .info("No StackOne profile is configured for this profile; StackOne is not touched.");
+        return Ok(json!({ "action": "skipped" }));
+    }
+    let key = common::stackone_api_key(ctx, store, stackone.stackone_api_key_stdin).await?;
+    let outcome = common::ensure_stackone_profile(
+        ctx,
+        &key,
+        common::desired_profile_from(existing, new_secret.clone()),
+        stackone.stackone_mode,
+        existing.stackone_connector_profile_id.clone(),
+    )
+    .await?;
+    let mut file = config::load(&ctx.config_dir)?;
+    if let Some(p) = file.profiles.get_mut(&ctx.profile) {
+        p.stackone_connector_profile_id = Some(outcome.id.clone());
+        p.updated_at = config::now_rfc3339();
+    }
+    config::save(&ctx.config_dir, &file)?;
+    ctx.io.success(format!(
+        "StackOne Connector Profile \"{}\" ({}): {}.",
+        outcome.name,
+        outcome.id,
+        outcome.action_str()
+    ));
+    Ok(
+        json!({ "connector_profile_id": outcome.id, "name": outcome.name, "action": outcome.action_str() }),
+    )
 }
 
 async fn reauthorize_inner(
@@ -273,6 +417,10 @@ async fn reauthorize_inner(
             Error::usage("no client secret is stored for this profile")
                 .with_hint("run `ccsetup rotate --client-secret`")
         })?;
+    ctx.io.info(format!(
+        "Re-authorizing application \"{}\" (API Key {}): approve access in the browser to get a new refresh token.",
+        existing.app_name, existing.client_id
+    ));
     let listener = crate::oauth::LoopbackListener::bind(existing.redirect_port)?;
     let auth = common::authorize_and_check(
         ctx,
@@ -294,7 +442,7 @@ async fn reauthorize_inner(
         })
         .await
         .map_err(|e| Error::failure("lock task failed").with_source(e))??;
-        common::store_token_set(&store, &profile, &auth.tokens).await?;
+        common::store_token_set(&store, &ctx.config_dir, &profile, &auth.tokens).await?;
         drop(lock);
     }
     let mut file = config::load(&ctx.config_dir)?;

@@ -166,6 +166,13 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
             S::Skipped,
             "not authorized (init --skip-authorize)",
         )
+    } else if !crate::constant_contact::grants_refresh_token(&profile_config.scopes) {
+        // None was asked for: not a missing part of this setup.
+        check(
+            "refresh_token",
+            S::Skipped,
+            "not requested (the scopes lack offline_access; the access token cannot be renewed)",
+        )
     } else {
         check(
             "refresh_token",

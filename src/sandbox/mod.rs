@@ -7,6 +7,7 @@
 //! refuses hides bugs. Every request is logged for tests to assert on.
 
 pub mod constant_contact;
+pub mod html;
 pub mod server;
 pub mod stackone;
 pub mod test_browser;

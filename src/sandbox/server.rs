@@ -247,6 +247,26 @@ impl RecordedRequest {
     }
 }
 
+/// One response a stand-in's own logic produced (injected faults' canned
+/// answers are not included), recorded by the stand-in: lets tests check
+/// that no response ever carries a secret.
+#[derive(Debug, Clone)]
+pub struct RecordedResponse {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RecordedResponse {
+    /// Whether `needle` occurs in a header value or the body.
+    pub fn contains(&self, needle: &str) -> bool {
+        self.headers.iter().any(|(_, v)| v.contains(needle))
+            || String::from_utf8_lossy(&self.body).contains(needle)
+    }
+}
+
 /// Every request a server received, in order.
 #[derive(Debug, Default)]
 pub struct RequestLog {

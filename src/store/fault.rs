@@ -1,35 +1,50 @@
-//! Test hook, debug builds only: `CCSETUP_TEST_FAIL_STORE_WRITES=<kind>[,<kind>]`
-//! makes `set` of those kinds (names as in [`SecretKind::as_str`], e.g.
-//! `refresh_token`) fail with a secret-store error (exit 5), the way a
-//! keyring that refuses a write does. Reads, deletes and the probe work as
-//! usual. Release builds never read the variable.
+//! A fault hook for end-to-end tests, compiled into debug builds only.
+//!
+//! Why it exists: SPEC.md `token` requires that a rotated refresh token
+//! which the secret store refuses to take is not lost — it goes to a 0600
+//! recovery file, the run exits 5, and the next run puts it back. Proving
+//! that against the real binary needs a store that fails a write *after* a
+//! successful refresh, on cue, which no real store does. So in debug builds
+//! `CCSETUP_TEST_FAIL_STORE_WRITES=<kind>[,<kind>…]` (kinds as in
+//! [`SecretKind::as_str`], e.g. `refresh_token`) makes [`super::open`] wrap
+//! the store: `set` of those kinds fails with a secret-store error; every
+//! other operation goes through. Release builds contain none of this and
+//! ignore the variable.
+
+use std::sync::Arc;
 
 use secrecy::SecretString;
 
 use super::{SecretKind, SecretStore, StoreChoice};
 use crate::error::{Error, Result};
 
+/// The environment variable naming the kinds whose writes fail.
 pub const ENV: &str = "CCSETUP_TEST_FAIL_STORE_WRITES";
 
-/// The kinds named by [`ENV`] (debug builds only; empty otherwise).
-pub fn kinds_from_env() -> Vec<SecretKind> {
-    if !cfg!(debug_assertions) {
-        return Vec::new();
-    }
-    let Ok(value) = std::env::var(ENV) else {
-        return Vec::new();
-    };
-    value
+/// `store`, wrapped when [`ENV`] names at least one known kind.
+pub fn wrap(store: Arc<dyn SecretStore>) -> Arc<dyn SecretStore> {
+    let failing: Vec<SecretKind> = std::env::var(ENV)
+        .unwrap_or_default()
         .split(',')
-        .map(str::trim)
-        .filter_map(|name| SecretKind::ALL.into_iter().find(|k| k.as_str() == name))
-        .collect()
+        .filter_map(|name| {
+            SecretKind::ALL
+                .into_iter()
+                .find(|k| k.as_str() == name.trim())
+        })
+        .collect();
+    if failing.is_empty() {
+        store
+    } else {
+        Arc::new(FailingWrites {
+            inner: store,
+            failing,
+        })
+    }
 }
 
-/// Wraps `inner` so writes of `kinds` are refused.
-pub struct FailingWrites {
-    pub inner: std::sync::Arc<dyn SecretStore>,
-    pub kinds: Vec<SecretKind>,
+struct FailingWrites {
+    inner: Arc<dyn SecretStore>,
+    failing: Vec<SecretKind>,
 }
 
 impl SecretStore for FailingWrites {
@@ -43,12 +58,12 @@ impl SecretStore for FailingWrites {
         self.inner.get(profile, kind)
     }
     fn set(&self, profile: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
-        if self.kinds.contains(&kind) {
+        if self.failing.contains(&kind) {
             return Err(Error::secret_store(format!(
-                "the secret store refused to save the {} ({ENV})",
-                kind.as_str()
-            ))
-            .with_hint("unlock or fix the secret store, then run the command again"));
+                "the {} refused to store {} (injected by {ENV})",
+                self.inner.describe(),
+                kind.user(profile)
+            )));
         }
         self.inner.set(profile, kind, value)
     }
@@ -57,26 +72,5 @@ impl SecretStore for FailingWrites {
     }
     fn probe(&self) -> Result<()> {
         self.inner.probe()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-
-    #[test]
-    fn named_kinds_are_refused_others_pass() {
-        let tmp = tempfile::tempdir().unwrap();
-        let store = FailingWrites {
-            inner: Arc::new(super::super::FileStore::new(tmp.path())),
-            kinds: vec![SecretKind::RefreshToken],
-        };
-        let v = SecretString::from("v".to_string());
-        let err = store.set("p", SecretKind::RefreshToken, &v).unwrap_err();
-        assert_eq!(err.exit_code(), 5);
-        store.set("p", SecretKind::ClientSecret, &v).unwrap();
-        assert!(store.get("p", SecretKind::ClientSecret).unwrap().is_some());
-        assert!(store.get("p", SecretKind::RefreshToken).unwrap().is_none());
     }
 }

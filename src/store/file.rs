@@ -164,24 +164,36 @@ impl SecretStore for FileStore {
     }
 
     /// Writes, reads back and removes a throwaway file in the secrets dir.
+    /// A secrets dir made only for the probe is removed again, so a check
+    /// (`init --dry-run`, `doctor`) leaves nothing behind.
     fn probe(&self) -> Result<()> {
         let dir = secrets_dir(&self.config_dir);
         crate::fsutil::ensure_private_dir_as(ErrorKind::SecretStore, &self.config_dir)?;
-        let path = dir.join(format!("ccsetup-probe-{}.json", super::random_hex(8)));
-        let value = super::random_hex(16);
-        crate::fsutil::write_atomic_as(ErrorKind::SecretStore, &path, value.as_bytes(), 0o600)?;
-        let back = std::fs::read(&path);
-        let removed = crate::fsutil::remove_file_durable(&path);
-        let back =
-            back.map_err(|e| crate::fsutil::io_error(ErrorKind::SecretStore, "read", &path, &e))?;
-        removed
-            .map_err(|e| crate::fsutil::io_error(ErrorKind::SecretStore, "remove", &path, &e))?;
-        if back != value.as_bytes() {
-            return Err(Error::secret_store(format!(
-                "{} read back different content than was written",
-                path.display()
-            )));
+        let dir_was_there = dir.exists();
+        let result = probe_dir(&dir);
+        if !dir_was_there {
+            // Fails harmlessly if something else was written there meanwhile.
+            let _ = std::fs::remove_dir(&dir);
         }
-        Ok(())
+        result
     }
+}
+
+/// Writes, reads back and removes a throwaway file in `dir`.
+fn probe_dir(dir: &Path) -> Result<()> {
+    let path = dir.join(format!("ccsetup-probe-{}.json", super::random_hex(8)));
+    let value = super::random_hex(16);
+    crate::fsutil::write_atomic_as(ErrorKind::SecretStore, &path, value.as_bytes(), 0o600)?;
+    let back = std::fs::read(&path);
+    let removed = crate::fsutil::remove_file_durable(&path);
+    let back =
+        back.map_err(|e| crate::fsutil::io_error(ErrorKind::SecretStore, "read", &path, &e))?;
+    removed.map_err(|e| crate::fsutil::io_error(ErrorKind::SecretStore, "remove", &path, &e))?;
+    if back != value.as_bytes() {
+        return Err(Error::secret_store(format!(
+            "{} read back different content than was written",
+            path.display()
+        )));
+    }
+    Ok(())
 }

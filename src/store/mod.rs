@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub use crate::cli::StoreChoice;
 
 pub mod access_token;
+#[cfg(debug_assertions)]
 pub mod fault;
 pub mod file;
 pub mod keyring;
@@ -93,16 +94,10 @@ pub fn open(choice: StoreChoice, config_dir: &Path) -> Result<Arc<dyn SecretStor
         StoreChoice::Keyring => Arc::new(KeyringStore::new(keyring::timeout_from_env()?)),
         StoreChoice::File => Arc::new(FileStore::new(config_dir)),
     };
-    // Debug builds only: the fault-injection hook of the hardening tests.
-    let kinds = fault::kinds_from_env();
-    Ok(if kinds.is_empty() {
-        store
-    } else {
-        Arc::new(fault::FailingWrites {
-            inner: store,
-            kinds,
-        })
-    })
+    // Debug builds only: `CCSETUP_TEST_FAIL_STORE_WRITES` (see `fault`).
+    #[cfg(debug_assertions)]
+    let store = fault::wrap(store);
+    Ok(store)
 }
 
 /// The warning to show whenever the file store is chosen (SPEC: `--store

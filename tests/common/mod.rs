@@ -272,3 +272,214 @@ pub fn run_with_browser(
         callbacks,
     }
 }
+
+// ---------------------------------------------------------------------------
+// Extensions for the issue e2e suites (authorize, secrets, StackOne).
+
+/// The child's stdin, kept open for paste mode (`None` once closed).
+pub type StdinHandle = Arc<Mutex<Option<std::process::ChildStdin>>>;
+
+/// What the test does with an authorization URL printed by ccsetup; the
+/// returned pair is recorded in [`Run::callbacks`].
+pub type OnUrl = Arc<dyn Fn(String, &StdinHandle) -> (u16, String) + Send + Sync>;
+
+/// The usual browser: consent with `decision`, deliver to the listener.
+pub fn answer_listener(decision: Decision) -> OnUrl {
+    Arc::new(move |url, _| {
+        test_browser::consent_blocking(&url, decision)
+            .and_then(|location| test_browser::deliver_blocking(&location))
+            .unwrap_or_else(|e| (0, e))
+    })
+}
+
+/// Paste mode: consent at the stand-in, never touch the listener, and type
+/// the redirected URL into ccsetup's stdin.
+pub fn answer_paste(decision: Decision) -> OnUrl {
+    Arc::new(
+        move |url, stdin| match test_browser::consent_blocking(&url, decision) {
+            Ok(location) => {
+                write_stdin_line(stdin, &location);
+                (0, "pasted".into())
+            }
+            Err(e) => (0, e),
+        },
+    )
+}
+
+/// Writes one line to the child's stdin (if it is still open).
+pub fn write_stdin_line(stdin: &StdinHandle, line: &str) {
+    if let Some(s) = stdin.lock().unwrap().as_mut() {
+        let _ = s.write_all(format!("{line}\n").as_bytes());
+        let _ = s.flush();
+    }
+}
+
+/// Like [`run_with_browser`], but with any answer, and stdin optionally
+/// kept open (piped) for the answer to type into.
+pub fn run_answering(mut cmd: Command, keep_stdin_open: bool, on_url: Option<OnUrl>) -> Run {
+    if keep_stdin_open {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child: Child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ccsetup");
+    let stdin: StdinHandle = Arc::new(Mutex::new(child.stdin.take()));
+    let mut stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let callbacks = Arc::new(Mutex::new(Vec::new()));
+    let cb = callbacks.clone();
+    let stdin_for_answers = stdin.clone();
+    let err_thread = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            if let (Some(on_url), Some(url)) = (on_url.clone(), authorize_url_in(&line)) {
+                let (cb, stdin) = (cb.clone(), stdin_for_answers.clone());
+                std::thread::spawn(move || {
+                    let result = on_url(url, &stdin);
+                    cb.lock().unwrap().push(result);
+                });
+            }
+        }
+        all
+    });
+    let status = wait_bounded(&mut child, Duration::from_secs(90));
+    stdin.lock().unwrap().take();
+    let stdout = out_thread.join().unwrap();
+    let stderr = err_thread.join().unwrap();
+    // Answers still running (e.g. after a timeout) are not waited for.
+    std::thread::sleep(Duration::from_millis(50));
+    let callbacks = callbacks.lock().unwrap().clone();
+    Run {
+        code: status.and_then(|s| s.code()),
+        stdout,
+        stderr,
+        callbacks,
+    }
+}
+
+/// Waits for `child` at most `limit`, killing it after that.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs a command that needs no consent (token, status, reset, link…).
+pub fn run_plain(cmd: Command) -> Run {
+    run_answering(cmd, false, None)
+}
+
+impl TestEnv {
+    /// `ccsetup <args>` with the environment of [`TestEnv::cmd`].
+    pub fn ccsetup(&self, args: &[&str]) -> Command {
+        let mut cmd = self.cmd();
+        cmd.args(args);
+        cmd
+    }
+
+    /// A full non-interactive `init` (authorized, StackOne profile created).
+    pub fn init_ok(&self, extra: &[&str]) -> Run {
+        let run = self.run(self.init_cmd(extra), Decision::Approve);
+        run.assert_code(0);
+        run
+    }
+
+    /// Replaces (or with `None` removes) one entry of the file store.
+    pub fn set_secret(&self, profile: &str, kind: &str, value: Option<&str>) {
+        let path = self
+            .config_dir()
+            .join("secrets")
+            .join(format!("{profile}.json"));
+        let mut json = self.secrets(profile);
+        let map = json.as_object_mut().unwrap();
+        match value {
+            Some(v) => map.insert(kind.to_string(), serde_json::json!(v)),
+            None => map.remove(kind),
+        };
+        std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    }
+
+    /// Whether the file store of `profile` exists and holds `kind`.
+    pub fn has_secret(&self, profile: &str, kind: &str) -> bool {
+        let path = self
+            .config_dir()
+            .join("secrets")
+            .join(format!("{profile}.json"));
+        path.exists() && self.secret(profile, kind).is_some()
+    }
+
+    /// Requests the Constant Contact stand-in received on `path_prefix`.
+    pub fn cc_requests(&self, path_prefix: &str) -> Vec<ccsetup::sandbox::RecordedRequest> {
+        self.sandbox
+            .cc()
+            .log()
+            .entries()
+            .into_iter()
+            .filter(|r| r.path.starts_with(path_prefix))
+            .collect()
+    }
+
+    /// Requests the StackOne stand-in received.
+    pub fn stackone_requests(&self) -> Vec<ccsetup::sandbox::RecordedRequest> {
+        self.sandbox.stackone().log().entries()
+    }
+
+    /// The refresh token the stand-in issued last.
+    pub fn last_issued_refresh_token(&self) -> String {
+        self.sandbox
+            .cc()
+            .issued_refresh_tokens()
+            .last()
+            .expect("a refresh token was issued")
+            .token
+            .clone()
+    }
+
+    /// Whether the stand-in still accepts `refresh_token`.
+    pub fn refresh_token_alive(&self, refresh_token: &str) -> bool {
+        self.sandbox
+            .cc()
+            .issued_refresh_tokens()
+            .iter()
+            .any(|t| t.token == refresh_token && t.alive)
+    }
+}
+
+/// Asserts that none of `secrets` occurs in the run's output.
+#[track_caller]
+pub fn assert_no_secret_in(run: &Run, secrets: &[&str]) {
+    let all = run.all_output();
+    for s in secrets {
+        assert!(
+            !s.is_empty() && !all.contains(s),
+            "a secret ({}…) was printed:\n{all}",
+            &s[..s.len().min(6)]
+        );
+    }
+}
+
+/// The part of stderr from the final `error:` line on.
+pub fn error_text(run: &Run) -> String {
+    run.stderr
+        .rfind("error: ")
+        .map(|i| run.stderr[i..].to_string())
+        .unwrap_or_default()
+}

@@ -42,25 +42,7 @@ pub struct CcOptions {
     pub account: Option<Account>,
 }
 
-/// One response the stand-in's handler produced (injected faults' canned
-/// answers are not included): lets tests check that no response body ever
-/// carries a secret.
-#[derive(Debug, Clone)]
-pub struct RecordedResponse {
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl RecordedResponse {
-    /// Whether `needle` occurs in a header value or the body.
-    pub fn contains(&self, needle: &str) -> bool {
-        self.headers.iter().any(|(_, v)| v.contains(needle))
-            || String::from_utf8_lossy(&self.body).contains(needle)
-    }
-}
+pub use crate::sandbox::server::RecordedResponse;
 
 /// The request handler: routes to the modules, records every response.
 struct CcService {

@@ -7,37 +7,13 @@
 use super::state::{self, CONNECTORS, ProfileInput, WriteRefusal};
 use super::{CONSTANT_CONTACT, Request, Response, StackOneService};
 
-const BANNER: &str = "ccsetup sandbox — not the real StackOne";
 const LIST_PATH: &str = "/dashboard/connector-profiles";
 const NEW_PATH: &str = "/dashboard/connector-profiles/new";
 
-/// HTML-escapes text for element content and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::sandbox::html::escape as esc;
 
 fn page(status: u16, title: &str, body: &str) -> Response {
-    Response::html(
-        status,
-        format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <title>{title} — {BANNER}</title></head>\n<body>\n\
-             <p class=\"sandbox-banner\"><strong>{BANNER}</strong></p>\n\
-             <h1>{title}</h1>\n{body}\n</body></html>\n",
-            title = esc(title)
-        ),
-    )
+    Response::html(status, crate::sandbox::html::page("StackOne", title, body))
 }
 
 fn see_other(location: &str) -> Response {

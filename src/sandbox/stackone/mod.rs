@@ -108,24 +108,7 @@ impl fmt::Debug for StackOneOptions {
     }
 }
 
-/// A response the stand-in's own logic produced (injected faults are not
-/// recorded here: they come from the test).
-#[derive(Debug, Clone)]
-pub struct RecordedResponse {
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl RecordedResponse {
-    /// Whether `needle` occurs in the headers or body.
-    pub fn contains(&self, needle: &str) -> bool {
-        self.headers.iter().any(|(_, v)| v.contains(needle))
-            || String::from_utf8_lossy(&self.body).contains(needle)
-    }
-}
+pub use crate::sandbox::server::RecordedResponse;
 
 /// The stand-in's shared state; the HTTP handlers live in `api` and `dashboard`.
 pub(crate) struct StackOneService {

@@ -1,0 +1,179 @@
+//! `ccsetup demo`: the real `init`, against local stand-ins.
+//!
+//! Starts the strict stand-ins of the Constant Contact portal, authorization
+//! server and API and of the StackOne API and dashboard on loopback, points
+//! the context at them with a temporary config dir and the file store, and
+//! runs `init` unchanged. Interactive: the user walks the stand-in portal,
+//! consent page and (with `--dashboard`) dashboard in their own browser.
+//! Non-interactive: the demo registers the app and approves consent itself,
+//! which makes it a smoke test of the whole flow.
+
+use std::net::{Ipv4Addr, TcpListener};
+
+use secrecy::SecretString;
+
+use crate::browser::Browser;
+use crate::cli::{
+    DEFAULT_REDIRECT_PORT, DemoArgs, InitArgs, StackOneArgs, StackOneMode, StoreChoice,
+};
+use crate::constant_contact::local_redirect_uri;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::sandbox::constant_contact::AppRegistration;
+use crate::sandbox::stackone::{ProfileWriteApi, StackOneOptions};
+use crate::sandbox::{Sandbox, SandboxOptions};
+
+pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
+    let sandbox = Sandbox::start(SandboxOptions {
+        stackone: StackOneOptions {
+            profile_write_api: if args.dashboard {
+                ProfileWriteApi::NotFound
+            } else {
+                ProfileWriteApi::Enabled
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .map_err(|e| Error::failure("could not start the local stand-ins").with_source(e))?;
+    let workdir = tempfile::Builder::new()
+        .prefix("ccsetup-demo-")
+        .tempdir()
+        .map_err(|e| Error::failure("could not create a temporary config dir").with_source(e))?;
+    crate::interrupt::remove_on_interrupt(workdir.path().to_path_buf());
+    let port = args.redirect_port.unwrap_or_else(demo_port);
+    let stackone_key = sandbox.stackone().api_key();
+    let interactive = ctx.prompter.is_interactive();
+
+    ctx.io.info(format!(
+        "ccsetup demo — a rehearsal of `ccsetup init` against local stand-ins of Constant Contact and StackOne.\n\
+         Nothing leaves this machine: no real account, no keyring entry; settings and secrets go to a\n\
+         temporary directory ({}) that is removed at the end.\n\n\
+         Stand-in Constant Contact developer portal: {}\n\
+         Stand-in StackOne dashboard:                {}\n\
+         StackOne API key for this demo:             {stackone_key} (a stand-in key, not a secret)\n\
+         Redirect URI to register in the app:        {}\n{}",
+        workdir.path().display(),
+        sandbox.cc().portal_url(),
+        sandbox.stackone().dashboard_url(),
+        local_redirect_uri(port),
+        if args.dashboard {
+            "\nThe stand-in StackOne API offers no create endpoint here (like the real one): you will use its dashboard page.\n"
+        } else {
+            ""
+        }
+    ));
+
+    // Point the context at the stand-ins, remembering what to restore.
+    let saved_endpoints = std::mem::replace(&mut ctx.endpoints, sandbox.endpoints());
+    let saved_dir = std::mem::replace(&mut ctx.config_dir, workdir.path().to_path_buf());
+    let saved_store = ctx.store_choice.replace(StoreChoice::File);
+    ctx.preset_secrets
+        .insert("STACKONE_API_KEY", SecretString::from(stackone_key));
+
+    let mut init_args = InitArgs {
+        app_name: None,
+        client_id: None,
+        client_secret_stdin: false,
+        stackone: StackOneArgs {
+            stackone_api_key_stdin: false,
+            stackone_mode: if args.dashboard {
+                StackOneMode::Dashboard
+            } else {
+                StackOneMode::Auto
+            },
+        },
+        scopes: None,
+        actions: None,
+        stackone_profile_name: None,
+        redirect_port: Some(port),
+        skip_authorize: false,
+        skip_stackone: false,
+        dry_run: false,
+        auth_timeout: crate::cli::DEFAULT_AUTH_TIMEOUT_SECS,
+        yes: false,
+    };
+
+    let mut saved_browser = None;
+    if !interactive {
+        // Nobody to click: play the user's part too.
+        let app = sandbox
+            .cc()
+            .register_app(AppRegistration::new().redirect_uri(local_redirect_uri(port)));
+        init_args.client_id = Some(app.client_id.clone());
+        ctx.preset_secrets.insert(
+            "CC_CLIENT_SECRET",
+            SecretString::from(app.secret().to_string()),
+        );
+        if args.dashboard {
+            ctx.io.warn("--dashboard needs someone at the stand-in dashboard; the non-interactive demo uses the API");
+            init_args.stackone.stackone_mode = StackOneMode::Auto;
+            sandbox
+                .stackone()
+                .set_profile_write_api(ProfileWriteApi::Enabled);
+        }
+        ctx.io.info(format!(
+            "Non-interactive: the demo registered application {} in the stand-in portal and approves consent itself.",
+            app.client_id
+        ));
+        saved_browser = Some(std::mem::replace(
+            &mut ctx.browser,
+            Box::new(ApprovingBrowser),
+        ));
+    }
+
+    let result = crate::commands::init::run(ctx, init_args).await;
+
+    ctx.endpoints = saved_endpoints;
+    ctx.config_dir = saved_dir;
+    ctx.store_choice = saved_store;
+    ctx.preset_secrets.remove("STACKONE_API_KEY");
+    ctx.preset_secrets.remove("CC_CLIENT_SECRET");
+    if let Some(b) = saved_browser {
+        ctx.browser = b;
+    }
+    result?;
+    ctx.io.info(
+        "\nDemo finished: that was the real `ccsetup init`. Everything it created lived in the stand-ins and the\n\
+         temporary directory, both gone now. Run `ccsetup init` when you are ready for the real thing.",
+    );
+    drop(sandbox);
+    Ok(())
+}
+
+/// 8917 when free (what the real flow uses), else any free loopback port.
+fn demo_port() -> u16 {
+    if TcpListener::bind((Ipv4Addr::LOCALHOST, DEFAULT_REDIRECT_PORT)).is_ok() {
+        return DEFAULT_REDIRECT_PORT;
+    }
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(DEFAULT_REDIRECT_PORT)
+}
+
+/// The non-interactive demo's "browser": approves the stand-in's consent
+/// page and delivers the redirect to ccsetup's listener, over real HTTP.
+struct ApprovingBrowser;
+
+impl Browser for ApprovingBrowser {
+    fn open(&self, url: &str) -> std::result::Result<(), String> {
+        if !url.contains("/oauth2/default/v1/authorize") {
+            return Ok(());
+        }
+        let url = url.to_string();
+        std::thread::spawn(move || {
+            use crate::sandbox::test_browser::{Decision, consent_blocking, deliver_blocking};
+            if let Err(e) =
+                consent_blocking(&url, Decision::Approve).and_then(|loc| deliver_blocking(&loc))
+            {
+                eprintln!("demo browser: {e}");
+            }
+        });
+        Ok(())
+    }
+
+    fn can_launch(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! `ccsetup demo`: the real `init` against the built-in stand-ins.
+
+use std::process::Command;
+
+fn demo() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CCSETUP_")
+            || k.starts_with("CC_")
+            || k == "STACKONE_API_KEY"
+            || k == "BROWSER"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    // A keyring call would fail here: the demo must not make one.
+    cmd.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/ccsetup-demo-test",
+    )
+    .env("NO_COLOR", "1")
+    .env("CCSETUP_REDIRECT_PORT", free_port().to_string())
+    .stdin(std::process::Stdio::null());
+    cmd
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The temporary directory the demo announced.
+fn announced_workdir(stderr: &str) -> std::path::PathBuf {
+    let start = stderr
+        .find("temporary directory (")
+        .expect("demo names its temp dir")
+        + "temporary directory (".len();
+    let end = start + stderr[start..].find(')').unwrap();
+    std::path::PathBuf::from(&stderr[start..end])
+}
+
+#[test]
+fn non_interactive_demo_runs_the_whole_flow_and_cleans_up() {
+    let out = demo().args(["demo", "--non-interactive"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("ccsetup demo"), "says plainly it is a demo");
+    assert!(stderr.contains("Nothing leaves this machine"));
+    for step in 1..=7 {
+        assert!(
+            stderr.contains(&format!("Step {step}/7")),
+            "step {step} missing:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("Sandbox Bakery"), "the account check ran");
+    assert!(
+        stderr.contains("created"),
+        "the StackOne profile was created"
+    );
+    let workdir = announced_workdir(&stderr);
+    assert!(!workdir.exists(), "{} was left behind", workdir.display());
+}
+
+#[test]
+fn non_interactive_demo_json_is_init_json() {
+    let out = demo()
+        .args(["--json", "demo", "--non-interactive"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["authorized"], true);
+    assert_eq!(json["secret_store"], "file");
+    assert_eq!(json["stackone"]["action"], "created");
+}
+
+#[test]
+fn demo_without_a_terminal_and_without_non_interactive_still_plays_itself() {
+    // stdin is not a TTY: no prompts are possible, so the demo plays every part.
+    let out = demo().arg("demo").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
