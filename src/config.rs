@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::StoreChoice;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 pub const CONFIG_FILE_NAME: &str = "config.toml";
 
@@ -60,12 +60,15 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+        // Say why (not a directory, permission denied, …) and what to do,
+        // without needing -v.
         Err(e) => {
-            return Err(
-                Error::failure(format!("cannot read {}: {e}", path.display()))
-                    .with_hint("check the file's permissions (ccsetup needs to read and write it)")
-                    .with_source(e),
-            );
+            return Err(crate::fsutil::io_error(
+                ErrorKind::Failure,
+                "read",
+                &path,
+                &e,
+            ));
         }
     };
     // Not text at all (a disk error, a stray binary write) is as corrupt as
@@ -77,7 +80,13 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
         ))
         .with_hint("fix or move the file away; ccsetup will not overwrite it")
     })?;
-    toml::from_str(&text).map_err(|e| {
+    parse(&text, &path)
+}
+
+/// Parses the text of a config file read from `path` (named in the error).
+/// Pure: what [`load`] does after reading, exposed for tests and fuzzing.
+pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
+    toml::from_str(text).map_err(|e| {
         Error::failure(format!(
             "{} is not valid ccsetup configuration",
             path.display()
@@ -87,12 +96,17 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
     })
 }
 
+/// The text [`save`] writes for `config`.
+pub fn to_text(config: &ConfigFile) -> Result<String> {
+    toml::to_string_pretty(config).map_err(|e| {
+        Error::failure("cannot serialize the configuration").with_source(anyhow::anyhow!("{e}"))
+    })
+}
+
 /// Writes the file atomically (temp file, fsync, rename, fsync dir) with mode
 /// 0600; the config dir is created 0700 if it is missing.
 pub fn save(config_dir: &Path, config: &ConfigFile) -> Result<()> {
-    let text = toml::to_string_pretty(config).map_err(|e| {
-        Error::failure("cannot serialize the configuration").with_source(anyhow::anyhow!("{e}"))
-    })?;
+    let text = to_text(config)?;
     crate::fsutil::write_atomic(&config_path(config_dir), text.as_bytes(), 0o600)
 }
 
@@ -174,6 +188,29 @@ mod tests {
         assert!(cfg.remove("default").is_some());
         assert!(cfg.remove("default").is_none());
         assert!(cfg.profiles.is_empty());
+    }
+
+    #[test]
+    fn unreadable_config_says_why_and_what_to_do() {
+        // A config dir under a regular file: writes and reads fail even as root.
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let err = load(&file.join("ccsetup")).unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.message().contains("config.toml"), "{}", err.message());
+        assert!(err.message().contains("directory"), "{}", err.message());
+        assert!(err.hint().unwrap().contains("--config-dir"));
+    }
+
+    #[test]
+    fn parse_names_the_file_and_round_trips() {
+        let path = Path::new("/x/config.toml");
+        let err = parse("[profiles.a]\nclient_id = 1\n", path).unwrap_err();
+        assert!(err.message().contains("/x/config.toml"));
+        let mut cfg = ConfigFile::default();
+        cfg.upsert("default", sample("2024-01-01T00:00:00Z"));
+        assert_eq!(parse(&to_text(&cfg).unwrap(), path).unwrap(), cfg);
     }
 
     #[test]

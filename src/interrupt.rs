@@ -1,6 +1,8 @@
 //! Ctrl-C: exit 130 with the terminal restored and nothing half-written.
+//! SIGTERM (Unix: `kill`, a service manager, a closing container) is handled
+//! the same way and exits 143 (128 + 15, the shell's convention).
 //!
-//! A background task waits for SIGINT (or Ctrl-Break). Two kinds of work
+//! A background task waits for SIGINT (or Ctrl-Break) and SIGTERM. Two kinds of work
 //! hold it off:
 //! - writes that must not be torn (config, secret files, recovery files)
 //!   hold the [`critical`] guard, which the handler takes before exiting;
@@ -55,9 +57,9 @@ pub fn remove_on_interrupt(path: PathBuf) {
 pub fn install(rt: &tokio::runtime::Runtime) {
     crate::ui::remember_terminal_state();
     rt.spawn(async {
-        if tokio::signal::ctrl_c().await.is_err() {
+        let Some(signal) = wait_for_signal().await else {
             return;
-        }
+        };
         let started = Instant::now();
         let mut told = false;
         while DEFERRED.load(Ordering::SeqCst) > 0 && started.elapsed() < MAX_DEFER {
@@ -74,7 +76,54 @@ pub fn install(rt: &tokio::runtime::Runtime) {
         for path in CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ = std::fs::remove_dir_all(path);
         }
-        eprintln!("\ninterrupted: nothing half-written was left; re-run the command to continue");
-        std::process::exit(130);
+        let what = match signal {
+            Signal::Interrupt => "interrupted",
+            Signal::Terminate => "terminated",
+        };
+        eprintln!("\n{what}: nothing half-written was left; re-run the command to continue");
+        std::process::exit(signal.exit_code());
     });
+}
+
+/// The signals that stop ccsetup cleanly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Ctrl-C (SIGINT, Ctrl-Break): exit 130.
+    Interrupt,
+    /// SIGTERM (Unix): exit 143.
+    Terminate,
+}
+
+impl Signal {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+}
+
+/// Waits for Ctrl-C or (Unix) SIGTERM; `None` if no handler could be set up.
+async fn wait_for_signal() -> Option<Signal> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return tokio::signal::ctrl_c()
+                .await
+                .ok()
+                .map(|()| Signal::Interrupt);
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.ok().map(|()| Signal::Interrupt),
+            _ = term.recv() => Some(Signal::Terminate),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .ok()
+            .map(|()| Signal::Interrupt)
+    }
 }
