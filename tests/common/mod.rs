@@ -205,78 +205,17 @@ pub fn authorize_url_in(line: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Spawns `cmd`; a thread reads stderr and plays the browser; optional
-/// `stdin_text` is written to stdin (with stdin piped).
+/// Spawns `cmd`; a thread reads stderr and plays the browser with
+/// `decision`; optional `stdin_text` is written to stdin, which is then closed.
 pub fn run_with_browser(
-    mut cmd: Command,
+    cmd: Command,
     decision: Option<Decision>,
     stdin_text: Option<String>,
 ) -> Run {
-    if stdin_text.is_some() {
-        cmd.stdin(Stdio::piped());
-    }
-    let mut child: Child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ccsetup");
-    if let Some(text) = stdin_text {
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(text.as_bytes()).unwrap();
-        drop(stdin);
-    }
-    let mut stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let callbacks = Arc::new(Mutex::new(Vec::new()));
-    let cb = callbacks.clone();
-    let err_thread = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            all.push_str(&line);
-            all.push('\n');
-            if let (Some(decision), Some(url)) = (decision, authorize_url_in(&line)) {
-                let cb = cb.clone();
-                // Answer off the reading thread so stderr keeps draining.
-                std::thread::spawn(move || {
-                    let result = test_browser::consent_blocking(&url, decision)
-                        .and_then(|location| test_browser::deliver_blocking(&location));
-                    cb.lock().unwrap().push(result.unwrap_or_else(|e| (0, e)));
-                });
-            }
-        }
-        all
-    });
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break Some(s);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out_thread.join().unwrap();
-    let stderr = err_thread.join().unwrap();
-    let callbacks = callbacks.lock().unwrap().clone();
-    Run {
-        code: status.and_then(|s| s.code()),
-        stdout,
-        stderr,
-        callbacks,
-    }
+    run_full(cmd, stdin_text, false, decision.map(answer_listener))
 }
 
-// ---------------------------------------------------------------------------
-// Extensions for the issue e2e suites (authorize, secrets, StackOne).
-
-/// The child's stdin, kept open for paste mode (`None` once closed).
+/// Handle on the child's stdin, shared with the answering threads.
 pub type StdinHandle = Arc<Mutex<Option<std::process::ChildStdin>>>;
 
 /// What the test does with an authorization URL printed by ccsetup; the
@@ -316,8 +255,17 @@ pub fn write_stdin_line(stdin: &StdinHandle, line: &str) {
 
 /// Like [`run_with_browser`], but with any answer, and stdin optionally
 /// kept open (piped) for the answer to type into.
-pub fn run_answering(mut cmd: Command, keep_stdin_open: bool, on_url: Option<OnUrl>) -> Run {
-    if keep_stdin_open {
+pub fn run_answering(cmd: Command, keep_stdin_open: bool, on_url: Option<OnUrl>) -> Run {
+    run_full(cmd, None, keep_stdin_open, on_url)
+}
+
+fn run_full(
+    mut cmd: Command,
+    initial_stdin: Option<String>,
+    keep_stdin_open: bool,
+    on_url: Option<OnUrl>,
+) -> Run {
+    if keep_stdin_open || initial_stdin.is_some() {
         cmd.stdin(Stdio::piped());
     }
     let mut child: Child = cmd
@@ -325,7 +273,14 @@ pub fn run_answering(mut cmd: Command, keep_stdin_open: bool, on_url: Option<OnU
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn ccsetup");
-    let stdin: StdinHandle = Arc::new(Mutex::new(child.stdin.take()));
+    let mut child_stdin = child.stdin.take();
+    if let (Some(text), Some(pipe)) = (initial_stdin, child_stdin.as_mut()) {
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    if !keep_stdin_open {
+        child_stdin = None;
+    }
+    let stdin: StdinHandle = Arc::new(Mutex::new(child_stdin));
     let mut stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
     let out_thread = std::thread::spawn(move || {
