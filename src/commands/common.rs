@@ -618,34 +618,31 @@ pub async fn ensure_stackone_profile(
 ) -> Result<StackOneOutcome> {
     let client = stackone_client(ctx, api_key)?;
     let options = crate::stackone::EnsureOptions::new(ctx.endpoints.stackone_dashboard.clone());
-    let outcome = if ctx.prompter.is_interactive() {
-        let mut guide = crate::commands::dashboard_guide::WizardDashboardGuide {
+    // The wizard's guide asks and waits; without a terminal the steps are
+    // printed and the run stops with exit 4 (SPEC: non-interactive dashboard).
+    let mut wizard_guide;
+    let mut printed_guide;
+    let guide: &mut dyn crate::stackone::DashboardGuide = if ctx.prompter.is_interactive() {
+        wizard_guide = crate::commands::dashboard_guide::WizardDashboardGuide {
             io: &mut ctx.io,
             prompter: ctx.prompter.as_mut(),
             browser: ctx.browser.as_ref(),
             spinner: None,
         };
-        crate::stackone::ensure_connector_profile(
-            &client,
-            &desired,
-            mode,
-            known_id.as_deref(),
-            &mut guide,
-            &options,
-        )
-        .await?
+        &mut wizard_guide
     } else {
-        let mut guide = crate::stackone::PrintedDashboardGuide::non_interactive(&mut ctx.io);
-        crate::stackone::ensure_connector_profile(
-            &client,
-            &desired,
-            mode,
-            known_id.as_deref(),
-            &mut guide,
-            &options,
-        )
-        .await?
+        printed_guide = crate::stackone::PrintedDashboardGuide::non_interactive(&mut ctx.io);
+        &mut printed_guide
     };
+    let outcome = crate::stackone::ensure_connector_profile(
+        &client,
+        &desired,
+        mode,
+        known_id.as_deref(),
+        guide,
+        &options,
+    )
+    .await?;
     Ok(StackOneOutcome {
         id: outcome.id,
         name: outcome.name,
