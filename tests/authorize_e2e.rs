@@ -311,6 +311,7 @@ fn paste_mode_explains_a_bad_paste_and_takes_the_next_one() {
     );
 }
 
+#[cfg(unix)] // the fake browser is a shell script
 #[test]
 fn browser_env_opens_the_authorization_url() {
     let env = TestEnv::new();

@@ -17,6 +17,8 @@
 //!    (`auth_link_url`) that `link` prints and opens: StackOne embeds it in
 //!    the link, and handing that link to a customer is `link`'s purpose. The
 //!    token must never appear outside that link (no `token` field, no log).
+// Unix only: fake browser and clipboard tools are shell scripts recording their argv.
+#![cfg(unix)]
 
 mod common;
 

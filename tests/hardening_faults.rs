@@ -7,6 +7,8 @@
 //! Each case checks the four promises: a clear message, the documented exit
 //! code, no lost refresh token (or, where the network lost it, the hint to
 //! re-authorize), and no half-written file.
+// Unix only: symlinks, file modes and SIGTERM.
+#![cfg(unix)]
 
 mod common;
 
