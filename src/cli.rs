@@ -5,13 +5,16 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+pub use crate::config::parse_profile_name;
+pub use crate::stackone::{DEFAULT_STACKONE_PROFILE_NAME, StackOneMode};
+pub use crate::store::StoreChoice;
 
 /// Default scopes: enough for a refresh token and the account check.
 pub const DEFAULT_SCOPES: &str = "account_read,contact_data,campaign_data,offline_access";
 pub const DEFAULT_REDIRECT_PORT: u16 = 8917;
 pub const DEFAULT_APP_NAME: &str = "StackOne Integration";
-pub const DEFAULT_STACKONE_PROFILE_NAME: &str = "Constant Contact";
 pub const DEFAULT_AUTH_TIMEOUT_SECS: u64 = 300;
 
 const AFTER_HELP: &str = "\
@@ -84,24 +87,6 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StoreChoice {
-    /// The OS keyring (Secret Service, Keychain, Credential Manager)
-    Keyring,
-    /// A 0600 file in the config dir (explicit opt-in)
-    File,
-}
-
-impl StoreChoice {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoreChoice::Keyring => "keyring",
-            StoreChoice::File => "file",
-        }
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The whole setup, interactive by default; re-running offers rotation
@@ -131,18 +116,6 @@ pub enum Command {
     /// Print shell completions
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
-}
-
-/// How the StackOne Connector Profile is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum StackOneMode {
-    /// Use the API; switch to the dashboard when create/update is not offered
-    #[default]
-    Auto,
-    /// Only the API; never the dashboard
-    Api,
-    /// Guide through the dashboard form, then verify through the API
-    Dashboard,
 }
 
 /// Inputs shared by `init` and `rotate` that reach StackOne.
@@ -317,20 +290,6 @@ pub struct CompletionsArgs {
     /// Shell to print completions for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
-}
-
-/// Profile names become keyring user names (`<profile>:<kind>`) and TOML keys:
-/// keep them to a safe, unambiguous alphabet.
-pub fn parse_profile_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err("use 1-64 letters, digits, '-' or '_'".to_string())
-    }
 }
 
 const INIT_EXAMPLES: &str = "\

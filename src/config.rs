@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::StoreChoice;
 use crate::error::{Error, ErrorKind, Result};
+use crate::store::StoreChoice;
 
 pub const CONFIG_FILE_NAME: &str = "config.toml";
 
@@ -47,6 +47,20 @@ pub struct ProfileConfig {
     pub authorized_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_rotated_at: Option<String>,
+}
+
+/// Profile names become keyring user names (`<profile>:<kind>`) and TOML keys:
+/// keep them to a safe, unambiguous alphabet.
+pub fn parse_profile_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("use 1-64 letters, digits, '-' or '_'".to_string())
+    }
 }
 
 /// The config file of a config dir.
@@ -136,16 +150,6 @@ impl ConfigFile {
     }
 }
 
-/// The current UTC time in RFC 3339 (`2025-01-31T12:34:56Z`), for the
-/// timestamps of [`ProfileConfig`].
-pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| now.unix_timestamp().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,7 +219,7 @@ mod tests {
 
     #[test]
     fn now_is_rfc3339_utc() {
-        let now = now_rfc3339();
+        let now = crate::clock::now_rfc3339();
         let parsed =
             time::OffsetDateTime::parse(&now, &time::format_description::well_known::Rfc3339)
                 .unwrap();

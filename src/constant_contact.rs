@@ -17,12 +17,6 @@ pub const KNOWN_SCOPES: [&str; 5] = [
     "offline_access",
 ];
 
-/// The local redirect URI for a loopback port, exactly as it must be
-/// registered in the app.
-pub fn local_redirect_uri(port: u16) -> String {
-    format!("http://localhost:{port}/callback")
-}
-
 /// The portal refuses names containing "Constant Contact" in any case or
 /// spacing; check it before the user finds out there.
 pub fn validate_app_name(name: &str) -> std::result::Result<(), String> {
@@ -325,7 +319,10 @@ mod tests {
 
     #[test]
     fn redirect_uri_shape() {
-        assert_eq!(local_redirect_uri(8917), "http://localhost:8917/callback");
+        assert_eq!(
+            crate::oauth::local_redirect_uri(8917),
+            "http://localhost:8917/callback"
+        );
     }
 
     #[test]

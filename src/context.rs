@@ -1,16 +1,18 @@
 //! What every command receives: its IO, prompter, browser, endpoints and
-//! global options. No command reaches for a global; tests build a
-//! [`Context`] with whatever parts they need.
+//! global options. Commands hand workflows only the parts they use
+//! ([`Context::parts`], [`Context::session`]), never the context itself.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::browser::Browser;
-use crate::cli::{GlobalArgs, StoreChoice};
+use crate::cli::GlobalArgs;
 use crate::endpoints::Endpoints;
 use crate::error::{Error, Result};
-use crate::store::SecretStore;
+use crate::store::{SecretStore, StoreChoice};
 use crate::ui::{IoStreams, Prompter};
+use crate::workflow::secrets::SecretSources;
+use crate::workflow::{ProfileSession, Remote, Terminal};
 
 pub struct Context {
     pub io: IoStreams,
@@ -23,13 +25,11 @@ pub struct Context {
     pub config_dir: PathBuf,
     /// `--store` as given (None: use the profile's, else keyring).
     pub store_choice: Option<StoreChoice>,
-    /// `--non-interactive` (or no terminal to ask on).
+    /// `--non-interactive` as given (whether anyone can be asked at all is
+    /// the prompter's answer: no terminal also means no prompts).
     pub non_interactive: bool,
-    pub verbose: u8,
-    /// Secret inputs supplied by the caller rather than the environment,
-    /// keyed by the env var they stand for (`demo` hands `init` the
-    /// stand-in's StackOne key this way, without touching the process env).
-    pub preset_secrets: std::collections::HashMap<&'static str, secrecy::SecretString>,
+    /// Secret inputs given to this run from outside the store.
+    pub secrets: SecretSources,
     /// The HTTP client, built by the first [`Context::http`] call and shared
     /// after: each build loads and parses the platform's root certificates
     /// (~3.5 ms CPU here), and `init` asked for one three times.
@@ -47,14 +47,45 @@ impl Context {
         Ok(self.http_client.get_or_init(|| client).clone())
     }
 
-    /// Opens the secret store: `--store` if given, else `fallback` (the one
+    /// The secret store to use: `--store` if given, else `fallback` (the one
     /// config.toml names), else the keyring.
-    pub fn open_store(&self, fallback: Option<StoreChoice>) -> Result<Arc<dyn SecretStore>> {
-        let choice = self
-            .store_choice
+    pub fn store_choice_or(&self, fallback: Option<StoreChoice>) -> StoreChoice {
+        self.store_choice
             .or(fallback)
-            .unwrap_or(StoreChoice::Keyring);
-        crate::store::open(choice, &self.config_dir)
+            .unwrap_or(StoreChoice::Keyring)
+    }
+
+    /// Opens the secret store chosen by [`Context::store_choice_or`].
+    pub fn open_store(&self, fallback: Option<StoreChoice>) -> Result<Arc<dyn SecretStore>> {
+        crate::store::open(self.store_choice_or(fallback), &self.config_dir)
+    }
+
+    /// This profile's session on the store chosen by [`Context::store_choice_or`].
+    pub fn session(&self, fallback: Option<StoreChoice>) -> Result<ProfileSession> {
+        Ok(ProfileSession::new(
+            self.config_dir.clone(),
+            self.profile.clone(),
+            self.open_store(fallback)?,
+        ))
+    }
+
+    /// The parts a workflow takes: the terminal, the remote services, and
+    /// the secrets given to this run.
+    pub fn parts(&mut self) -> Result<(Terminal<'_>, Remote<'_>, &SecretSources)> {
+        self.http()?;
+        let http = self.http_client.get().expect("built just above");
+        Ok((
+            Terminal {
+                io: &mut self.io,
+                prompter: self.prompter.as_mut(),
+                browser: self.browser.as_ref(),
+            },
+            Remote {
+                http,
+                endpoints: &self.endpoints,
+            },
+            &self.secrets,
+        ))
     }
 }
 
@@ -101,8 +132,7 @@ pub fn from_global(global: &GlobalArgs, io: IoStreams) -> Result<Context> {
         config_dir,
         store_choice: global.store,
         non_interactive,
-        verbose: global.verbose,
-        preset_secrets: Default::default(),
+        secrets: SecretSources::default(),
         http_client: std::sync::OnceLock::new(),
     })
 }

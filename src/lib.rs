@@ -1,18 +1,27 @@
 //! ccsetup: a guided, checked, scriptable setup of a Constant Contact OAuth
 //! application and its StackOne Connector Profile.
 //!
-//! The binary is a thin wrapper around [`run`]. Modules, one per concern:
-//! - [`cli`]: the clap surface; [`commands`]: one module per command;
+//! The binary is a thin wrapper around [`run`]. Layers, top down (each
+//! imports only from the layers below it; `layering_tests` keeps it so):
+//! - [`cli`]: the clap surface; [`context`]: what a command receives;
+//! - [`commands`]: one module per command: arguments → inputs → workflow →
+//!   render;
+//! - [`workflow`]: what the commands share (the token lifecycle,
+//!   authorization, StackOne, rotation), over a [`workflow::ProfileSession`];
+//!   [`render`]: output several commands print;
+//! - the domain, which knows nothing above it:
 //! - [`oauth`]: PKCE authorization with a loopback listener, token grants;
 //! - [`constant_contact`]: CC facts and the account check;
 //! - [`stackone`]: the StackOne API client and the dashboard path;
 //! - [`store`] and [`config`]: secrets and non-secret state;
 //! - [`ui`], [`browser`], [`interrupt`]: the terminal, the browser, Ctrl-C;
+//! - [`endpoints`], [`http`], [`clock`], [`fsutil`], [`error`]: plumbing;
 //! - [`sandbox`]: strict local stand-ins of both remote services.
 
 pub mod browser;
 pub mod cli;
 pub mod clipboard;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod constant_contact;
@@ -23,10 +32,12 @@ pub mod fsutil;
 pub mod http;
 pub mod interrupt;
 pub mod oauth;
+pub mod render;
 pub mod sandbox;
 pub mod stackone;
 pub mod store;
 pub mod ui;
+pub mod workflow;
 
 use std::ffi::OsString;
 
@@ -126,4 +137,118 @@ fn init_tracing(verbose: u8, quiet: bool, color: bool) {
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// The layering rules of the module map above, checked on the source text
+/// so that a forbidden `use` fails `cargo test`.
+#[cfg(test)]
+mod layering_tests {
+    use std::path::{Path, PathBuf};
+
+    /// Every `.rs` file under `src/`, as (path relative to `src/`, code
+    /// without comment lines).
+    fn sources() -> Vec<(String, String)> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        walk(&root, &mut files);
+        files
+            .into_iter()
+            .map(|p| {
+                let rel = p
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                (rel, code_of(&std::fs::read_to_string(&p).unwrap()))
+            })
+            .collect()
+    }
+
+    fn code_of(text: &str) -> String {
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The crate modules `code` names (`crate::x` → `x`).
+    fn crate_modules(code: &str) -> Vec<String> {
+        code.match_indices("crate::")
+            .map(|(i, m)| {
+                code[i + m.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The rule broken by `file` importing `module`, if any.
+    fn violation(file: &str, module: &str) -> Option<&'static str> {
+        let top = file.split('/').next().unwrap_or(file);
+        let in_commands = top == "commands";
+        match module {
+            "cli" if !(in_commands || ["lib.rs", "cli.rs", "context.rs"].contains(&file)) => {
+                Some("only lib.rs, cli.rs, context.rs and commands/ may import crate::cli")
+            }
+            "commands" if !(in_commands || file == "lib.rs") => {
+                Some("only lib.rs and commands/ may import crate::commands")
+            }
+            "commands" if in_commands => Some(
+                "a command module must not import another command (demo uses commands::run_init_for_demo)",
+            ),
+            "context" if !(in_commands || ["lib.rs", "context.rs"].contains(&file)) => {
+                Some("workflows and the domain take what they use, never the Context")
+            }
+            "constant_contact" if top == "oauth" => {
+                Some("oauth must not import constant_contact (no import cycle)")
+            }
+            m if top == "sandbox" && !["sandbox", "endpoints", "http"].contains(&m) => {
+                Some("the sandbox depends on nothing of the product but endpoints and http")
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn dependencies_point_downward() {
+        let mut broken = Vec::new();
+        for (file, code) in sources() {
+            for module in crate_modules(&code) {
+                if let Some(rule) = violation(&file, &module) {
+                    broken.push(format!("{file}: crate::{module}: {rule}"));
+                }
+            }
+        }
+        broken.sort();
+        broken.dedup();
+        assert!(broken.is_empty(), "layering broken:\n{}", broken.join("\n"));
+    }
+
+    #[test]
+    fn the_checker_catches_forbidden_imports() {
+        let code = code_of("// crate::cli in a comment is fine\nuse crate::cli::StoreChoice;");
+        let found: Vec<_> = crate_modules(&code)
+            .into_iter()
+            .filter_map(|m| violation("store/mod.rs", &m))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(violation("workflow/tokens.rs", "commands").is_some());
+        assert!(violation("commands/demo.rs", "commands").is_some());
+        assert!(violation("workflow/rotation.rs", "context").is_some());
+        assert!(violation("oauth/listener.rs", "constant_contact").is_some());
+        assert!(violation("sandbox/server.rs", "store").is_some());
+        assert!(violation("commands/init.rs", "cli").is_none());
+        assert!(violation("workflow/tokens.rs", "store").is_none());
+    }
 }

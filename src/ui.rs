@@ -18,7 +18,6 @@ pub struct IoStreams {
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
     pub stdin_is_tty: bool,
-    pub stdout_is_tty: bool,
     pub stderr_is_tty: bool,
     /// `--json`: stdout carries exactly one JSON object.
     pub json: bool,
@@ -37,7 +36,6 @@ impl IoStreams {
             out: Box::new(io::stdout()),
             err: Box::new(io::stderr()),
             stdin_is_tty: io::stdin().is_terminal(),
-            stdout_is_tty: io::stdout().is_terminal(),
             stderr_is_tty,
             json: false,
             quiet: false,
@@ -63,7 +61,6 @@ impl IoStreams {
             out,
             err,
             stdin_is_tty: false,
-            stdout_is_tty: false,
             stderr_is_tty: false,
             json: false,
             quiet: false,
@@ -164,7 +161,7 @@ impl IoStreams {
     }
 }
 
-/// A running spinner; finishing it clears the line.
+/// A running spinner; dropping it clears the line.
 pub struct Spinner {
     bar: Option<indicatif::ProgressBar>,
 }
@@ -175,7 +172,6 @@ impl Spinner {
             bar.set_message(msg.into());
         }
     }
-    pub fn finish(self) {}
 }
 
 impl Drop for Spinner {

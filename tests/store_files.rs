@@ -27,7 +27,7 @@ fn mode(p: &Path) -> u32 {
 }
 
 fn profile(client_id: &str) -> ProfileConfig {
-    let now = config::now_rfc3339();
+    let now = ccsetup::clock::now_rfc3339();
     ProfileConfig {
         client_id: client_id.into(),
         app_name: "StackOne Integration".into(),

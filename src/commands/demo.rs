@@ -16,9 +16,9 @@ use crate::browser::Browser;
 use crate::cli::{
     DEFAULT_REDIRECT_PORT, DemoArgs, InitArgs, StackOneArgs, StackOneMode, StoreChoice,
 };
-use crate::constant_contact::local_redirect_uri;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::oauth::local_redirect_uri;
 use crate::sandbox::constant_contact::AppRegistration;
 use crate::sandbox::stackone::{ProfileWriteApi, StackOneOptions};
 use crate::sandbox::{Sandbox, SandboxOptions};
@@ -68,8 +68,8 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     let saved_endpoints = std::mem::replace(&mut ctx.endpoints, sandbox.endpoints());
     let saved_dir = std::mem::replace(&mut ctx.config_dir, workdir.path().to_path_buf());
     let saved_store = ctx.store_choice.replace(StoreChoice::File);
-    ctx.preset_secrets
-        .insert("STACKONE_API_KEY", SecretString::from(stackone_key));
+    ctx.secrets
+        .preset("STACKONE_API_KEY", SecretString::from(stackone_key));
 
     let mut init_args = InitArgs {
         app_name: None,
@@ -101,7 +101,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
             .cc()
             .register_app(AppRegistration::new().redirect_uri(local_redirect_uri(port)));
         init_args.client_id = Some(app.client_id.clone());
-        ctx.preset_secrets.insert(
+        ctx.secrets.preset(
             "CC_CLIENT_SECRET",
             SecretString::from(app.secret().to_string()),
         );
@@ -122,13 +122,13 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         ));
     }
 
-    let result = crate::commands::init::run(ctx, init_args).await;
+    let result = super::run_init_for_demo(ctx, init_args).await;
 
     ctx.endpoints = saved_endpoints;
     ctx.config_dir = saved_dir;
     ctx.store_choice = saved_store;
-    ctx.preset_secrets.remove("STACKONE_API_KEY");
-    ctx.preset_secrets.remove("CC_CLIENT_SECRET");
+    ctx.secrets.clear_preset("STACKONE_API_KEY");
+    ctx.secrets.clear_preset("CC_CLIENT_SECRET");
     if let Some(b) = saved_browser {
         ctx.browser = b;
     }

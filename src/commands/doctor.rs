@@ -8,7 +8,6 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{DEFAULT_REDIRECT_PORT, DoctorArgs};
-use crate::commands::common;
 use crate::config;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -19,6 +18,16 @@ pub enum Level {
     Ok,
     Warning,
     Failing,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Warning => "warning",
+            Level::Failing => "failing",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,20 +106,13 @@ pub async fn run(ctx: &mut Context, args: DoctorArgs) -> Result<()> {
         ctx.io
             .print_json(&json!({ "profile": ctx.profile, "ok": ok, "checks": findings }))?;
     } else {
-        let width = findings.iter().map(|f| f.name.len()).max().unwrap_or(0);
-        let mut text = String::new();
-        for f in &findings {
-            let level = match f.status {
-                Level::Ok => "ok",
-                Level::Warning => "warning",
-                Level::Failing => "failing",
-            };
-            text.push_str(&format!("{:width$}  {:7}  {}\n", f.name, level, f.detail));
-            if let Some(fix) = &f.fix {
-                text.push_str(&format!("{:width$}           fix: {fix}\n", ""));
-            }
-        }
-        ctx.io.println(text.trim_end());
+        let rows = findings.iter().map(|f| crate::render::CheckRow {
+            name: f.name,
+            status: f.status.as_str(),
+            detail: &f.detail,
+            fix: f.fix.as_deref(),
+        });
+        ctx.io.println(crate::render::check_table(rows, ""));
     }
     if ok {
         Ok(())
@@ -177,12 +179,10 @@ fn windows_excluded_range(_port: u16) -> Option<String> {
     None
 }
 
-async fn check_store(ctx: &Context, configured: Option<crate::cli::StoreChoice>) -> Finding {
+async fn check_store(ctx: &Context, configured: Option<crate::store::StoreChoice>) -> Finding {
     let started = Instant::now();
-    let result = match ctx.open_store(configured) {
-        Ok(store) => common::probe_store(store.clone())
-            .await
-            .map(|_| store.describe()),
+    let result = match ctx.session(configured) {
+        Ok(session) => session.probe().await.map(|_| session.store().describe()),
         Err(e) => Err(e),
     };
     match result {

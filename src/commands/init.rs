@@ -11,25 +11,27 @@
 //! input first, so a missing one fails at once (exit 2) instead of after a
 //! screen of instructions nobody can act on.
 
-use std::sync::Arc;
-
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::cli::{
     DEFAULT_APP_NAME, DEFAULT_REDIRECT_PORT, DEFAULT_SCOPES, DEFAULT_STACKONE_PROFILE_NAME,
-    InitArgs, StackOneMode, StoreChoice,
+    InitArgs,
 };
-use crate::commands::common::{self, AuthOutcome, AuthorizeRequest, StackOneOutcome};
-use crate::config::{self, ConfigFile, ProfileConfig};
+use crate::config::{self, ProfileConfig};
 use crate::constant_contact::{
-    self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, local_redirect_uri, validate_app_name,
-    validate_client_id,
+    self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, validate_app_name, validate_client_id,
 };
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::oauth::LoopbackListener;
-use crate::store::{SecretKind, SecretStore};
+use crate::oauth::{LoopbackListener, local_redirect_uri};
+use crate::render;
+use crate::stackone::{DesiredProfile, ProfileOutcome, StackOneMode};
+use crate::store::{SecretKind, StoreChoice};
+use crate::workflow::authorize::{AuthOutcome, AuthorizeRequest, authorize_and_check};
+use crate::workflow::rotation::{self, RotationOptions};
+use crate::workflow::secrets::{SecretInput, missing_input, no_check};
+use crate::workflow::{ProfileSession, tokens};
 
 const STEPS: usize = 7;
 
@@ -75,8 +77,9 @@ const RERUN_CHOICES: [(RerunChoice, &str); 5] = [
 ];
 
 pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
-    let mut config_file = config::load(&ctx.config_dir)?;
-    let existing = config_file.profiles.get(&ctx.profile).cloned();
+    let existing = config::load(&ctx.config_dir)?
+        .profile(&ctx.profile)
+        .cloned();
 
     ctx.io.step(1, STEPS, "Look for an existing setup");
     if let Some(existing) = &existing
@@ -95,7 +98,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         .unwrap_or(DEFAULT_REDIRECT_PORT);
     let inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
     warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
-    let (store, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
+    let (session, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
     let listener = check_redirect_port(ctx, &args, redirect_port)?;
 
     if args.dry_run {
@@ -112,15 +115,15 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     let secret_changed = existing
         .as_ref()
         .is_none_or(|e| e.client_id != inputs.client_id)
-        || common::secret_differs(&store, &ctx.profile, &inputs.client_secret).await
+        || secret_differs(&session, &inputs.client_secret).await
         // A rotation that did not finish: StackOne may hold the previous secret.
         || matches!(
-            common::load_secret(&store, &ctx.profile, SecretKind::PreviousClientSecret).await,
+            session.get(SecretKind::PreviousClientSecret).await,
             Ok(Some(_))
         );
     let mut profile_config = store_everything(
         ctx,
-        &store,
+        &session,
         &inputs,
         authorization.as_ref(),
         existing.as_ref(),
@@ -128,7 +131,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         args.skip_stackone,
     )
     .await?;
-    save_profile(ctx, &mut config_file, &profile_config)?;
+    session.save_config(&profile_config)?;
 
     ctx.io
         .step(6, STEPS, "Create the StackOne Connector Profile");
@@ -137,11 +140,11 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         None
     } else {
         let outcome =
-            create_stackone_profile(ctx, &inputs, &profile_config, secret_changed).await?;
-        profile_config.stackone_connector_profile_id = Some(outcome.id.clone());
-        profile_config.stackone_profile_name = Some(outcome.name.clone());
-        profile_config.updated_at = config::now_rfc3339();
-        save_profile(ctx, &mut config_file, &profile_config)?;
+            create_stackone_profile(ctx, &session, &inputs, &profile_config, secret_changed)
+                .await?;
+        crate::workflow::stackone::record_outcome(&mut profile_config, &outcome);
+        profile_config.updated_at = crate::clock::now_rfc3339();
+        session.save_config(&profile_config)?;
         Some(outcome)
     };
 
@@ -151,7 +154,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         authorization: authorization.as_ref(),
         stackone: stackone.as_ref(),
         store_choice,
-        store_description: store.describe(),
+        store_description: session.store().describe(),
     };
     // Under --json the summary is human text too: stderr, then the object.
     print_summary(ctx, &result);
@@ -189,22 +192,34 @@ async fn continue_after_rerun_menu(
         );
         return Ok(true);
     }
-    match rerun_menu(ctx)? {
+    let choice = rerun_menu(ctx)?;
+    let session = ctx.session(Some(existing.secret_store))?;
+    match choice {
         RerunChoice::RotateSecret => {
-            crate::commands::rotate::rotate_client_secret(
-                ctx,
-                existing,
-                None,
-                &args.stackone,
-                false,
-                args.auth_timeout,
+            let options = RotationOptions {
+                secret_from_stdin: false,
+                stackone_key_from_stdin: args.stackone.stackone_api_key_stdin,
+                stackone_mode: args.stackone.stackone_mode,
+                skip_stackone: false,
+                auth_timeout_secs: args.auth_timeout,
+            };
+            let (mut term, remote, sources) = ctx.parts()?;
+            let report = rotation::rotate_client_secret(
+                &mut term, remote, sources, &session, existing, options,
             )
             .await?;
+            render::print_rotation_report(term.io, session.profile(), report)?;
         }
         RerunChoice::Reauthorize => {
-            crate::commands::rotate::reauthorize(ctx, existing, args.auth_timeout).await?;
+            let (mut term, remote, _) = ctx.parts()?;
+            let report =
+                rotation::reauthorize(&mut term, remote, &session, existing, args.auth_timeout)
+                    .await?;
+            render::print_rotation_report(term.io, session.profile(), report)?;
         }
-        RerunChoice::RecreateStackOne => recreate_stackone_profile(ctx, existing, args).await?,
+        RerunChoice::RecreateStackOne => {
+            recreate_stackone_profile(ctx, &session, existing, args).await?
+        }
         RerunChoice::StartOver => {
             ctx.io.info(
                 "Starting over. The stored secrets are replaced only once the new ones are proven (step 4).",
@@ -289,6 +304,7 @@ fn guide_app_creation(
     if !args.dry_run {
         open_in_browser(ctx, &portal);
     }
+
     let unattended = args.yes || args.dry_run;
 
     let app_name = resolve_app_name(ctx, args, existing)?;
@@ -435,19 +451,25 @@ fn resolve_inputs(
     redirect_port: u16,
 ) -> Result<InitInputs> {
     let client_id = resolve_client_id(ctx, args, existing)?;
-    let client_secret = common::read_secret_input(
-        ctx,
+    let client_secret = ctx.secrets.resolve(
+        &mut ctx.io,
+        ctx.prompter.as_mut(),
+        &SecretInput::CLIENT_SECRET,
         args.client_secret_stdin,
-        common::SecretInput::CLIENT_SECRET,
+        None,
+        &no_check,
     )?;
     let scopes = resolve_scopes(ctx, args, existing)?;
     let stackone_api_key = if args.skip_stackone {
         None
     } else {
-        Some(common::read_secret_input(
-            ctx,
+        Some(ctx.secrets.resolve(
+            &mut ctx.io,
+            ctx.prompter.as_mut(),
+            &SecretInput::STACKONE_API_KEY,
             args.stackone.stackone_api_key_stdin,
-            common::SecretInput::STACKONE_API_KEY,
+            None,
+            &no_check,
         )?)
     };
     let actions = resolve_actions(ctx, args, existing)?;
@@ -496,8 +518,8 @@ fn resolve_client_id(
     }
     match current {
         Some(id) => Ok(id.to_string()),
-        None => Err(common::missing_input(
-            ctx,
+        None => Err(missing_input(
+            ctx.prompter.as_ref(),
             "API Key (client id)",
             "--client-id",
             Some("CC_CLIENT_ID"),
@@ -605,22 +627,21 @@ fn resolve_actions(
 async fn check_secret_store(
     ctx: &mut Context,
     existing: Option<&ProfileConfig>,
-) -> Result<(Arc<dyn SecretStore>, StoreChoice)> {
-    let store_choice = ctx
-        .store_choice
-        .or(existing.map(|e| e.secret_store))
-        .unwrap_or(StoreChoice::Keyring);
+) -> Result<(ProfileSession, StoreChoice)> {
+    let store_choice = ctx.store_choice_or(existing.map(|e| e.secret_store));
     if store_choice == StoreChoice::File {
         ctx.io.warn(format!(
             "--store file: secrets go to a 0600 file under {} instead of the OS keyring",
             ctx.config_dir.display()
         ));
     }
-    let store = ctx.open_store(Some(store_choice))?;
-    common::probe_store(store.clone()).await?;
-    ctx.io
-        .success(format!("The secret store works: {}.", store.describe()));
-    Ok((store, store_choice))
+    let session = ctx.session(Some(store_choice))?;
+    session.probe().await?;
+    ctx.io.success(format!(
+        "The secret store works: {}.",
+        session.store().describe()
+    ));
+    Ok((session, store_choice))
 }
 
 /// Binds the redirect listener now: a taken port is exit 2 before consent.
@@ -659,7 +680,8 @@ async fn authorize(
         redirect_port: inputs.redirect_port,
         timeout_secs,
     };
-    common::authorize_and_check(ctx, request, listener)
+    let (term, remote, _) = ctx.parts()?;
+    authorize_and_check(term, remote, request, listener)
         .await
         .map(Some)
 }
@@ -670,27 +692,22 @@ async fn authorize(
 /// the caller: state never points at secrets that are not there).
 async fn store_everything(
     ctx: &mut Context,
-    store: &Arc<dyn SecretStore>,
+    session: &ProfileSession,
     inputs: &InitInputs,
     authorization: Option<&AuthOutcome>,
     existing: Option<&ProfileConfig>,
     store_choice: StoreChoice,
     skip_stackone: bool,
 ) -> Result<ProfileConfig> {
-    let profile = ctx.profile.clone();
-    common::store_secret(
-        store,
-        &profile,
-        SecretKind::ClientSecret,
-        &inputs.client_secret,
-    )
-    .await?;
+    session
+        .set(SecretKind::ClientSecret, &inputs.client_secret)
+        .await?;
     if let Some(auth) = authorization {
-        common::store_token_set(store, &ctx.config_dir, &profile, &auth.tokens).await?;
+        tokens::store_token_set(session, &auth.tokens).await?;
     } else {
         // Tokens of another client id would be wrong now.
-        common::delete_secret(store, &profile, SecretKind::RefreshToken).await?;
-        common::delete_secret(store, &profile, SecretKind::AccessToken).await?;
+        session.delete(SecretKind::RefreshToken).await?;
+        session.delete(SecretKind::AccessToken).await?;
     }
     // The StackOne API key is stored in step 6, once StackOne accepted it: a
     // refused key (a typo) must not replace a stored one that works.
@@ -699,8 +716,10 @@ async fn store_everything(
     } else {
         "Client Secret"
     };
-    ctx.io
-        .success(format!("{stored} stored in the {}.", store.describe()));
+    ctx.io.success(format!(
+        "{stored} stored in the {}.",
+        session.store().describe()
+    ));
     Ok(new_profile_config(
         inputs,
         authorization,
@@ -717,7 +736,7 @@ fn new_profile_config(
     store_choice: StoreChoice,
     skip_stackone: bool,
 ) -> ProfileConfig {
-    let now = config::now_rfc3339();
+    let now = crate::clock::now_rfc3339();
     let account = authorization.and_then(|a| a.account.as_ref());
     ProfileConfig {
         client_id: inputs.client_id.clone(),
@@ -742,37 +761,38 @@ fn new_profile_config(
     }
 }
 
-fn save_profile(
-    ctx: &mut Context,
-    config_file: &mut ConfigFile,
-    profile_config: &ProfileConfig,
-) -> Result<()> {
-    config_file
-        .profiles
-        .insert(ctx.profile.clone(), profile_config.clone());
-    config::save(&ctx.config_dir, config_file)
+/// Whether `candidate` differs from the stored client secret (true when
+/// nothing is stored or the store cannot be read).
+async fn secret_differs(session: &ProfileSession, candidate: &SecretString) -> bool {
+    match session.get(SecretKind::ClientSecret).await {
+        Ok(Some(stored)) => stored.expose_secret() != candidate.expose_secret(),
+        _ => true,
+    }
 }
 
 // ---- Step 6 ----
 
 async fn create_stackone_profile(
     ctx: &mut Context,
+    session: &ProfileSession,
     inputs: &InitInputs,
     profile_config: &ProfileConfig,
     secret_changed: bool,
-) -> Result<StackOneOutcome> {
+) -> Result<ProfileOutcome> {
     let key = inputs.stackone_api_key.clone().ok_or_else(|| {
-        common::missing_input(
-            ctx,
+        missing_input(
+            ctx.prompter.as_ref(),
             "StackOne API key",
             "--stackone-api-key-stdin",
             Some("STACKONE_API_KEY"),
         )
     })?;
-    let outcome = common::ensure_stackone_profile(
-        ctx,
+    let (term, remote, _) = ctx.parts()?;
+    let outcome = crate::workflow::stackone::ensure_profile(
+        term,
+        remote,
         &key,
-        common::DesiredStackOneProfile {
+        DesiredProfile {
             name: inputs.stackone_profile_name.clone(),
             client_id: inputs.client_id.clone(),
             client_secret: inputs.client_secret.clone(),
@@ -781,19 +801,13 @@ async fn create_stackone_profile(
             secret_changed,
         },
         inputs.stackone_mode,
-        profile_config.stackone_connector_profile_id.clone(),
+        profile_config.stackone_connector_profile_id.as_deref(),
     )
     .await?;
-    let store = ctx.open_store(Some(profile_config.secret_store))?;
-    common::store_secret(&store, &ctx.profile, SecretKind::StackOneApiKey, &key).await?;
+    session.set(SecretKind::StackOneApiKey, &key).await?;
     // StackOne holds this secret now: no rotation is left unfinished.
-    common::delete_secret(&store, &ctx.profile, SecretKind::PreviousClientSecret).await?;
-    ctx.io.success(format!(
-        "StackOne Connector Profile \"{}\" ({}): {}.",
-        outcome.name,
-        outcome.id,
-        outcome.action_str()
-    ));
+    session.delete(SecretKind::PreviousClientSecret).await?;
+    ctx.io.success(render::stackone_outcome_line(&outcome));
     Ok(outcome)
 }
 
@@ -803,7 +817,7 @@ async fn create_stackone_profile(
 struct InitResult<'a> {
     profile: &'a ProfileConfig,
     authorization: Option<&'a AuthOutcome>,
-    stackone: Option<&'a StackOneOutcome>,
+    stackone: Option<&'a ProfileOutcome>,
     store_choice: StoreChoice,
     store_description: String,
 }
@@ -811,16 +825,8 @@ struct InitResult<'a> {
 impl InitResult<'_> {
     /// SPEC.md's `--json` result of `init` (never a secret).
     fn to_json(&self, profile_name: &str) -> serde_json::Value {
-        let account = self
-            .authorization
-            .and_then(|a| a.account.as_ref())
-            .map(|a| json!({ "organization_name": a.organization_name, "email": a.contact_email }));
-        let stackone = match self.stackone {
-            Some(o) => {
-                json!({ "connector_profile_id": o.id, "name": o.name, "action": o.action_str() })
-            }
-            None => json!({ "connector_profile_id": null, "name": null, "action": "skipped" }),
-        };
+        let account = render::account_json(self.authorization.and_then(|a| a.account.as_ref()));
+        let stackone = render::stackone_json(self.stackone);
         json!({
             "profile": profile_name,
             "client_id": self.profile.client_id,
@@ -859,7 +865,7 @@ impl InitResult<'_> {
 
     fn stackone_line(&self) -> String {
         match self.stackone {
-            Some(o) => format!("\"{}\" (id {}, {})", o.name, o.id, o.action_str()),
+            Some(o) => format!("\"{}\" (id {}, {})", o.name, o.id, o.action.as_str()),
             None => "skipped (--skip-stackone)".into(),
         }
     }
@@ -968,43 +974,27 @@ fn print_dry_run(
 
 async fn recreate_stackone_profile(
     ctx: &mut Context,
+    session: &ProfileSession,
     existing: &ProfileConfig,
     args: &InitArgs,
 ) -> Result<()> {
-    let store = ctx.open_store(Some(existing.secret_store))?;
-    let profile = ctx.profile.clone();
-    let client_secret = common::load_secret(&store, &profile, SecretKind::ClientSecret)
-        .await?
-        .ok_or_else(|| {
-            Error::usage("no client secret is stored for this profile")
-                .with_hint("run `ccsetup init` again and choose \"Start over\"")
-        })?;
-    let key = common::stackone_api_key(ctx, &store, args.stackone.stackone_api_key_stdin).await?;
-    let outcome = common::ensure_stackone_profile(
-        ctx,
-        &key,
-        common::desired_profile_from(existing, client_secret),
+    let client_secret = session.client_secret().await?;
+    let (mut term, remote, sources) = ctx.parts()?;
+    let outcome = rotation::recreate_stackone_profile(
+        &mut term,
+        remote,
+        sources,
+        session,
+        existing,
+        client_secret,
+        args.stackone.stackone_api_key_stdin,
         args.stackone.stackone_mode,
-        existing.stackone_connector_profile_id.clone(),
     )
     .await?;
-    let mut config_file = config::load(&ctx.config_dir)?;
-    if let Some(p) = config_file.profiles.get_mut(&profile) {
-        p.stackone_connector_profile_id = Some(outcome.id.clone());
-        p.stackone_profile_name = Some(outcome.name.clone());
-        p.updated_at = config::now_rfc3339();
-    }
-    config::save(&ctx.config_dir, &config_file)?;
-    ctx.io.success(format!(
-        "StackOne Connector Profile \"{}\" ({}): {}.",
-        outcome.name,
-        outcome.id,
-        outcome.action_str()
-    ));
-    if ctx.io.json {
-        ctx.io.print_json(&json!({
-            "profile": profile,
-            "stackone": { "connector_profile_id": outcome.id, "name": outcome.name, "action": outcome.action_str() },
+    if term.io.json {
+        term.io.print_json(&json!({
+            "profile": session.profile(),
+            "stackone": render::stackone_json(Some(&outcome)),
         }))?;
     }
     Ok(())

@@ -4,61 +4,65 @@
 use serde_json::json;
 
 use crate::cli::LinkArgs;
-use crate::commands::common;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::ui::Prompter;
+use crate::workflow::session;
+use crate::workflow::stackone::{self, SessionOwner};
 
 pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
-    let profile_config = common::require_profile(ctx)?;
+    let settings = session::require_profile(&ctx.config_dir, &ctx.profile)?;
     let owner_id = required_text(
-        ctx,
+        ctx.prompter.as_mut(),
         args.origin_owner_id,
         "your identifier for this customer",
         "--origin-owner-id",
         "Customer id (origin owner id)",
     )?;
     let owner_name = required_text(
-        ctx,
+        ctx.prompter.as_mut(),
         args.origin_owner_name,
         "the customer's name",
         "--origin-owner-name",
         "Customer name (origin owner name)",
     )?;
-    let store = ctx.open_store(Some(profile_config.secret_store))?;
-    let key = common::stackone_api_key(ctx, &store, args.stackone_api_key_stdin).await?;
+    let session = ctx.session(Some(settings.secret_store))?;
+    let open_browser = !ctx.non_interactive;
+    let (mut term, remote, sources) = ctx.parts()?;
+    let key = stackone::api_key(&mut term, sources, &session, args.stackone_api_key_stdin).await?;
 
-    let session = common::create_connect_session(
-        ctx,
+    let connect = stackone::create_connect_session(
+        remote,
         &key,
-        &owner_id,
-        &owner_name,
-        args.label.as_deref(),
-        profile_config.stackone_connector_profile_id.as_deref(),
+        SessionOwner {
+            id: &owner_id,
+            name: &owner_name,
+            label: args.label.as_deref(),
+        },
+        settings.stackone_connector_profile_id.as_deref(),
     )
     .await?;
 
-    if ctx.io.json {
-        ctx.io.print_json(&json!({
-            "session_id": session.id,
-            "auth_link_url": session.auth_link_url,
-            "expires_at": session.expires_at,
+    if term.io.json {
+        term.io.print_json(&json!({
+            "session_id": connect.id,
+            "auth_link_url": connect.auth_link_url,
+            "expires_at": connect.expires_at,
         }))?;
     } else {
-        ctx.io.println(format!(
+        term.io.println(format!(
             "Send this link to {owner_name} to link their Constant Contact account (valid until {}):\n{}",
-            session.expires_at, session.auth_link_url
+            connect.expires_at, connect.auth_link_url
         ));
     }
-    if !ctx.non_interactive
-        && let Err(why) = ctx.browser.open(&session.auth_link_url)
-    {
+    if open_browser && let Err(why) = term.browser.open(&connect.auth_link_url) {
         tracing::debug!("browser not opened: {why}");
     }
     Ok(())
 }
 
 fn required_text(
-    ctx: &mut Context,
+    prompter: &mut dyn Prompter,
     given: Option<String>,
     what: &str,
     flag: &str,
@@ -70,8 +74,8 @@ fn required_text(
     {
         return Ok(v);
     }
-    if ctx.prompter.is_interactive() {
-        return ctx.prompter.input(prompt, None, &|s: &str| {
+    if prompter.is_interactive() {
+        return prompter.input(prompt, None, &|s: &str| {
             if s.trim().is_empty() {
                 Err("this cannot be empty".to_string())
             } else {

@@ -6,11 +6,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::StatusArgs;
-use crate::commands::common;
+use crate::clock::{now_unix, rfc3339};
 use crate::config;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::render::{CheckRow, check_table};
 use crate::store::SecretKind;
+use crate::workflow::secrets::SecretInput;
+use crate::workflow::tokens::{self, ACCESS_TOKEN_MIN_SECS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -19,6 +22,17 @@ pub enum CheckStatus {
     Missing,
     Failing,
     Skipped,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Ok => "ok",
+            CheckStatus::Missing => "missing",
+            CheckStatus::Failing => "failing",
+            CheckStatus::Skipped => "skipped",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,21 +63,17 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
         ctx.io
             .print_json(&json!({ "profile": ctx.profile, "ok": ok, "checks": checks }))?;
     } else {
-        let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
-        let mut text = format!("Profile {}:\n", ctx.profile);
-        for c in &checks {
-            let status = match c.status {
-                CheckStatus::Ok => "ok",
-                CheckStatus::Missing => "missing",
-                CheckStatus::Failing => "failing",
-                CheckStatus::Skipped => "skipped",
-            };
-            text.push_str(&format!(
-                "  {:width$}  {:7}  {}\n",
-                c.name, status, c.detail
-            ));
-        }
-        ctx.io.println(text.trim_end());
+        let rows = checks.iter().map(|c| CheckRow {
+            name: c.name,
+            status: c.status.as_str(),
+            detail: &c.detail,
+            fix: None,
+        });
+        ctx.io.println(format!(
+            "Profile {}:\n{}",
+            ctx.profile,
+            check_table(rows, "  ")
+        ));
     }
     if ok {
         Ok(())
@@ -117,7 +127,7 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         ),
     ));
 
-    let store = match ctx.open_store(Some(profile_config.secret_store)) {
+    let session = match ctx.session(Some(profile_config.secret_store)) {
         Ok(s) => s,
         Err(e) => {
             checks.push(check("secret_store", S::Failing, e.message()));
@@ -129,8 +139,11 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
             return checks;
         }
     };
-    let profile = ctx.profile.clone();
-    let client_secret = common::load_secret(&store, &profile, SecretKind::ClientSecret).await;
+    let Ok((term, remote, sources)) = ctx.parts() else {
+        checks.extend(names_after_config.map(|n| check(n, S::Skipped, "no HTTP client")));
+        return checks;
+    };
+    let client_secret = session.get(SecretKind::ClientSecret).await;
     match &client_secret {
         Err(e) => {
             checks.push(check("secret_store", S::Failing, e.message()));
@@ -141,7 +154,7 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
             );
             return checks;
         }
-        Ok(_) => checks.push(check("secret_store", S::Ok, store.describe())),
+        Ok(_) => checks.push(check("secret_store", S::Ok, session.store().describe())),
     }
     checks.push(match client_secret {
         Ok(Some(_)) => check("client_secret", S::Ok, "stored"),
@@ -152,7 +165,7 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         ),
     });
 
-    let refresh = common::load_secret(&store, &profile, SecretKind::RefreshToken).await;
+    let refresh = session.get(SecretKind::RefreshToken).await;
     let has_refresh = matches!(refresh, Ok(Some(_)));
     checks.push(if has_refresh {
         check(
@@ -184,16 +197,12 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
     // Access token and account.
     let mut access_token = None;
     if offline {
-        let cached = common::load_secret(&store, &profile, SecretKind::AccessToken)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|s| crate::store::StoredAccessToken::from_secret(&s).ok());
+        let cached = tokens::cached_access_token(&session).await.ok().flatten();
         checks.push(match cached {
-            Some(t) if t.is_fresh(common::now_unix(), common::ACCESS_TOKEN_MIN_SECS) => check(
+            Some(t) if t.is_fresh(now_unix(), ACCESS_TOKEN_MIN_SECS) => check(
                 "access_token",
                 S::Ok,
-                format!("cached, valid until {}", common::rfc3339(t.expires_at)),
+                format!("cached, valid until {}", rfc3339(t.expires_at)),
             ),
             Some(_) => check(
                 "access_token",
@@ -211,12 +220,29 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         checks.push(check("access_token", S::Skipped, "not authorized"));
         checks.push(check("account", S::Skipped, "not authorized"));
     } else {
-        match common::valid_access_token(ctx, &profile_config, &store, false).await {
+        let given_secret = sources
+            .read_given(
+                &SecretInput::CLIENT_SECRET,
+                false,
+                &crate::workflow::secrets::no_check,
+            )
+            .ok()
+            .flatten();
+        match tokens::valid_access_token(
+            &session,
+            remote,
+            term.io,
+            &profile_config,
+            given_secret,
+            false,
+        )
+        .await
+        {
             Ok((t, _)) => {
                 checks.push(check(
                     "access_token",
                     S::Ok,
-                    format!("valid until {}", common::rfc3339(t.expires_at)),
+                    format!("valid until {}", rfc3339(t.expires_at)),
                 ));
                 access_token = Some(t);
             }
@@ -235,17 +261,12 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
             }
             Some(t) => {
                 let token = secrecy::SecretString::from(t.access_token.clone());
-                let result = match ctx.http() {
-                    Ok(http) => {
-                        crate::constant_contact::fetch_account_summary(
-                            &http,
-                            &ctx.endpoints.cc_api,
-                            &token,
-                        )
-                        .await
-                    }
-                    Err(e) => Err(e),
-                };
+                let result = crate::constant_contact::fetch_account_summary(
+                    remote.http,
+                    &remote.endpoints.cc_api,
+                    &token,
+                )
+                .await;
                 checks.push(match result {
                     Ok(a) => check(
                         "account",
@@ -287,12 +308,10 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         ));
         return checks;
     }
-    let key = match common::load_secret(&store, &profile, SecretKind::StackOneApiKey).await {
-        Ok(Some(k)) => Some(k),
-        _ => std::env::var("STACKONE_API_KEY")
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-            .map(secrecy::SecretString::from),
+    // The one rule: a key given to this call wins over the stored one.
+    let key = match sources.given(SecretInput::STACKONE_API_KEY.env) {
+        Some((k, _)) => Some(k),
+        None => session.get(SecretKind::StackOneApiKey).await.ok().flatten(),
     };
     let Some(key) = key else {
         checks.push(check(
@@ -302,7 +321,7 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         ));
         return checks;
     };
-    checks.push(match common::find_stackone_profile(ctx, &key, &profile_id).await {
+    checks.push(match crate::workflow::stackone::find_profile(remote, &key, &profile_id).await {
         Ok(Some(name)) => check("stackone_profile", S::Ok, format!("{name} ({profile_id})")),
         Ok(None) => check(
             "stackone_profile",

@@ -3,32 +3,43 @@
 use serde_json::json;
 
 use crate::cli::TokenArgs;
-use crate::commands::common::{self, TokenSource};
 use crate::context::Context;
 use crate::error::Result;
+use crate::workflow::secrets::SecretInput;
+use crate::workflow::{session, tokens};
 
 pub async fn run(ctx: &mut Context, args: TokenArgs) -> Result<()> {
-    let profile_config = common::require_profile(ctx)?;
-    let store = ctx.open_store(Some(profile_config.secret_store))?;
-    let (token, source) =
-        common::valid_access_token(ctx, &profile_config, &store, args.force_refresh).await?;
+    let settings = session::require_profile(&ctx.config_dir, &ctx.profile)?;
+    let session = ctx.session(Some(settings.secret_store))?;
+    let (term, remote, sources) = ctx.parts()?;
+    // A Client Secret given to this call overrides the stored one.
+    let client_secret = sources.read_given(
+        &SecretInput::CLIENT_SECRET,
+        false,
+        &crate::workflow::secrets::no_check,
+    )?;
+    let (token, source) = tokens::valid_access_token(
+        &session,
+        remote,
+        term.io,
+        &settings,
+        client_secret,
+        args.force_refresh,
+    )
+    .await?;
     tracing::info!(
-        source = match source {
-            TokenSource::Cache => "cache",
-            TokenSource::RefreshedByOther => "refreshed by another process",
-            TokenSource::Refreshed => "refreshed",
-        },
+        source = source.as_str(),
         expires_at = token.expires_at,
         "access token ready"
     );
     // Printing the token is this command's purpose; it goes to stdout only.
-    if ctx.io.json {
-        ctx.io.print_json(&json!({
+    if term.io.json {
+        term.io.print_json(&json!({
             "access_token": token.access_token,
-            "expires_at": common::rfc3339(token.expires_at),
+            "expires_at": crate::clock::rfc3339(token.expires_at),
             "scope": token.scope,
         }))
     } else {
-        ctx.io.print_raw_stdout(&token.access_token)
+        term.io.print_raw_stdout(&token.access_token)
     }
 }

@@ -24,7 +24,6 @@ use tokio::time::Instant;
 use super::callback::{
     CallbackOutcome, MAX_REQUEST_HEAD, RequestLineError, classify_callback, parse_request_target,
 };
-use crate::constant_contact::local_redirect_uri;
 use crate::error::{Error, Result};
 
 /// How long one connection may take to send its request head.
@@ -104,7 +103,7 @@ impl LoopbackListener {
 
     /// The redirect URI this listener serves: `http://localhost:<port>/callback`.
     pub fn redirect_uri(&self) -> String {
-        local_redirect_uri(self.port)
+        crate::oauth::local_redirect_uri(self.port)
     }
 
     /// Serves until one callback with `expected_state` arrives (its code is

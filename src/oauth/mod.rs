@@ -36,6 +36,12 @@ use crate::browser::Browser;
 use crate::error::{Error, Result};
 use crate::ui::IoStreams;
 
+/// The local redirect URI for a loopback port, exactly as it must be
+/// registered in the app.
+pub fn local_redirect_uri(port: u16) -> String {
+    format!("http://localhost:{port}/callback")
+}
+
 /// Everything [`authorize`] needs besides the listener and the terminal.
 pub struct AuthorizeParams {
     pub authorize_url: Url,

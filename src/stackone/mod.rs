@@ -28,3 +28,33 @@ pub use profile::{
     CONNECTOR_KEY, CONNECTOR_LABEL, DesiredProfile, EnsureOptions, ProfileAction, ProfileOutcome,
     RemoveOutcome, delete_steps, ensure_connector_profile, remove_connector_profile,
 };
+
+/// The name `init` gives the Connector Profile unless told otherwise.
+pub const DEFAULT_STACKONE_PROFILE_NAME: &str = "Constant Contact";
+
+/// How the StackOne Connector Profile is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum StackOneMode {
+    /// Use the API; switch to the dashboard when create/update is not offered
+    #[default]
+    Auto,
+    /// Only the API; never the dashboard
+    Api,
+    /// Guide through the dashboard form, then verify through the API
+    Dashboard,
+}
+
+/// A StackOne API key is opaque; catch the wrong thing pasted.
+pub fn validate_api_key(key: &str) -> std::result::Result<(), String> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err("the StackOne API key cannot be empty".into());
+    }
+    if key.len() > 512 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "the StackOne API key has spaces or control characters; copy it again from the dashboard"
+                .into(),
+        );
+    }
+    Ok(())
+}

@@ -35,13 +35,13 @@ use secrecy::SecretString;
 use serde::Serialize;
 use url::Url;
 
+use super::StackOneMode;
 use super::client::{StackOneClient, StackOneError};
 use super::dashboard::{DashboardGuide, DashboardSteps, DashboardTask};
 use super::model::{
     ConnectorProfile, NewConnectorProfile, ProfileDetails, ProfileField, ProfilePatch, same_name,
     same_set,
 };
-use crate::cli::StackOneMode;
 use crate::error::{Error, Result};
 
 /// StackOne's connector key for Constant Contact.

@@ -11,8 +11,6 @@ use secrecy::SecretString;
 
 use crate::error::{Error, ErrorKind, Result};
 
-pub use crate::cli::StoreChoice;
-
 pub mod access_token;
 #[cfg(debug_assertions)]
 pub mod fault;
@@ -25,6 +23,27 @@ pub use access_token::StoredAccessToken;
 pub use file::FileStore;
 pub use keyring::KeyringStore;
 pub use lock::ProfileLock;
+
+/// Where a profile's secrets go (`--store`, and `secret_store` in config.toml).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreChoice {
+    /// The OS keyring (Secret Service, Keychain, Credential Manager)
+    Keyring,
+    /// A 0600 file in the config dir (explicit opt-in)
+    File,
+}
+
+impl StoreChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreChoice::Keyring => "keyring",
+            StoreChoice::File => "file",
+        }
+    }
+}
 
 /// The keyring service name of every entry.
 pub const SERVICE: &str = "ccsetup";
@@ -100,20 +119,10 @@ pub fn open(choice: StoreChoice, config_dir: &Path) -> Result<Arc<dyn SecretStor
     Ok(store)
 }
 
-/// The warning to show whenever the file store is chosen (SPEC: `--store
-/// file` "says so in a warning").
-pub fn file_store_warning(config_dir: &Path) -> String {
-    format!(
-        "secrets are kept in a plain 0600 file under {} (--store file), not in the OS keyring; \
-         any program running as your user can read them",
-        file::secrets_dir(config_dir).display()
-    )
-}
-
 /// Checks a profile name before it becomes part of a path or keyring entry
 /// (the CLI enforces the same rule; this guards library callers).
 pub(crate) fn check_profile(profile: &str) -> Result<()> {
-    crate::cli::parse_profile_name(profile)
+    crate::config::parse_profile_name(profile)
         .map(|_| ())
         .map_err(|why| Error::usage(format!("invalid profile name {profile:?}: {why}")))
 }
@@ -178,8 +187,5 @@ mod tests {
         let store = open(StoreChoice::File, tmp.path()).unwrap();
         assert_eq!(store.choice(), StoreChoice::File);
         assert!(store.describe().contains(&tmp.path().display().to_string()));
-        let warning = file_store_warning(tmp.path());
-        assert!(warning.contains("--store file"), "{warning}");
-        assert!(warning.contains(&tmp.path().display().to_string()));
     }
 }

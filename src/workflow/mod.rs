@@ -1,0 +1,68 @@
+//! The workflows between the commands and the domain: what `init`,
+//! `rotate`, `token`, `status`, `link` and `reset` do, each in one place.
+//!
+//! Commands turn arguments into inputs, call these, and render the result.
+//! Workflows take what they use — a [`ProfileSession`], a [`Terminal`], a
+//! [`Remote`] — never the whole command context, and never import
+//! `crate::cli` or `crate::commands`.
+//!
+//! - [`session`]: one profile's secret store, lock and `config.toml` entry;
+//! - [`secrets`]: where a secret input comes from (one rule for every command);
+//! - [`tokens`]: the rotation-safe token lifecycle (refresh under the lock,
+//!   persist before print, recovery);
+//! - [`authorize`]: the authorization flow plus the account check;
+//! - [`stackone`]: the Connector Profile and connect-session workflows;
+//! - [`rotation`]: client-secret rotation and re-authorization, shared by
+//!   `rotate` and `init`'s re-run menu;
+//! - [`dashboard_guide`]: the terminal side of StackOne's dashboard path.
+
+pub mod authorize;
+pub mod dashboard_guide;
+pub mod rotation;
+pub mod secrets;
+pub mod session;
+pub mod stackone;
+pub mod tokens;
+
+pub use session::ProfileSession;
+
+use crate::browser::Browser;
+use crate::endpoints::Endpoints;
+use crate::ui::{IoStreams, Prompter};
+
+/// The person at the terminal: output, questions, and their browser.
+pub struct Terminal<'a> {
+    pub io: &'a mut IoStreams,
+    pub prompter: &'a mut dyn Prompter,
+    pub browser: &'a dyn Browser,
+}
+
+impl Terminal<'_> {
+    /// A shorter-lived copy, for handing to a callee while keeping `self`.
+    pub fn reborrow(&mut self) -> Terminal<'_> {
+        Terminal {
+            io: self.io,
+            prompter: self.prompter,
+            browser: self.browser,
+        }
+    }
+
+    /// Opens `url` in the browser, or says why not (callers print the URL
+    /// beforehand).
+    pub fn open_in_browser(&mut self, url: &str) {
+        match self.browser.open(url) {
+            Ok(()) => self.io.info("(Opened it in your browser.)"),
+            Err(why) => self
+                .io
+                .info(format!("(Not opening a browser: {why}. Open it yourself.)")),
+        }
+    }
+}
+
+/// The remote services: one HTTP client (one connection pool) per run and
+/// where each service lives.
+#[derive(Clone, Copy)]
+pub struct Remote<'a> {
+    pub http: &'a reqwest::Client,
+    pub endpoints: &'a Endpoints,
+}

@@ -1,0 +1,194 @@
+//! StackOne workflows: the Connector Profile (API or dashboard), its
+//! removal, and connect sessions. The StackOne API key reaches the client
+//! here and nowhere else.
+
+use secrecy::SecretString;
+
+use super::dashboard_guide::WizardDashboardGuide;
+use super::{Remote, Terminal};
+use crate::config::ProfileConfig;
+use crate::error::{Error, Result};
+use crate::stackone::{
+    CONNECTOR_KEY, DEFAULT_STACKONE_PROFILE_NAME, DesiredProfile, PrintedDashboardGuide,
+    ProfileOutcome, RemoveOutcome, StackOneClient, StackOneMode,
+};
+
+fn client(remote: Remote<'_>, api_key: &SecretString) -> StackOneClient {
+    StackOneClient::new(
+        remote.http.clone(),
+        remote.endpoints.stackone_api.clone(),
+        api_key.clone(),
+    )
+}
+
+/// The profile a saved setup wants, carrying `client_secret` — which is new
+/// to StackOne (a rotation, or a re-creation), so it is always written.
+pub fn desired_profile_from(
+    settings: &ProfileConfig,
+    client_secret: SecretString,
+) -> DesiredProfile {
+    DesiredProfile {
+        name: settings
+            .stackone_profile_name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_STACKONE_PROFILE_NAME.to_string()),
+        client_id: settings.client_id.clone(),
+        client_secret,
+        scopes: settings.scopes.clone(),
+        actions: settings.stackone_actions.clone(),
+        secret_changed: true,
+    }
+}
+
+/// Records in the settings which StackOne profile holds this setup.
+pub fn record_outcome(settings: &mut ProfileConfig, outcome: &ProfileOutcome) {
+    settings.stackone_connector_profile_id = Some(outcome.id.clone());
+    settings.stackone_profile_name = Some(outcome.name.clone());
+}
+
+/// Creates, updates or verifies the Connector Profile (API or dashboard).
+/// With someone at the terminal the dashboard path asks and waits; without,
+/// it prints the steps and the run stops with exit 4 (SPEC.md).
+pub async fn ensure_profile(
+    term: Terminal<'_>,
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    desired: DesiredProfile,
+    mode: StackOneMode,
+    known_id: Option<&str>,
+) -> Result<ProfileOutcome> {
+    let client = client(remote, api_key);
+    let options = crate::stackone::EnsureOptions::new(remote.endpoints.stackone_dashboard.clone());
+    let mut wizard_guide;
+    let mut printed_guide;
+    let guide: &mut dyn crate::stackone::DashboardGuide = if term.prompter.is_interactive() {
+        wizard_guide = WizardDashboardGuide {
+            io: term.io,
+            prompter: term.prompter,
+            browser: term.browser,
+            spinner: None,
+        };
+        &mut wizard_guide
+    } else {
+        printed_guide = PrintedDashboardGuide::non_interactive(term.io);
+        &mut printed_guide
+    };
+    crate::stackone::ensure_connector_profile(&client, &desired, mode, known_id, guide, &options)
+        .await
+}
+
+/// The name of the Constant Contact profile `id`, if StackOne lists it.
+pub async fn find_profile(
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    id: &str,
+) -> Result<Option<String>> {
+    let profiles = client(remote, api_key)
+        .list_profiles(CONNECTOR_KEY)
+        .await
+        .map_err(Error::from)?;
+    Ok(profiles.into_iter().find(|p| p.id == id).map(|p| p.name))
+}
+
+/// Deletes the Connector Profile; where StackOne's API refuses, prints the
+/// dashboard step instead. Returns whether it is gone.
+pub async fn delete_profile(
+    term: Terminal<'_>,
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    id: &str,
+) -> Result<bool> {
+    let client = client(remote, api_key);
+    match crate::stackone::remove_connector_profile(&client, id).await? {
+        RemoveOutcome::Deleted => {
+            term.io
+                .success(format!("Deleted the StackOne Connector Profile {id}."));
+            Ok(true)
+        }
+        RemoveOutcome::AlreadyGone => {
+            term.io.info(format!(
+                "The StackOne Connector Profile {id} was already gone."
+            ));
+            Ok(true)
+        }
+        RemoveOutcome::NotOffered => {
+            let profiles = client
+                .list_profiles(CONNECTOR_KEY)
+                .await
+                .map_err(Error::from)?;
+            if let Some(profile) = profiles.iter().find(|p| p.id == id) {
+                let steps = crate::stackone::delete_steps(
+                    remote.endpoints.stackone_dashboard.clone(),
+                    profile,
+                );
+                term.io.warn(
+                    "StackOne's API does not delete Connector Profiles; do it in the dashboard:",
+                );
+                let _ = write!(
+                    term.io.stderr(),
+                    "{}",
+                    steps.render(crate::stackone::dashboard::SECRET_NOT_SHOWN)
+                );
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// A connect session, as `link` shows it (never the session token).
+pub struct ConnectSession {
+    pub id: String,
+    pub auth_link_url: String,
+    pub expires_at: String,
+}
+
+/// Who the connect session is for.
+pub struct SessionOwner<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub label: Option<&'a str>,
+}
+
+pub async fn create_connect_session(
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    owner: SessionOwner<'_>,
+    profile_id: Option<&str>,
+) -> Result<ConnectSession> {
+    let session = client(remote, api_key)
+        .create_connect_session(&crate::stackone::ConnectSessionRequest {
+            origin_owner_id: owner.id.to_string(),
+            origin_owner_name: owner.name.to_string(),
+            provider: Some(CONNECTOR_KEY.to_string()),
+            label: owner.label.map(str::to_string),
+            connector_profile_id: profile_id.map(str::to_string),
+            expires_in: None,
+        })
+        .await
+        .map_err(Error::from)?;
+    Ok(ConnectSession {
+        id: session.id,
+        auth_link_url: session.auth_link_url,
+        expires_at: session.expires_at,
+    })
+}
+
+/// The StackOne API key by the one rule of [`super::secrets`]: stdin, preset
+/// or environment, then the store, then a prompt.
+pub async fn api_key(
+    term: &mut Terminal<'_>,
+    sources: &super::secrets::SecretSources,
+    session: &super::ProfileSession,
+    from_stdin: bool,
+) -> Result<SecretString> {
+    use super::secrets::{SecretInput, no_check};
+    let input = &SecretInput::STACKONE_API_KEY;
+    let stored = if sources.is_given(input, from_stdin) {
+        None
+    } else {
+        session
+            .get(crate::store::SecretKind::StackOneApiKey)
+            .await?
+    };
+    sources.resolve(term.io, term.prompter, input, from_stdin, stored, &no_check)
+}

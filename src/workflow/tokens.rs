@@ -1,0 +1,223 @@
+//! The token lifecycle, rotation-safe (SPEC.md `token`): Constant Contact
+//! rotates refresh tokens, and a rotated token that is not saved is lost
+//! access. So a refresh runs under the profile lock, the new refresh token
+//! is stored before anything else (or kept in a 0600 recovery file when the
+//! store refuses it), and a token left in a recovery file is put back first.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{ProfileSession, Remote};
+use crate::config::ProfileConfig;
+use crate::error::{Error, Result};
+use crate::oauth::{TokenEndpoint, TokenSet};
+use crate::store::{SecretKind, StoredAccessToken};
+use crate::ui::IoStreams;
+
+/// Seconds a cached access token must still have to be used.
+pub const ACCESS_TOKEN_MIN_SECS: i64 = 60;
+
+/// Where a valid access token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    Cache,
+    /// Another process refreshed while we waited for the lock.
+    RefreshedByOther,
+    Refreshed,
+}
+
+impl TokenSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenSource::Cache => "cache",
+            TokenSource::RefreshedByOther => "refreshed by another process",
+            TokenSource::Refreshed => "refreshed",
+        }
+    }
+}
+
+/// The cached access token, if one is stored and readable.
+pub async fn cached_access_token(session: &ProfileSession) -> Result<Option<StoredAccessToken>> {
+    Ok(session
+        .get(SecretKind::AccessToken)
+        .await?
+        .and_then(|s| StoredAccessToken::from_secret(&s).ok()))
+}
+
+/// A valid access token for the profile, refreshing when needed:
+/// 1. a refresh token left in a recovery file is put back first;
+/// 2. a cached token with more than 60 s left is used (unless `force`);
+/// 3. otherwise the lock is taken and the store re-read (another process
+///    may have refreshed meanwhile: then its token is used), and the
+///    refresh token redeemed with `client_secret` (given to this call) or
+///    the stored one;
+/// 4. the new refresh token is stored before anything else.
+pub async fn valid_access_token(
+    session: &ProfileSession,
+    remote: Remote<'_>,
+    io: &mut IoStreams,
+    settings: &ProfileConfig,
+    client_secret: Option<SecretString>,
+    force: bool,
+) -> Result<(StoredAccessToken, TokenSource)> {
+    if let Some(path) = session.recover_refresh_token().await? {
+        say_recovered(io, &path);
+    }
+
+    let before = cached_access_token(session).await?;
+    if !force
+        && let Some(tok) = &before
+        && tok.is_fresh(crate::clock::now_unix(), ACCESS_TOKEN_MIN_SECS)
+    {
+        return Ok((tok.clone(), TokenSource::Cache));
+    }
+
+    let lock = session.lock().await?;
+    // Under the lock: another process may have refreshed while we waited.
+    if let Some(tok) = cached_access_token(session).await? {
+        let changed = before
+            .as_ref()
+            .is_none_or(|b| b.access_token != tok.access_token);
+        if tok.is_fresh(crate::clock::now_unix(), ACCESS_TOKEN_MIN_SECS) && (changed || !force) {
+            drop(lock);
+            return Ok((tok, TokenSource::RefreshedByOther));
+        }
+    }
+
+    let refresh_token = session
+        .get(SecretKind::RefreshToken)
+        .await?
+        .ok_or_else(|| no_refresh_token(session.profile(), &settings.scopes))?;
+    let client_secret = match client_secret {
+        Some(s) => s,
+        None => session.client_secret().await?,
+    };
+    let stored = redeem_locked(
+        session,
+        remote,
+        io,
+        &settings.client_id,
+        &client_secret,
+        &refresh_token,
+    )
+    .await?;
+    drop(lock);
+    Ok((stored, TokenSource::Refreshed))
+}
+
+/// Redeems `refresh_token` and stores the rotated one. The caller holds the
+/// profile lock. From sending the request until the new token is stored,
+/// Ctrl-C waits: the server rotates on receipt, so an abandoned answer is
+/// lost access.
+pub async fn redeem_locked(
+    session: &ProfileSession,
+    remote: Remote<'_>,
+    io: &mut IoStreams,
+    client_id: &str,
+    client_secret: &SecretString,
+    refresh_token: &SecretString,
+) -> Result<StoredAccessToken> {
+    let _defer = crate::interrupt::defer();
+    let endpoint = TokenEndpoint::new(
+        remote.http.clone(),
+        &remote.endpoints.cc_token,
+        client_id,
+        client_secret,
+    );
+    let tokens = endpoint.refresh(refresh_token).await.map_err(Error::from)?;
+    persist_rotated_tokens(session, io, &tokens).await
+}
+
+/// Stores a freshly issued token set: the refresh token first, falling back
+/// to the recovery file; then the access token (a failure there is only a
+/// warning: the refresh token is safe, the next run refreshes again).
+pub async fn persist_rotated_tokens(
+    session: &ProfileSession,
+    io: &mut IoStreams,
+    tokens: &TokenSet,
+) -> Result<StoredAccessToken> {
+    if let Some(new_refresh) = &tokens.refresh_token
+        && let Err(store_err) = session.set(SecretKind::RefreshToken, new_refresh).await
+    {
+        return Err(
+            match crate::store::recovery::save(session.config_dir(), session.profile(), new_refresh)
+            {
+                Ok(path) => Error::secret_store(format!(
+                    "could not store the new refresh token: {}; it was saved to {} (mode 0600) instead",
+                    store_err.message(),
+                    path.display()
+                ))
+                .with_hint(
+                    "fix the secret store, then run any ccsetup command for this profile: it picks the token up",
+                ),
+                Err(file_err) => Error::secret_store(format!(
+                    "could not store the new refresh token ({}) nor save it to a recovery file ({})",
+                    store_err.message(),
+                    file_err.message()
+                ))
+                .with_hint("run `ccsetup rotate --reauthorize` once the secret store works"),
+            },
+        );
+    }
+    let stored = access_token_of(tokens);
+    if let Err(e) = session
+        .set(SecretKind::AccessToken, &stored.to_secret())
+        .await
+    {
+        io.warn(format!("could not cache the access token: {}", e.message()));
+    }
+    Ok(stored)
+}
+
+/// Stores a whole token set after an authorization (init, re-authorize).
+/// A refresh token still waiting in a recovery file belongs to the older
+/// authorization this one replaces: it is discarded, or the next run would
+/// put it back over the new one.
+pub async fn store_token_set(session: &ProfileSession, tokens: &TokenSet) -> Result<()> {
+    match &tokens.refresh_token {
+        Some(r) => session.set(SecretKind::RefreshToken, r).await?,
+        None => session.delete(SecretKind::RefreshToken).await?,
+    }
+    session.discard_recovered_refresh_token()?;
+    session
+        .set(
+            SecretKind::AccessToken,
+            &access_token_of(tokens).to_secret(),
+        )
+        .await
+}
+
+fn access_token_of(tokens: &TokenSet) -> StoredAccessToken {
+    StoredAccessToken {
+        access_token: tokens.access_token.expose_secret().to_string(),
+        expires_at: tokens.expires_at,
+        scope: tokens.scope.join(" "),
+    }
+}
+
+pub fn say_recovered(io: &mut IoStreams, path: &std::path::Path) {
+    io.success(format!(
+        "Recovered the refresh token that an earlier run saved to {}.",
+        path.display()
+    ));
+}
+
+/// Why there is no refresh token to redeem, and what helps.
+fn no_refresh_token(profile: &str, scopes: &[String]) -> Error {
+    if !crate::constant_contact::grants_refresh_token(scopes) {
+        // Re-authorizing with the same scopes would not help.
+        let mut scopes = scopes.to_vec();
+        scopes.push("offline_access".into());
+        return Error::authorization(format!(
+            "profile \"{profile}\" was authorized without the offline_access scope, so \
+             Constant Contact issued no refresh token and the access token cannot be renewed"
+        ))
+        .with_hint(format!(
+            "authorize again with offline_access: `ccsetup init --scopes {}`",
+            scopes.join(",")
+        ));
+    }
+    Error::authorization(format!(
+        "no refresh token is stored for profile \"{profile}\""
+    ))
+    .with_hint("run `ccsetup rotate --reauthorize` (the scopes must include offline_access)")
+}
