@@ -36,3 +36,6 @@ pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
         Command::Completions(args) => completions::run(&args, &mut ctx.io),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -127,8 +127,16 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         ),
     ));
 
-    let session = match ctx.session(Some(profile_config.secret_store)) {
-        Ok(s) => s,
+    // The store works when it opens and answers a read.
+    let opened = match ctx.session(Some(profile_config.secret_store)) {
+        Ok(session) => session
+            .get(SecretKind::ClientSecret)
+            .await
+            .map(|secret| (session, secret)),
+        Err(e) => Err(e),
+    };
+    let (session, client_secret) = match opened {
+        Ok(opened) => opened,
         Err(e) => {
             checks.push(check("secret_store", S::Failing, e.message()));
             checks.extend(
@@ -139,25 +147,17 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
             return checks;
         }
     };
+    checks.push(check("secret_store", S::Ok, session.store().describe()));
     let Ok((term, remote, sources)) = ctx.parts() else {
-        checks.extend(names_after_config.map(|n| check(n, S::Skipped, "no HTTP client")));
+        checks.extend(
+            names_after_config[1..]
+                .iter()
+                .map(|n| check(n, S::Skipped, "no HTTP client")),
+        );
         return checks;
     };
-    let client_secret = session.get(SecretKind::ClientSecret).await;
-    match &client_secret {
-        Err(e) => {
-            checks.push(check("secret_store", S::Failing, e.message()));
-            checks.extend(
-                names_after_config[1..]
-                    .iter()
-                    .map(|n| check(n, S::Skipped, "secret store unavailable")),
-            );
-            return checks;
-        }
-        Ok(_) => checks.push(check("secret_store", S::Ok, session.store().describe())),
-    }
     checks.push(match client_secret {
-        Ok(Some(_)) => check("client_secret", S::Ok, "stored"),
+        Some(_) => check("client_secret", S::Ok, "stored"),
         _ => check(
             "client_secret",
             S::Missing,
