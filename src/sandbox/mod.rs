@@ -72,6 +72,18 @@ impl Sandbox {
         self.endpoints().to_env()
     }
 
+    /// Delays every answer of both stand-ins by `latency`, like a round
+    /// trip to the real services (benchmarks; tests of request overlap).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.cc.server().set_latency(latency);
+        self.stackone.server().set_latency(latency);
+    }
+
+    /// TCP connections both stand-ins accepted so far.
+    pub fn connections_accepted(&self) -> usize {
+        self.cc.server().connections_accepted() + self.stackone.server().connections_accepted()
+    }
+
     /// Every request either stand-in received, Constant Contact's first.
     pub fn all_requests(&self) -> Vec<RecordedRequest> {
         let mut all = self.cc.log().entries();

@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -332,6 +333,8 @@ pub struct HttpServer {
     addr: SocketAddr,
     log: Arc<RequestLog>,
     faults: Arc<Mutex<VecDeque<Fault>>>,
+    latency_ms: Arc<AtomicU64>,
+    connections: Arc<AtomicUsize>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -365,6 +368,8 @@ impl HttpServer {
         let addr = std_listener.local_addr()?;
         let log = log.unwrap_or_default();
         let faults: Arc<Mutex<VecDeque<Fault>>> = Arc::default();
+        let latency_ms: Arc<AtomicU64> = Arc::default();
+        let connections: Arc<AtomicUsize> = Arc::default();
         let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
 
         let shared = Arc::new(Shared {
@@ -372,7 +377,9 @@ impl HttpServer {
             service,
             log: log.clone(),
             faults: faults.clone(),
+            latency_ms: latency_ms.clone(),
         });
+        let accepted_count = connections.clone();
         rt.spawn(async move {
             let listener = match tokio::net::TcpListener::from_std(std_listener) {
                 Ok(l) => l,
@@ -386,6 +393,7 @@ impl HttpServer {
                     _ = &mut stop_rx => break,
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
+                        accepted_count.fetch_add(1, Ordering::Relaxed);
                         let shared = shared.clone();
                         tokio::spawn(async move {
                             let svc = service_fn(move |req| {
@@ -406,6 +414,8 @@ impl HttpServer {
             addr,
             log,
             faults,
+            latency_ms,
+            connections,
             stop: Some(stop_tx),
         })
     }
@@ -441,6 +451,19 @@ impl HttpServer {
             .unwrap_or_else(|p| p.into_inner())
             .clear();
     }
+
+    /// Delays every answer by `latency` (a round trip to a real service,
+    /// for benchmarks and tests of request overlap; zero by default).
+    pub fn set_latency(&self, latency: Duration) {
+        let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// TCP connections accepted so far (keep-alive reuse shows as fewer
+    /// connections than requests).
+    pub fn connections_accepted(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for HttpServer {
@@ -456,6 +479,7 @@ struct Shared {
     service: Arc<dyn Service>,
     log: Arc<RequestLog>,
     faults: Arc<Mutex<VecDeque<Fault>>>,
+    latency_ms: Arc<AtomicU64>,
 }
 
 /// Marker error: hyper closes the connection without an answer.
@@ -487,6 +511,10 @@ impl Shared {
         req: hyper::Request<Incoming>,
     ) -> Result<hyper::Response<Full<Bytes>>, ConnectionReset> {
         let started = Instant::now();
+        let latency = self.latency_ms.load(Ordering::Relaxed);
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(b) => b.to_bytes().to_vec(),
@@ -555,7 +583,6 @@ fn to_hyper(resp: Response) -> hyper::Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct Counter(AtomicUsize);
     impl Service for Counter {
@@ -571,6 +598,39 @@ mod tests {
             .enable_all()
             .build()
             .unwrap()
+    }
+
+    #[test]
+    fn latency_delays_every_answer_and_connections_are_counted() {
+        let rt = runtime();
+        let server =
+            HttpServer::start(rt.handle(), "test", Arc::new(Counter(AtomicUsize::new(0)))).unwrap();
+        let client = crate::http::client().unwrap();
+        server.set_latency(Duration::from_millis(150));
+        let started = Instant::now();
+        for path in ["/a", "/b"] {
+            let (url, client) = (server.url(path), client.clone());
+            // The body is read to its end: only then can the connection be reused.
+            let status = rt.block_on(async move {
+                let resp = client.get(url).send().await.unwrap();
+                let status = resp.status().as_u16();
+                resp.bytes().await.unwrap();
+                status
+            });
+            assert_eq!(status, 200);
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(300),
+            "{:?}",
+            started.elapsed()
+        );
+        // One client, one host: the second request reused the connection.
+        assert_eq!(server.connections_accepted(), 1);
+        server.set_latency(Duration::ZERO);
+        let started = Instant::now();
+        let (url, client) = (server.url("/c"), client.clone());
+        rt.block_on(async move { client.get(url).send().await.unwrap() });
+        assert!(started.elapsed() < Duration::from_millis(150));
     }
 
     #[test]

@@ -122,6 +122,11 @@ impl CcStandIn {
         })
     }
 
+    /// The HTTP server behind the stand-in (latency, connection count).
+    pub fn server(&self) -> &crate::sandbox::server::HttpServer {
+        &self.server
+    }
+
     pub fn authorize_url(&self) -> url::Url {
         self.server.url(AUTHORIZE_PATH)
     }

@@ -185,6 +185,11 @@ impl StackOneStandIn {
         Ok(StackOneStandIn { server, service })
     }
 
+    /// The HTTP server behind the stand-in (latency, connection count).
+    pub fn server(&self) -> &crate::sandbox::server::HttpServer {
+        &self.server
+    }
+
     /// The API base URL (`CCSETUP_STACKONE_API_URL`).
     pub fn api_url(&self) -> url::Url {
         self.server.url("/")
