@@ -1,7 +1,9 @@
 //! The StackOne client and `ensure_connector_profile` against the strict
-//! stand-in.
+//! stand-in. Every call goes through [`Ensure`] (the usual call plus what
+//! differs); the cases that are one call against one prepared stand-in are
+//! rows of the [`cases!`] table.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ccsetup::cli::StackOneMode;
@@ -9,15 +11,18 @@ use ccsetup::error::ErrorKind;
 use ccsetup::sandbox::stackone::{
     DEFAULT_API_KEY, Listing, ProfileWriteApi, StackOneOptions, StackOneStandIn, faults,
 };
-use ccsetup::sandbox::{Fault, FaultAction, Response};
+use ccsetup::sandbox::{FaultAction, Response};
 use ccsetup::stackone::{
     ConnectSessionRequest, DashboardGuide, DashboardSteps, DashboardTask, DesiredProfile,
-    EnsureOptions, PrintedDashboardGuide, ProfileAction, ProfileField, RemoveOutcome, RetryPolicy,
-    StackOneClient, ensure_connector_profile, remove_connector_profile,
+    EnsureOptions, PrintedDashboardGuide, ProfileAction, ProfileField, ProfileOutcome,
+    RemoveOutcome, RetryPolicy, StackOneClient, ensure_connector_profile, remove_connector_profile,
 };
 use ccsetup::ui::IoStreams;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+
+use crate::support::fault;
+use crate::support::http::SharedBuf;
 
 const SECRET: &str = "cc-secret-Hk29dLqP0x";
 const CLIENT_ID: &str = "6f1c2d3e-aaaa-bbbb-cccc-1234567890ab";
@@ -79,6 +84,19 @@ impl Harness {
             poll_interval: Duration::from_millis(50),
             create_retry_delay: Duration::from_millis(10),
             ..EnsureOptions::new(self.so().dashboard_url())
+        }
+    }
+
+    /// An `ensure_connector_profile` call on this stand-in (see [`Ensure`]).
+    fn ensure(&self) -> Ensure<'_> {
+        Ensure {
+            h: self,
+            client: None,
+            desired: desired(),
+            mode: StackOneMode::Auto,
+            known: None,
+            guide: None,
+            options: None,
         }
     }
 
@@ -160,93 +178,270 @@ impl DashboardGuide for ScriptedGuide {
     }
 }
 
-/// A stderr sink tests can read.
-#[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+fn body_json(e: &ccsetup::sandbox::RecordedRequest) -> Value {
+    serde_json::from_slice(&e.body).unwrap()
 }
-impl SharedBuf {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+
+/// One `ensure_connector_profile` call. By default the usual one: a fresh
+/// client, [`desired`], auto mode, no known id, a guide that must not be
+/// used, and [`Harness::options`]; each setter says what differs.
+struct Ensure<'a> {
+    h: &'a Harness,
+    client: Option<&'a StackOneClient>,
+    desired: DesiredProfile,
+    mode: StackOneMode,
+    known: Option<&'a str>,
+    guide: Option<&'a mut dyn DashboardGuide>,
+    options: Option<&'a EnsureOptions>,
+}
+
+impl<'a> Ensure<'a> {
+    /// This client (it remembers a listing fallback) instead of a fresh one.
+    fn client(self, client: &'a StackOneClient) -> Self {
+        Ensure {
+            client: Some(client),
+            ..self
+        }
+    }
+    fn desired(self, desired: &DesiredProfile) -> Self {
+        Ensure {
+            desired: desired.clone(),
+            ..self
+        }
+    }
+    fn mode(self, mode: StackOneMode) -> Self {
+        Ensure { mode, ..self }
+    }
+    fn known(self, id: impl Into<Option<&'a str>>) -> Self {
+        Ensure {
+            known: id.into(),
+            ..self
+        }
+    }
+    fn guide(self, guide: &'a mut dyn DashboardGuide) -> Self {
+        Ensure {
+            guide: Some(guide),
+            ..self
+        }
+    }
+    fn options(self, options: &'a EnsureOptions) -> Self {
+        Ensure {
+            options: Some(options),
+            ..self
+        }
+    }
+
+    async fn run(self) -> ccsetup::error::Result<ProfileOutcome> {
+        let fresh_client;
+        let client = match self.client {
+            Some(client) => client,
+            None => {
+                fresh_client = self.h.client();
+                &fresh_client
+            }
+        };
+        let usual_options;
+        let options = match self.options {
+            Some(options) => options,
+            None => {
+                usual_options = self.h.options();
+                &usual_options
+            }
+        };
+        let mut never_used = ScriptedGuide::never_used();
+        let guide = match self.guide {
+            Some(guide) => guide,
+            None => &mut never_used,
+        };
+        ensure_connector_profile(client, &self.desired, self.mode, self.known, guide, options).await
     }
 }
 
-fn body_json(e: &ccsetup::sandbox::RecordedRequest) -> Value {
-    serde_json::from_slice(&e.body).unwrap()
+/// One row of the table: the stand-in, what is done to it before the call,
+/// the call (from [`Harness::ensure`]) and what must come out.
+struct Case {
+    stand_in: StackOneOptions,
+    given: fn(&Harness),
+    call: fn(Ensure<'_>) -> Ensure<'_>,
+    then: fn(&Harness, ccsetup::error::Result<ProfileOutcome>),
+}
+
+impl Default for Case {
+    fn default() -> Self {
+        Case {
+            stand_in: StackOneOptions::default(),
+            given: |_| {},
+            call: |call| call,
+            then: |_, _| {},
+        }
+    }
+}
+
+impl Case {
+    async fn run(self) {
+        let h = Harness::new(self.stand_in);
+        (self.given)(&h);
+        let out = (self.call)(h.ensure()).run().await;
+        (self.then)(&h, out);
+    }
+}
+
+/// Each row `name => Case { .. }` is a test of its own.
+macro_rules! cases {
+    ($($name:ident => $case:expr,)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            $case.run().await
+        }
+    )*};
+}
+
+// --------------------------------------- one call, one outcome: the table
+
+cases! {
+    creates_the_profile_and_reads_it_back => Case {
+        then: |h, out| {
+            let out = out.unwrap();
+            assert_eq!(out.action, ProfileAction::Created);
+            assert_eq!(out.name, "Constant Contact");
+            let stored = h.so().constant_contact_profiles();
+            assert_eq!(stored.len(), 1);
+            let p = &stored[0];
+            assert_eq!(out.id, p.id);
+            assert_eq!(p.client_id(), Some(CLIENT_ID));
+            assert_eq!(p.client_secret(), Some(SECRET));
+            assert_eq!(p.scopes, desired().scopes);
+            assert_eq!(p.actions, desired().actions);
+            assert_eq!(
+                h.requests("GET", &format!("/connector_profiles/{}", p.id))
+                    .len(),
+                1,
+                "read back after the create"
+            );
+            // Listing came first, filtered to Constant Contact.
+            let first = &h.so().log().entries()[0];
+            assert_eq!(first.method, "GET");
+            assert_eq!(first.query, "connector_key=constantcontact");
+        },
+        ..Case::default()
+    },
+
+    a_plain_500_on_create_is_retried_after_looking => Case {
+        given: |h| h.so().inject(faults::server_error(Some("POST"), "/connector_profiles", 1)),
+        then: |h, out| {
+            let out = out.unwrap();
+            assert_eq!(out.action, ProfileAction::Created);
+            assert_eq!(h.so().constant_contact_profiles().len(), 1);
+            assert_eq!(h.requests("POST", "/connector_profiles").len(), 2);
+            let log = h.so().log().entries();
+            let posts: Vec<usize> = log
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.method == "POST")
+                .map(|(i, _)| i)
+                .collect();
+            assert!(
+                log[posts[0] + 1..posts[1]]
+                    .iter()
+                    .any(|e| e.method == "GET" && e.path == "/connector_profiles"),
+                "listed between the two creates"
+            );
+        },
+        ..Case::default()
+    },
+
+    a_create_that_keeps_failing_ends_as_a_remote_error => Case {
+        given: |h| h.so().inject(faults::server_error(Some("POST"), "/connector_profiles", 10)),
+        then: |h, out| {
+            let err = out.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Remote);
+            assert_eq!(err.exit_code(), 4);
+            assert_eq!(
+                h.requests("POST", "/connector_profiles").len(),
+                3,
+                "bounded"
+            );
+            assert!(err.message().contains("HTTP 500"), "{}", err.message());
+        },
+        ..Case::default()
+    },
+
+    a_409_adopts_the_profile_that_exists => Case {
+        given: |h| {
+            h.so()
+                .create_profile_as_dashboard("Constant Contact", CLIENT_ID, SECRET, &[], &[])
+                .unwrap();
+            // The listing misses it once (eventual consistency), so the create clashes.
+            h.so().inject(fault::on("GET", "/connector_profiles").respond(Response::json(
+                200,
+                &json!({"page": 1, "page_size": 25, "total": 0, "data": []}),
+            )));
+        },
+        then: |h, out| {
+            let out = out.unwrap();
+            assert_eq!(
+                out.action,
+                ProfileAction::Updated,
+                "scopes/actions differed"
+            );
+            assert_eq!(out.changed, [ProfileField::Scopes, ProfileField::Actions]);
+            assert_eq!(h.so().constant_contact_profiles().len(), 1);
+        },
+        ..Case::default()
+    },
+
+    a_422_lists_stackones_field_errors => Case {
+        call: |call| {
+            let mut bad = desired();
+            bad.actions = vec!["two words".into()];
+            call.desired(&bad).mode(StackOneMode::Api)
+        },
+        then: |h, out| {
+            let err = out.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Usage);
+            assert!(err.message().contains("HTTP 422"), "{}", err.message());
+            assert!(
+                err.message()
+                    .contains("actions[0]: must be a non-empty string without spaces"),
+                "{}",
+                err.message()
+            );
+            assert!(!err.render(true).contains(SECRET));
+            assert_eq!(h.requests("POST", "/").len(), 1, "422 is not retried");
+        },
+        ..Case::default()
+    },
+
+    api_mode_never_goes_to_the_dashboard => Case {
+        stand_in: StackOneOptions {
+            profile_write_api: ProfileWriteApi::NotFound,
+            ..Default::default()
+        },
+        call: |call| call.mode(StackOneMode::Api),
+        then: |_, out| {
+            let err = out.unwrap_err();
+            assert_eq!(err.exit_code(), 4);
+            assert!(
+                err.message().contains("--stackone-mode api"),
+                "{}",
+                err.message()
+            );
+        },
+        ..Case::default()
+    },
 }
 
 // ------------------------------------------------------------- ensure
 
 #[tokio::test]
-async fn creates_the_profile_and_reads_it_back() {
-    let h = Harness::default();
-    let client = h.client();
-    let out = ensure_connector_profile(
-        &client,
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(out.action, ProfileAction::Created);
-    assert_eq!(out.name, "Constant Contact");
-    let stored = h.so().constant_contact_profiles();
-    assert_eq!(stored.len(), 1);
-    let p = &stored[0];
-    assert_eq!(out.id, p.id);
-    assert_eq!(p.client_id(), Some(CLIENT_ID));
-    assert_eq!(p.client_secret(), Some(SECRET));
-    assert_eq!(p.scopes, desired().scopes);
-    assert_eq!(p.actions, desired().actions);
-    assert_eq!(
-        h.requests("GET", &format!("/connector_profiles/{}", p.id))
-            .len(),
-        1,
-        "read back after the create"
-    );
-    // Listing came first, filtered to Constant Contact.
-    let first = &h.so().log().entries()[0];
-    assert_eq!(first.method, "GET");
-    assert_eq!(first.query, "connector_key=constantcontact");
-}
-
-#[tokio::test]
 async fn a_rerun_with_the_same_inputs_changes_nothing() {
     let h = Harness::default();
     let client = h.client();
-    let opts = h.options();
-    let first = ensure_connector_profile(
-        &client,
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &opts,
-    )
-    .await
-    .unwrap();
+
+    let first = h.ensure().client(&client).run().await.unwrap();
     h.so().log().clear();
     for known in [Some(first.id.as_str()), None] {
-        let again = ensure_connector_profile(
-            &client,
-            &desired(),
-            StackOneMode::Auto,
-            known,
-            &mut ScriptedGuide::never_used(),
-            &opts,
-        )
-        .await
-        .unwrap();
+        let again = h.ensure().client(&client).known(known).run().await.unwrap();
         assert_eq!(again.action, ProfileAction::Unchanged);
         assert_eq!(again.id, first.id);
         assert!(again.changed.is_empty());
@@ -260,30 +455,19 @@ async fn a_rerun_with_the_same_inputs_changes_nothing() {
 async fn changed_scopes_are_patched_alone_and_a_changed_secret_only_when_said() {
     let h = Harness::default();
     let client = h.client();
-    let opts = h.options();
-    let first = ensure_connector_profile(
-        &client,
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &opts,
-    )
-    .await
-    .unwrap();
+
+    let first = h.ensure().client(&client).run().await.unwrap();
 
     let mut fewer = desired();
     fewer.scopes = vec!["offline_access".into(), "account_read".into()];
-    let out = ensure_connector_profile(
-        &client,
-        &fewer,
-        StackOneMode::Auto,
-        Some(&first.id),
-        &mut ScriptedGuide::never_used(),
-        &opts,
-    )
-    .await
-    .unwrap();
+    let out = h
+        .ensure()
+        .client(&client)
+        .desired(&fewer)
+        .known(first.id.as_str())
+        .run()
+        .await
+        .unwrap();
     assert_eq!(out.action, ProfileAction::Updated);
     assert_eq!(out.changed, [ProfileField::Scopes]);
     let patches = h.requests("PATCH", "/connector_profiles/");
@@ -301,32 +485,28 @@ async fn changed_scopes_are_patched_alone_and_a_changed_secret_only_when_said() 
     // Scope order is not a change.
     let mut reordered = fewer.clone();
     reordered.scopes.reverse();
-    let out = ensure_connector_profile(
-        &client,
-        &reordered,
-        StackOneMode::Auto,
-        Some(&first.id),
-        &mut ScriptedGuide::never_used(),
-        &opts,
-    )
-    .await
-    .unwrap();
+    let out = h
+        .ensure()
+        .client(&client)
+        .desired(&reordered)
+        .known(first.id.as_str())
+        .run()
+        .await
+        .unwrap();
     assert_eq!(out.action, ProfileAction::Unchanged);
 
     // A rotated secret is written because the caller says so.
     let mut rotated = fewer.clone();
     rotated.client_secret = SecretString::from("cc-secret-ROTATED-2");
     rotated.secret_changed = true;
-    let out = ensure_connector_profile(
-        &client,
-        &rotated,
-        StackOneMode::Auto,
-        Some(&first.id),
-        &mut ScriptedGuide::never_used(),
-        &opts,
-    )
-    .await
-    .unwrap();
+    let out = h
+        .ensure()
+        .client(&client)
+        .desired(&rotated)
+        .known(first.id.as_str())
+        .run()
+        .await
+        .unwrap();
     assert_eq!(out.action, ProfileAction::Updated);
     assert_eq!(out.changed, [ProfileField::ClientSecret]);
     let patches = h.requests("PATCH", "/connector_profiles/");
@@ -351,17 +531,8 @@ async fn a_500_after_the_create_still_leaves_exactly_one_profile() {
     ] {
         let h = Harness::default();
         h.so()
-            .inject(Fault::new(Some("POST"), "/connector_profiles", action, 1));
-        let out = ensure_connector_profile(
-            &h.client(),
-            &desired(),
-            StackOneMode::Auto,
-            None,
-            &mut ScriptedGuide::never_used(),
-            &h.options(),
-        )
-        .await
-        .unwrap();
+            .inject(fault::on("POST", "/connector_profiles").action(action));
+        let out = h.ensure().run().await.unwrap();
         assert_eq!(out.action, ProfileAction::Created);
         let stored = h.so().constant_contact_profiles();
         assert_eq!(stored.len(), 1, "no duplicate");
@@ -372,102 +543,6 @@ async fn a_500_after_the_create_still_leaves_exactly_one_profile() {
             "found it instead of posting again"
         );
     }
-}
-
-#[tokio::test]
-async fn a_plain_500_on_create_is_retried_after_looking() {
-    let h = Harness::default();
-    h.so()
-        .inject(faults::server_error(Some("POST"), "/connector_profiles", 1));
-    let out = ensure_connector_profile(
-        &h.client(),
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(out.action, ProfileAction::Created);
-    assert_eq!(h.so().constant_contact_profiles().len(), 1);
-    assert_eq!(h.requests("POST", "/connector_profiles").len(), 2);
-    let log = h.so().log().entries();
-    let posts: Vec<usize> = log
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.method == "POST")
-        .map(|(i, _)| i)
-        .collect();
-    assert!(
-        log[posts[0] + 1..posts[1]]
-            .iter()
-            .any(|e| e.method == "GET" && e.path == "/connector_profiles"),
-        "listed between the two creates"
-    );
-}
-
-#[tokio::test]
-async fn a_create_that_keeps_failing_ends_as_a_remote_error() {
-    let h = Harness::default();
-    h.so().inject(faults::server_error(
-        Some("POST"),
-        "/connector_profiles",
-        10,
-    ));
-    let err = ensure_connector_profile(
-        &h.client(),
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Remote);
-    assert_eq!(err.exit_code(), 4);
-    assert_eq!(
-        h.requests("POST", "/connector_profiles").len(),
-        3,
-        "bounded"
-    );
-    assert!(err.message().contains("HTTP 500"), "{}", err.message());
-}
-
-#[tokio::test]
-async fn a_409_adopts_the_profile_that_exists() {
-    let h = Harness::default();
-    h.so()
-        .create_profile_as_dashboard("Constant Contact", CLIENT_ID, SECRET, &[], &[])
-        .unwrap();
-    // The listing misses it once (eventual consistency), so the create clashes.
-    h.so().inject(Fault::new(
-        Some("GET"),
-        "/connector_profiles",
-        FaultAction::Respond(Response::json(
-            200,
-            &json!({"page": 1, "page_size": 25, "total": 0, "data": []}),
-        )),
-        1,
-    ));
-    let out = ensure_connector_profile(
-        &h.client(),
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        out.action,
-        ProfileAction::Updated,
-        "scopes/actions differed"
-    );
-    assert_eq!(out.changed, [ProfileField::Scopes, ProfileField::Actions]);
-    assert_eq!(h.so().constant_contact_profiles().len(), 1);
 }
 
 #[test]
@@ -494,14 +569,7 @@ fn a_profile_that_vanishes_before_the_patch_is_created_again() {
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(ensure_connector_profile(
-            &h.client(),
-            &desired(),
-            StackOneMode::Auto,
-            Some(&id),
-            &mut ScriptedGuide::never_used(),
-            &h.options(),
-        ))
+        rt.block_on(h.ensure().known(id.as_str()).run())
     })
     .unwrap();
     assert_eq!(out.action, ProfileAction::Created);
@@ -531,16 +599,7 @@ async fn a_429_is_retried_after_retry_after() {
     // A 429 on a create was not processed: it is retried like any call.
     h.so()
         .inject(faults::rate_limited(Some("POST"), "/connector_profiles", 1));
-    let out = ensure_connector_profile(
-        &h.client(),
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap();
+    let out = h.ensure().run().await.unwrap();
     assert_eq!(out.action, ProfileAction::Created);
     assert_eq!(h.so().constant_contact_profiles().len(), 1);
 }
@@ -548,18 +607,15 @@ async fn a_429_is_retried_after_retry_after() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_limit_fails_at_once() {
     let h = Harness::default();
-    h.so().inject(Fault::new(
-        None,
-        "/",
-        FaultAction::Respond(
+    h.so().inject(
+        fault::any_method("/").times(5).respond(
             Response::json(
                 429,
                 &json!({"statusCode": 429, "message": "Too Many Requests"}),
             )
             .with_header("retry-after", "3600"),
         ),
-        5,
-    ));
+    );
     let started = Instant::now();
     let err = h
         .client()
@@ -629,33 +685,6 @@ async fn a_bad_or_forbidden_key_is_a_usage_error_that_never_shows_the_key() {
     assert_eq!(h.requests("GET", "/").len(), 2, "401/403 are not retried");
 }
 
-#[tokio::test]
-async fn a_422_lists_stackones_field_errors() {
-    let h = Harness::default();
-    let mut bad = desired();
-    bad.actions = vec!["two words".into()];
-    let err = ensure_connector_profile(
-        &h.client(),
-        &bad,
-        StackOneMode::Api,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Usage);
-    assert!(err.message().contains("HTTP 422"), "{}", err.message());
-    assert!(
-        err.message()
-            .contains("actions[0]: must be a non-empty string without spaces"),
-        "{}",
-        err.message()
-    );
-    assert!(!err.render(true).contains(SECRET));
-    assert_eq!(h.requests("POST", "/").len(), 1, "422 is not retried");
-}
-
 // ------------------------------------------------------------ listing
 
 #[tokio::test]
@@ -682,16 +711,7 @@ async fn listing_follows_every_page() {
     wanted.name = "Profile 27".into();
     wanted.scopes = vec![];
     wanted.actions = vec![];
-    let out = ensure_connector_profile(
-        &h.client(),
-        &wanted,
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap();
+    let out = h.ensure().desired(&wanted).run().await.unwrap();
     assert_eq!(out.action, ProfileAction::Unchanged);
     assert_eq!(h.so().constant_contact_profiles().len(), 30);
 }
@@ -722,16 +742,13 @@ async fn listing_falls_back_to_auth_configs_on_404() {
     let mut wanted = desired();
     wanted.scopes = vec![];
     wanted.actions = vec![];
-    let out = ensure_connector_profile(
-        &client,
-        &wanted,
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap();
+    let out = h
+        .ensure()
+        .client(&client)
+        .desired(&wanted)
+        .run()
+        .await
+        .unwrap();
     assert_eq!(out.action, ProfileAction::Unchanged);
 }
 
@@ -770,16 +787,12 @@ async fn without_a_write_api_auto_mode_waits_for_the_dashboard_form() {
     });
     let out = {
         let mut guide = PrintedDashboardGuide::proceeding(&mut io);
-        ensure_connector_profile(
-            &client,
-            &desired(),
-            StackOneMode::Auto,
-            None,
-            &mut guide,
-            &h.options(),
-        )
-        .await
-        .unwrap()
+        h.ensure()
+            .client(&client)
+            .guide(&mut guide)
+            .run()
+            .await
+            .unwrap()
     };
     filler.await.unwrap();
     assert_eq!(out.action, ProfileAction::Dashboard);
@@ -819,16 +832,7 @@ async fn a_405_or_501_on_create_or_update_also_leads_to_the_dashboard() {
             )
             .unwrap();
         });
-        let out = ensure_connector_profile(
-            &h.client(),
-            &desired(),
-            StackOneMode::Auto,
-            None,
-            &mut guide,
-            &h.options(),
-        )
-        .await
-        .unwrap();
+        let out = h.ensure().guide(&mut guide).run().await.unwrap();
         assert_eq!(out.action, ProfileAction::Dashboard, "{mode:?}");
         assert_eq!(guide.shown[0].task, DashboardTask::Create);
 
@@ -836,16 +840,14 @@ async fn a_405_or_501_on_create_or_update_also_leads_to_the_dashboard() {
         let mut rotated = desired();
         rotated.secret_changed = true;
         let mut guide = ScriptedGuide::doing(|| {});
-        let out = ensure_connector_profile(
-            &h.client(),
-            &rotated,
-            StackOneMode::Auto,
-            Some(&out.id),
-            &mut guide,
-            &h.options(),
-        )
-        .await
-        .unwrap();
+        let out = h
+            .ensure()
+            .desired(&rotated)
+            .known(out.id.as_str())
+            .guide(&mut guide)
+            .run()
+            .await
+            .unwrap();
         assert_eq!(out.action, ProfileAction::Dashboard);
         assert_eq!(out.changed, [ProfileField::ClientSecret]);
         match &guide.shown[0].task {
@@ -870,16 +872,7 @@ async fn non_interactive_dashboard_path_exits_4_with_the_steps_but_not_the_secre
     let started = Instant::now();
     let err = {
         let mut guide = PrintedDashboardGuide::non_interactive(&mut io);
-        ensure_connector_profile(
-            &h.client(),
-            &desired(),
-            StackOneMode::Auto,
-            None,
-            &mut guide,
-            &h.options(),
-        )
-        .await
-        .unwrap_err()
+        h.ensure().guide(&mut guide).run().await.unwrap_err()
     };
     assert!(started.elapsed() < Duration::from_secs(1), "at once");
     assert_eq!(err.kind(), ErrorKind::Remote);
@@ -900,16 +893,13 @@ async fn non_interactive_dashboard_path_exits_4_with_the_steps_but_not_the_secre
         .create_profile_as_dashboard("Constant Contact", CLIENT_ID, SECRET, &[], &[])
         .unwrap();
     let mut guide = PrintedDashboardGuide::non_interactive(&mut io);
-    let out = ensure_connector_profile(
-        &h.client(),
-        &desired(),
-        StackOneMode::Dashboard,
-        None,
-        &mut guide,
-        &h.options(),
-    )
-    .await
-    .unwrap();
+    let out = h
+        .ensure()
+        .mode(StackOneMode::Dashboard)
+        .guide(&mut guide)
+        .run()
+        .await
+        .unwrap();
     assert_eq!(out.action, ProfileAction::Unchanged);
 }
 
@@ -927,46 +917,19 @@ async fn dashboard_mode_never_writes_through_the_api() {
         )
         .unwrap();
     });
-    let out = ensure_connector_profile(
-        &h.client(),
-        &desired(),
-        StackOneMode::Dashboard,
-        None,
-        &mut guide,
-        &h.options(),
-    )
-    .await
-    .unwrap();
+    let out = h
+        .ensure()
+        .mode(StackOneMode::Dashboard)
+        .guide(&mut guide)
+        .run()
+        .await
+        .unwrap();
     assert_eq!(out.action, ProfileAction::Dashboard);
     assert!(h.requests("POST", "/").is_empty());
     assert!(h.requests("PATCH", "/").is_empty());
     let steps = &guide.shown[0];
     assert_eq!(steps.client_id, CLIENT_ID);
     assert_eq!(steps.name, "Constant Contact");
-}
-
-#[tokio::test]
-async fn api_mode_never_goes_to_the_dashboard() {
-    let h = Harness::new(StackOneOptions {
-        profile_write_api: ProfileWriteApi::NotFound,
-        ..Default::default()
-    });
-    let err = ensure_connector_profile(
-        &h.client(),
-        &desired(),
-        StackOneMode::Api,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(err.exit_code(), 4);
-    assert!(
-        err.message().contains("--stackone-mode api"),
-        "{}",
-        err.message()
-    );
 }
 
 #[tokio::test]
@@ -980,16 +943,13 @@ async fn a_dashboard_profile_that_never_appears_is_a_bounded_remote_error() {
         poll_interval: Duration::from_millis(20),
         ..h.options()
     };
-    let err = ensure_connector_profile(
-        &h.client(),
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::doing(|| {}),
-        &opts,
-    )
-    .await
-    .unwrap_err();
+    let err = h
+        .ensure()
+        .guide(&mut ScriptedGuide::doing(|| {}))
+        .options(&opts)
+        .run()
+        .await
+        .unwrap_err();
     assert_eq!(err.exit_code(), 4);
     assert!(
         err.message().contains("did not appear"),
@@ -1032,16 +992,7 @@ async fn remove_tells_deleted_gone_and_not_offered_apart() {
 async fn a_connect_session_has_a_hub_link_and_a_computed_expiry() {
     let h = Harness::default();
     let client = h.client();
-    let profile = ensure_connector_profile(
-        &client,
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &h.options(),
-    )
-    .await
-    .unwrap();
+    let profile = h.ensure().client(&client).run().await.unwrap();
     for (expires_in, secs) in [(None, 1800), (Some(600), 600)] {
         let session = client
             .create_connect_session(&ConnectSessionRequest {
@@ -1095,41 +1046,25 @@ async fn a_connect_session_has_a_hub_link_and_a_computed_expiry() {
 async fn the_secret_travels_only_in_the_write_body_and_the_key_only_in_the_header() {
     let h = Harness::default();
     let client = h.client();
-    let opts = h.options();
-    let first = ensure_connector_profile(
-        &client,
-        &desired(),
-        StackOneMode::Auto,
-        None,
-        &mut ScriptedGuide::never_used(),
-        &opts,
-    )
-    .await
-    .unwrap();
-    ensure_connector_profile(
-        &client,
-        &desired(),
-        StackOneMode::Auto,
-        Some(&first.id),
-        &mut ScriptedGuide::never_used(),
-        &opts,
-    )
-    .await
-    .unwrap();
+
+    let first = h.ensure().client(&client).run().await.unwrap();
+    h.ensure()
+        .client(&client)
+        .known(first.id.as_str())
+        .run()
+        .await
+        .unwrap();
     let rotated_secret = "cc-secret-rotated-Zz81";
     let mut rotated = desired();
     rotated.client_secret = SecretString::from(rotated_secret);
     rotated.secret_changed = true;
-    ensure_connector_profile(
-        &client,
-        &rotated,
-        StackOneMode::Auto,
-        Some(&first.id),
-        &mut ScriptedGuide::never_used(),
-        &opts,
-    )
-    .await
-    .unwrap();
+    h.ensure()
+        .client(&client)
+        .desired(&rotated)
+        .known(first.id.as_str())
+        .run()
+        .await
+        .unwrap();
     client
         .create_connect_session(&ConnectSessionRequest {
             origin_owner_id: "o".into(),
