@@ -354,6 +354,7 @@ impl TestEnv {
     }
 
     /// Replaces (or with `None` removes) one entry of the file store.
+    #[cfg(unix)] // only the Unix-only areas use it
     pub fn set_secret(&self, profile: &str, kind: &str, value: Option<&str>) {
         let path = self
             .config_dir()

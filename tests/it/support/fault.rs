@@ -8,8 +8,6 @@
 //! ready-made in `ccsetup::sandbox::stackone::faults`; this builder is for
 //! everything else.
 
-use std::time::Duration;
-
 use ccsetup::sandbox::{Fault, FaultAction, Response};
 
 /// Which requests a fault hits, and for how many of them (one unless said).
@@ -54,7 +52,8 @@ impl FaultOn {
     }
 
     /// Wait `delay`, then handle normally (a slow service).
-    pub fn delay(self, delay: Duration) -> Fault {
+    #[cfg(unix)] // only the Unix-only areas use it
+    pub fn delay(self, delay: std::time::Duration) -> Fault {
         self.action(FaultAction::Delay(delay))
     }
 
