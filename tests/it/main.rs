@@ -15,7 +15,8 @@
 //! - `oauth_flow`, `oauth_listener`, `oauth_paste_stdin`, `oauth_request`:
 //!   the OAuth library in process (scripted HTTP, real sockets).
 //! - `stackone_client`: the StackOne client and `ensure_connector_profile`
-//!   in process, as a table of cases.
+//!   in process; every call through its `Ensure` builder, and the cases that
+//!   are one call against one prepared stand-in as rows of its `cases!` table.
 //! - `sandbox_cc`, `sandbox_stackone`: the stand-ins themselves are strict.
 //! - `store_files`, `secret_service`: config.toml, the file store and lock,
 //!   and the keyring backend inside a private D-Bus session (it re-runs this
