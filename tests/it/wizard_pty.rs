@@ -1,0 +1,572 @@
+//! The interactive wizard through a real pseudo-terminal: the real binary,
+//! driven with expectrl like a person at a keyboard, against the stand-ins.
+//!
+//! Rules learned the hard way (tests/../recipes "Crate notes"): wait for each
+//! prompt before typing (dialoguer drops input sent early), match stable
+//! text and never ANSI redraws, Confirm takes one key without Enter, and a
+//! hidden prompt echoes nothing. Every wait is bounded.
+#![cfg(unix)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::e2e::TestEnv;
+use ccsetup::sandbox::test_browser::{self, Decision};
+use expectrl::process::unix::WaitStatus;
+use expectrl::session::OsSession;
+use expectrl::{Eof, Expect, Needle, Regex};
+
+/// Longest wait for any one piece of output.
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running wizard in a PTY, with everything it printed so far.
+struct Wizard {
+    session: OsSession,
+    transcript: String,
+}
+
+impl Wizard {
+    /// Runs `ccsetup <args>` from `env` in a fresh PTY. The terminal starts
+    /// with echo on, like a real one (the PTY library turns it off).
+    fn spawn(env: &TestEnv, args: &[&str], extra_env: &[(&str, String)]) -> Wizard {
+        Self::spawn_with(env, args, |cmd| {
+            for (key, value) in extra_env {
+                cmd.env(key, value);
+            }
+        })
+    }
+
+    /// [`Wizard::spawn`], with `configure` applied to the command last.
+    fn spawn_with(env: &TestEnv, args: &[&str], configure: impl FnOnce(&mut Command)) -> Wizard {
+        let base = env.cmd();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("stty echo icanon; exec \"$0\" \"$@\"")
+            .arg(base.get_program())
+            .args(args);
+        for (key, value) in base.get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        // No clipboard unless a test brings one: its offers are prompts.
+        cmd.env("TERM", "xterm-256color")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("WSL_DISTRO_NAME");
+        configure(&mut cmd);
+        // The PTY is stdin: keep it (the harness sets /dev/null).
+        cmd.stdin(Stdio::inherit());
+        let session = OsSession::spawn(cmd).expect("spawn ccsetup in a PTY");
+        Wizard {
+            session,
+            transcript: String::new(),
+        }
+    }
+
+    /// Waits (bounded, polling) until `needle` shows up; returns the text
+    /// read up to and including it.
+    #[track_caller]
+    fn wait_for<N: Needle>(&mut self, needle: N, what: &str) -> expectrl::Captures {
+        let started = Instant::now();
+        loop {
+            match self.session.check(&needle) {
+                Ok(found) if !found.is_empty() => {
+                    self.transcript
+                        .push_str(&String::from_utf8_lossy(found.as_bytes()));
+                    return found;
+                }
+                Ok(_) => {}
+                Err(expectrl::Error::Eof) => {
+                    panic!(
+                        "ccsetup ended before {what}:\n{}",
+                        self.transcript_with_rest()
+                    )
+                }
+                Err(e) => panic!("reading the PTY: {e}"),
+            }
+            if started.elapsed() > STEP_TIMEOUT {
+                panic!(
+                    "no {what} within {STEP_TIMEOUT:?}:\n{}",
+                    self.transcript_with_rest()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[track_caller]
+    fn expect(&mut self, text: &str) {
+        self.wait_for(text, &format!("{text:?}"));
+    }
+
+    /// Waits for `pattern` and returns its first group.
+    #[track_caller]
+    fn expect_capture(&mut self, pattern: &str) -> String {
+        let found = self.wait_for(Regex(pattern), pattern);
+        String::from_utf8_lossy(found.get(1).expect("a group")).into_owned()
+    }
+
+    /// Types a line and Enter.
+    fn line(&mut self, text: &str) {
+        self.session.send_line(text).expect("write to the PTY");
+    }
+
+    /// Presses one key (Confirm answers, Enter in a menu).
+    fn key(&mut self, key: &str) {
+        self.session.send(key).expect("write to the PTY");
+    }
+
+    /// Types into a hidden prompt, once it reads: it turns echo off and
+    /// flushes pending input in one step (TCSAFLUSH), so text typed before
+    /// that would be lost. Call after its prompt text was seen.
+    fn secret(&mut self, text: &str) {
+        self.wait_until_hidden_prompt_reads();
+        self.line(text);
+    }
+
+    /// Waits (bounded) until the terminal's echo is off: the terminal starts
+    /// with echo on, so after a hidden prompt's text this means it reads.
+    #[track_caller]
+    fn wait_until_hidden_prompt_reads(&mut self) {
+        let started = Instant::now();
+        while self.terminal_echoes() {
+            if started.elapsed() > STEP_TIMEOUT {
+                panic!(
+                    "the hidden prompt never turned echo off:\n{}",
+                    self.transcript
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn ctrl_c(&mut self) {
+        self.session
+            .send(expectrl::ControlCode::EndOfText)
+            .expect("write ^C to the PTY");
+    }
+
+    /// Reads to the end and returns the exit code (bounded).
+    #[track_caller]
+    fn finish(&mut self) -> i32 {
+        self.wait_for(Eof, "the end of the run");
+        if std::env::var_os("WIZARD_PTY_SHOW").is_some() {
+            // `WIZARD_PTY_SHOW=1 cargo test --test wizard_pty -- --nocapture`
+            // shows each screen as the person saw it.
+            eprintln!("---- transcript ----\n{}", self.transcript);
+        }
+        let started = Instant::now();
+        loop {
+            match self.session.get_process().status() {
+                Ok(WaitStatus::Exited(_, code)) => return code,
+                Ok(WaitStatus::Signaled(_, signal, _)) => {
+                    panic!("killed by {signal:?}:\n{}", self.transcript)
+                }
+                _ if started.elapsed() > STEP_TIMEOUT => {
+                    panic!("ccsetup did not exit:\n{}", self.transcript)
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
+    fn transcript_with_rest(&mut self) -> String {
+        let mut rest = vec![0u8; 64 * 1024];
+        let n = self.session.try_read(&mut rest).unwrap_or(0);
+        format!("{}{}", self.transcript, String::from_utf8_lossy(&rest[..n]))
+    }
+
+    /// Whether the terminal echoes typed text (what a hidden prompt turns off).
+    fn terminal_echoes(&self) -> bool {
+        self.session.get_process().get_echo().expect("read termios")
+    }
+}
+
+/// Plays the browser: consent, then the redirect to the wizard's listener.
+fn approve_in_background(authorize_url: String) -> std::thread::JoinHandle<(u16, String)> {
+    std::thread::spawn(move || {
+        test_browser::consent_blocking(&authorize_url, Decision::Approve)
+            .and_then(|location| test_browser::deliver_blocking(&location))
+            .expect("the test browser approves")
+    })
+}
+
+/// The authorization URL line the wizard prints in step 4.
+const AUTHORIZE_URL: &str = r"(http://\S+/oauth2/default/v1/authorize\?\S+)\r?\n";
+
+/// A fake `xclip` that appends what it is given to a file: the wizard's
+/// clipboard offers become observable.
+fn fake_clipboard(dir: &Path) -> (Vec<(&'static str, String)>, PathBuf) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let clipboard = dir.join("clipboard.txt");
+    let script = bin.join("xclip");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ncat >> \"$WIZARD_TEST_CLIPBOARD\"\necho >> \"$WIZARD_TEST_CLIPBOARD\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = vec![
+        ("PATH", path),
+        ("DISPLAY", ":99".to_string()),
+        ("WIZARD_TEST_CLIPBOARD", clipboard.display().to_string()),
+    ];
+    (env, clipboard)
+}
+
+#[test]
+fn a_newcomer_finishes_init_by_answering_every_prompt() {
+    let env = TestEnv::new();
+    let tools = tempfile::tempdir().unwrap();
+    let (clipboard_env, clipboard) = fake_clipboard(tools.path());
+    let secret = env.client_secret();
+    let stackone_key = env.stackone_key();
+    let local_redirect = format!("http://localhost:{}/callback", env.port);
+
+    let mut w = Wizard::spawn(&env, &["init"], &clipboard_env);
+    w.expect("Step 1/7: Look for an existing setup");
+    w.expect("No setup yet for profile \"default\".");
+
+    w.expect("Step 2/7: Create the Constant Contact application");
+    w.expect("My Applications page and sign in:");
+    w.expect("Not opening a browser: --no-browser is set");
+    w.expect("Application name");
+    w.line("Bakery Sync");
+    w.expect("1. Name: Bakery Sync");
+    w.expect("tick BOTH Authorization Code Flow and Implicit Flow");
+    w.expect("Refresh token type: Rotating Refresh Tokens");
+    w.expect("Is the application created?");
+    w.key("y");
+    w.expect("https://api.stackone.com/connect/oauth2/constantcontact/callback");
+    w.expect(&local_redirect);
+    w.expect(
+        "Copy https://api.stackone.com/connect/oauth2/constantcontact/callback to the clipboard?",
+    );
+    w.key("y");
+    w.expect(&format!("Copy {local_redirect} to the clipboard?"));
+    w.key("y");
+    w.expect("Are both redirect URIs saved?");
+    w.key("y");
+
+    w.expect("Step 3/7: Enter the credentials and check this machine");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("shows it only once");
+    w.expect("Client Secret (hidden)");
+    w.secret(&secret);
+    w.expect("Scopes");
+    w.expect("offline_access");
+    w.key("\r"); // the defaults, as ticked
+    w.expect("StackOne API key (hidden)");
+    w.secret(&stackone_key);
+    w.expect("StackOne actions to enable");
+    w.line("");
+    w.expect("The secret store works");
+    w.expect(&format!("Port {} is free", env.port));
+
+    w.expect("Step 4/7: Authorize with Constant Contact");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Authorized for");
+    assert_eq!(
+        browser.join().unwrap().0,
+        200,
+        "the listener answered the browser"
+    );
+
+    w.expect("Step 5/7: Store the secrets");
+    w.expect("Step 6/7: Create the StackOne Connector Profile");
+    w.expect("created");
+    w.expect("Step 7/7: Done");
+    w.expect("Constant Contact app   \"Bakery Sync\"");
+    w.expect("ccsetup link --origin-owner-id");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+
+    let profiles = env.sandbox.stackone().constant_contact_profiles();
+    assert_eq!(profiles.len(), 1, "one StackOne profile");
+    let credential = |name: &str| {
+        profiles[0]
+            .credentials
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        credential("client_id").as_deref(),
+        Some(env.app.client_id.as_str())
+    );
+    assert_eq!(
+        credential("client_secret").as_deref(),
+        Some(secret.as_str())
+    );
+    assert_eq!(profiles[0].scopes.len(), 4, "the default scopes");
+    assert_eq!(
+        env.secret("default", "client_secret").as_deref(),
+        Some(secret.as_str())
+    );
+    assert!(env.secret("default", "refresh_token").is_some());
+    assert!(env.config_text().contains("Bakery Sync"));
+    assert!(
+        !has_colour_codes(&w.transcript),
+        "NO_COLOR: {:?}",
+        w.transcript
+    );
+    // Hidden means hidden: neither secret ever reached the terminal.
+    assert!(!w.transcript.contains(&secret), "{}", w.transcript);
+    assert!(!w.transcript.contains(&stackone_key), "{}", w.transcript);
+    let copied = std::fs::read_to_string(clipboard).unwrap();
+    assert_eq!(
+        copied,
+        format!(
+            "https://api.stackone.com/connect/oauth2/constantcontact/callback\n{local_redirect}\n"
+        )
+    );
+}
+
+#[test]
+fn rerun_menu_rotates_the_client_secret_into_stackone() {
+    let env = TestEnv::new();
+    env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
+    let old_secret = env.client_secret();
+
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    w.expect("is already set up");
+    w.expect("What do you want to do?");
+    w.expect("Quit (change nothing)");
+    w.key("\r"); // the first entry: rotate the client secret
+    w.expect("Step 1/4: Generate a new Client Secret");
+    w.expect("Generate Client Secret");
+    w.expect("New Client Secret (hidden)");
+    // The person clicks Generate Client Secret in the portal…
+    let new_secret = env.sandbox.cc().generate_client_secret(&env.app.client_id);
+    // …but first pastes the old one by mistake: asked again, with why.
+    w.secret(&old_secret);
+    w.expect("already stored");
+    w.expect("New Client Secret (hidden)");
+    w.secret(&new_secret);
+    w.expect("Step 2/4: Prove the new secret");
+    w.expect("The new Client Secret works.");
+    w.expect("Step 3/4: Store the new secret");
+    w.expect("Step 4/4: Update the StackOne Connector Profile");
+    w.expect("updated");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+
+    let profiles = env.sandbox.stackone().constant_contact_profiles();
+    assert_eq!(profiles.len(), 1);
+    let stored_at_stackone = profiles[0]
+        .credentials
+        .iter()
+        .find(|(k, _)| k == "client_secret")
+        .map(|(_, v)| v.clone());
+    assert_eq!(stored_at_stackone.as_deref(), Some(new_secret.as_str()));
+    assert_eq!(
+        env.secret("default", "client_secret").as_deref(),
+        Some(new_secret.as_str())
+    );
+    assert_eq!(env.secret("default", "client_secret_previous"), None);
+    assert!(!w.transcript.contains(&new_secret) && !w.transcript.contains(&old_secret));
+}
+
+#[test]
+fn rerun_menu_quit_changes_nothing_and_ctrl_c_in_the_menu_shows_the_cursor() {
+    let env = TestEnv::new();
+    env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
+    let before = env.files();
+
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    w.expect("Quit (change nothing)");
+    w.key("\x1b[A"); // up from the first entry wraps to the last: Quit
+    w.key("\r");
+    w.expect("Nothing changed.");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    w.expect("Quit (change nothing)");
+    w.ctrl_c();
+    assert_eq!(w.finish(), 130, "{}", w.transcript);
+    assert!(cursor_left_visible(&w.transcript), "{:?}", w.transcript);
+    assert_eq!(env.files(), before, "nothing changed");
+}
+
+#[test]
+fn a_refused_app_name_is_asked_again_with_the_reason() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    w.expect("Application name");
+    w.line("My Constant contact app");
+    w.expect("may not contain \"Constant Contact\"");
+    w.expect("the portal refuses it");
+    w.expect("Application name");
+    w.line("My Bakery app");
+    w.expect("1. Name: My Bakery app");
+    w.expect("Is the application created?");
+    // Ctrl-C at a one-key prompt (raw mode) ends the run cleanly.
+    w.ctrl_c();
+    assert_eq!(w.finish(), 130, "{}", w.transcript);
+    assert!(
+        w.transcript.contains("\x1b[?25h"),
+        "the cursor is shown again"
+    );
+    assert!(env.files().is_empty(), "nothing written: {:?}", env.files());
+}
+
+#[test]
+fn ctrl_c_at_the_hidden_prompt_restores_the_terminal_and_writes_nothing() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    // The terminal starts with echo on (`stty echo`); it cannot be checked
+    // here, as a waiting prompt holds the terminal in raw mode.
+    w.expect("Application name");
+    w.line("");
+    w.expect("Is the application created?");
+    w.key("y");
+    w.expect("Are both redirect URIs saved?");
+    w.key("y");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("Client Secret (hidden)");
+    w.wait_until_hidden_prompt_reads();
+    w.ctrl_c();
+    w.expect("interrupted");
+    assert_eq!(w.finish(), 130, "{}", w.transcript);
+    assert!(
+        w.transcript.contains("\x1b[?25h"),
+        "the cursor is shown again"
+    );
+    assert!(
+        w.terminal_echoes(),
+        "echo is back on after Ctrl-C at a hidden prompt"
+    );
+    assert!(!env.config_dir().join("config.toml").exists());
+    assert!(env.files().is_empty(), "nothing written: {:?}", env.files());
+}
+
+/// Whether the last cursor-visibility sequence shows the cursor (menus and
+/// one-key prompts hide it while they wait).
+fn cursor_left_visible(transcript: &str) -> bool {
+    let shown = transcript.rfind("\x1b[?25h");
+    let hidden = transcript.rfind("\x1b[?25l");
+    shown.is_some() && shown > hidden
+}
+
+/// Whether `text` holds an SGR (colour/style) escape sequence.
+fn has_colour_codes(text: &str) -> bool {
+    text.split("\x1b[").skip(1).any(|rest| {
+        rest.chars()
+            .find(|c| !(c.is_ascii_digit() || *c == ';'))
+            .is_some_and(|c| c == 'm')
+    })
+}
+
+#[test]
+fn yes_in_a_terminal_asks_nothing_given_and_json_keeps_colour_and_spinners_off() {
+    let env = TestEnv::new();
+    let give_everything = |cmd: &mut Command| {
+        cmd.env_remove("NO_COLOR") // only --json turns colour off here
+            .env("CC_CLIENT_ID", &env.app.client_id)
+            .env("CC_CLIENT_SECRET", env.client_secret())
+            .env("STACKONE_API_KEY", env.stackone_key());
+    };
+    let mut w = Wizard::spawn_with(&env, &["init", "--yes", "--json"], give_everything);
+    w.expect("Step 2/7");
+    w.expect("Step 4/7");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    // Static progress lines, not spinners: --json turns them off.
+    w.expect("Checking whose account this is…");
+    w.expect("Step 7/7: Done");
+    let json = w.expect_capture(r#"(\{"account".*\})\r?\n"#);
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    let result: serde_json::Value = serde_json::from_str(&json).expect("the JSON result");
+    assert_eq!(result["stackone"]["action"], "created");
+    for question in [
+        "Application name",
+        "Is the application created?",
+        "Scopes",
+        "StackOne actions",
+    ] {
+        assert!(
+            !w.transcript.contains(question),
+            "--yes asked {question:?}:\n{}",
+            w.transcript
+        );
+    }
+    assert!(!has_colour_codes(&w.transcript), "{:?}", w.transcript);
+
+    // A re-run with --yes skips the menu: the same inputs, the same end state.
+    let mut w = Wizard::spawn_with(&env, &["init", "--yes"], give_everything);
+    w.expect("Running the whole setup again");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("unchanged");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert!(!w.transcript.contains("What do you want to do?"));
+    assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
+}
+
+#[test]
+fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
+    let env = TestEnv::new();
+    let secret = env.client_secret();
+    let mut w = Wizard::spawn_with(
+        &env,
+        &["init", "--yes", "--stackone-mode", "dashboard"],
+        |cmd| {
+            cmd.env("CC_CLIENT_ID", &env.app.client_id)
+                .env("CC_CLIENT_SECRET", &secret)
+                .env("STACKONE_API_KEY", env.stackone_key());
+        },
+    );
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 6/7: Create the StackOne Connector Profile");
+    w.expect("Click \"+ Connector Profile\"");
+    w.expect(&format!("API Key (Client ID): {}", env.app.client_id));
+    w.expect(
+        "Client Secret: the Client Secret of your Constant Contact application (not shown here)",
+    );
+    w.expect("Show the Client Secret on screen so you can copy it?");
+    w.key("y"); // the one explicit request that shows a secret
+    w.expect(&format!("Client Secret: {secret}"));
+    w.expect("Done?");
+    // The person fills the dashboard form…
+    env.sandbox
+        .stackone()
+        .create_profile_as_dashboard(
+            "Constant Contact",
+            &env.app.client_id,
+            &secret,
+            &[
+                "account_read",
+                "contact_data",
+                "campaign_data",
+                "offline_access",
+            ],
+            &[],
+        )
+        .expect("the dashboard accepts the form");
+    w.key("y");
+    w.expect("dashboard");
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert_eq!(
+        w.transcript.matches(secret.as_str()).count(),
+        1,
+        "the secret is shown once, on request:\n{}",
+        w.transcript
+    );
+    assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
+}
