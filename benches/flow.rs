@@ -21,6 +21,12 @@
 //! transport, the file store, output. Loopback transport and the stand-ins'
 //! HTTP parsing are counted as ccsetup's, so the figure errs high.
 //!
+//! - `latency`: `status`, `doctor` and `init` (its checks before the browser,
+//!   and whole) with every stand-in answer delayed by 0 and 200 ms, like a
+//!   round trip to the real services; prints the requests made, the wall
+//!   time, and its ratio to the scenario's longest chain of dependent
+//!   requests (what a perfect overlap of independent requests would take).
+//!
 //! Environment: `CCSETUP_BENCH_RUNS` (default 15), `CCSETUP_BENCH_BIN` (a
 //! binary to measure instead of the one cargo built for this bench, e.g. the
 //! `panic = "abort"` release binary: cargo builds bench dependencies with
@@ -84,6 +90,107 @@ fn main() {
         }
     }
     report.print();
+    if wanted("latency") {
+        latency_report(&bin, runs.min(5));
+    }
+}
+
+/// One latency scenario: its arguments and its longest chain of dependent
+/// requests (the floor that overlapping independent requests can reach).
+struct LatencyScenario {
+    name: &'static str,
+    args: &'static [&'static str],
+    /// Requests that must follow one another (each needs the previous answer).
+    chain: u32,
+}
+
+const LATENCY_SCENARIOS: [LatencyScenario; 2] = [
+    // A cached access token: the account call, the StackOne profile and
+    // accounts lists and the app checks are all independent.
+    LatencyScenario {
+        name: "status",
+        args: &["status", "--json"],
+        chain: 1,
+    },
+    // The clock and the four endpoint checks are independent.
+    LatencyScenario {
+        name: "doctor",
+        args: &["doctor", "--json"],
+        chain: 1,
+    },
+];
+
+/// The checks before the browser are independent of each other (chain 1);
+/// after consent: the code exchange, then the account check and (in order)
+/// the refresh-type check, then the StackOne list and create.
+const INIT_PRE_BROWSER_CHAIN: u32 = 1;
+/// The whole `init` (consent itself is local to the test browser): the
+/// pre-browser checks (1), authorize page + consent + callback (3), code
+/// exchange (1), the account check (1), the refresh-type check (1), the
+/// StackOne list (1) and create (1), the read-back (1).
+const INIT_WHOLE_CHAIN: u32 = 10;
+
+fn latency_report(bin: &str, runs: usize) {
+    let env = Env::new();
+    let setup = env.init(bin, false);
+    assert_eq!(setup.code, 0, "init for the latency runs failed:\n{}", setup.stderr);
+    println!();
+    println!("latency: {runs} runs each; ratio = (wall at 200 ms − wall at 0 ms) / (chain × 200 ms)");
+    println!(
+        "{:<18} {:>7} {:>9} {:>12} {:>10} {:>6} {:>6}",
+        "scenario", "delay", "requests", "connections", "wall ms", "chain", "ratio"
+    );
+    let mut zero_wall = std::collections::HashMap::new();
+    for delay_ms in [0u64, 200] {
+        env.sandbox.set_latency(Duration::from_millis(delay_ms));
+        let mut row = |name: &str, requests: usize, connections: usize, walls: Vec<f64>, chain: u32| {
+            let [median, _, _] = stats(walls);
+            let ratio = if delay_ms == 0 {
+                zero_wall.insert(name.to_string(), median);
+                "-".to_string()
+            } else {
+                let local = zero_wall.get(name).copied().unwrap_or(0.0);
+                format!("{:.2}", (median - local) / (f64::from(chain) * delay_ms as f64))
+            };
+            println!(
+                "{name:<18} {delay_ms:>5}ms {requests:>9} {connections:>12} {median:>10.1} {chain:>6} {ratio:>6}"
+            );
+            println!("summary latency.{name}.{delay_ms}ms wall_median={median:.1} requests={requests} connections={connections} ratio={ratio}");
+        };
+        for scenario in &LATENCY_SCENARIOS {
+            let (mut walls, mut requests, mut connections) = (Vec::new(), 0, 0);
+            for _ in 0..runs {
+                env.sandbox.cc().log().clear();
+                env.sandbox.stackone().log().clear();
+                let before = env.sandbox.connections_accepted();
+                let mut cmd = env.cmd(bin);
+                cmd.args(scenario.args)
+                    .env("STACKONE_API_KEY", env.sandbox.stackone().api_key());
+                let run = run(cmd, false);
+                assert_eq!(run.code, 0, "{} failed:\n{}", scenario.name, run.stderr);
+                walls.push(run.wall.as_secs_f64() * 1e3);
+                requests = env.sandbox.all_requests().len();
+                connections = env.sandbox.connections_accepted() - before;
+            }
+            row(scenario.name, requests, connections, walls, scenario.chain);
+        }
+        let (mut pre, mut whole) = (Vec::new(), Vec::new());
+        let (mut pre_requests, mut requests, mut connections) = (0, 0, 0);
+        for _ in 0..runs {
+            let before = env.sandbox.connections_accepted();
+            let run = env.init(bin, false);
+            assert_eq!(run.code, 0, "init failed:\n{}", run.stderr);
+            let (seen, _) = run.consent.expect("init showed the authorization URL");
+            pre.push((seen - run.started).as_secs_f64() * 1e3);
+            whole.push(run.wall.as_secs_f64() * 1e3);
+            let timings = env.timings();
+            pre_requests = timings.iter().filter(|t| t.started < seen).count();
+            requests = timings.len();
+            connections = env.sandbox.connections_accepted() - before;
+        }
+        row("init-pre-browser", pre_requests, connections, pre, INIT_PRE_BROWSER_CHAIN);
+        row("init-whole", requests, connections, whole, INIT_WHOLE_CHAIN);
+    }
 }
 
 fn repeat(runs: usize, mut one: impl FnMut() -> Sample) -> Vec<Sample> {

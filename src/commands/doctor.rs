@@ -89,17 +89,19 @@ pub async fn run(ctx: &mut Context, args: DoctorArgs) -> Result<()> {
             Some("use --no-browser: ccsetup prints the URL and accepts the pasted redirect URL"),
         ),
     });
-    findings.push(check_store(ctx, profile_config.as_ref().map(|p| p.secret_store)).await);
+    // The store probe and the network checks are independent: they run at
+    // once (each is a round trip to somewhere), reported in a fixed order.
     let http = ctx.http()?;
-    findings.push(check_clock(&http, &ctx.endpoints.cc_token).await);
-    for (name, url) in [
-        ("endpoint_cc_authorize", ctx.endpoints.cc_authorize.clone()),
-        ("endpoint_cc_token", ctx.endpoints.cc_token.clone()),
-        ("endpoint_cc_api", ctx.endpoints.cc_api.clone()),
-        ("endpoint_stackone_api", ctx.endpoints.stackone_api.clone()),
-    ] {
-        findings.push(check_endpoint(&http, name, &url).await);
-    }
+    let endpoints = &ctx.endpoints;
+    let (store, clock, authorize, token, api, stackone) = tokio::join!(
+        check_store(ctx, profile_config.as_ref().map(|p| p.secret_store)),
+        check_clock(&http, &endpoints.cc_token),
+        check_endpoint(&http, "endpoint_cc_authorize", &endpoints.cc_authorize),
+        check_endpoint(&http, "endpoint_cc_token", &endpoints.cc_token),
+        check_endpoint(&http, "endpoint_cc_api", &endpoints.cc_api),
+        check_endpoint(&http, "endpoint_stackone_api", &endpoints.stackone_api),
+    );
+    findings.extend([store, clock, authorize, token, api, stackone]);
 
     let ok = findings.iter().all(|f| f.status != Level::Failing);
     if ctx.io.json {
