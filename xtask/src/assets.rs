@@ -60,7 +60,9 @@ mod tests {
     /// page) fails here too.
     fn readme_commands() -> BTreeSet<String> {
         let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("README.md");
+            .expect("README.md")
+            // A Windows checkout may have CRLF line ends.
+            .replace("\r\n", "\n");
         let section = readme
             .split("\n## Commands\n")
             .nth(1)
