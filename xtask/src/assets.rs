@@ -71,12 +71,7 @@ mod tests {
         section
             .lines()
             .filter_map(|line| line.strip_prefix("| `ccsetup "))
-            .map(|rest| {
-                rest.split(|c: char| c == '`' || c == ' ')
-                    .next()
-                    .unwrap()
-                    .to_string()
-            })
+            .map(|rest| rest.split(['`', ' ']).next().unwrap().to_string())
             .collect()
     }
 
