@@ -100,6 +100,9 @@ pub async fn run(ctx: &mut Context, args: DoctorArgs) -> Result<()> {
     ] {
         findings.push(check_endpoint(&http, name, &url).await);
     }
+    if let Some(p) = &profile_config {
+        findings.push(check_registration(&http, &ctx.endpoints, p).await);
+    }
 
     let ok = findings.iter().all(|f| f.status != Level::Failing);
     if ctx.io.json {
@@ -290,3 +293,40 @@ async fn check_endpoint(http: &reqwest::Client, name: &'static str, url: &url::U
         }
     }
 }
+
+/// The profile's app registration (SPEC.md `init` step 3), probed without
+/// signing in.
+async fn check_registration(
+    http: &reqwest::Client,
+    endpoints: &crate::endpoints::Endpoints,
+    settings: &config::ProfileConfig,
+) -> Finding {
+    use crate::workflow::authorize::{CheckLevel, RegistrationNeeds, registration_check};
+    let local = match crate::workflow::authorize::redirect_target_of(settings) {
+        Ok(t) => t.uri().to_string(),
+        Err(e) => {
+            return finding("app_registration", Level::Failing, e.message(), e.hint());
+        }
+    };
+    let report = crate::constant_contact::probe::probe_registration(
+        http,
+        &endpoints.cc_authorize,
+        &settings.client_id,
+        &local,
+        &settings.scopes,
+    )
+    .await;
+    let needs = RegistrationNeeds {
+        local: true,
+        stackone: settings.stackone_profile_name.is_some()
+            || settings.stackone_connector_profile_id.is_some(),
+    };
+    let (level, detail, fix) = registration_check(&report, &settings.client_id, needs);
+    let level = match level {
+        CheckLevel::Ok => Level::Ok,
+        CheckLevel::Warning => Level::Warning,
+        CheckLevel::Failing => Level::Failing,
+    };
+    finding("app_registration", level, detail, fix.as_deref())
+}
+

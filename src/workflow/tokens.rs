@@ -127,6 +127,53 @@ pub async fn redeem_locked(
     persist_rotated_tokens(session, io, &tokens).await
 }
 
+/// Whether the app's refresh tokens rotate (SPEC.md `init` step 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTokenType {
+    /// A different refresh token came back: single use, as the seed guide asks.
+    Rotating,
+    /// The same one came back: "Long Lived Refresh Tokens".
+    LongLived,
+}
+
+impl RefreshTokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshTokenType::Rotating => "rotating",
+            RefreshTokenType::LongLived => "long_lived",
+        }
+    }
+}
+
+/// Redeems a just-granted refresh token once through [`redeem_locked`]
+/// (under the profile lock; the rotated token is stored before anything
+/// else) and compares what came back. `tokens` is updated to the live set.
+/// `None` when no refresh token was granted.
+pub async fn check_refresh_token_type(
+    session: &ProfileSession,
+    remote: Remote<'_>,
+    io: &mut IoStreams,
+    client_id: &str,
+    client_secret: &SecretString,
+    tokens: &mut TokenSet,
+) -> Result<Option<RefreshTokenType>> {
+    let Some(granted) = tokens.refresh_token.clone() else {
+        return Ok(None);
+    };
+    let lock = session.lock().await?;
+    let stored = redeem_locked(session, remote, io, client_id, client_secret, &granted).await?;
+    let current = session.get(SecretKind::RefreshToken).await?;
+    drop(lock);
+    let kind = match &current {
+        Some(now) if now.expose_secret() == granted.expose_secret() => RefreshTokenType::LongLived,
+        _ => RefreshTokenType::Rotating,
+    };
+    tokens.refresh_token = current.or(Some(granted));
+    tokens.access_token = SecretString::from(stored.access_token.clone());
+    tokens.expires_at = stored.expires_at;
+    Ok(Some(kind))
+}
+
 /// Stores a freshly issued token set: the refresh token first, falling back
 /// to the recovery file; then the access token (a failure there is only a
 /// warning: the refresh token is safe, the next run refreshes again).
