@@ -329,4 +329,3 @@ async fn check_registration(
     };
     finding("app_registration", level, detail, fix.as_deref())
 }
-

@@ -19,12 +19,12 @@ use crate::cli::{
     InitArgs,
 };
 use crate::config::{self, ProfileConfig};
+use crate::constant_contact::probe::{RegistrationReport, SecretProbe, probe_client_secret};
 use crate::constant_contact::{
     self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, validate_app_name, validate_client_id,
 };
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::constant_contact::probe::{RegistrationReport, SecretProbe, probe_client_secret};
 use crate::oauth::token::INVALID_CLIENT_HINT;
 use crate::oauth::{Redirect, RedirectTarget};
 use crate::render;
@@ -361,8 +361,7 @@ fn print_app_checklist(ctx: &mut Context, app_name: &str, client_id: &str, local
          \x20 - both redirect URIs, exactly:\n\
          \x20     {STACKONE_REDIRECT_URI}\n\
          \x20     {}",
-        ctx.endpoints.cc_portal,
-        local
+        ctx.endpoints.cc_portal, local
     ));
 }
 

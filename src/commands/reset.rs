@@ -120,7 +120,9 @@ async fn revoke_refresh_token(
             )
             .await
         }
-        _ => Err(Error::failure("no Client Secret is stored to authenticate the revocation")),
+        _ => Err(Error::failure(
+            "no Client Secret is stored to authenticate the revocation",
+        )),
     };
     match result {
         Ok(()) => {
@@ -140,4 +142,3 @@ async fn revoke_refresh_token(
         }
     }
 }
-

@@ -8,12 +8,12 @@ use serde_json::json;
 use crate::cli::StatusArgs;
 use crate::clock::{now_unix, rfc3339};
 use crate::config;
+use crate::constant_contact::probe::{SecretProbe, probe_client_secret, probe_registration};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::oauth::token::INVALID_CLIENT_HINT;
 use crate::render::{CheckRow, check_table};
 use crate::store::SecretKind;
-use crate::constant_contact::probe::{SecretProbe, probe_client_secret, probe_registration};
-use crate::oauth::token::INVALID_CLIENT_HINT;
 use crate::workflow::authorize::{
     CheckLevel, RegistrationNeeds, redirect_target_of, registration_check,
 };
@@ -60,14 +60,12 @@ fn check(name: &'static str, status: CheckStatus, detail: impl Into<String>) -> 
 pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
     let checks = collect(ctx, args.offline).await;
     let ok = !checks.is_empty()
-        && checks
-            .iter()
-            .all(|c| {
-                matches!(
-                    c.status,
-                    CheckStatus::Ok | CheckStatus::Warning | CheckStatus::Skipped
-                )
-            })
+        && checks.iter().all(|c| {
+            matches!(
+                c.status,
+                CheckStatus::Ok | CheckStatus::Warning | CheckStatus::Skipped
+            )
+        })
         && checks
             .iter()
             .any(|c| c.name == "config" && c.status == CheckStatus::Ok);
@@ -435,4 +433,3 @@ async fn app_registration_check(
     };
     check("app_registration", status, detail)
 }
-

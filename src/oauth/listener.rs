@@ -22,8 +22,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::callback::{
-    CallbackOutcome, MAX_REQUEST_HEAD, RequestLineError, classify_callback_at,
-    parse_request_target,
+    CallbackOutcome, MAX_REQUEST_HEAD, RequestLineError, classify_callback_at, parse_request_target,
 };
 use crate::error::{Error, Result};
 

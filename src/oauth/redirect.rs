@@ -120,7 +120,11 @@ mod tests {
             "http://localhost:1/cb#x",
             "",
         ] {
-            assert_eq!(RedirectTarget::parse(bad).unwrap_err().exit_code(), 2, "{bad}");
+            assert_eq!(
+                RedirectTarget::parse(bad).unwrap_err().exit_code(),
+                2,
+                "{bad}"
+            );
         }
         assert_eq!(
             RedirectTarget::local(9).uri(),

@@ -110,7 +110,8 @@ pub fn is_quota_exceeded(status: u16, body: &[u8]) -> bool {
 /// The exit-4 error for a used-up daily quota, saying when it resets.
 pub fn quota_exceeded_error(during: &str) -> crate::error::Error {
     let now = time::OffsetDateTime::now_utc();
-    let secs_left = 86_400 - i64::from(now.time().hour()) * 3600
+    let secs_left = 86_400
+        - i64::from(now.time().hour()) * 3600
         - i64::from(now.time().minute()) * 60
         - i64::from(now.time().second());
     crate::error::Error::remote(format!(
@@ -163,7 +164,10 @@ mod tests {
             br#"[{"error_key":"quota_exceeded","error_message":"x"}]"#
         ));
         assert!(!is_quota_exceeded(429, br#"[{"error_key":"throttled"}]"#));
-        assert!(!is_quota_exceeded(400, br#"[{"error_key":"quota_exceeded"}]"#));
+        assert!(!is_quota_exceeded(
+            400,
+            br#"[{"error_key":"quota_exceeded"}]"#
+        ));
         assert!(!is_quota_exceeded(429, b"busy"));
         let e = quota_exceeded_error("during the token request");
         assert_eq!(e.exit_code(), 4);

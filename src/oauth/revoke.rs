@@ -31,8 +31,10 @@ pub async fn revoke_refresh_token(
         .send()
         .await
         .map_err(|e| {
-            Error::remote(format!("could not reach {revoke_url} to revoke the refresh token"))
-                .with_source(e)
+            Error::remote(format!(
+                "could not reach {revoke_url} to revoke the refresh token"
+            ))
+            .with_source(e)
         })?;
     let status = response.status().as_u16();
     if status == 200 {

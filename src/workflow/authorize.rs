@@ -5,9 +5,9 @@
 use secrecy::SecretString;
 
 use super::{Remote, Terminal};
+use crate::constant_contact::AccountSummary;
 use crate::constant_contact::STACKONE_REDIRECT_URI;
 use crate::constant_contact::probe::{RegistrationReport, RegistrationVerdict, probe_registration};
-use crate::constant_contact::AccountSummary;
 use crate::error::{Error, Result};
 use crate::oauth::{Redirect, RedirectTarget, TokenSet};
 
@@ -118,7 +118,6 @@ pub fn prepare_redirect(target: &RedirectTarget, can_paste: bool) -> Result<Redi
         )),
     }
 }
-
 
 /// Which redirect URIs this run needs registered (a refused one that is not
 /// needed is only a warning).
