@@ -320,6 +320,7 @@ async fn check_registration(
         local: true,
         stackone: settings.stackone_profile_name.is_some()
             || settings.stackone_connector_profile_id.is_some(),
+        ask_again: false,
     };
     let (level, detail, fix) = registration_check(&report, &settings.client_id, needs);
     let level = match level {

@@ -728,6 +728,7 @@ async fn check_registration(
     let needs = RegistrationNeeds {
         local: !args.skip_authorize,
         stackone: !args.skip_stackone,
+        ask_again: !args.yes,
     };
     check_app_registration(
         &mut term,

@@ -420,6 +420,7 @@ async fn app_registration_check(
     let needs = RegistrationNeeds {
         local: true,
         stackone: stackone_configured,
+        ask_again: false,
     };
     let (level, detail, fix) = registration_check(&report, &settings.client_id, needs);
     let status = match level {

@@ -125,6 +125,9 @@ pub fn prepare_redirect(target: &RedirectTarget, can_paste: bool) -> Result<Redi
 pub struct RegistrationNeeds {
     pub local: bool,
     pub stackone: bool,
+    /// Whether to show the fix and offer "check again" (someone is there to
+    /// edit the app, and did not pass `--yes`), instead of exit 3.
+    pub ask_again: bool,
 }
 
 /// SPEC's registration check (`init` step 3, `rotate --reauthorize`): the
@@ -180,7 +183,7 @@ pub async fn check_app_registration(
             }
             verdict => registration_error(&verdict, client_id, local),
         };
-        if !term.prompter.is_interactive() {
+        if !(needs.ask_again && term.prompter.is_interactive()) {
             return Err(failure);
         }
         term.io.warn(failure.message());

@@ -381,6 +381,7 @@ pub async fn reauthorize(
         RegistrationNeeds {
             local: true,
             stackone: false,
+            ask_again: true,
         },
     )
     .await?;
