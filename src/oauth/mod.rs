@@ -292,6 +292,16 @@ pub async fn authorize_via(
     }
     let (code, code_source) = match waited? {
         Some(found) => found,
+        None if paste_only => {
+            return Err(Error::authorization(format!(
+                "no redirected address was pasted within {} s",
+                params.timeout.as_secs()
+            ))
+            .with_hint(format!(
+                "run the command again, approve in the browser, and paste the whole address it was sent to \
+                 ({redirect_uri}?code=…) within --auth-timeout; the authorization URL was {url}"
+            )));
+        }
         None => {
             return Err(listener::callback_timeout_error(
                 params.timeout,
