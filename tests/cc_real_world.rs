@@ -145,24 +145,15 @@ fn assert_refused_before_the_browser(env: &TestEnv, mut cmd: Command, names: &[&
 #[test]
 fn a_mistyped_api_key_is_exit_3_naming_client_id_before_any_browser() {
     let env = TestEnv::new();
-    let mut cmd = env.init_cmd(&[]);
-    let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into()).collect();
-    let mut cmd2 = env.cmd();
-    let typo = "0f1e2d3c-0000-4000-8000-000000000000";
-    cmd2.args(args.iter().map(|a| {
-        if *a == env.app.client_id {
-            typo.to_string()
-        } else {
-            a.clone()
-        }
-    }));
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            cmd2.env(k, v);
-        }
-    }
-    cmd = cmd2;
-    assert_refused_before_the_browser(&env, cmd, &["--client-id", typo, STACKONE_REDIRECT_URI]);
+    let typo = RegisteredApp {
+        client_id: "0f1e2d3c-0000-4000-8000-000000000000".into(),
+        client_secret: Some(env.client_secret()),
+    };
+    assert_refused_before_the_browser(
+        &env,
+        init_for(&env, &typo, &[]),
+        &["--client-id", &typo.client_id, STACKONE_REDIRECT_URI],
+    );
 }
 
 #[test]
@@ -777,7 +768,7 @@ fn a_terminal_user_fixes_the_app_and_the_secret_without_starting_over() {
         .stdin(std::process::Stdio::inherit());
     let mut session = OsSession::spawn(cmd).expect("spawn in a PTY");
     session.set_expect_timeout(Some(Duration::from_secs(30)));
-    let mut expect = |session: &mut OsSession, text: &str| {
+    let expect = |session: &mut OsSession, text: &str| {
         session
             .expect(text)
             .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}"));
