@@ -60,7 +60,13 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
     let revoked = if args.no_revoke {
         false
     } else {
-        revoke_refresh_token(&mut term, remote, &session, existing.as_ref()).await
+        crate::workflow::tokens::revoke_stored_refresh_token(
+            term.io,
+            remote,
+            &session,
+            existing.as_ref(),
+        )
+        .await
     };
 
     let mut removed = Vec::new();
@@ -92,53 +98,4 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Revokes the stored refresh token at Constant Contact (RFC 7009), best
-/// effort: a failure is a warning saying how to remove the access by hand.
-async fn revoke_refresh_token(
-    term: &mut crate::workflow::Terminal<'_>,
-    remote: crate::workflow::Remote<'_>,
-    session: &crate::workflow::ProfileSession,
-    settings: Option<&config::ProfileConfig>,
-) -> bool {
-    let Some(settings) = settings else {
-        return false;
-    };
-    let refresh_token = match session.get(SecretKind::RefreshToken).await {
-        Ok(Some(t)) => t,
-        _ => return false,
-    };
-    let result = match session.get(SecretKind::ClientSecret).await {
-        Ok(Some(secret)) => {
-            crate::oauth::revoke::revoke_refresh_token(
-                remote.http,
-                &remote.endpoints.cc_revoke,
-                &settings.client_id,
-                &secret,
-                &refresh_token,
-            )
-            .await
-        }
-        _ => Err(Error::failure(
-            "no Client Secret is stored to authenticate the revocation",
-        )),
-    };
-    match result {
-        Ok(()) => {
-            term.io
-                .success("Revoked the refresh token at Constant Contact.");
-            true
-        }
-        Err(e) => {
-            term.io.warn(format!(
-                "{}; the refresh token may still work. To remove the access by hand, disconnect \"{}\" \
-                 in the Constant Contact account's connected apps, or delete the application in the \
-                 developer portal's My Applications",
-                e.message(),
-                settings.app_name
-            ));
-            false
-        }
-    }
 }

@@ -268,3 +268,51 @@ fn no_refresh_token(profile: &str, scopes: &[String]) -> Error {
     ))
     .with_hint("run `ccsetup rotate --reauthorize` (the scopes must include offline_access)")
 }
+
+/// Revokes the stored refresh token at Constant Contact (RFC 7009), best
+/// effort: a failure is a warning saying how to remove the access by hand.
+pub async fn revoke_stored_refresh_token(
+    io: &mut IoStreams,
+    remote: Remote<'_>,
+    session: &ProfileSession,
+    settings: Option<&ProfileConfig>,
+) -> bool {
+    let Some(settings) = settings else {
+        return false;
+    };
+    let refresh_token = match session.get(SecretKind::RefreshToken).await {
+        Ok(Some(t)) => t,
+        _ => return false,
+    };
+    let result = match session.get(SecretKind::ClientSecret).await {
+        Ok(Some(secret)) => {
+            crate::oauth::revoke::revoke_refresh_token(
+                remote.http,
+                &remote.endpoints.cc_revoke,
+                &settings.client_id,
+                &secret,
+                &refresh_token,
+            )
+            .await
+        }
+        _ => Err(Error::failure(
+            "no Client Secret is stored to authenticate the revocation",
+        )),
+    };
+    match result {
+        Ok(()) => {
+            io.success("Revoked the refresh token at Constant Contact.");
+            true
+        }
+        Err(e) => {
+            io.warn(format!(
+                "{}; the refresh token may still work. To remove the access by hand, disconnect \"{}\" \
+                 in the Constant Contact account's connected apps, or delete the application in the \
+                 developer portal's My Applications",
+                e.message(),
+                settings.app_name
+            ));
+            false
+        }
+    }
+}
