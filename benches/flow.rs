@@ -133,9 +133,15 @@ const INIT_WHOLE_CHAIN: u32 = 10;
 fn latency_report(bin: &str, runs: usize) {
     let env = Env::new();
     let setup = env.init(bin, false);
-    assert_eq!(setup.code, 0, "init for the latency runs failed:\n{}", setup.stderr);
+    assert_eq!(
+        setup.code, 0,
+        "init for the latency runs failed:\n{}",
+        setup.stderr
+    );
     println!();
-    println!("latency: {runs} runs each; ratio = (wall at 200 ms − wall at 0 ms) / (chain × 200 ms)");
+    println!(
+        "latency: {runs} runs each; ratio = (wall at 200 ms − wall at 0 ms) / (chain × 200 ms)"
+    );
     println!(
         "{:<18} {:>7} {:>9} {:>12} {:>10} {:>6} {:>6}",
         "scenario", "delay", "requests", "connections", "wall ms", "chain", "ratio"
@@ -143,19 +149,28 @@ fn latency_report(bin: &str, runs: usize) {
     let mut zero_wall = std::collections::HashMap::new();
     for delay_ms in [0u64, 200] {
         env.sandbox.set_latency(Duration::from_millis(delay_ms));
-        let mut row = |name: &str, requests: usize, connections: usize, walls: Vec<f64>, chain: u32| {
+        let mut row = |name: &str,
+                       requests: usize,
+                       connections: usize,
+                       walls: Vec<f64>,
+                       chain: u32| {
             let [median, _, _] = stats(walls);
             let ratio = if delay_ms == 0 {
                 zero_wall.insert(name.to_string(), median);
                 "-".to_string()
             } else {
                 let local = zero_wall.get(name).copied().unwrap_or(0.0);
-                format!("{:.2}", (median - local) / (f64::from(chain) * delay_ms as f64))
+                format!(
+                    "{:.2}",
+                    (median - local) / (f64::from(chain) * delay_ms as f64)
+                )
             };
             println!(
                 "{name:<18} {delay_ms:>5}ms {requests:>9} {connections:>12} {median:>10.1} {chain:>6} {ratio:>6}"
             );
-            println!("summary latency.{name}.{delay_ms}ms wall_median={median:.1} requests={requests} connections={connections} ratio={ratio}");
+            println!(
+                "summary latency.{name}.{delay_ms}ms wall_median={median:.1} requests={requests} connections={connections} ratio={ratio}"
+            );
         };
         for scenario in &LATENCY_SCENARIOS {
             let (mut walls, mut requests, mut connections) = (Vec::new(), 0, 0);
@@ -188,7 +203,13 @@ fn latency_report(bin: &str, runs: usize) {
             requests = timings.len();
             connections = env.sandbox.connections_accepted() - before;
         }
-        row("init-pre-browser", pre_requests, connections, pre, INIT_PRE_BROWSER_CHAIN);
+        row(
+            "init-pre-browser",
+            pre_requests,
+            connections,
+            pre,
+            INIT_PRE_BROWSER_CHAIN,
+        );
         row("init-whole", requests, connections, whole, INIT_WHOLE_CHAIN);
     }
 }

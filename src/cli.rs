@@ -168,6 +168,10 @@ pub struct InitArgs {
     #[arg(long, env = "CCSETUP_REDIRECT_PORT", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub redirect_port: Option<u16>,
 
+    /// Redirect URI exactly as registered [default: http://localhost:PORT/callback]; a non-loopback one means pasting the redirected address
+    #[arg(long, env = "CCSETUP_REDIRECT_URI", value_name = "URI")]
+    pub redirect_uri: Option<String>,
+
     /// Create the profile without the local OAuth check (no refresh token is stored)
     #[arg(long, conflicts_with = "skip_stackone")]
     pub skip_authorize: bool,
@@ -261,6 +265,10 @@ pub struct ResetArgs {
     /// Also delete the Connector Profile in StackOne
     #[arg(long)]
     pub delete_stackone_profile: bool,
+
+    /// Do not revoke the refresh token at Constant Contact first
+    #[arg(long)]
+    pub no_revoke: bool,
 
     /// Read the StackOne API key from stdin [env: STACKONE_API_KEY]
     #[arg(long)]

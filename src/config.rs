@@ -28,6 +28,10 @@ pub struct ProfileConfig {
     pub app_name: String,
     pub scopes: Vec<String>,
     pub redirect_port: u16,
+    /// `--redirect-uri`, when not `http://localhost:<redirect_port>/callback`
+    /// (files written before it existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
     /// Which store holds this profile's secrets.
     pub secret_store: StoreChoice,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +160,7 @@ mod tests {
 
     fn sample(now: &str) -> ProfileConfig {
         ProfileConfig {
+            redirect_uri: None,
             client_id: "client-123".into(),
             app_name: "StackOne Integration".into(),
             scopes: vec!["account_read".into(), "offline_access".into()],

@@ -1,6 +1,8 @@
 //! Facts about Constant Contact that the wizard checks locally: the app name
 //! rule, the scopes, the redirect URIs (REFERENCE.md §1, §3).
 
+pub mod probe;
+
 use crate::error::{Error, Result};
 use crate::oauth::retry::RetryPolicy;
 
@@ -203,6 +205,11 @@ pub async fn fetch_account_summary_with(
                         Error::remote("the Constant Contact API sent an account summary that could not be read")
                             .with_source(e)
                     });
+                }
+                if crate::oauth::retry::is_quota_exceeded(status, &body) {
+                    return Err(crate::oauth::retry::quota_exceeded_error(
+                        "during the account check",
+                    ));
                 }
                 let error = account_error_from_response(status, &body);
                 if !(status == 429 || (500..600).contains(&status)) {

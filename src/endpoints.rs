@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 pub const DEFAULT_CC_AUTHORIZE_URL: &str =
     "https://authz.constantcontact.com/oauth2/default/v1/authorize";
 pub const DEFAULT_CC_TOKEN_URL: &str = "https://authz.constantcontact.com/oauth2/default/v1/token";
+pub const DEFAULT_CC_REVOKE_URL: &str =
+    "https://authz.constantcontact.com/oauth2/default/v1/revoke";
 pub const DEFAULT_CC_API_URL: &str = "https://api.cc.email/v3";
 pub const DEFAULT_CC_PORTAL_URL: &str = "https://app.constantcontact.com/pages/dma/portal/";
 pub const DEFAULT_STACKONE_API_URL: &str = "https://api.stackone.com";
@@ -18,6 +20,8 @@ pub const DEFAULT_STACKONE_DASHBOARD_URL: &str = "https://app.stackone.com/conne
 pub struct Endpoints {
     pub cc_authorize: Url,
     pub cc_token: Url,
+    /// RFC 7009 revocation (`reset`).
+    pub cc_revoke: Url,
     pub cc_api: Url,
     pub cc_portal: Url,
     pub stackone_api: Url,
@@ -47,6 +51,7 @@ impl Endpoints {
         Ok(Endpoints {
             cc_authorize: get("CCSETUP_CC_AUTHORIZE_URL", DEFAULT_CC_AUTHORIZE_URL)?,
             cc_token: get("CCSETUP_CC_TOKEN_URL", DEFAULT_CC_TOKEN_URL)?,
+            cc_revoke: get("CCSETUP_CC_REVOKE_URL", DEFAULT_CC_REVOKE_URL)?,
             cc_api: get("CCSETUP_CC_API_URL", DEFAULT_CC_API_URL)?,
             cc_portal: get("CCSETUP_CC_PORTAL_URL", DEFAULT_CC_PORTAL_URL)?,
             stackone_api: get("CCSETUP_STACKONE_API_URL", DEFAULT_STACKONE_API_URL)?,
@@ -62,6 +67,7 @@ impl Endpoints {
         vec![
             ("CCSETUP_CC_AUTHORIZE_URL", self.cc_authorize.to_string()),
             ("CCSETUP_CC_TOKEN_URL", self.cc_token.to_string()),
+            ("CCSETUP_CC_REVOKE_URL", self.cc_revoke.to_string()),
             ("CCSETUP_CC_API_URL", self.cc_api.to_string()),
             ("CCSETUP_CC_PORTAL_URL", self.cc_portal.to_string()),
             ("CCSETUP_STACKONE_API_URL", self.stackone_api.to_string()),

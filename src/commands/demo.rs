@@ -87,6 +87,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         actions: None,
         stackone_profile_name: None,
         redirect_port: Some(port),
+        redirect_uri: None,
         skip_authorize: false,
         skip_stackone: false,
         dry_run: false,

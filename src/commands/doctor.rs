@@ -93,15 +93,23 @@ pub async fn run(ctx: &mut Context, args: DoctorArgs) -> Result<()> {
     // once (each is a round trip to somewhere), reported in a fixed order.
     let http = ctx.http()?;
     let endpoints = &ctx.endpoints;
-    let (store, clock, authorize, token, api, stackone) = tokio::join!(
+    let registration = async {
+        match &profile_config {
+            Some(p) => Some(check_registration(&http, endpoints, p).await),
+            None => None,
+        }
+    };
+    let (store, clock, authorize, token, api, stackone, registration) = tokio::join!(
         check_store(ctx, profile_config.as_ref().map(|p| p.secret_store)),
         check_clock(&http, &endpoints.cc_token),
         check_endpoint(&http, "endpoint_cc_authorize", &endpoints.cc_authorize),
         check_endpoint(&http, "endpoint_cc_token", &endpoints.cc_token),
         check_endpoint(&http, "endpoint_cc_api", &endpoints.cc_api),
         check_endpoint(&http, "endpoint_stackone_api", &endpoints.stackone_api),
+        registration,
     );
     findings.extend([store, clock, authorize, token, api, stackone]);
+    findings.extend(registration);
 
     let ok = findings.iter().all(|f| f.status != Level::Failing);
     if ctx.io.json {
@@ -291,4 +299,41 @@ async fn check_endpoint(http: &reqwest::Client, name: &'static str, url: &url::U
             )
         }
     }
+}
+
+/// The profile's app registration (SPEC.md `init` step 3), probed without
+/// signing in.
+async fn check_registration(
+    http: &reqwest::Client,
+    endpoints: &crate::endpoints::Endpoints,
+    settings: &config::ProfileConfig,
+) -> Finding {
+    use crate::workflow::authorize::{CheckLevel, RegistrationNeeds, registration_check};
+    let local = match crate::workflow::authorize::redirect_target_of(settings) {
+        Ok(t) => t.uri().to_string(),
+        Err(e) => {
+            return finding("app_registration", Level::Failing, e.message(), e.hint());
+        }
+    };
+    let report = crate::constant_contact::probe::probe_registration(
+        http,
+        &endpoints.cc_authorize,
+        &settings.client_id,
+        &local,
+        &settings.scopes,
+    )
+    .await;
+    let needs = RegistrationNeeds {
+        local: true,
+        stackone: settings.stackone_profile_name.is_some()
+            || settings.stackone_connector_profile_id.is_some(),
+        ask_again: false,
+    };
+    let (level, detail, fix) = registration_check(&report, &settings.client_id, needs);
+    let level = match level {
+        CheckLevel::Ok => Level::Ok,
+        CheckLevel::Warning => Level::Warning,
+        CheckLevel::Failing => Level::Failing,
+    };
+    finding("app_registration", level, detail, fix.as_deref())
 }

@@ -19,18 +19,23 @@ use crate::cli::{
     InitArgs,
 };
 use crate::config::{self, ProfileConfig};
+use crate::constant_contact::probe::{RegistrationReport, SecretProbe, probe_client_secret};
 use crate::constant_contact::{
     self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, validate_app_name, validate_client_id,
 };
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::oauth::{LoopbackListener, local_redirect_uri};
+use crate::oauth::token::INVALID_CLIENT_HINT;
+use crate::oauth::{Redirect, RedirectTarget};
 use crate::render;
 use crate::stackone::{DesiredProfile, ProfileOutcome, StackOneMode};
 use crate::store::{SecretKind, StoreChoice};
-use crate::workflow::authorize::{AuthOutcome, AuthorizeRequest, authorize_and_check};
+use crate::workflow::authorize::{
+    AuthOutcome, AuthorizeRequest, RegistrationNeeds, authorize_and_check, check_app_registration,
+    prepare_redirect, redirect_target_of,
+};
 use crate::workflow::rotation::{self, RotationOptions};
-use crate::workflow::secrets::{SecretInput, missing_input, no_check};
+use crate::workflow::secrets::{SecretInput, missing_input, no_check, prompt_for};
 use crate::workflow::{ProfileSession, tokens};
 
 const STEPS: usize = 7;
@@ -46,6 +51,8 @@ pub struct InitInputs {
     pub stackone_profile_name: String,
     pub stackone_mode: StackOneMode,
     pub redirect_port: u16,
+    /// Where the browser is sent after consent (`--redirect-uri`).
+    pub redirect: RedirectTarget,
 }
 
 /// What the re-run menu offers (SPEC.md `init` step 1).
@@ -92,22 +99,25 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             .info(format!("No setup yet for profile \"{}\".", ctx.profile));
     }
 
-    let redirect_port = args
-        .redirect_port
-        .or(existing.as_ref().map(|e| e.redirect_port))
-        .unwrap_or(DEFAULT_REDIRECT_PORT);
-    let inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
+    let (redirect, redirect_port) = resolve_redirect(&args, existing.as_ref())?;
+    let mut inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect, redirect_port)?;
     warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
     let (session, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
-    let listener = check_redirect_port(ctx, &args, redirect_port)?;
+    let listener = check_redirect(ctx, &args, &inputs.redirect)?;
 
     if args.dry_run {
         drop(listener);
         return print_dry_run(ctx, &inputs, &args, existing.as_ref(), store_choice);
     }
+    let registration = check_registration(ctx, &inputs, &args).await?;
+    check_client_secret(ctx, &mut inputs, &args).await?;
 
     ctx.io.step(4, STEPS, "Authorize with Constant Contact");
-    let authorization = authorize(ctx, &inputs, args.auth_timeout, listener).await?;
+    let mut authorization = authorize(ctx, &inputs, args.auth_timeout, listener).await?;
+    let refresh_token_type = match authorization.as_mut() {
+        Some(auth) => check_refresh_token_type(ctx, &session, &inputs, auth).await?,
+        None => None,
+    };
 
     ctx.io.step(5, STEPS, "Store the secrets");
     // Decided before storing: StackOne cannot show which secret it holds, so
@@ -155,6 +165,8 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         stackone: stackone.as_ref(),
         store_choice,
         store_description: session.store().describe(),
+        registration: registration.as_ref(),
+        refresh_token_type,
     };
     // Under --json the summary is human text too: stderr, then the object.
     print_summary(ctx, &result);
@@ -266,22 +278,28 @@ fn gather_inputs(
     ctx: &mut Context,
     args: &InitArgs,
     existing: Option<&ProfileConfig>,
+    redirect: RedirectTarget,
     redirect_port: u16,
 ) -> Result<InitInputs> {
     if ctx.prompter.is_interactive() {
         ctx.io
             .step(2, STEPS, "Create the Constant Contact application");
-        let app_name = guide_app_creation(ctx, args, existing, redirect_port)?;
+        let app_name = guide_app_creation(ctx, args, existing, redirect.uri())?;
         ctx.io
             .step(3, STEPS, "Enter the credentials and check this machine");
-        resolve_inputs(ctx, args, existing, app_name, redirect_port)
+        resolve_inputs(ctx, args, existing, app_name, redirect, redirect_port)
     } else {
         // All inputs first: a missing one is exit 2 before any instructions.
         let app_name = resolve_app_name(ctx, args, existing)?;
-        let inputs = resolve_inputs(ctx, args, existing, app_name, redirect_port)?;
+        let inputs = resolve_inputs(ctx, args, existing, app_name, redirect, redirect_port)?;
         ctx.io
             .step(2, STEPS, "Create the Constant Contact application");
-        print_app_checklist(ctx, &inputs.app_name, &inputs.client_id, redirect_port);
+        print_app_checklist(
+            ctx,
+            &inputs.app_name,
+            &inputs.client_id,
+            inputs.redirect.uri(),
+        );
         ctx.io
             .step(3, STEPS, "Enter the credentials and check this machine");
         print_given_inputs(ctx, &inputs, args.skip_stackone);
@@ -295,7 +313,7 @@ fn guide_app_creation(
     ctx: &mut Context,
     args: &InitArgs,
     existing: Option<&ProfileConfig>,
-    port: u16,
+    local: &str,
 ) -> Result<String> {
     let portal = ctx.endpoints.cc_portal.to_string();
     ctx.io.info(format!(
@@ -317,7 +335,6 @@ fn guide_app_creation(
     ));
     wait_until_done(ctx, "Is the application created?", unattended)?;
 
-    let local = local_redirect_uri(port);
     ctx.io.info(format!(
         "\nOn My Applications, click Edit on \"{app_name}\" and add BOTH redirect URIs, exactly:\n\
          \x20 StackOne's (for the accounts your customers will link):\n\
@@ -327,7 +344,7 @@ fn guide_app_creation(
          Then click Save."
     ));
     if !unattended {
-        offer_to_clipboard(ctx, &[STACKONE_REDIRECT_URI, &local])?;
+        offer_to_clipboard(ctx, &[STACKONE_REDIRECT_URI, local])?;
     }
     wait_until_done(ctx, "Are both redirect URIs saved?", unattended)?;
     Ok(app_name)
@@ -335,7 +352,7 @@ fn guide_app_creation(
 
 /// Non-interactive step 2: what the application must look like (nothing is
 /// opened: SPEC.md).
-fn print_app_checklist(ctx: &mut Context, app_name: &str, client_id: &str, port: u16) {
+fn print_app_checklist(ctx: &mut Context, app_name: &str, client_id: &str, local: &str) {
     ctx.io.info(format!(
         "Using the application \"{app_name}\" (API Key {client_id}). In the developer portal\n\
          ({}) it must have:\n\
@@ -344,8 +361,7 @@ fn print_app_checklist(ctx: &mut Context, app_name: &str, client_id: &str, port:
          \x20 - both redirect URIs, exactly:\n\
          \x20     {STACKONE_REDIRECT_URI}\n\
          \x20     {}",
-        ctx.endpoints.cc_portal,
-        local_redirect_uri(port)
+        ctx.endpoints.cc_portal, local
     ));
 }
 
@@ -448,6 +464,7 @@ fn resolve_inputs(
     args: &InitArgs,
     existing: Option<&ProfileConfig>,
     app_name: String,
+    redirect: RedirectTarget,
     redirect_port: u16,
 ) -> Result<InitInputs> {
     let client_id = resolve_client_id(ctx, args, existing)?;
@@ -492,6 +509,7 @@ fn resolve_inputs(
         stackone_profile_name,
         stackone_mode: args.stackone.stackone_mode,
         redirect_port,
+        redirect,
     })
 }
 
@@ -644,19 +662,178 @@ async fn check_secret_store(
     Ok((session, store_choice))
 }
 
-/// Binds the redirect listener now: a taken port is exit 2 before consent.
-fn check_redirect_port(
+/// Binds the redirect listener now (a taken port is exit 2 before consent),
+/// or, for a redirect URI no listener serves, checks someone can paste.
+fn check_redirect(
     ctx: &mut Context,
     args: &InitArgs,
-    port: u16,
-) -> Result<Option<LoopbackListener>> {
+    target: &RedirectTarget,
+) -> Result<Option<Redirect>> {
     if args.skip_authorize {
         return Ok(None);
     }
-    let listener = LoopbackListener::bind(port)?;
-    ctx.io
-        .success(format!("Port {port} is free for the redirect listener."));
-    Ok(Some(listener))
+    let redirect = prepare_redirect(target, ctx.prompter.is_interactive())?;
+    match target {
+        RedirectTarget::Loopback { port, .. } => ctx
+            .io
+            .success(format!("Port {port} is free for the redirect listener.")),
+        RedirectTarget::PasteOnly { uri } => ctx.io.info(format!(
+            "The redirect URI {uri} is not served by ccsetup: after consent you will paste the address the browser is sent to."
+        )),
+    }
+    Ok(Some(redirect))
+}
+
+/// `--redirect-uri` (or the saved one) and the port it implies. Giving it
+/// with a different `--redirect-port` is exit 2; a new `--redirect-port`
+/// alone means the default URI on that port.
+fn resolve_redirect(
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+) -> Result<(RedirectTarget, u16)> {
+    let target = match (&args.redirect_uri, args.redirect_port, existing) {
+        (Some(uri), _, _) if !uri.trim().is_empty() => RedirectTarget::parse(uri)?,
+        (_, Some(port), _) => RedirectTarget::local(port),
+        (_, None, Some(e)) => redirect_target_of(e)?,
+        (_, None, None) => RedirectTarget::local(DEFAULT_REDIRECT_PORT),
+    };
+    let uri_port = url::Url::parse(target.uri())
+        .ok()
+        .and_then(|u| u.port_or_known_default());
+    if let (Some(given), Some(uri_port)) = (args.redirect_port, uri_port)
+        && args.redirect_uri.is_some()
+        && given != uri_port
+    {
+        return Err(Error::usage(format!(
+            "--redirect-port {given} conflicts with --redirect-uri {}, whose port is {uri_port}",
+            target.uri()
+        ))
+        .with_hint("give only --redirect-uri (CCSETUP_REDIRECT_URI), or a port that matches it"));
+    }
+    let port = target
+        .port()
+        .or(args.redirect_port)
+        .or(existing.map(|e| e.redirect_port))
+        .unwrap_or(DEFAULT_REDIRECT_PORT);
+    Ok((target, port))
+}
+
+/// SPEC's registration check, before the browser (the workflow's rule).
+async fn check_registration(
+    ctx: &mut Context,
+    inputs: &InitInputs,
+    args: &InitArgs,
+) -> Result<Option<RegistrationReport>> {
+    let (mut term, remote, _) = ctx.parts()?;
+    let needs = RegistrationNeeds {
+        local: !args.skip_authorize,
+        stackone: !args.skip_stackone,
+        ask_again: !args.yes,
+    };
+    check_app_registration(
+        &mut term,
+        remote,
+        &inputs.client_id,
+        inputs.redirect.uri(),
+        &inputs.scopes,
+        needs,
+    )
+    .await
+    .map(Some)
+}
+
+/// SPEC's secret check that spends nothing: a token request with an
+/// invalid code. A refused secret is asked again when it was typed here,
+/// else exit 3; an answer that proves nothing is a warning.
+async fn check_client_secret(
+    ctx: &mut Context,
+    inputs: &mut InitInputs,
+    args: &InitArgs,
+) -> Result<()> {
+    loop {
+        let (_, remote, _) = ctx.parts()?;
+        let probe = probe_client_secret(
+            remote.http,
+            &remote.endpoints.cc_token,
+            &inputs.client_id,
+            &inputs.client_secret,
+            inputs.redirect.uri(),
+        )
+        .await;
+        match probe {
+            SecretProbe::Accepted => {
+                ctx.io
+                    .success("Constant Contact accepts this API Key and Client Secret.");
+                return Ok(());
+            }
+            SecretProbe::Unknown(why) => {
+                ctx.io.warn(format!(
+                    "could not check the Client Secret ({why}); going on"
+                ));
+                return Ok(());
+            }
+            SecretProbe::Refused => {}
+        }
+        let failure = Error::authorization(format!(
+            "Constant Contact refused the Client Secret for API Key {} (invalid_client)",
+            inputs.client_id
+        ))
+        .with_hint(INVALID_CLIENT_HINT);
+        let typed_here = !ctx
+            .secrets
+            .is_given(&SecretInput::CLIENT_SECRET, args.client_secret_stdin);
+        if !typed_here || !ctx.prompter.is_interactive() {
+            return Err(failure);
+        }
+        ctx.io.warn(format!(
+            "{} — {}",
+            failure.message(),
+            failure.hint().unwrap_or_default()
+        ));
+        match prompt_for(
+            &mut ctx.io,
+            ctx.prompter.as_mut(),
+            &SecretInput::CLIENT_SECRET,
+            &no_check,
+        )? {
+            Some(secret) => inputs.client_secret = secret,
+            None => return Err(failure),
+        }
+    }
+}
+
+/// SPEC `init` step 4: redeems the new refresh token once, under the lock
+/// and rotation-safe (the rotated one is stored first, as `token` does), and
+/// tells rotating tokens from long-lived ones. `auth` then carries the
+/// tokens that are alive.
+async fn check_refresh_token_type(
+    ctx: &mut Context,
+    session: &ProfileSession,
+    inputs: &InitInputs,
+    auth: &mut AuthOutcome,
+) -> Result<Option<tokens::RefreshTokenType>> {
+    let (term, remote, _) = ctx.parts()?;
+    let kind = tokens::check_refresh_token_type(
+        session,
+        remote,
+        term.io,
+        &inputs.client_id,
+        &inputs.client_secret,
+        &mut auth.tokens,
+    )
+    .await?;
+    match kind {
+        Some(tokens::RefreshTokenType::Rotating) => term
+            .io
+            .success("The refresh path works, and refresh tokens rotate."),
+        Some(tokens::RefreshTokenType::LongLived) => term.io.warn(
+            "the app issues long-lived refresh tokens (the same token came back): the seed guide asks for \
+             \"Refresh token type: Rotating Refresh Tokens\"; the portal fixes it when the app is created, \
+             so create a new application with that setting for StackOne",
+        ),
+        None => {}
+    }
+    Ok(kind)
 }
 
 // ---- Step 4 ----
@@ -665,7 +842,7 @@ async fn authorize(
     ctx: &mut Context,
     inputs: &InitInputs,
     timeout_secs: u64,
-    listener: Option<LoopbackListener>,
+    listener: Option<Redirect>,
 ) -> Result<Option<AuthOutcome>> {
     let Some(listener) = listener else {
         ctx.io.warn(
@@ -743,6 +920,11 @@ fn new_profile_config(
         app_name: inputs.app_name.clone(),
         scopes: inputs.scopes.clone(),
         redirect_port: inputs.redirect_port,
+        redirect_uri: match &inputs.redirect {
+            // The default needs no entry: older versions read the file too.
+            t if *t == RedirectTarget::local(inputs.redirect_port) => None,
+            t => Some(t.uri().to_string()),
+        },
         secret_store: store_choice,
         // A profile made for another client id is not this one's.
         stackone_connector_profile_id: existing
@@ -820,6 +1002,8 @@ struct InitResult<'a> {
     stackone: Option<&'a ProfileOutcome>,
     store_choice: StoreChoice,
     store_description: String,
+    registration: Option<&'a RegistrationReport>,
+    refresh_token_type: Option<tokens::RefreshTokenType>,
 }
 
 impl InitResult<'_> {
@@ -827,7 +1011,7 @@ impl InitResult<'_> {
     fn to_json(&self, profile_name: &str) -> serde_json::Value {
         let account = render::account_json(self.authorization.and_then(|a| a.account.as_ref()));
         let stackone = render::stackone_json(self.stackone);
-        json!({
+        let mut result = json!({
             "profile": profile_name,
             "client_id": self.profile.client_id,
             "app_name": self.profile.app_name,
@@ -836,7 +1020,14 @@ impl InitResult<'_> {
             "account": account,
             "secret_store": self.store_choice.as_str(),
             "stackone": stackone,
-        })
+        });
+        if let Some(report) = self.registration {
+            result["registration"] = report.to_json();
+        }
+        if let Some(kind) = self.refresh_token_type {
+            result["refresh_token_type"] = json!(kind.as_str());
+        }
+        result
     }
 
     fn account_line(&self) -> String {
@@ -926,7 +1117,7 @@ fn print_dry_run(
         "client_secret": "[redacted]",
         "app_name": inputs.app_name,
         "scopes": inputs.scopes,
-        "redirect_uri": local_redirect_uri(inputs.redirect_port),
+        "redirect_uri": inputs.redirect.uri(),
         "authorize": !args.skip_authorize,
         "secret_store": store_choice.as_str(),
         "config": config::config_path(&ctx.config_dir),
@@ -960,7 +1151,7 @@ fn print_dry_run(
          - StackOne: {action} the Connector Profile \"{}\"",
         inputs.client_id,
         inputs.scopes.join(" "),
-        local_redirect_uri(inputs.redirect_port),
+        inputs.redirect.uri(),
         store_name(store_choice),
         stored.join(", "),
         ctx.profile,

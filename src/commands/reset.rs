@@ -56,6 +56,19 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
         }
     }
 
+    // Before the secrets go: a forgotten token should also be a dead one.
+    let revoked = if args.no_revoke {
+        false
+    } else {
+        crate::workflow::tokens::revoke_stored_refresh_token(
+            term.io,
+            remote,
+            &session,
+            existing.as_ref(),
+        )
+        .await
+    };
+
     let mut removed = Vec::new();
     for kind in SecretKind::ALL {
         if session.get(kind).await?.is_some() {
@@ -72,6 +85,7 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
         term.io.print_json(&json!({
             "profile": profile,
             "removed": removed,
+            "revoked": revoked,
             "stackone_profile_deleted": stackone_deleted,
         }))?;
     } else if removed.is_empty() {

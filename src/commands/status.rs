@@ -8,10 +8,15 @@ use serde_json::json;
 use crate::cli::StatusArgs;
 use crate::clock::{now_unix, rfc3339};
 use crate::config;
+use crate::constant_contact::probe::{SecretProbe, probe_client_secret, probe_registration};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::oauth::token::INVALID_CLIENT_HINT;
 use crate::render::{CheckRow, check_table};
 use crate::store::SecretKind;
+use crate::workflow::authorize::{
+    CheckLevel, RegistrationNeeds, redirect_target_of, registration_check,
+};
 use crate::workflow::secrets::SecretInput;
 use crate::workflow::tokens::{self, ACCESS_TOKEN_MIN_SECS};
 
@@ -19,6 +24,7 @@ use crate::workflow::tokens::{self, ACCESS_TOKEN_MIN_SECS};
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Ok,
+    Warning,
     Missing,
     Failing,
     Skipped,
@@ -28,6 +34,7 @@ impl CheckStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             CheckStatus::Ok => "ok",
+            CheckStatus::Warning => "warning",
             CheckStatus::Missing => "missing",
             CheckStatus::Failing => "failing",
             CheckStatus::Skipped => "skipped",
@@ -53,9 +60,12 @@ fn check(name: &'static str, status: CheckStatus, detail: impl Into<String>) -> 
 pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
     let checks = collect(ctx, args.offline).await;
     let ok = !checks.is_empty()
-        && checks
-            .iter()
-            .all(|c| matches!(c.status, CheckStatus::Ok | CheckStatus::Skipped))
+        && checks.iter().all(|c| {
+            matches!(
+                c.status,
+                CheckStatus::Ok | CheckStatus::Warning | CheckStatus::Skipped
+            )
+        })
         && checks
             .iter()
             .any(|c| c.name == "config" && c.status == CheckStatus::Ok);
@@ -93,6 +103,7 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         "refresh_token",
         "access_token",
         "account",
+        "app_registration",
         "stackone_profile",
     ];
 
@@ -156,8 +167,47 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         );
         return checks;
     };
+    // The secret check spends nothing: a token request with an invalid code.
+    let mut secret_refused = false;
     checks.push(match client_secret {
-        Some(_) => check("client_secret", S::Ok, "stored"),
+        Some(_) if offline => check("client_secret", S::Ok, "stored (--offline: not checked)"),
+        Some(secret) => {
+            let target = redirect_target_of(&profile_config);
+            let redirect_uri = target.as_ref().map_or_else(
+                |_| crate::oauth::local_redirect_uri(profile_config.redirect_port),
+                |t| t.uri().to_string(),
+            );
+            match probe_client_secret(
+                remote.http,
+                &remote.endpoints.cc_token,
+                &profile_config.client_id,
+                &secret,
+                &redirect_uri,
+            )
+            .await
+            {
+                SecretProbe::Accepted => check(
+                    "client_secret",
+                    S::Ok,
+                    "stored; Constant Contact accepts it (checked without spending a token)",
+                ),
+                SecretProbe::Refused => {
+                    secret_refused = true;
+                    check(
+                        "client_secret",
+                        S::Failing,
+                        format!(
+                            "Constant Contact refuses it (invalid_client): a new Client Secret was generated? run `ccsetup rotate`. {INVALID_CLIENT_HINT}"
+                        ),
+                    )
+                }
+                SecretProbe::Unknown(why) => check(
+                    "client_secret",
+                    S::Warning,
+                    format!("stored; could not check it: {why}"),
+                ),
+            }
+        }
         _ => check(
             "client_secret",
             S::Missing,
@@ -219,6 +269,14 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
     } else if !has_refresh && profile_config.authorized_at.is_none() {
         checks.push(check("access_token", S::Skipped, "not authorized"));
         checks.push(check("account", S::Skipped, "not authorized"));
+    } else if secret_refused {
+        // A refresh with a refused secret cannot work: not even tried.
+        checks.push(check(
+            "access_token",
+            S::Skipped,
+            "not refreshed: Constant Contact refuses the Client Secret",
+        ));
+        checks.push(check("account", S::Skipped, "no valid access token"));
     } else {
         let given_secret = sources
             .read_given(
@@ -283,6 +341,14 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         }
     }
 
+    let stackone_configured = profile_config.stackone_profile_name.is_some()
+        || profile_config.stackone_connector_profile_id.is_some();
+    checks.push(if offline {
+        check("app_registration", S::Skipped, "--offline")
+    } else {
+        app_registration_check(remote, &profile_config, stackone_configured).await
+    });
+
     // StackOne.
     let Some(profile_id) = profile_config.stackone_connector_profile_id.clone() else {
         checks.push(if profile_config.stackone_profile_name.is_none() {
@@ -331,4 +397,40 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         Err(e) => check("stackone_profile", S::Failing, e.message()),
     });
     checks
+}
+
+/// SPEC's registration check, as `status` reports it.
+async fn app_registration_check(
+    remote: crate::workflow::Remote<'_>,
+    settings: &crate::config::ProfileConfig,
+    stackone_configured: bool,
+) -> Check {
+    let local = match redirect_target_of(settings) {
+        Ok(t) => t.uri().to_string(),
+        Err(e) => return check("app_registration", CheckStatus::Failing, e.message()),
+    };
+    let report = probe_registration(
+        remote.http,
+        &remote.endpoints.cc_authorize,
+        &settings.client_id,
+        &local,
+        &settings.scopes,
+    )
+    .await;
+    let needs = RegistrationNeeds {
+        local: true,
+        stackone: stackone_configured,
+        ask_again: false,
+    };
+    let (level, detail, fix) = registration_check(&report, &settings.client_id, needs);
+    let status = match level {
+        CheckLevel::Ok => CheckStatus::Ok,
+        CheckLevel::Warning => CheckStatus::Warning,
+        CheckLevel::Failing => CheckStatus::Failing,
+    };
+    let detail = match fix {
+        Some(fix) => format!("{detail}; fix: {fix}"),
+        None => detail,
+    };
+    check("app_registration", status, detail)
 }

@@ -117,11 +117,20 @@ impl fmt::Debug for CallbackOutcome {
 /// Classifies a request target (`/callback?code=…&state=…`) against the
 /// state this flow sent.
 pub fn classify_callback(target: &str, expected_state: &str) -> CallbackOutcome {
+    classify_callback_at(target, CALLBACK_PATH, expected_state)
+}
+
+/// [`classify_callback`] for a redirect URI whose path is `expected_path`.
+pub fn classify_callback_at(
+    target: &str,
+    expected_path: &str,
+    expected_state: &str,
+) -> CallbackOutcome {
     let (path, query) = match target.split_once('?') {
         Some((path, query)) => (path, query),
         None => (target, ""),
     };
-    if path != CALLBACK_PATH {
+    if path != expected_path {
         return CallbackOutcome::NotFound;
     }
     classify_callback_query(query, expected_state)

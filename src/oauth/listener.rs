@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::callback::{
-    CallbackOutcome, MAX_REQUEST_HEAD, RequestLineError, classify_callback, parse_request_target,
+    CallbackOutcome, MAX_REQUEST_HEAD, RequestLineError, classify_callback_at, parse_request_target,
 };
 use crate::error::{Error, Result};
 
@@ -43,6 +43,9 @@ const MAX_CONCURRENT_CONNECTIONS: usize = 128;
 pub struct LoopbackListener {
     sockets: Vec<std::net::TcpListener>,
     port: u16,
+    /// The redirect URI served, and the path a callback must have.
+    redirect_uri: String,
+    path: String,
 }
 
 impl LoopbackListener {
@@ -70,22 +73,34 @@ impl LoopbackListener {
                 0,
             )) {
                 Ok(v6) => {
-                    return Ok(LoopbackListener {
-                        sockets: vec![v4, v6],
-                        port: bound_port,
-                    });
+                    return Ok(LoopbackListener::on(vec![v4, v6], bound_port));
                 }
                 Err(e) if ipv6_unavailable(&e) => {
                     tracing::debug!("no IPv6 loopback here ({e}); listening on 127.0.0.1 only");
-                    return Ok(LoopbackListener {
-                        sockets: vec![v4],
-                        port: bound_port,
-                    });
+                    return Ok(LoopbackListener::on(vec![v4], bound_port));
                 }
                 Err(e) => last_err = Some(bind_error(bound_port, "[::1]", e)),
             }
         }
         Err(last_err.unwrap_or_else(|| Error::failure("could not bind the redirect listener")))
+    }
+
+    fn on(sockets: Vec<std::net::TcpListener>, port: u16) -> Self {
+        LoopbackListener {
+            sockets,
+            port,
+            redirect_uri: crate::oauth::local_redirect_uri(port),
+            path: super::callback::CALLBACK_PATH.to_string(),
+        }
+    }
+
+    /// Serves `redirect_uri` (a loopback URI on this port, `--redirect-uri`)
+    /// instead of `http://localhost:<port>/callback`: callbacks must come
+    /// to `path`.
+    pub fn with_redirect_uri(mut self, redirect_uri: &str, path: &str) -> Self {
+        self.redirect_uri = redirect_uri.to_string();
+        self.path = path.to_string();
+        self
     }
 
     /// The port bound (the one asked for, or the one picked for port 0).
@@ -101,9 +116,10 @@ impl LoopbackListener {
             .collect()
     }
 
-    /// The redirect URI this listener serves: `http://localhost:<port>/callback`.
+    /// The redirect URI this listener serves (`http://localhost:<port>/callback`
+    /// unless [`LoopbackListener::with_redirect_uri`] said otherwise).
     pub fn redirect_uri(&self) -> String {
-        crate::oauth::local_redirect_uri(self.port)
+        self.redirect_uri.clone()
     }
 
     /// Serves until one callback with `expected_state` arrives (its code is
@@ -143,6 +159,7 @@ impl LoopbackListener {
         let (outcome_tx, mut outcome_rx) = mpsc::channel(1);
         let shared = Arc::new(Shared {
             expected_state: expected_state.to_string(),
+            path: self.path,
             claimed: AtomicBool::new(false),
             outcome_tx,
         });
@@ -272,6 +289,8 @@ enum Terminal {
 /// What every connection task needs.
 struct Shared {
     expected_state: String,
+    /// The redirect URI's path.
+    path: String,
     /// Set by the first connection carrying a terminal answer: exactly one
     /// callback is accepted, a concurrent duplicate gets a 409 page.
     claimed: AtomicBool,
@@ -317,7 +336,7 @@ async fn handle_connection(mut stream: TcpStream, shared: &Shared) {
         Err(RequestLineError::MethodNotAllowed) => Page::MethodNotAllowed,
         Err(RequestLineError::TooLong) => Page::TooLarge,
         Err(_) => Page::BadRequest,
-        Ok(target) => match classify_callback(target, &shared.expected_state) {
+        Ok(target) => match classify_callback_at(target, &shared.path, &shared.expected_state) {
             CallbackOutcome::NotFound => Page::NotFound,
             CallbackOutcome::MissingState | CallbackOutcome::StateMismatch => Page::WrongState,
             CallbackOutcome::Malformed(_) => Page::BadRequest,

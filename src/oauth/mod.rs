@@ -16,8 +16,10 @@ pub mod callback;
 pub mod http_adapter;
 pub mod listener;
 pub mod paste;
+pub mod redirect;
 pub mod request;
 pub mod retry;
+pub mod revoke;
 pub mod token;
 
 use std::time::Duration;
@@ -28,6 +30,7 @@ use url::Url;
 
 pub use listener::LoopbackListener;
 pub use paste::{PasteRejection, PasteSource, parse_pasted_redirect};
+pub use redirect::RedirectTarget;
 pub use request::AuthorizationRequest;
 pub use retry::RetryPolicy;
 pub use token::{Grant, RefreshError, RefreshTokenState, TokenEndpoint, TokenSet};
@@ -133,15 +136,59 @@ pub async fn authorize(
     io: &mut IoStreams,
     paste: Option<PasteSource>,
 ) -> Result<Authorization> {
-    if params.redirect_port != 0 && params.redirect_port != listener.port() {
+    authorize_via(params, Redirect::Listener(listener), browser, io, paste).await
+}
+
+/// Where the code comes back: the listener (bound already), or only a paste
+/// for a redirect URI no listener can serve (`https://localhost:8888/…`).
+#[derive(Debug)]
+pub enum Redirect {
+    Listener(LoopbackListener),
+    PasteOnly(String),
+}
+
+impl From<LoopbackListener> for Redirect {
+    fn from(listener: LoopbackListener) -> Self {
+        Redirect::Listener(listener)
+    }
+}
+
+/// [`authorize`] for any [`Redirect`]. A paste-only redirect needs a `paste`
+/// source (else it fails at once, exit 2) and keeps it even when a browser
+/// opens: that browser's redirect will not load anything.
+pub async fn authorize_via(
+    params: AuthorizeParams,
+    redirect: Redirect,
+    browser: &dyn Browser,
+    io: &mut IoStreams,
+    paste: Option<PasteSource>,
+) -> Result<Authorization> {
+    if let Redirect::Listener(listener) = &redirect
+        && params.redirect_port != 0
+        && params.redirect_port != listener.port()
+    {
         return Err(Error::failure(format!(
             "the redirect listener is on port {} but the redirect URI names port {}",
             listener.port(),
             params.redirect_port
         )));
     }
-    let redirect_uri = listener.redirect_uri();
-    let port = listener.port();
+    let (listener, redirect_uri, paste_only) = match redirect {
+        Redirect::Listener(l) => {
+            let uri = l.redirect_uri();
+            (Some(l), uri, false)
+        }
+        Redirect::PasteOnly(uri) => {
+            if paste.is_none() {
+                return Err(Error::usage(format!(
+                    "the redirect URI {uri} is not served by ccsetup, so the redirected address must be pasted, and nobody can paste here"
+                ))
+                .with_hint("run in a terminal, or use a loopback redirect URI such as http://localhost:8917/callback (--redirect-uri)"));
+            }
+            (None, uri, true)
+        }
+    };
+    let port = listener.as_ref().map_or(0, LoopbackListener::port);
     let request = AuthorizationRequest::new(
         &params.authorize_url,
         &params.client_id,
@@ -166,7 +213,7 @@ pub async fn authorize(
         Ok(()) => match browser.open(&url) {
             Ok(()) => {
                 io.info("Opened it in your browser.");
-                None
+                if paste_only { paste } else { None }
             }
             Err(why) => {
                 io.warn(format!(
@@ -178,7 +225,15 @@ pub async fn authorize(
     };
 
     let deadline = Instant::now() + params.timeout;
-    let spinner = if paste.is_some() {
+    let spinner = if paste_only {
+        let _ = writeln!(
+            io.stderr(),
+            "After you approve, the browser is sent to {redirect_uri}, which ccsetup does not serve: \
+             the page will not load. Copy the full address from the address bar, paste it here and \
+             press Enter."
+        );
+        None
+    } else if paste.is_some() {
         // Shown even with -q: the user must know a paste is expected.
         let _ = writeln!(
             io.stderr(),
@@ -196,7 +251,16 @@ pub async fn authorize(
 
     // Boxed, not stack-pinned, so that dropping it below (when a paste won)
     // really closes the listener before the token exchange.
-    let mut server = Box::pin(listener.serve(state.secret(), deadline));
+    let expected_state = state.secret().clone();
+    let mut server = Box::pin(async move {
+        match listener {
+            Some(listener) => listener.serve(&expected_state, deadline).await,
+            None => {
+                tokio::time::sleep_until(deadline).await;
+                Ok(None)
+            }
+        }
+    });
     let waited = loop {
         tokio::select! {
             served = server.as_mut() => {
@@ -228,6 +292,16 @@ pub async fn authorize(
     }
     let (code, code_source) = match waited? {
         Some(found) => found,
+        None if paste_only => {
+            return Err(Error::authorization(format!(
+                "no redirected address was pasted within {} s",
+                params.timeout.as_secs()
+            ))
+            .with_hint(format!(
+                "run the command again, approve in the browser, and paste the whole address it was sent to \
+                 ({redirect_uri}?code=…) within --auth-timeout; the authorization URL was {url}"
+            )));
+        }
         None => {
             return Err(listener::callback_timeout_error(
                 params.timeout,

@@ -80,6 +80,50 @@ pub fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> 
         .and_then(parse_retry_after)
 }
 
+/// Whether a 429 is Constant Contact's daily quota (`error_key`
+/// `quota_exceeded`, REFERENCE.md §2): not worth retrying before 00:00 UTC,
+/// unlike the per-second `throttled`.
+pub fn is_quota_exceeded(status: u16, body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Keyed {
+        #[serde(default)]
+        error_key: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Body {
+        Many(Vec<Keyed>),
+        One(Keyed),
+    }
+    if status != 429 {
+        return false;
+    }
+    let keys = match serde_json::from_slice::<Body>(body) {
+        Ok(Body::Many(v)) => v,
+        Ok(Body::One(k)) => vec![k],
+        Err(_) => return false,
+    };
+    keys.iter()
+        .any(|k| k.error_key.as_deref() == Some("quota_exceeded"))
+}
+
+/// The exit-4 error for a used-up daily quota, saying when it resets.
+pub fn quota_exceeded_error(during: &str) -> crate::error::Error {
+    let now = time::OffsetDateTime::now_utc();
+    let secs_left = 86_400
+        - i64::from(now.time().hour()) * 3600
+        - i64::from(now.time().minute()) * 60
+        - i64::from(now.time().second());
+    crate::error::Error::remote(format!(
+        "Constant Contact's daily request quota for this API Key is used up (quota_exceeded) {during}"
+    ))
+    .with_hint(format!(
+        "the quota (10,000 requests a day) resets at 00:00 UTC, in {} h {} min; try again after that",
+        secs_left / 3600,
+        (secs_left % 3600) / 60
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +155,22 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn only_quota_exceeded_is_final() {
+        assert!(is_quota_exceeded(
+            429,
+            br#"[{"error_key":"quota_exceeded","error_message":"x"}]"#
+        ));
+        assert!(!is_quota_exceeded(429, br#"[{"error_key":"throttled"}]"#));
+        assert!(!is_quota_exceeded(
+            400,
+            br#"[{"error_key":"quota_exceeded"}]"#
+        ));
+        assert!(!is_quota_exceeded(429, b"busy"));
+        let e = quota_exceeded_error("during the token request");
+        assert_eq!(e.exit_code(), 4);
+        assert!(e.hint().unwrap().contains("00:00 UTC"));
     }
 }

@@ -119,9 +119,23 @@ pub struct TokenErrorVerdict {
     pub grant_rejected: bool,
 }
 
+/// What to do about `invalid_client`, wherever it shows (token, status,
+/// rotate, init): the usual cause is a secret generated again in the portal,
+/// the other a "PKCE Flow" app, which has no secret at all.
+pub const INVALID_CLIENT_HINT: &str = "if a new Client Secret was generated in the portal, run `ccsetup rotate` and enter it; \
+     otherwise copy the API Key again from the application's page. A \"PKCE Flow\" app has no Client Secret: \
+     the app must use \"Authorization Code Flow and Implicit Flow\" (create a new application with that flow)";
+
 /// Maps a non-200 answer (status and `{error, error_description}` body) to a
 /// user-facing error. Pure, so every mapping is unit-tested.
 pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> TokenErrorVerdict {
+    if super::retry::is_quota_exceeded(status, body) {
+        return TokenErrorVerdict {
+            error: super::retry::quota_exceeded_error("at the token endpoint"),
+            retryable: false,
+            grant_rejected: false,
+        };
+    }
     let parsed: Option<BasicErrorResponse> = serde_json::from_slice(body).ok();
     let code = parsed.as_ref().map(|p| p.error().as_ref().to_string());
     let description = parsed
@@ -154,9 +168,7 @@ pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> 
             Error::authorization(format!(
                 "Constant Contact refused the client credentials ({what}): this Client Secret does not belong to this API Key, or the API Key is wrong"
             ))
-            .with_hint(
-                "copy the API Key again from the application's page in the Constant Contact portal; if the Client Secret may be wrong, generate a new one there (\"Generate Client Secret\", shown once) and enter it again",
-            ),
+            .with_hint(INVALID_CLIENT_HINT),
         );
     }
     match code_str {

@@ -60,6 +60,7 @@ impl Sandbox {
         Endpoints {
             cc_authorize: self.cc.authorize_url(),
             cc_token: self.cc.token_url(),
+            cc_revoke: self.cc.revoke_url(),
             cc_api: self.cc.api_url(),
             cc_portal: self.cc.portal_url(),
             stackone_api: self.stackone.api_url(),

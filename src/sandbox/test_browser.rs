@@ -28,12 +28,27 @@ impl Decision {
 /// follow it. Error pages and anything unexpected are `Err`.
 pub async fn consent(authorize_url: &str, decision: Decision) -> Result<String, String> {
     let client = crate::http::client().map_err(|e| e.to_string())?;
-    let page_url = url::Url::parse(authorize_url).map_err(|e| format!("bad authorize URL: {e}"))?;
-    let response = client
+    let mut page_url =
+        url::Url::parse(authorize_url).map_err(|e| format!("bad authorize URL: {e}"))?;
+    let mut response = client
         .get(page_url.clone())
         .send()
         .await
         .map_err(|e| format!("GET {page_url}: {e}"))?;
+    // The authorization server sends a browser without a session to its
+    // sign-in page on its own origin: follow that one redirect, as a
+    // browser would; any other redirect goes back to the client.
+    if let Some(next) = location(&response)
+        .and_then(|l| page_url.join(&l).ok())
+        .filter(|next| next.origin() == page_url.origin())
+    {
+        page_url = next;
+        response = client
+            .get(page_url.clone())
+            .send()
+            .await
+            .map_err(|e| format!("GET {page_url}: {e}"))?;
+    }
     let status = response.status().as_u16();
     if let Some(location) = location(&response) {
         return Ok(location);

@@ -6,8 +6,10 @@ use secrecy::SecretString;
 
 use super::{Remote, Terminal};
 use crate::constant_contact::AccountSummary;
+use crate::constant_contact::STACKONE_REDIRECT_URI;
+use crate::constant_contact::probe::{RegistrationReport, RegistrationVerdict, probe_registration};
 use crate::error::{Error, Result};
-use crate::oauth::{LoopbackListener, TokenSet};
+use crate::oauth::{Redirect, RedirectTarget, TokenSet};
 
 /// What an authorization is asked for.
 pub struct AuthorizeRequest {
@@ -28,8 +30,9 @@ pub async fn authorize_and_check(
     term: Terminal<'_>,
     remote: Remote<'_>,
     request: AuthorizeRequest,
-    listener: LoopbackListener,
+    redirect: impl Into<Redirect>,
 ) -> Result<AuthOutcome> {
+    let redirect = redirect.into();
     let params = crate::oauth::AuthorizeParams {
         authorize_url: remote.endpoints.cc_authorize.clone(),
         token_url: remote.endpoints.cc_token.clone(),
@@ -43,13 +46,11 @@ pub async fn authorize_and_check(
     };
     // Where no browser can be launched the user may paste the redirected
     // URL instead; the paste source never steals later keystrokes.
-    let paste = term
-        .browser
-        .can_launch()
-        .is_err()
+    // A redirect URI no listener serves always needs the paste.
+    let paste = (matches!(redirect, Redirect::PasteOnly(_)) || term.browser.can_launch().is_err())
         .then(crate::oauth::PasteSource::stdin);
     let authorization =
-        crate::oauth::authorize(params, listener, term.browser, term.io, paste).await?;
+        crate::oauth::authorize_via(params, redirect, term.browser, term.io, paste).await?;
     term.io
         .success("Constant Contact accepted the API Key and Client Secret.");
 
@@ -86,4 +87,191 @@ pub async fn authorize_and_check(
         tokens: authorization.tokens,
         account,
     })
+}
+
+/// The redirect URI a saved setup uses: `--redirect-uri` as saved, else
+/// `http://localhost:<port>/callback`.
+pub fn redirect_target_of(settings: &crate::config::ProfileConfig) -> Result<RedirectTarget> {
+    match &settings.redirect_uri {
+        Some(uri) => RedirectTarget::parse(uri),
+        None => Ok(RedirectTarget::local(settings.redirect_port)),
+    }
+}
+
+/// Gets ready to receive the code for `target` before any browser opens:
+/// binds the listener on its port and path (a taken port is exit 2), or,
+/// for a URI no listener serves, checks that someone can paste (exit 2 if
+/// not).
+pub fn prepare_redirect(target: &RedirectTarget, can_paste: bool) -> Result<Redirect> {
+    match target {
+        RedirectTarget::Loopback { uri, port, path } => Ok(Redirect::Listener(
+            crate::oauth::LoopbackListener::bind(*port)?.with_redirect_uri(uri, path),
+        )),
+        RedirectTarget::PasteOnly { uri } if can_paste => Ok(Redirect::PasteOnly(uri.clone())),
+        RedirectTarget::PasteOnly { uri } => Err(Error::usage(format!(
+            "the redirect URI {uri} is not a loopback http URI, so ccsetup cannot receive the \
+             redirect itself: the address the browser is sent to must be pasted, which needs a terminal"
+        ))
+        .with_hint(
+            "run in a terminal without --non-interactive, or use (and register) a loopback URI such as \
+             http://localhost:8917/callback with --redirect-uri",
+        )),
+    }
+}
+
+/// Which redirect URIs this run needs registered (a refused one that is not
+/// needed is only a warning).
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationNeeds {
+    pub local: bool,
+    pub stackone: bool,
+    /// Whether to show the fix and offer "check again" (someone is there to
+    /// edit the app, and did not pass `--yes`), instead of exit 3.
+    pub ask_again: bool,
+}
+
+/// SPEC's registration check (`init` step 3, `rotate --reauthorize`): the
+/// local redirect URI and StackOne's, probed without signing in, before any
+/// browser opens. A needed URI refused is exit 3 naming it — or, when
+/// someone can edit the app now, the fix and "check again"; an answer that
+/// proves nothing is a warning, never a block.
+pub async fn check_app_registration(
+    term: &mut Terminal<'_>,
+    remote: Remote<'_>,
+    client_id: &str,
+    local: &str,
+    scopes: &[String],
+    needs: RegistrationNeeds,
+) -> Result<RegistrationReport> {
+    loop {
+        let spinner = term
+            .io
+            .spinner("Checking the app's registration at Constant Contact");
+        let report = probe_registration(
+            remote.http,
+            &remote.endpoints.cc_authorize,
+            client_id,
+            local,
+            scopes,
+        )
+        .await;
+        drop(spinner);
+        let failure = match report.verdict() {
+            RegistrationVerdict::AllRegistered => {
+                term.io
+                    .success("The API Key and both redirect URIs are registered.");
+                return Ok(report);
+            }
+            RegistrationVerdict::Inconclusive(why) => {
+                term.io.warn(format!(
+                    "could not check the app's registration ({why}); going on"
+                ));
+                return Ok(report);
+            }
+            RegistrationVerdict::LocalMissing if !needs.local => {
+                term.io.warn(format!(
+                    "the redirect URI {local} is not registered in the app (not needed now)"
+                ));
+                return Ok(report);
+            }
+            RegistrationVerdict::StackOneMissing if !needs.stackone => {
+                term.io.warn(format!(
+                    "StackOne's redirect URI {STACKONE_REDIRECT_URI} is not registered in the app: \
+                     accounts cannot be linked through StackOne until it is"
+                ));
+                return Ok(report);
+            }
+            verdict => registration_error(&verdict, client_id, local),
+        };
+        if !(needs.ask_again && term.prompter.is_interactive()) {
+            return Err(failure);
+        }
+        term.io.warn(failure.message());
+        if let Some(fix) = failure.hint() {
+            term.io.info(format!("Fix: {fix}"));
+        }
+        if !term
+            .prompter
+            .confirm("Check again (after saving the app's settings)?", true)?
+        {
+            return Err(failure);
+        }
+    }
+}
+
+/// The exit-3 error for a refused registration, naming what to fix.
+pub fn registration_error(verdict: &RegistrationVerdict, client_id: &str, local: &str) -> Error {
+    let portal_step = "in the developer portal's My Applications, click Edit on the app";
+    match verdict {
+        RegistrationVerdict::LocalMissing => Error::authorization(format!(
+            "the redirect URI {local} is not registered in the Constant Contact app"
+        ))
+        .with_hint(format!(
+            "{portal_step}, add exactly {local} to the redirect URIs and Save; then run ccsetup again"
+        )),
+        RegistrationVerdict::StackOneMissing => Error::authorization(format!(
+            "StackOne's redirect URI {STACKONE_REDIRECT_URI} is not registered in the Constant Contact app"
+        ))
+        .with_hint(format!(
+            "{portal_step}, add exactly {STACKONE_REDIRECT_URI} to the redirect URIs and Save \
+             (or pass --skip-stackone); then run ccsetup again"
+        )),
+        _ => Error::authorization(format!(
+            "Constant Contact does not know the API Key {client_id}, or neither redirect URI is registered in its app"
+        ))
+        .with_hint(format!(
+            "check the API Key (--client-id / CC_CLIENT_ID) on the app's page in My Applications, \
+             and that its redirect URIs include exactly {STACKONE_REDIRECT_URI} and {local}"
+        )),
+    }
+}
+
+/// How a check of `status` or `doctor` reads a registration report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckLevel {
+    Ok,
+    Warning,
+    Failing,
+}
+
+/// The `app_registration` check of `status` and `doctor`: the level, what
+/// was found, and the fix.
+pub fn registration_check(
+    report: &RegistrationReport,
+    client_id: &str,
+    needs: RegistrationNeeds,
+) -> (CheckLevel, String, Option<String>) {
+    let local = report.local_redirect_uri.as_str();
+    match report.verdict() {
+        RegistrationVerdict::AllRegistered => (
+            CheckLevel::Ok,
+            format!("API Key and redirect URIs registered ({local}, StackOne's)"),
+            None,
+        ),
+        RegistrationVerdict::Inconclusive(why) => (
+            CheckLevel::Warning,
+            format!("could not check: {why}"),
+            Some("run it again later; `ccsetup doctor` checks the endpoints".into()),
+        ),
+        RegistrationVerdict::LocalMissing if !needs.local => (
+            CheckLevel::Warning,
+            format!("{local} is not registered (not needed)"),
+            None,
+        ),
+        RegistrationVerdict::StackOneMissing if !needs.stackone => (
+            CheckLevel::Warning,
+            format!("StackOne's redirect URI {STACKONE_REDIRECT_URI} is not registered"),
+            Some(format!(
+                "add {STACKONE_REDIRECT_URI} to the app's redirect URIs before linking accounts"
+            )),
+        ),
+        verdict => {
+            let e = registration_error(&verdict, client_id, local);
+            (
+                CheckLevel::Failing,
+                e.message().to_string(),
+                e.hint().map(str::to_string),
+            )
+        }
+    }
 }

@@ -8,13 +8,15 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::authorize::{AuthorizeRequest, authorize_and_check};
+use super::authorize::{
+    AuthorizeRequest, RegistrationNeeds, authorize_and_check, check_app_registration,
+    prepare_redirect, redirect_target_of,
+};
 use super::secrets::{SecretInput, SecretSources};
 use super::{ProfileSession, Remote, Terminal, tokens};
 use crate::config::ProfileConfig;
 use crate::constant_contact::AccountSummary;
 use crate::error::{Error, Result};
-use crate::oauth::LoopbackListener;
 use crate::stackone::StackOneMode;
 use crate::store::SecretKind;
 
@@ -59,7 +61,10 @@ pub async fn rotate_client_secret(
     let listener = if has_refresh {
         None
     } else {
-        Some(LoopbackListener::bind(settings.redirect_port)?)
+        Some(prepare_redirect(
+            &redirect_target_of(settings)?,
+            term.prompter.is_interactive(),
+        )?)
     };
 
     term.io
@@ -364,7 +369,22 @@ pub async fn reauthorize(
         "Re-authorizing application \"{}\" (API Key {}): approve access in the browser to get a new refresh token.",
         settings.app_name, settings.client_id
     ));
-    let listener = LoopbackListener::bind(settings.redirect_port)?;
+    let target = redirect_target_of(settings)?;
+    let listener = prepare_redirect(&target, term.prompter.is_interactive())?;
+    // Before the browser: a refused API Key or redirect URI is found now.
+    check_app_registration(
+        term,
+        remote,
+        &settings.client_id,
+        target.uri(),
+        &settings.scopes,
+        RegistrationNeeds {
+            local: true,
+            stackone: false,
+            ask_again: true,
+        },
+    )
+    .await?;
     let auth = authorize_and_check(
         term.reborrow(),
         remote,

@@ -127,6 +127,53 @@ pub async fn redeem_locked(
     persist_rotated_tokens(session, io, &tokens).await
 }
 
+/// Whether the app's refresh tokens rotate (SPEC.md `init` step 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTokenType {
+    /// A different refresh token came back: single use, as the seed guide asks.
+    Rotating,
+    /// The same one came back: "Long Lived Refresh Tokens".
+    LongLived,
+}
+
+impl RefreshTokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshTokenType::Rotating => "rotating",
+            RefreshTokenType::LongLived => "long_lived",
+        }
+    }
+}
+
+/// Redeems a just-granted refresh token once through [`redeem_locked`]
+/// (under the profile lock; the rotated token is stored before anything
+/// else) and compares what came back. `tokens` is updated to the live set.
+/// `None` when no refresh token was granted.
+pub async fn check_refresh_token_type(
+    session: &ProfileSession,
+    remote: Remote<'_>,
+    io: &mut IoStreams,
+    client_id: &str,
+    client_secret: &SecretString,
+    tokens: &mut TokenSet,
+) -> Result<Option<RefreshTokenType>> {
+    let Some(granted) = tokens.refresh_token.clone() else {
+        return Ok(None);
+    };
+    let lock = session.lock().await?;
+    let stored = redeem_locked(session, remote, io, client_id, client_secret, &granted).await?;
+    let current = session.get(SecretKind::RefreshToken).await?;
+    drop(lock);
+    let kind = match &current {
+        Some(now) if now.expose_secret() == granted.expose_secret() => RefreshTokenType::LongLived,
+        _ => RefreshTokenType::Rotating,
+    };
+    tokens.refresh_token = current.or(Some(granted));
+    tokens.access_token = SecretString::from(stored.access_token.clone());
+    tokens.expires_at = stored.expires_at;
+    Ok(Some(kind))
+}
+
 /// Stores a freshly issued token set: the refresh token first, falling back
 /// to the recovery file; then the access token (a failure there is only a
 /// warning: the refresh token is safe, the next run refreshes again).
@@ -220,4 +267,52 @@ fn no_refresh_token(profile: &str, scopes: &[String]) -> Error {
         "no refresh token is stored for profile \"{profile}\""
     ))
     .with_hint("run `ccsetup rotate --reauthorize` (the scopes must include offline_access)")
+}
+
+/// Revokes the stored refresh token at Constant Contact (RFC 7009), best
+/// effort: a failure is a warning saying how to remove the access by hand.
+pub async fn revoke_stored_refresh_token(
+    io: &mut IoStreams,
+    remote: Remote<'_>,
+    session: &ProfileSession,
+    settings: Option<&ProfileConfig>,
+) -> bool {
+    let Some(settings) = settings else {
+        return false;
+    };
+    let refresh_token = match session.get(SecretKind::RefreshToken).await {
+        Ok(Some(t)) => t,
+        _ => return false,
+    };
+    let result = match session.get(SecretKind::ClientSecret).await {
+        Ok(Some(secret)) => {
+            crate::oauth::revoke::revoke_refresh_token(
+                remote.http,
+                &remote.endpoints.cc_revoke,
+                &settings.client_id,
+                &secret,
+                &refresh_token,
+            )
+            .await
+        }
+        _ => Err(Error::failure(
+            "no Client Secret is stored to authenticate the revocation",
+        )),
+    };
+    match result {
+        Ok(()) => {
+            io.success("Revoked the refresh token at Constant Contact.");
+            true
+        }
+        Err(e) => {
+            io.warn(format!(
+                "{}; the refresh token may still work. To remove the access by hand, disconnect \"{}\" \
+                 in the Constant Contact account's connected apps, or delete the application in the \
+                 developer portal's My Applications",
+                e.message(),
+                settings.app_name
+            ));
+            false
+        }
+    }
 }

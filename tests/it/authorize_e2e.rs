@@ -52,7 +52,7 @@ fn approve_authorizes_and_shows_the_account() {
     assert!(env.secret("default", "access_token").is_some());
     assert!(env.config_text().contains("Sandbox Bakery"));
     // The code exchange used HTTP Basic with the client's credentials.
-    let tokens = env.cc_requests("/oauth2/default/v1/token");
+    let tokens = env.token_requests("code");
     assert_eq!(tokens.len(), 1);
     let basic = tokens[0].header("authorization").unwrap_or("");
     assert!(basic.starts_with("Basic "), "{basic}");
@@ -85,7 +85,7 @@ fn deny_exits_3_and_stores_nothing() {
     assert!(err.contains("Allow"), "the hint says what to do: {err}");
     assert!(env.config_text().is_empty());
     assert!(!env.config_dir().join("secrets/default.json").exists());
-    assert!(env.cc_requests("/oauth2/default/v1/token").is_empty());
+    assert!(env.token_requests("code").is_empty());
     assert!(env.stackone_requests().is_empty());
 }
 
@@ -119,7 +119,7 @@ fn a_wrong_state_is_refused_and_the_right_one_still_accepted() {
     assert_eq!(run.callbacks, vec![(200, run.callbacks[0].1.clone())]);
     assert!(run.callbacks[0].1.contains("authorization received"));
     // Exactly one code exchange: the refused callbacks never reached it.
-    assert_eq!(env.cc_requests("/oauth2/default/v1/token").len(), 1);
+    assert_eq!(env.token_requests("code").len(), 1);
 }
 
 #[test]
@@ -245,7 +245,7 @@ fn garbage_malformed_and_slow_requests_do_not_stop_the_real_callback() {
     run.assert_code(0);
     assert_eq!(run.callbacks.len(), 1);
     assert_eq!(run.callbacks[0].0, 200, "{:?}", run.callbacks);
-    assert_eq!(env.cc_requests("/oauth2/default/v1/token").len(), 1);
+    assert_eq!(env.token_requests("code").len(), 1);
     assert!(env.secret("default", "refresh_token").is_some());
 }
 
@@ -376,8 +376,11 @@ fn a_wrong_client_secret_is_exit_3_and_never_printed() {
     let run = env.run(cmd, Decision::Approve);
     run.assert_code(3);
     let err = error_text(&run);
-    assert!(err.contains("does not belong to this API Key"), "{err}");
-    assert!(err.contains("Generate Client Secret"), "hint: {err}");
+    // Found by the secret check, before any browser (SPEC `init` step 3).
+    assert!(err.contains("refused the Client Secret"), "{err}");
+    assert!(err.contains("ccsetup rotate"), "hint: {err}");
+    assert!(run.callbacks.is_empty(), "no browser: {:?}", run.callbacks);
+    assert!(env.token_requests("code").is_empty());
     assert_no_secret_in(&run, &[wrong, &env.client_secret()]);
     assert!(env.config_text().is_empty());
     // Nothing of the failed attempt is kept.
@@ -389,17 +392,25 @@ fn a_wrong_client_secret_is_exit_3_and_never_printed() {
 fn a_token_endpoint_500_is_retried_once_then_succeeds() {
     let env = TestEnv::new();
     env.sandbox.cc().inject(
-        fault::on("POST", "/oauth2/default/v1/token").respond(Response::json(
-            500,
-            &serde_json::json!({"error":"server_error","error_description":"boom"}),
-        )),
+        // The secret check's request, then the code exchange's first try.
+        fault::on("POST", "/oauth2/default/v1/token")
+            .times(2)
+            .respond(Response::json(
+                500,
+                &serde_json::json!({"error":"server_error","error_description":"boom"}),
+            )),
     );
     let run = env.run(
         env.init_cmd(&["--skip-stackone", "--json"]),
         Decision::Approve,
     );
     run.assert_code(0);
-    let tokens = env.cc_requests("/oauth2/default/v1/token");
+    assert!(
+        run.stderr.contains("could not check the Client Secret"),
+        "a 500 proves nothing: a warning, never a block:\n{}",
+        run.stderr
+    );
+    let tokens = env.token_requests("code");
     assert_eq!(tokens.len(), 2, "one 500, one success");
     assert_eq!(tokens[0].status, Some(500));
     assert_eq!(tokens[1].status, Some(200));
@@ -443,7 +454,8 @@ fn scopes_without_offline_access_warn_and_token_explains_why_it_cannot_refresh()
         err.contains("init --scopes") && err.contains("offline_access"),
         "{err}"
     );
-    assert_eq!(env.cc_requests("/oauth2/default/v1/token").len(), 1);
+    assert_eq!(env.token_requests("code").len(), 1);
+    assert!(env.token_requests("refresh").is_empty());
 }
 
 #[test]

@@ -38,6 +38,7 @@
 mod support;
 
 mod authorize_e2e;
+mod cc_real_world;
 mod cli;
 mod demo;
 mod hardening_canary;

@@ -172,6 +172,20 @@ impl Env {
         self.http.get(url).send().await.unwrap()
     }
 
+    /// `GET /authorize`, which (like Okta without a session) redirects to
+    /// the sign-in page on its own origin; follows that one redirect.
+    async fn sign_in(&self, authorize_url: &str) -> reqwest::Response {
+        let first = self.get(authorize_url).await;
+        assert_eq!(first.status(), 302, "to the sign-in page");
+        let location = first.headers()["location"].to_str().unwrap().to_string();
+        let next = url::Url::parse(authorize_url)
+            .unwrap()
+            .join(&location)
+            .unwrap();
+        assert!(next.path().ends_with("/authorize/signin"), "{next}");
+        self.get(next.as_str()).await
+    }
+
     fn portal(&self, path: &str) -> String {
         self.cc().portal_url().join(path).unwrap().to_string()
     }
@@ -259,7 +273,7 @@ async fn code_flow_gives_a_documented_token_set_and_the_account() {
 async fn the_consent_page_names_the_account_app_and_scopes() {
     let env = Env::new();
     let p = pkce();
-    let resp = env.get(&env.authorize_url(&p.challenge, &[])).await;
+    let resp = env.sign_in(&env.authorize_url(&p.challenge, &[])).await;
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
     for text in [
@@ -571,7 +585,7 @@ async fn a_consent_id_answers_once_and_expires() {
     let env = Env::new();
     let p = pkce();
     let html = env
-        .get(&env.authorize_url(&p.challenge, &[]))
+        .sign_in(&env.authorize_url(&p.challenge, &[]))
         .await
         .text()
         .await
@@ -585,7 +599,7 @@ async fn a_consent_id_answers_once_and_expires() {
     assert!(again.headers().get("location").is_none());
 
     let html = env
-        .get(&env.authorize_url(&p.challenge, &[]))
+        .sign_in(&env.authorize_url(&p.challenge, &[]))
         .await
         .text()
         .await

@@ -23,10 +23,13 @@ fn stored_access_token(env: &TestEnv) -> serde_json::Value {
 }
 
 /// Authorization requests (consent pages shown), not their decisions.
+/// Authorizations a browser went through: the registration check's probes
+/// also `GET` the authorization URL, but only a browser follows the
+/// redirect to the sign-in page.
 fn authorizations(env: &TestEnv) -> usize {
     env.cc_requests(AUTHORIZE_PATH)
         .iter()
-        .filter(|r| r.path == AUTHORIZE_PATH)
+        .filter(|r| r.path == format!("{AUTHORIZE_PATH}/signin"))
         .count()
 }
 
@@ -108,7 +111,8 @@ fn a_cached_token_with_under_a_minute_left_is_refreshed() {
     let run = run_plain(env.ccsetup(&["token"]));
     run.assert_code(0);
     assert_ne!(run.stdout.trim(), old_token);
-    assert_eq!(env.sandbox.cc().refresh_redemptions().len(), 1);
+    // init's refresh-token type check, then this one.
+    assert_eq!(env.sandbox.cc().refresh_redemptions().len(), 2);
 }
 
 #[test]

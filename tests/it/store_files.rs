@@ -33,6 +33,7 @@ fn profile(client_id: &str) -> ProfileConfig {
         app_name: "StackOne Integration".into(),
         scopes: vec!["account_read".into(), "offline_access".into()],
         redirect_port: 8917,
+        redirect_uri: None,
         secret_store: StoreChoice::File,
         stackone_connector_profile_id: Some("cp_123".into()),
         stackone_profile_name: Some("Constant Contact".into()),

@@ -20,6 +20,9 @@ use super::state::{
 
 /// Where the consent form posts.
 pub const DECISION_PATH: &str = "/oauth2/default/v1/authorize/decision";
+/// The sign-in and consent page `GET /authorize` redirects to, as Okta sends
+/// a browser without a session to its sign-in page (REFERENCE.md §3).
+pub const SIGN_IN_PATH: &str = "/oauth2/default/v1/authorize/signin";
 
 const ACCESS_DENIED_DESCRIPTION: &str =
     "The resource owner or authorization server denied the request.";
@@ -81,7 +84,6 @@ pub(super) fn authorize(state: &mut State, req: &Request) -> Response {
             "This application uses the Device Flow; it cannot use the authorization code flow.",
         );
     }
-    let app_name = app.name.clone();
     let client_id = client_id.to_string();
 
     // 2. Everything else: errors go back to the client.
@@ -165,11 +167,42 @@ pub(super) fn authorize(state: &mut State, req: &Request) -> Response {
             shown_at,
         },
     );
+    // No session here: like Okta, a 302 to the sign-in page, which is
+    // where a registered client and redirect URI can be told apart from
+    // the 400 above without anyone signing in.
+    let mut sign_in = String::from(SIGN_IN_PATH);
+    sign_in.push_str("?consent_id=");
+    sign_in.push_str(&consent_id);
+    no_store(Response::redirect(&sign_in))
+}
+
+/// `GET` of the sign-in page: the account is signed in already (a sandbox),
+/// so it shows the consent form of a pending request.
+pub(super) fn sign_in(state: &mut State, req: &Request) -> Response {
+    if req.method != "GET" {
+        return error_page(405, "invalid_request", "Use GET for the sign-in page.");
+    }
+    let now = state.now();
+    let pending = req
+        .query_param("consent_id")
+        .and_then(|id| state.consents.get(&id).map(|c| (id, c.clone())))
+        .filter(|(_, c)| now < c.shown_at + CONSENT_LIFETIME);
+    let Some((consent_id, consent)) = pending else {
+        return error_page(
+            400,
+            "invalid_request",
+            "This sign-in request is unknown, expired or already answered. Start the sign-in again from the application.",
+        );
+    };
+    let app_name = state
+        .app(&consent.client_id)
+        .map(|a| a.name.clone())
+        .unwrap_or_default();
     consent_page(
         &state.account.organization_name,
         &state.account.contact_email,
         &app_name,
-        &scopes,
+        &consent.scopes,
         &consent_id,
     )
 }

@@ -34,6 +34,7 @@ pub use state::{
 
 const AUTHORIZE_PATH: &str = "/oauth2/default/v1/authorize";
 const TOKEN_PATH: &str = "/oauth2/default/v1/token";
+const REVOKE_PATH: &str = "/oauth2/default/v1/revoke";
 
 /// How to start the stand-in.
 #[derive(Debug, Clone, Default)]
@@ -59,10 +60,14 @@ impl CcService {
         let path = req.path.as_str();
         if path == AUTHORIZE_PATH {
             authorize::authorize(&mut state, req)
+        } else if path == authorize::SIGN_IN_PATH {
+            authorize::sign_in(&mut state, req)
         } else if path == authorize::DECISION_PATH {
             authorize::decide(&mut state, req)
         } else if path == TOKEN_PATH {
             token::token(&mut state, req, issuer)
+        } else if path == REVOKE_PATH {
+            token::revoke(&mut state, req)
         } else if let Some(rest) = path.strip_prefix("/v3") {
             api::handle(&state, req, rest)
         } else if path == "/portal" {
@@ -132,6 +137,9 @@ impl CcStandIn {
     }
     pub fn token_url(&self) -> url::Url {
         self.server.url(TOKEN_PATH)
+    }
+    pub fn revoke_url(&self) -> url::Url {
+        self.server.url(REVOKE_PATH)
     }
     pub fn api_url(&self) -> url::Url {
         self.server.url("/v3")
@@ -293,9 +301,35 @@ impl CcStandIn {
     }
 
     fn too_many_requests(times: usize, key: &str, message: &str) -> Fault {
+        Self::too_many_requests_on("/v3/", times, key, message)
+    }
+
+    /// [`CcStandIn::throttle_fault`] on the token endpoint: CC's limits are
+    /// per API key, so its authorization server answers 429 with the same
+    /// `error_key` body (REFERENCE.md §2, §5).
+    pub fn token_throttle_fault(times: usize) -> Fault {
+        Self::too_many_requests_on(
+            TOKEN_PATH,
+            times,
+            "throttled",
+            "Too many requests: the limit is 4 per second per API key. Wait and try again.",
+        )
+    }
+
+    /// [`CcStandIn::quota_exceeded_fault`] on the token endpoint.
+    pub fn token_quota_exceeded_fault(times: usize) -> Fault {
+        Self::too_many_requests_on(
+            TOKEN_PATH,
+            times,
+            "quota_exceeded",
+            "The daily quota of 10,000 requests for this API key is used up; it resets at 00:00 UTC.",
+        )
+    }
+
+    fn too_many_requests_on(path: &str, times: usize, key: &str, message: &str) -> Fault {
         Fault::new(
             None,
-            "/v3/",
+            path,
             FaultAction::Respond(api::api_error(429, key, message)),
             times,
         )

@@ -101,6 +101,65 @@ fn authenticate_client(state: &State, req: &Request, params: &Params) -> Result<
     Ok(client_id)
 }
 
+/// `POST /oauth2/default/v1/revoke` (RFC 7009): the client authenticates as
+/// at the token endpoint; an unknown, dead or foreign token is still 200
+/// (§2.2: nothing to tell an attacker). Revoking a refresh token ends its
+/// whole grant: the family of rotated tokens dies with it.
+pub(super) fn revoke(state: &mut State, req: &Request) -> Response {
+    if req.method != "POST" {
+        return oauth_error(405, "invalid_request", "Use POST for revocation requests.");
+    }
+    if !is_form(req) {
+        return oauth_error(
+            400,
+            "invalid_request",
+            "The Content-Type must be application/x-www-form-urlencoded.",
+        );
+    }
+    let params = Params::new(req.form());
+    if let Some(name) = params.first_repeated() {
+        return oauth_error(
+            400,
+            "invalid_request",
+            &format!("The '{name}' parameter is given more than once."),
+        );
+    }
+    let client_id = match authenticate_client(state, req, &params) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let Ok(Some(token)) = params.non_empty("token") else {
+        return oauth_error(400, "invalid_request", "The 'token' parameter is missing.");
+    };
+    match params.non_empty("token_type_hint") {
+        Ok(None | Some("refresh_token" | "access_token")) => {}
+        _ => {
+            return oauth_error(
+                400,
+                "unsupported_token_type",
+                "token_type_hint must be refresh_token or access_token.",
+            );
+        }
+    }
+    let grant = state
+        .refresh_tokens
+        .iter()
+        .find(|t| t.token == token && t.client_id == client_id)
+        .map(|t| t.grant_id);
+    if let Some(grant_id) = grant {
+        for t in state
+            .refresh_tokens
+            .iter_mut()
+            .filter(|t| t.grant_id == grant_id)
+        {
+            t.alive = false;
+        }
+    } else if let Some(access) = state.access_tokens.get_mut(token) {
+        access.revoked = true;
+    }
+    no_store(Response::new(200))
+}
+
 fn authorization_code(
     state: &mut State,
     params: &Params,

@@ -389,6 +389,24 @@ impl TestEnv {
             .collect()
     }
 
+    /// Token-endpoint requests of one kind: `"code"` (a code exchange, not
+    /// the secret check's deliberately invalid code), `"secret_check"` or
+    /// `"refresh"`.
+    pub fn token_requests(&self, kind: &str) -> Vec<ccsetup::sandbox::RecordedRequest> {
+        self.cc_requests("/oauth2/default/v1/token")
+            .into_iter()
+            .filter(|r| {
+                let probe = r.contains("ccsetup-secret-check-");
+                match kind {
+                    "code" => r.contains("grant_type=authorization_code") && !probe,
+                    "secret_check" => probe,
+                    "refresh" => r.contains("grant_type=refresh_token"),
+                    other => panic!("unknown token request kind {other}"),
+                }
+            })
+            .collect()
+    }
+
     /// Requests the StackOne stand-in received.
     pub fn stackone_requests(&self) -> Vec<ccsetup::sandbox::RecordedRequest> {
         self.sandbox.stackone().log().entries()

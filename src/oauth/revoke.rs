@@ -1,0 +1,52 @@
+//! RFC 7009 token revocation, so a forgotten refresh token is also a dead
+//! one (`reset`). Constant Contact documents no revocation endpoint; the
+//! Okta path `…/oauth2/default/v1/revoke` is the safest reading
+//! (REFERENCE.md §5), and a failure here is only ever a warning.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Revokes `refresh_token` with HTTP Basic client authentication and
+/// `token_type_hint=refresh_token`. 200 is success (RFC 7009 §2.2: also for
+/// a token the server no longer knows).
+pub async fn revoke_refresh_token(
+    http: &reqwest::Client,
+    revoke_url: &Url,
+    client_id: &str,
+    client_secret: &SecretString,
+    refresh_token: &SecretString,
+) -> Result<()> {
+    let response = http
+        .post(revoke_url.clone())
+        .basic_auth(client_id, Some(client_secret.expose_secret()))
+        .form(&[
+            ("token", refresh_token.expose_secret()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+        .map_err(|e| {
+            Error::remote(format!(
+                "could not reach {revoke_url} to revoke the refresh token"
+            ))
+            .with_source(e)
+        })?;
+    let status = response.status().as_u16();
+    if status == 200 {
+        return Ok(());
+    }
+    let body = response.bytes().await.unwrap_or_default();
+    let detail = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+        .map(|e| format!(", {}", super::callback::sanitize_provider_text(&e, 64)))
+        .unwrap_or_default();
+    Err(Error::remote(format!(
+        "Constant Contact did not revoke the refresh token (HTTP {status}{detail})"
+    )))
+}
