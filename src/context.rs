@@ -66,7 +66,21 @@ impl Context {
             self.config_dir.clone(),
             self.profile.clone(),
             self.open_store(fallback)?,
-        ))
+        )
+        .in_default_dir(self.config_dir_is_default()))
+    }
+
+    /// Whether the config dir is the platform's default one (given
+    /// explicitly or not): its keyring entries carry no dir id.
+    pub fn config_dir_is_default(&self) -> bool {
+        let Ok(default) = default_config_dir() else {
+            return false;
+        };
+        default == self.config_dir
+            || matches!(
+                (std::fs::canonicalize(&default), std::fs::canonicalize(&self.config_dir)),
+                (Ok(a), Ok(b)) if a == b
+            )
     }
 
     /// The parts a workflow takes: the terminal, the remote services, and

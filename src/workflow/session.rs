@@ -3,13 +3,13 @@
 //! through here, so each has one timeout, one error and one writer.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::{self, ProfileConfig};
+use crate::config::{self, ConfigFile, ProfileConfig};
 use crate::error::{Error, Result};
-use crate::store::{ProfileLock, SecretKind, SecretStore, recovery};
+use crate::store::{EntryName, ProfileLock, SecretKind, SecretStore, StoreChoice, recovery};
 
 /// This profile's store, lock and settings.
 #[derive(Clone)]
@@ -17,6 +17,12 @@ pub struct ProfileSession {
     config_dir: PathBuf,
     profile: String,
     store: Arc<dyn SecretStore>,
+    /// Whether `config_dir` is the platform's default config dir, whose
+    /// keyring entries carry no dir id (decided by the caller, which knows
+    /// where the default dir is).
+    default_dir: bool,
+    /// The names of this profile's keyring entries, once known.
+    entry: Arc<Mutex<Option<EntryName>>>,
 }
 
 /// Runs a blocking store or file call on the blocking pool (the keyring
@@ -30,12 +36,50 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 impl ProfileSession {
+    /// A session on a config dir that is not the platform's default one
+    /// (its keyring entries carry its dir id; see [`Self::in_default_dir`]).
     pub fn new(config_dir: PathBuf, profile: String, store: Arc<dyn SecretStore>) -> Self {
         ProfileSession {
             config_dir,
             profile,
             store,
+            default_dir: false,
+            entry: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Marks `config_dir` as the platform's default config dir (or not):
+    /// its keyring entries are named `<profile>:<kind>`, as before v0.2.
+    pub fn in_default_dir(mut self, default_dir: bool) -> Self {
+        self.default_dir = default_dir;
+        self
+    }
+
+    /// The names of this profile's entries in its store. The file store and
+    /// the default dir need none but the profile. Another dir's keyring
+    /// entries carry the dir id from config.toml; a dir without one gets
+    /// one when it first writes to the keyring (`create`), or when its
+    /// config.toml lists keyring profiles written before ids existed (their
+    /// entries are moved: [`create_dir_id`]). `None`: the dir has no id and
+    /// nothing to move, so nothing of it can be in the keyring.
+    /// Blocking (config.toml, keyring): call it on the blocking pool.
+    fn entry_name(&self, create: bool) -> Result<Option<EntryName>> {
+        if self.default_dir || self.store.choice() != StoreChoice::Keyring {
+            return Ok(Some(EntryName::default_dir(&self.profile)));
+        }
+        let mut slot = self.entry.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = slot.as_ref() {
+            return Ok(Some(entry.clone()));
+        }
+        let file = config::load(&self.config_dir)?;
+        let id = match file.dir_id {
+            Some(id) => id,
+            None if !create && keyring_profiles(&file).is_empty() => return Ok(None),
+            None => create_dir_id(&self.config_dir, self.store.as_ref())?,
+        };
+        let entry = EntryName::in_dir(&self.profile, &id);
+        *slot = Some(entry.clone());
+        Ok(Some(entry))
     }
 
     pub fn profile(&self) -> &str {
@@ -57,19 +101,31 @@ impl ProfileSession {
     }
 
     pub async fn get(&self, kind: SecretKind) -> Result<Option<SecretString>> {
-        let (store, profile) = (self.store.clone(), self.profile.clone());
-        blocking(move || store.get(&profile, kind)).await
+        let this = self.clone();
+        blocking(move || match this.entry_name(false)? {
+            Some(entry) => this.store.get(&entry, kind),
+            None => Ok(None),
+        })
+        .await
     }
 
     pub async fn set(&self, kind: SecretKind, value: &SecretString) -> Result<()> {
-        let (store, profile, value) = (self.store.clone(), self.profile.clone(), value.clone());
-        blocking(move || store.set(&profile, kind, &value)).await
+        let (this, value) = (self.clone(), value.clone());
+        blocking(move || {
+            let entry = this.entry_name(true)?.expect("created on demand");
+            this.store.set(&entry, kind, &value)
+        })
+        .await
     }
 
     /// Deleting what is not there is not an error.
     pub async fn delete(&self, kind: SecretKind) -> Result<()> {
-        let (store, profile) = (self.store.clone(), self.profile.clone());
-        blocking(move || store.delete(&profile, kind)).await
+        let this = self.clone();
+        blocking(move || match this.entry_name(false)? {
+            Some(entry) => this.store.delete(&entry, kind),
+            None => Ok(()),
+        })
+        .await
     }
 
     /// The stored client secret, or the error that says how to get one.
@@ -92,12 +148,15 @@ impl ProfileSession {
     /// runs that both saw the file, the second must not put the token back
     /// after the first has rotated it. Returns the file it came from.
     pub async fn recover_refresh_token_locked(&self) -> Result<Option<PathBuf>> {
-        let (dir, profile, store) = (
-            self.config_dir.clone(),
-            self.profile.clone(),
-            self.store.clone(),
-        );
-        blocking(move || recovery::take(&dir, &profile, store.as_ref())).await
+        let this = self.clone();
+        blocking(move || {
+            if !recovery::pending(&this.config_dir, &this.profile)? {
+                return Ok(None);
+            }
+            let entry = this.entry_name(true)?.expect("created on demand");
+            recovery::take(&this.config_dir, &entry, this.store.as_ref())
+        })
+        .await
     }
 
     /// [`Self::recover_refresh_token_locked`], taking the lock only when a
@@ -122,39 +181,104 @@ impl ProfileSession {
     }
 
     /// Writes this profile's settings (the other profiles in the file are
-    /// re-read, not overwritten with a stale copy).
+    /// re-read under the config lock, not overwritten with a stale copy).
     pub fn save_config(&self, settings: &ProfileConfig) -> Result<()> {
-        let mut file = config::load(&self.config_dir)?;
-        file.upsert(&self.profile, settings.clone());
-        config::save(&self.config_dir, &file)
+        config::update(&self.config_dir, |file| {
+            file.upsert(&self.profile, settings.clone());
+            true
+        })
+        .map(|_| ())
     }
 
-    /// Read, change and write this profile's settings in one step; a profile
-    /// that is not in the file is left alone. Returns the settings written.
+    /// Read, change and write this profile's settings in one step (under the
+    /// config lock); a profile that is not in the file is left alone.
+    /// Returns the settings written.
     pub fn update_config(
         &self,
         change: impl FnOnce(&mut ProfileConfig),
     ) -> Result<Option<ProfileConfig>> {
-        let mut file = config::load(&self.config_dir)?;
-        let Some(settings) = file.profile_mut(&self.profile) else {
-            return Ok(None);
-        };
-        change(settings);
-        settings.updated_at = crate::clock::now_rfc3339();
-        let written = settings.clone();
-        config::save(&self.config_dir, &file)?;
-        Ok(Some(written))
+        let mut written = None;
+        config::update(&self.config_dir, |file| {
+            let Some(settings) = file.profile_mut(&self.profile) else {
+                return false;
+            };
+            change(settings);
+            settings.updated_at = crate::clock::now_rfc3339();
+            written = Some(settings.clone());
+            true
+        })?;
+        Ok(written)
     }
 
-    /// Removes this profile from `config.toml`; whether it was there.
+    /// Removes this profile from `config.toml` (under the config lock);
+    /// whether it was there.
     pub fn remove_config(&self) -> Result<bool> {
-        let mut file = config::load(&self.config_dir)?;
-        if file.remove(&self.profile).is_none() {
-            return Ok(false);
-        }
-        config::save(&self.config_dir, &file)?;
-        Ok(true)
+        config::update(&self.config_dir, |file| {
+            file.remove(&self.profile).is_some()
+        })
     }
+}
+
+/// The profiles a config.toml keeps in the keyring.
+fn keyring_profiles(file: &ConfigFile) -> Vec<String> {
+    file.profiles
+        .iter()
+        .filter(|(_, p)| p.secret_store == StoreChoice::Keyring)
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Gives a config dir (not the default one) its id, under the config lock,
+/// and moves the keyring entries of the profiles its config.toml keeps in
+/// the keyring from their v0.1 names (`<profile>:<kind>`, shared by every
+/// dir) to this dir's names. Crash-safe order: copy each old entry to its
+/// new name; write the id to config.toml (the commit point: a crash before
+/// it leaves the old entries as they were, and the next run starts again
+/// with another id); then delete each old entry that still holds the value
+/// copied (another dir may have written that name meanwhile: it keeps its
+/// value). Returns the id.
+fn create_dir_id(config_dir: &Path, store: &dyn SecretStore) -> Result<String> {
+    let _lock = config::lock(config_dir)?;
+    let mut file = config::load(config_dir)?;
+    if let Some(id) = &file.dir_id {
+        // Another run got here first.
+        return Ok(id.clone());
+    }
+    let id = crate::store::new_dir_id();
+    let mut copied = Vec::new();
+    for profile in keyring_profiles(&file) {
+        let (old, new) = (
+            EntryName::default_dir(&profile),
+            EntryName::in_dir(&profile, &id),
+        );
+        for kind in SecretKind::ALL {
+            if let Some(value) = store.get(&old, kind)? {
+                store.set(&new, kind, &value)?;
+                copied.push((old.clone(), kind, value));
+            }
+        }
+    }
+    file.dir_id = Some(id.clone());
+    config::save(config_dir, &file)?;
+    for (old, kind, value) in &copied {
+        let still_ours = matches!(
+            store.get(old, *kind),
+            Ok(Some(now)) if now.expose_secret() == value.expose_secret()
+        );
+        if still_ours && let Err(e) = store.delete(old, *kind) {
+            tracing::warn!(
+                entry = old.user(*kind),
+                error = e.message(),
+                "old entry kept"
+            );
+        }
+    }
+    tracing::info!(
+        dir_id = id,
+        moved = copied.len(),
+        "this config dir has an id now; its v0.1 keyring entries were moved"
+    );
+    Ok(id)
 }
 
 /// The settings of `profile`, or the exit-2 error telling to run `init`.

@@ -1,0 +1,345 @@
+//! Issue 16 items 2, 5, 10 and 13: config dirs that never share keyring
+//! entries (against a real Secret Service), locked writes of config.toml
+//! and of a profile's secrets, `reset` across both stores, and a StackOne
+//! API key checked before consent.
+// Unix only: the Secret Service, process groups and `kill`.
+#![cfg(unix)]
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use ccsetup::sandbox::test_browser::Decision;
+use ccsetup::store::{self, EntryName, SecretKind, StoreChoice};
+use common::{TestEnv, run_plain};
+use secrecy::ExposeSecret;
+
+const INNER_ENV: &str = "CCSETUP_SS_ISOLATION_INNER";
+
+// ------------------------------------------------- the real Secret Service
+
+/// Runs `inner` of this test binary inside a private D-Bus session with an
+/// unlocked throwaway gnome-keyring (tests/support/secret-service-session.sh,
+/// as tests/secret_service.rs does), with private XDG dirs: the platform's
+/// default config dir is then `$XDG_CONFIG_HOME/ccsetup` in a temp dir.
+fn run_in_secret_service_session(inner: &str) {
+    if std::env::var("CCSETUP_SKIP_SECRET_SERVICE_TESTS").as_deref() == Ok("1") {
+        eprintln!("skipped: CCSETUP_SKIP_SECRET_SERVICE_TESTS=1");
+        return;
+    }
+    let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support");
+    let tmp = tempfile::tempdir().unwrap();
+    let xdg = |d: &str| {
+        let p = tmp.path().join(d);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    };
+    let runtime = xdg("run");
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (out, err) = (tmp.path().join("out"), tmp.path().join("err"));
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.arg(format!(
+        "--config-file={}",
+        support.join("bus-without-activation.conf").display()
+    ))
+    .arg("--")
+    .arg("bash")
+    .arg(support.join("secret-service-session.sh"))
+    .arg(std::env::current_exe().unwrap())
+    .args([
+        "--exact",
+        inner,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env_remove("DBUS_SESSION_BUS_ADDRESS")
+    .env_remove("DISPLAY")
+    .env_remove("WAYLAND_DISPLAY")
+    .env("XDG_DATA_HOME", xdg("data"))
+    .env("XDG_CACHE_HOME", xdg("cache"))
+    .env("XDG_CONFIG_HOME", xdg("config"))
+    .env("XDG_RUNTIME_DIR", &runtime)
+    .env(INNER_ENV, "1")
+    .env("CCSETUP_SS_TMP", tmp.path())
+    .stdin(Stdio::null())
+    .stdout(std::fs::File::create(&out).unwrap())
+    .stderr(std::fs::File::create(&err).unwrap());
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| {
+        panic!(
+            "cannot start dbus-run-session ({e}); install dbus-daemon gnome-keyring \
+             libsecret-tools or set CCSETUP_SKIP_SECRET_SERVICE_TESTS=1"
+        )
+    });
+    let status = common::wait_bounded(&mut child, Duration::from_secs(180));
+    if status.is_none() {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .status();
+    }
+    let stdout = std::fs::read_to_string(&out).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+    eprintln!("--- inner {inner} stderr\n{}", stderr.trim_end());
+    assert!(
+        status.is_some_and(|s| s.success()) && stdout.contains("test result: ok. 1 passed"),
+        "inner {inner} failed ({status:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+}
+
+fn inner_enabled() -> bool {
+    let on = std::env::var(INNER_ENV).as_deref() == Ok("1");
+    if !on {
+        eprintln!("inner test: only runs when started by its outer test");
+    }
+    on
+}
+
+/// What libsecret (not our code) finds under service `ccsetup`, user `user`.
+fn lookup(user: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "ccsetup", "username", user])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+/// Every keyring user name under service `ccsetup`.
+fn all_users() -> Vec<String> {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "service", "ccsetup"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    // secret-tool prints the attributes on stderr.
+    let mut users: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("attribute.username = "))
+        .map(str::to_string)
+        .collect();
+    users.sort();
+    users
+}
+
+/// The `dir_id` at the top of a config dir's config.toml.
+fn dir_id(config_dir: &Path) -> String {
+    let text = std::fs::read_to_string(config_dir.join("config.toml")).unwrap();
+    let first = text.lines().next().unwrap_or_default();
+    first
+        .strip_prefix("dir_id = \"")
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no dir_id at the top of config.toml:\n{text}"))
+        .to_string()
+}
+
+/// `ccsetup <args>` of `env` on the keyring, in `config_dir` (`None`: the
+/// platform's default config dir).
+fn keyring_cmd(env: &TestEnv, config_dir: Option<&Path>, args: &[&str]) -> Command {
+    let mut cmd = env.ccsetup(args);
+    cmd.env_remove("CCSETUP_STORE");
+    match config_dir {
+        Some(dir) => cmd.env("CCSETUP_CONFIG_DIR", dir),
+        None => cmd.env_remove("CCSETUP_CONFIG_DIR"),
+    };
+    cmd
+}
+
+fn keyring_init(env: &TestEnv, config_dir: Option<&Path>) -> String {
+    let mut cmd = env.init_cmd(&["--skip-stackone"]);
+    cmd.env_remove("CCSETUP_STORE");
+    match config_dir {
+        Some(dir) => cmd.env("CCSETUP_CONFIG_DIR", dir),
+        None => cmd.env_remove("CCSETUP_CONFIG_DIR"),
+    };
+    env.run(cmd, Decision::Approve).assert_code(0);
+    env.last_issued_refresh_token()
+}
+
+#[test]
+fn two_config_dirs_never_share_keyring_entries() {
+    run_in_secret_service_session("inner_two_config_dirs_never_share_keyring_entries");
+}
+
+#[test]
+#[ignore = "started by two_config_dirs_never_share_keyring_entries"]
+fn inner_two_config_dirs_never_share_keyring_entries() {
+    if !inner_enabled() {
+        return;
+    }
+    let tmp = PathBuf::from(std::env::var("CCSETUP_SS_TMP").unwrap());
+    let default_dir = PathBuf::from(std::env::var("XDG_CONFIG_HOME").unwrap()).join("ccsetup");
+    assert!(default_dir.starts_with(&tmp), "never the real config dir");
+    let env = TestEnv::new();
+    let (dir_a, dir_b) = (tmp.join("checkout-a"), tmp.join("checkout-b"));
+
+    // Profile `default` in three config dirs, one after the other.
+    let rt_default = keyring_init(&env, None);
+    let rt_a = keyring_init(&env, Some(&dir_a));
+    let rt_b = keyring_init(&env, Some(&dir_b));
+    let (id_a, id_b) = (dir_id(&dir_a), dir_id(&dir_b));
+    assert_ne!(id_a, id_b);
+    assert!(
+        !std::fs::read_to_string(default_dir.join("config.toml"))
+            .unwrap()
+            .contains("dir_id"),
+        "the default dir needs no id"
+    );
+    // Each dir's entries under its own names: nobody overwrote anybody.
+    assert_eq!(lookup("default:refresh_token"), Some(rt_default.clone()));
+    assert_eq!(
+        lookup(&format!("default@{id_a}:refresh_token")),
+        Some(rt_a.clone())
+    );
+    assert_eq!(
+        lookup(&format!("default@{id_b}:refresh_token")),
+        Some(rt_b.clone())
+    );
+    for rt in [&rt_default, &rt_a, &rt_b] {
+        assert!(env.refresh_token_alive(rt));
+    }
+
+    // Parallel refreshes through both dirs: each redeems its own token once.
+    let children: Vec<_> = [&dir_a, &dir_b, &dir_a, &dir_b]
+        .iter()
+        .map(|dir| {
+            keyring_cmd(&env, Some(dir), &["token", "--force-refresh"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        env.sandbox.cc().refresh_tokens_redeemed_more_than_once(),
+        Vec::<String>::new()
+    );
+    assert!(env.refresh_token_alive(&rt_default), "untouched");
+
+    // `reset` in A leaves B's and the default dir's entries alone.
+    run_plain(keyring_cmd(&env, Some(&dir_a), &["reset", "--yes"])).assert_code(0);
+    let users = all_users();
+    assert!(
+        !users.iter().any(|u| u.contains(&id_a)),
+        "A's entries are gone: {users:?}"
+    );
+    assert!(
+        users.contains(&format!("default@{id_b}:refresh_token")),
+        "{users:?}"
+    );
+    assert!(
+        users.contains(&"default:refresh_token".to_string()),
+        "{users:?}"
+    );
+    run_plain(keyring_cmd(
+        &env,
+        Some(&dir_b),
+        &["token", "--force-refresh"],
+    ))
+    .assert_code(0);
+    run_plain(keyring_cmd(&env, None, &["token", "--force-refresh"])).assert_code(0);
+    assert_eq!(
+        env.sandbox.cc().refresh_tokens_redeemed_more_than_once(),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn v01_keyring_entries_of_another_config_dir_are_moved_on_first_use() {
+    run_in_secret_service_session("inner_v01_keyring_entries_are_moved_on_first_use");
+}
+
+#[test]
+#[ignore = "started by v01_keyring_entries_of_another_config_dir_are_moved_on_first_use"]
+fn inner_v01_keyring_entries_are_moved_on_first_use() {
+    if !inner_enabled() {
+        return;
+    }
+    let tmp = PathBuf::from(std::env::var("CCSETUP_SS_TMP").unwrap());
+    let env = TestEnv::new();
+    let dir = tmp.join("old-checkout");
+    keyring_init(&env, Some(&dir));
+    let id = dir_id(&dir);
+
+    // Make it what v0.1 left: entries named `<profile>:<kind>` and a
+    // config.toml without a dir id.
+    let keyring = store::open(StoreChoice::Keyring, &dir).unwrap();
+    let (old, new) = (
+        EntryName::default_dir("default"),
+        EntryName::in_dir("default", &id),
+    );
+    let mut kept = Vec::new();
+    for kind in SecretKind::ALL {
+        if let Some(value) = keyring.get(&new, kind).unwrap() {
+            keyring.set(&old, kind, &value).unwrap();
+            keyring.delete(&new, kind).unwrap();
+            kept.push((kind, value.expose_secret().to_string()));
+        }
+    }
+    assert_eq!(kept.len(), 3, "client secret, refresh and access token");
+    let config = dir.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.lines()
+            .filter(|l| !l.starts_with("dir_id"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        all_users(),
+        vec![
+            "default:access_token",
+            "default:client_secret",
+            "default:refresh_token"
+        ]
+    );
+
+    // First use: the entries move to the dir's new names, and work there.
+    let run = run_plain(keyring_cmd(&env, Some(&dir), &["token", "--force-refresh"]));
+    run.assert_code(0);
+    let moved_to = dir_id(&dir);
+    assert_ne!(moved_to, id, "a new id");
+    let users = all_users();
+    assert!(
+        users
+            .iter()
+            .all(|u| u.starts_with(&format!("default@{moved_to}:"))),
+        "only the new names are left: {users:?}"
+    );
+    assert_eq!(
+        lookup(&format!("default@{moved_to}:client_secret")),
+        kept.iter()
+            .find(|(k, _)| *k == SecretKind::ClientSecret)
+            .map(|(_, v)| v.clone())
+    );
+    assert_eq!(
+        lookup(&format!("default@{moved_to}:refresh_token")),
+        Some(env.last_issued_refresh_token()),
+        "the rotated token is stored under the new name"
+    );
+    assert_eq!(
+        env.sandbox.cc().refresh_tokens_redeemed_more_than_once(),
+        Vec::<String>::new()
+    );
+    // A second run finds the id and moves nothing.
+    run_plain(keyring_cmd(&env, Some(&dir), &["token", "--force-refresh"])).assert_code(0);
+    assert_eq!(dir_id(&dir), moved_to);
+}
