@@ -156,8 +156,22 @@ pub fn update(config_dir: &Path, change: impl FnOnce(&mut ConfigFile) -> bool) -
     if !change(&mut file) {
         return Ok(false);
     }
+    pause_before_write_for_tests();
     save(config_dir, &file)?;
     Ok(true)
+}
+
+/// Debug builds only: `CCSETUP_TEST_CONFIG_WRITE_PAUSE_MS=<ms>` waits between
+/// reading and writing config.toml, so a test can make two writers overlap
+/// (the lock must keep both changes). Release builds ignore it.
+fn pause_before_write_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("CCSETUP_TEST_CONFIG_WRITE_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(10_000)));
+    }
 }
 
 /// Writes the file atomically (temp file, fsync, rename, fsync dir) with mode

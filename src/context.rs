@@ -62,10 +62,15 @@ impl Context {
 
     /// This profile's session on the store chosen by [`Context::store_choice_or`].
     pub fn session(&self, fallback: Option<StoreChoice>) -> Result<ProfileSession> {
+        self.session_on(self.store_choice_or(fallback))
+    }
+
+    /// This profile's session on the store `choice`, whatever `--store` says.
+    pub fn session_on(&self, choice: StoreChoice) -> Result<ProfileSession> {
         Ok(ProfileSession::new(
             self.config_dir.clone(),
             self.profile.clone(),
-            self.open_store(fallback)?,
+            crate::store::open(choice, &self.config_dir)?,
         )
         .in_default_dir(self.config_dir_is_default()))
     }

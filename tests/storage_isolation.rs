@@ -13,8 +13,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ccsetup::sandbox::test_browser::Decision;
-use ccsetup::store::{self, EntryName, SecretKind, StoreChoice};
+use ccsetup::sandbox::{Fault, FaultAction};
+use ccsetup::store::{self, EntryName, ProfileLock, SecretKind, StoreChoice};
 use common::{TestEnv, run_plain};
+
+const TOKEN_PATH: &str = "/oauth2/default/v1/token";
+const AUTHORIZE_PATH: &str = "/oauth2/default/v1/authorize";
 use secrecy::ExposeSecret;
 
 const INNER_ENV: &str = "CCSETUP_SS_ISOLATION_INNER";
@@ -342,4 +346,192 @@ fn inner_v01_keyring_entries_are_moved_on_first_use() {
     // A second run finds the id and moves nothing.
     run_plain(keyring_cmd(&env, Some(&dir), &["token", "--force-refresh"])).assert_code(0);
     assert_eq!(dir_id(&dir), moved_to);
+}
+
+#[test]
+fn reset_after_switching_store_removes_the_keyring_entries_too() {
+    run_in_secret_service_session("inner_reset_after_switching_store_removes_both");
+}
+
+#[test]
+#[ignore = "started by reset_after_switching_store_removes_the_keyring_entries_too"]
+fn inner_reset_after_switching_store_removes_both() {
+    if !inner_enabled() {
+        return;
+    }
+    let tmp = PathBuf::from(std::env::var("CCSETUP_SS_TMP").unwrap());
+    let env = TestEnv::new();
+    let dir = tmp.join("switched");
+    keyring_init(&env, Some(&dir));
+    let id = dir_id(&dir);
+    assert_eq!(all_users().len(), 3, "{:?}", all_users());
+    // The same profile again, now with --store file.
+    let mut init = env.init_cmd(&["--skip-stackone"]);
+    init.env("CCSETUP_CONFIG_DIR", &dir);
+    env.run(init, Decision::Approve).assert_code(0);
+    assert!(dir.join("secrets/default.json").exists());
+    assert_eq!(all_users().len(), 3, "left behind in the keyring");
+
+    let mut reset = env.ccsetup(&["reset", "--yes", "--json"]);
+    reset.env("CCSETUP_CONFIG_DIR", &dir);
+    let run = run_plain(reset);
+    run.assert_code(0);
+    assert!(!dir.join("secrets/default.json").exists());
+    let users = all_users();
+    assert!(
+        !users.iter().any(|u| u.contains(&id)),
+        "the keyring entries are gone too: {users:?}"
+    );
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
+
+// ------------------------------------------------- locks (file store)
+
+/// Waits until another process holds `profile`'s lock in `config_dir`.
+fn wait_until_locked(config_dir: &Path, profile: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while ProfileLock::acquire(config_dir, profile, Duration::ZERO).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the profile lock was never taken"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn two_inits_of_other_profiles_at_once_keep_both_profiles() {
+    let env = TestEnv::new();
+    for round in 0..3 {
+        let children: Vec<_> = ["a", "b"]
+            .iter()
+            .map(|profile| {
+                let mut cmd = env.init_cmd(&["--skip-authorize"]);
+                cmd.args(["--profile", profile, "--stackone-profile-name", profile])
+                    // Both read config.toml, then wait before writing it.
+                    .env("CCSETUP_TEST_CONFIG_WRITE_PAUSE_MS", "400")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let config = env.config_text();
+        assert!(
+            config.contains("[profiles.a]") && config.contains("[profiles.b]"),
+            "round {round}: a profile was lost:\n{config}"
+        );
+        std::fs::remove_file(env.config_dir().join("config.toml")).unwrap();
+    }
+}
+
+#[test]
+fn reset_during_a_refresh_is_not_undone_by_the_refresh() {
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
+    // The refresh holds the lock while Constant Contact takes its time.
+    env.sandbox.cc().inject(Fault::new(
+        Some("POST"),
+        TOKEN_PATH,
+        FaultAction::Delay(Duration::from_secs(2)),
+        1,
+    ));
+    let token = env
+        .ccsetup(&["token", "--force-refresh"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_locked(env.config_dir(), "default");
+    let started = std::time::Instant::now();
+    let reset = run_plain(env.ccsetup(&["reset", "--yes"]));
+    reset.assert_code(0);
+    eprintln!("reset waited {:?} for the refresh", started.elapsed());
+    let out = token.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !env.config_dir().join("secrets/default.json").exists(),
+        "the refresh wrote secrets back after the reset"
+    );
+    assert!(!env.config_text().contains("[profiles.default]"));
+    let status = run_plain(env.ccsetup(&["status"]));
+    assert!(
+        status.all_output().contains("not set up"),
+        "{}",
+        status.all_output()
+    );
+}
+
+#[test]
+fn a_long_init_does_not_write_back_a_stale_copy_of_other_profiles() {
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone", "--profile", "old"]);
+    // Profile `slow` waits a long time for its code exchange, with its
+    // view of config.toml loaded at the start.
+    env.sandbox.cc().inject(Fault::new(
+        Some("POST"),
+        TOKEN_PATH,
+        FaultAction::Delay(Duration::from_secs(3)),
+        1,
+    ));
+    let authorizations = env.cc_requests(AUTHORIZE_PATH).len();
+    std::thread::scope(|scope| {
+        let slow = scope.spawn(|| {
+            env.run(
+                env.init_cmd(&["--skip-stackone", "--profile", "slow"]),
+                Decision::Approve,
+            )
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while env.cc_requests(AUTHORIZE_PATH).len() == authorizations {
+            assert!(std::time::Instant::now() < deadline, "no consent page");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Meanwhile: another profile is set up and `old` is forgotten.
+        run_plain(env.init_cmd(&["--skip-authorize", "--profile", "new"])).assert_code(0);
+        run_plain(env.ccsetup(&["reset", "--yes", "--profile", "old"])).assert_code(0);
+        slow.join().unwrap().assert_code(0);
+    });
+    let config = env.config_text();
+    assert!(config.contains("[profiles.slow]"), "{config}");
+    assert!(config.contains("[profiles.new]"), "{config}");
+    assert!(!config.contains("[profiles.old]"), "came back: {config}");
+}
+
+#[test]
+fn a_file_store_reset_without_any_keyring_warns_and_succeeds() {
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
+    // As if an earlier run had used the keyring here: the dir has an id.
+    let path = env.config_dir().join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("dir_id = \"0123456789abcdef\"\n{text}")).unwrap();
+    let mut reset = env.ccsetup(&["reset", "--yes"]);
+    reset.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        format!("unix:path={}", env.config_dir().join("no-bus").display()),
+    );
+    let run = run_plain(reset);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("warning") && run.stderr.contains("--store keyring"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.config_dir().join("secrets/default.json").exists());
+    assert!(!env.config_text().contains("[profiles.default]"));
 }

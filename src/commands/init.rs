@@ -121,6 +121,9 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             session.get(SecretKind::PreviousClientSecret).await,
             Ok(Some(_))
         );
+    // Under the profile lock: a `token` refresh running now stores its
+    // rotated token first, and cannot overwrite this new grant after.
+    let lock = session.lock().await?;
     let mut profile_config = store_everything(
         ctx,
         &session,
@@ -132,6 +135,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     )
     .await?;
     session.save_config(&profile_config)?;
+    drop(lock);
 
     ctx.io
         .step(6, STEPS, "Create the StackOne Connector Profile");
@@ -804,9 +808,11 @@ async fn create_stackone_profile(
         profile_config.stackone_connector_profile_id.as_deref(),
     )
     .await?;
+    let lock = session.lock().await?;
     session.set(SecretKind::StackOneApiKey, &key).await?;
     // StackOne holds this secret now: no rotation is left unfinished.
     session.delete(SecretKind::PreviousClientSecret).await?;
+    drop(lock);
     ctx.io.success(render::stackone_outcome_line(&outcome));
     Ok(outcome)
 }

@@ -45,6 +45,15 @@ impl StoreChoice {
             StoreChoice::File => "file",
         }
     }
+
+    /// The other store (where an earlier run with another `--store` may
+    /// have left this profile's secrets).
+    pub fn other(self) -> StoreChoice {
+        match self {
+            StoreChoice::Keyring => StoreChoice::File,
+            StoreChoice::File => StoreChoice::Keyring,
+        }
+    }
 }
 
 /// The keyring service name of every entry.
