@@ -535,3 +535,105 @@ fn a_file_store_reset_without_any_keyring_warns_and_succeeds() {
     assert!(!env.config_dir().join("secrets/default.json").exists());
     assert!(!env.config_text().contains("[profiles.default]"));
 }
+
+// ------------------------------------------------- the StackOne key, before consent
+
+const WRONG_STACKONE_KEY: &str = "v1.wrong-stackone-key-canary";
+
+#[test]
+fn a_refused_stackone_key_stops_init_before_consent_with_exit_2() {
+    let env = TestEnv::new();
+    for extra in [&[][..], &["--dry-run"]] {
+        let mut init = env.init_cmd(extra);
+        init.env("STACKONE_API_KEY", WRONG_STACKONE_KEY);
+        let run = env.run(init, Decision::Approve);
+        run.assert_code(2);
+        let err = common::error_text(&run);
+        assert!(err.contains("StackOne refused the API key"), "{err}");
+        assert!(err.contains("STACKONE_API_KEY"), "the hint names it: {err}");
+        assert!(!run.all_output().contains(WRONG_STACKONE_KEY));
+        assert!(
+            env.cc_requests(AUTHORIZE_PATH).is_empty(),
+            "{extra:?}: no consent was asked"
+        );
+        assert!(env.config_text().is_empty(), "{extra:?}");
+        assert!(!env.config_dir().join("secrets/default.json").exists());
+    }
+    // The right key goes through, and --skip-stackone never asks StackOne.
+    let requests = env.stackone_requests().len();
+    let mut init = env.init_cmd(&["--skip-stackone"]);
+    init.env("STACKONE_API_KEY", WRONG_STACKONE_KEY);
+    env.run(init, Decision::Approve).assert_code(0);
+    assert_eq!(env.stackone_requests().len(), requests);
+}
+
+#[test]
+fn a_refused_stackone_key_typed_at_the_prompt_is_asked_again() {
+    use expectrl::session::OsSession;
+    use expectrl::{Eof, Expect};
+
+    let env = TestEnv::new();
+    let base = env.init_cmd(&["--yes"]);
+    // The terminal starts with echo on, like a real one (the PTY library
+    // turns it off); interactive, with only the StackOne key left to ask.
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("stty echo icanon; exec \"$0\" \"$@\"")
+        .arg(base.get_program())
+        .args(base.get_args().filter(|a| *a != "--non-interactive"));
+    for (key, value) in base.get_envs() {
+        match value {
+            Some(v) => cmd.env(key, v),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd.env_remove("STACKONE_API_KEY")
+        .env("TERM", "xterm-256color")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::inherit());
+    let mut session = OsSession::spawn(cmd).expect("spawn ccsetup in a PTY");
+    let mut transcript = String::new();
+    let mut expect = |session: &mut OsSession, text: &str| {
+        let started = std::time::Instant::now();
+        loop {
+            match session.check(text) {
+                Ok(found) if !found.is_empty() => {
+                    transcript.push_str(&String::from_utf8_lossy(found.as_bytes()));
+                    return transcript.clone();
+                }
+                Ok(_) => {}
+                Err(e) => panic!("before {text:?}: {e}\n{transcript}"),
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no {text:?}:\n{transcript}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // A hidden prompt reads once it has turned echo off.
+    let type_secret = |session: &mut OsSession, text: &str| {
+        let started = std::time::Instant::now();
+        while session.get_process().get_echo().unwrap() {
+            assert!(started.elapsed() < Duration::from_secs(30));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        session.send_line(text).unwrap();
+    };
+    expect(&mut session, "StackOne API key (hidden)");
+    type_secret(&mut session, WRONG_STACKONE_KEY);
+    expect(&mut session, "StackOne refused the API key");
+    expect(&mut session, "StackOne API key (hidden)");
+    assert!(
+        env.cc_requests(AUTHORIZE_PATH).is_empty(),
+        "asked again before any consent"
+    );
+    type_secret(&mut session, &env.stackone_key());
+    expect(&mut session, "StackOne accepts the API key.");
+    let shown = expect(&mut session, "Step 4/7");
+    session.send(expectrl::ControlCode::EndOfText).unwrap();
+    let _ = session.expect(Eof);
+    assert!(!shown.contains(WRONG_STACKONE_KEY), "{shown}");
+    assert!(!shown.contains(&env.stackone_key()), "{shown}");
+}

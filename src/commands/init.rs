@@ -96,10 +96,11 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         .redirect_port
         .or(existing.as_ref().map(|e| e.redirect_port))
         .unwrap_or(DEFAULT_REDIRECT_PORT);
-    let inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
+    let mut inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
     warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
     let (session, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
     let listener = check_redirect_port(ctx, &args, redirect_port)?;
+    inputs.stackone_api_key = check_stackone_key(ctx, &args, inputs.stackone_api_key).await?;
 
     if args.dry_run {
         drop(listener);
@@ -661,6 +662,57 @@ fn check_redirect_port(
     ctx.io
         .success(format!("Port {port} is free for the redirect listener."));
     Ok(Some(listener))
+}
+
+/// Proves the StackOne API key with one read-only call before consent (and
+/// in `--dry-run`: it changes nothing): a wrong key found at step 6 would
+/// waste the authorization. A refused key typed at the prompt is asked
+/// again; a given one (stdin, environment) is exit 2, as every refused
+/// StackOne key is. Returns the key.
+async fn check_stackone_key(
+    ctx: &mut Context,
+    args: &InitArgs,
+    key: Option<SecretString>,
+) -> Result<Option<SecretString>> {
+    let Some(mut key) = key else {
+        return Ok(None); // --skip-stackone
+    };
+    let input = &SecretInput::STACKONE_API_KEY;
+    let from_stdin = args.stackone.stackone_api_key_stdin;
+    loop {
+        let (_, remote, _) = ctx.parts()?;
+        match crate::workflow::stackone::check_api_key(remote, &key).await {
+            Ok(()) => {
+                ctx.io.success("StackOne accepts the API key.");
+                return Ok(Some(key));
+            }
+            Err(e)
+                if e.kind() == crate::error::ErrorKind::Usage
+                    && ctx.prompter.is_interactive()
+                    && !ctx.secrets.is_given(input, from_stdin) =>
+            {
+                ctx.io.warn(e.message());
+                key = ctx.secrets.resolve(
+                    &mut ctx.io,
+                    ctx.prompter.as_mut(),
+                    input,
+                    from_stdin,
+                    None,
+                    &no_check,
+                )?;
+            }
+            Err(e) if e.kind() == crate::error::ErrorKind::Usage => return Err(e),
+            // StackOne unreachable or failing: not the key's fault; step 6
+            // tries again (as the registration check, this only warns).
+            Err(e) => {
+                ctx.io.warn(format!(
+                    "could not check the StackOne API key now ({}); going on",
+                    e.message()
+                ));
+                return Ok(Some(key));
+            }
+        }
+    }
 }
 
 // ---- Step 4 ----
