@@ -477,6 +477,42 @@ fn reset_during_a_refresh_is_not_undone_by_the_refresh() {
 }
 
 #[test]
+fn init_during_a_refresh_keeps_the_new_grant() {
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
+    env.sandbox.cc().inject(Fault::new(
+        Some("POST"),
+        TOKEN_PATH,
+        FaultAction::Delay(Duration::from_secs(3)),
+        1,
+    ));
+    let token = env
+        .ccsetup(&["token", "--force-refresh"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_locked(env.config_dir(), "default");
+    // A new consent while the old grant is being refreshed.
+    env.init_ok(&["--skip-stackone"]);
+    let out = token.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let issued = env.sandbox.cc().issued_refresh_tokens();
+    let newest_grant = issued.iter().map(|t| t.grant_id).max().unwrap();
+    let stored = env.secret("default", "refresh_token").unwrap();
+    let stored_grant = issued.iter().find(|t| t.token == stored).unwrap().grant_id;
+    assert_eq!(
+        stored_grant, newest_grant,
+        "the refresh of the old grant overwrote init's new one"
+    );
+}
+
+#[test]
 fn a_long_init_does_not_write_back_a_stale_copy_of_other_profiles() {
     let env = TestEnv::new();
     env.init_ok(&["--skip-stackone", "--profile", "old"]);
