@@ -1,6 +1,12 @@
 //! One profile's local state: its secret store, its lock and its entry in
 //! `config.toml`. Every workflow reaches the store, the lock and the config
 //! through here, so each has one timeout, one error and one writer.
+//!
+//! Lock order: the profile lock (held by `token`, `init`, `rotate` and
+//! `reset` around their secret writes), then the config lock (held only
+//! around one read-modify-write of config.toml, or while a dir gets its id).
+//! Nothing waits for a profile lock while holding the config lock, so two
+//! runs never wait for each other.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
