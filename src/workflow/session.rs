@@ -309,3 +309,130 @@ pub fn missing_client_secret(profile: &str) -> Error {
          (or `ccsetup init` to start over)",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// An in-memory keyring; `fail_sets` makes every write fail.
+    #[derive(Default)]
+    struct MemoryKeyring {
+        entries: Mutex<BTreeMap<String, String>>,
+        fail_sets: bool,
+    }
+
+    impl SecretStore for MemoryKeyring {
+        fn choice(&self) -> StoreChoice {
+            StoreChoice::Keyring
+        }
+        fn describe(&self) -> String {
+            "memory keyring".into()
+        }
+        fn get(&self, entry: &EntryName, kind: SecretKind) -> Result<Option<SecretString>> {
+            let entries = self.entries.lock().unwrap();
+            Ok(entries
+                .get(&entry.user(kind))
+                .cloned()
+                .map(SecretString::from))
+        }
+        fn set(&self, entry: &EntryName, kind: SecretKind, value: &SecretString) -> Result<()> {
+            if self.fail_sets {
+                return Err(Error::secret_store("refused"));
+            }
+            let mut entries = self.entries.lock().unwrap();
+            entries.insert(entry.user(kind), value.expose_secret().to_string());
+            Ok(())
+        }
+        fn delete(&self, entry: &EntryName, kind: SecretKind) -> Result<()> {
+            self.entries.lock().unwrap().remove(&entry.user(kind));
+            Ok(())
+        }
+        fn probe(&self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn v01_dir(dir: &Path) {
+        let text = "[profiles.default]\nclient_id = \"c\"\napp_name = \"a\"\nscopes = []\n\
+                    redirect_port = 8917\nsecret_store = \"keyring\"\ncreated_at = \"x\"\n\
+                    updated_at = \"x\"\n";
+        std::fs::write(config::config_path(dir), text).unwrap();
+    }
+
+    fn keyring_with_v01_entries(fail_sets: bool) -> Arc<MemoryKeyring> {
+        let store = Arc::new(MemoryKeyring {
+            fail_sets,
+            ..Default::default()
+        });
+        let mut entries = store.entries.lock().unwrap();
+        entries.insert("default:client_secret".into(), "cs".into());
+        entries.insert("default:refresh_token".into(), "rt".into());
+        entries.insert("other:refresh_token".into(), "not this dir's".into());
+        drop(entries);
+        store
+    }
+
+    fn users(store: &MemoryKeyring) -> Vec<String> {
+        store.entries.lock().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn a_v01_dir_gets_an_id_and_its_entries_move() {
+        let tmp = tempfile::tempdir().unwrap();
+        v01_dir(tmp.path());
+        let store = keyring_with_v01_entries(false);
+        let session = ProfileSession::new(tmp.path().into(), "default".into(), store.clone());
+        let entry = session.entry_name(false).unwrap().unwrap();
+        let id = config::load(tmp.path()).unwrap().dir_id.unwrap();
+        assert_eq!(entry, EntryName::in_dir("default", &id));
+        assert_eq!(
+            users(&store),
+            vec![
+                format!("default@{id}:client_secret"),
+                format!("default@{id}:refresh_token"),
+                "other:refresh_token".to_string(),
+            ]
+        );
+        // The default dir's session keeps the v0.1 names.
+        let default = ProfileSession::new(tmp.path().into(), "default".into(), store.clone())
+            .in_default_dir(true);
+        assert_eq!(
+            default.entry_name(false).unwrap().unwrap(),
+            EntryName::default_dir("default")
+        );
+    }
+
+    #[test]
+    fn a_failed_move_keeps_the_old_entries_and_no_id() {
+        let tmp = tempfile::tempdir().unwrap();
+        v01_dir(tmp.path());
+        let store = keyring_with_v01_entries(true);
+        let session = ProfileSession::new(tmp.path().into(), "default".into(), store.clone());
+        assert!(session.entry_name(false).is_err());
+        assert_eq!(config::load(tmp.path()).unwrap().dir_id, None);
+        assert_eq!(
+            users(&store),
+            vec![
+                "default:client_secret",
+                "default:refresh_token",
+                "other:refresh_token"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dir_without_id_reads_nothing_and_writes_nothing_until_a_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = keyring_with_v01_entries(false);
+        let session = ProfileSession::new(tmp.path().into(), "default".into(), store.clone());
+        // No keyring profile listed: the v0.1 entries are not this dir's.
+        assert_eq!(session.entry_name(false).unwrap(), None);
+        assert!(!config::config_path(tmp.path()).exists());
+        let entry = session.entry_name(true).unwrap().unwrap();
+        let id = config::load(tmp.path()).unwrap().dir_id.unwrap();
+        assert_eq!(entry, EntryName::in_dir("default", &id));
+        assert!(users(&store).contains(&"default:refresh_token".to_string()));
+    }
+}
