@@ -673,3 +673,33 @@ fn a_refused_stackone_key_typed_at_the_prompt_is_asked_again() {
     assert!(!shown.contains(WRONG_STACKONE_KEY), "{shown}");
     assert!(!shown.contains(&env.stackone_key()), "{shown}");
 }
+
+/// Two first runs in one fresh dir probe the file store at once (found by
+/// the concurrent `init` test: one probe removed the secrets dir it had
+/// made while the other was still using it).
+#[test]
+fn concurrent_file_store_probes_in_a_fresh_dir_all_succeed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fresh");
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let store = store::open(StoreChoice::File, &dir).unwrap();
+                    for _ in 0..50 {
+                        store
+                            .probe()
+                            .unwrap_or_else(|e| panic!("{}", e.render(true)));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+    });
+    assert!(
+        !dir.join("secrets").exists(),
+        "a probe leaves nothing behind"
+    );
+}

@@ -402,7 +402,7 @@ fn file_store_probe_round_trips_and_leaves_nothing() {
     let dir = tmp.path().join("cfg");
     let store = store::open(StoreChoice::File, &dir).unwrap();
     store.probe().unwrap();
-    // The probe removes the secrets dir it had to make.
+    // The probe makes no secrets dir.
     assert!(!dir.join("secrets").exists());
     std::fs::create_dir_all(dir.join("secrets")).unwrap();
     store.probe().unwrap();

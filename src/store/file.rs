@@ -164,19 +164,19 @@ impl SecretStore for FileStore {
         })
     }
 
-    /// Writes, reads back and removes a throwaway file in the secrets dir.
-    /// A secrets dir made only for the probe is removed again, so a check
-    /// (`init --dry-run`, `doctor`) leaves nothing behind.
+    /// Writes, reads back and removes a throwaway file in the secrets dir,
+    /// or, before there is one, in the config dir that will hold it: making
+    /// the secrets dir for the probe and removing it again raced with
+    /// another run creating it at the same time. A check (`init --dry-run`,
+    /// `doctor`) leaves nothing behind.
     fn probe(&self) -> Result<()> {
         let dir = secrets_dir(&self.config_dir);
         crate::fsutil::ensure_private_dir_as(ErrorKind::SecretStore, &self.config_dir)?;
-        let dir_was_there = dir.exists();
-        let result = probe_dir(&dir);
-        if !dir_was_there {
-            // Fails harmlessly if something else was written there meanwhile.
-            let _ = std::fs::remove_dir(&dir);
+        if dir.is_dir() {
+            probe_dir(&dir)
+        } else {
+            probe_dir(&self.config_dir)
         }
-        result
     }
 }
 
