@@ -81,11 +81,11 @@ impl Context {
         let Ok(default) = default_config_dir() else {
             return false;
         };
+        // Canonical paths once the dirs exist (symlinks), absolute before.
+        let same = |f: fn(&std::path::Path) -> std::io::Result<PathBuf>| matches!((f(&default), f(&self.config_dir)), (Ok(a), Ok(b)) if a == b);
         default == self.config_dir
-            || matches!(
-                (std::fs::canonicalize(&default), std::fs::canonicalize(&self.config_dir)),
-                (Ok(a), Ok(b)) if a == b
-            )
+            || same(|p| std::fs::canonicalize(p))
+            || same(|p| std::path::absolute(p))
     }
 
     /// The parts a workflow takes: the terminal, the remote services, and

@@ -258,6 +258,22 @@ fn inner_two_config_dirs_never_share_keyring_entries() {
     ))
     .assert_code(0);
     run_plain(keyring_cmd(&env, None, &["token", "--force-refresh"])).assert_code(0);
+    // The default dir named explicitly is still the default dir.
+    run_plain(keyring_cmd(
+        &env,
+        Some(&default_dir),
+        &["token", "--force-refresh"],
+    ))
+    .assert_code(0);
+    assert_eq!(
+        lookup("default:refresh_token"),
+        Some(env.last_issued_refresh_token())
+    );
+    assert!(
+        !std::fs::read_to_string(default_dir.join("config.toml"))
+            .unwrap()
+            .contains("dir_id")
+    );
     assert_eq!(
         env.sandbox.cc().refresh_tokens_redeemed_more_than_once(),
         Vec::<String>::new()
