@@ -13,10 +13,22 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::store::StoreChoice;
 
 pub const CONFIG_FILE_NAME: &str = "config.toml";
+/// The lock file serializing read-modify-writes of config.toml.
+pub const CONFIG_LOCK_FILE_NAME: &str = "config.lock";
+/// How long a config.toml writer waits for another: writers hold the lock
+/// for a read and an atomic write (and, once per dir, a keyring migration).
+pub const CONFIG_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The whole file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConfigFile {
+    /// This config dir's id, part of its keyring entry names
+    /// (`<profile>@<dir_id>:<kind>`; see [`crate::store::EntryName`]).
+    /// Only a dir other than the platform's default one has one: it is
+    /// created when such a dir first uses the keyring (files without it
+    /// still load) and kept by every later write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir_id: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfileConfig>,
 }
@@ -104,14 +116,21 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
 /// Parses the text of a config file read from `path` (named in the error).
 /// Pure: what [`load`] does after reading, exposed for tests and fuzzing.
 pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
-    toml::from_str(text).map_err(|e| {
+    let invalid = || {
         Error::failure(format!(
             "{} is not valid ccsetup configuration",
             path.display()
         ))
         .with_hint("fix or move the file away; ccsetup will not overwrite it")
-        .with_source(anyhow::anyhow!("{}", e.message()))
-    })
+    };
+    let file: ConfigFile = toml::from_str(text)
+        .map_err(|e| invalid().with_source(anyhow::anyhow!("{}", e.message())))?;
+    // It becomes part of keyring entry names.
+    if let Some(id) = &file.dir_id {
+        crate::store::check_dir_id(id)
+            .map_err(|why| invalid().with_source(anyhow::anyhow!("dir_id {id:?}: {why}")))?;
+    }
+    Ok(file)
 }
 
 /// The text [`save`] writes for `config`.
@@ -119,6 +138,44 @@ pub fn to_text(config: &ConfigFile) -> Result<String> {
     toml::to_string_pretty(config).map_err(|e| {
         Error::failure("cannot serialize the configuration").with_source(anyhow::anyhow!("{e}"))
     })
+}
+
+/// The config dir's exclusive lock (`<config dir>/config.lock`): every
+/// read-modify-write of config.toml holds it, so two runs changing
+/// different profiles at once both keep their change. Hold it only around
+/// the read and the write, never across prompts or network calls.
+pub fn lock(config_dir: &Path) -> Result<crate::store::lock::FileLock> {
+    crate::store::lock::FileLock::acquire(
+        &config_dir.join(CONFIG_LOCK_FILE_NAME),
+        CONFIG_LOCK_TIMEOUT,
+    )
+}
+
+/// Loads the file, lets `change` edit it and writes it back, all under
+/// [`lock`]; nothing is written when `change` returns `false`. Returns what
+/// `change` returned.
+pub fn update(config_dir: &Path, change: impl FnOnce(&mut ConfigFile) -> bool) -> Result<bool> {
+    let _lock = lock(config_dir)?;
+    let mut file = load(config_dir)?;
+    if !change(&mut file) {
+        return Ok(false);
+    }
+    pause_before_write_for_tests();
+    save(config_dir, &file)?;
+    Ok(true)
+}
+
+/// Debug builds only: `CCSETUP_TEST_CONFIG_WRITE_PAUSE_MS=<ms>` waits between
+/// reading and writing config.toml, so a test can make two writers overlap
+/// (the lock must keep both changes). Release builds ignore it.
+fn pause_before_write_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("CCSETUP_TEST_CONFIG_WRITE_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(10_000)));
+    }
 }
 
 /// Writes the file atomically (temp file, fsync, rename, fsync dir) with mode

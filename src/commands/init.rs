@@ -104,6 +104,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
     let (session, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
     let listener = check_redirect(ctx, &args, &inputs.redirect)?;
+    inputs.stackone_api_key = check_stackone_key(ctx, &args, inputs.stackone_api_key).await?;
 
     if args.dry_run {
         drop(listener);
@@ -131,6 +132,9 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             session.get(SecretKind::PreviousClientSecret).await,
             Ok(Some(_))
         );
+    // Under the profile lock: a `token` refresh running now stores its
+    // rotated token first, and cannot overwrite this new grant after.
+    let lock = session.lock().await?;
     let mut profile_config = store_everything(
         ctx,
         &session,
@@ -142,6 +146,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     )
     .await?;
     session.save_config(&profile_config)?;
+    drop(lock);
 
     ctx.io
         .step(6, STEPS, "Create the StackOne Connector Profile");
@@ -836,6 +841,57 @@ async fn check_refresh_token_type(
     Ok(kind)
 }
 
+/// Proves the StackOne API key with one read-only call before consent (and
+/// in `--dry-run`: it changes nothing): a wrong key found at step 6 would
+/// waste the authorization. A refused key typed at the prompt is asked
+/// again; a given one (stdin, environment) is exit 2, as every refused
+/// StackOne key is. Returns the key.
+async fn check_stackone_key(
+    ctx: &mut Context,
+    args: &InitArgs,
+    key: Option<SecretString>,
+) -> Result<Option<SecretString>> {
+    let Some(mut key) = key else {
+        return Ok(None); // --skip-stackone
+    };
+    let input = &SecretInput::STACKONE_API_KEY;
+    let from_stdin = args.stackone.stackone_api_key_stdin;
+    loop {
+        let (_, remote, _) = ctx.parts()?;
+        match crate::workflow::stackone::check_api_key(remote, &key).await {
+            Ok(()) => {
+                ctx.io.success("StackOne accepts the API key.");
+                return Ok(Some(key));
+            }
+            Err(e)
+                if e.kind() == crate::error::ErrorKind::Usage
+                    && ctx.prompter.is_interactive()
+                    && !ctx.secrets.is_given(input, from_stdin) =>
+            {
+                ctx.io.warn(e.message());
+                key = ctx.secrets.resolve(
+                    &mut ctx.io,
+                    ctx.prompter.as_mut(),
+                    input,
+                    from_stdin,
+                    None,
+                    &no_check,
+                )?;
+            }
+            Err(e) if e.kind() == crate::error::ErrorKind::Usage => return Err(e),
+            // StackOne unreachable or failing: not the key's fault; step 6
+            // tries again (as the registration check, this only warns).
+            Err(e) => {
+                ctx.io.warn(format!(
+                    "could not check the StackOne API key now ({}); going on",
+                    e.message()
+                ));
+                return Ok(Some(key));
+            }
+        }
+    }
+}
+
 // ---- Step 4 ----
 
 async fn authorize(
@@ -986,9 +1042,11 @@ async fn create_stackone_profile(
         profile_config.stackone_connector_profile_id.as_deref(),
     )
     .await?;
+    let lock = session.lock().await?;
     session.set(SecretKind::StackOneApiKey, &key).await?;
     // StackOne holds this secret now: no rotation is left unfinished.
     session.delete(SecretKind::PreviousClientSecret).await?;
+    drop(lock);
     ctx.io.success(render::stackone_outcome_line(&outcome));
     Ok(outcome)
 }

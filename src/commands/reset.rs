@@ -8,7 +8,7 @@ use crate::config;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::store::SecretKind;
-use crate::workflow::stackone;
+use crate::workflow::{ProfileSession, stackone};
 
 pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
     let profile = ctx.profile.clone();
@@ -34,6 +34,8 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
     }
 
     let session = ctx.session(existing.as_ref().map(|e| e.secret_store))?;
+    // An earlier run with the other --store may have left secrets there.
+    let other_store = ctx.session_on(session.store().choice().other())?;
     let (mut term, remote, sources) = ctx.parts()?;
 
     // StackOne first: it needs the stored API key, which is deleted below.
@@ -56,6 +58,10 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
         }
     }
 
+    // Under the profile lock: a refresh running now finishes its writes
+    // first (the token revoked is the live one), and none comes after the
+    // deletes to undo them.
+    let lock = session.lock().await?;
     // Before the secrets go: a forgotten token should also be a dead one.
     let revoked = if args.no_revoke {
         false
@@ -69,17 +75,29 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
         .await
     };
 
-    let mut removed = Vec::new();
-    for kind in SecretKind::ALL {
-        if session.get(kind).await?.is_some() {
-            removed.push(kind.as_str());
+    let mut removed = forget_secrets(&session).await?;
+    match forget_secrets(&other_store).await {
+        Ok(kinds) => {
+            for kind in kinds {
+                if !removed.contains(&kind) {
+                    removed.push(kind);
+                }
+            }
         }
-        session.delete(kind).await?;
+        // A file-store profile on a machine without a usable keyring.
+        Err(e) => term.io.warn(format!(
+            "could not check the {} for secrets of profile \"{profile}\" left by an earlier run \
+             with --store {}: {}",
+            other_store.store().describe(),
+            other_store.store().choice().as_str(),
+            e.message()
+        )),
     }
     session.discard_recovered_refresh_token()?;
     if session.remove_config()? {
         removed.push("config");
     }
+    drop(lock);
 
     if term.io.json {
         term.io.print_json(&json!({
@@ -98,4 +116,17 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Deletes every secret of the profile in the session's store; returns the
+/// kinds that were there.
+async fn forget_secrets(session: &ProfileSession) -> Result<Vec<&'static str>> {
+    let mut removed = Vec::new();
+    for kind in SecretKind::ALL {
+        if session.get(kind).await?.is_some() {
+            removed.push(kind.as_str());
+        }
+        session.delete(kind).await?;
+    }
+    Ok(removed)
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
-use super::{SecretKind, SecretStore, StoreChoice};
+use super::{EntryName, SecretKind, SecretStore, StoreChoice};
 use crate::error::{Error, Result};
 
 /// The environment variable naming the kinds whose writes fail.
@@ -54,21 +54,21 @@ impl SecretStore for FailingWrites {
     fn describe(&self) -> String {
         self.inner.describe()
     }
-    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<SecretString>> {
-        self.inner.get(profile, kind)
+    fn get(&self, entry: &EntryName, kind: SecretKind) -> Result<Option<SecretString>> {
+        self.inner.get(entry, kind)
     }
-    fn set(&self, profile: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
+    fn set(&self, entry: &EntryName, kind: SecretKind, value: &SecretString) -> Result<()> {
         if self.failing.contains(&kind) {
             return Err(Error::secret_store(format!(
                 "the {} refused to store {} (injected by {ENV})",
                 self.inner.describe(),
-                kind.user(profile)
+                entry.user(kind)
             )));
         }
-        self.inner.set(profile, kind, value)
+        self.inner.set(entry, kind, value)
     }
-    fn delete(&self, profile: &str, kind: SecretKind) -> Result<()> {
-        self.inner.delete(profile, kind)
+    fn delete(&self, entry: &EntryName, kind: SecretKind) -> Result<()> {
+        self.inner.delete(entry, kind)
     }
     fn probe(&self) -> Result<()> {
         self.inner.probe()

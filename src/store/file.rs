@@ -15,7 +15,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::{SecretKind, SecretStore, StoreChoice};
+use super::{EntryName, SecretKind, SecretStore, StoreChoice};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How long a write waits for another process writing the same profile.
@@ -129,8 +129,9 @@ impl SecretStore for FileStore {
         )
     }
 
-    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<SecretString>> {
-        let path = self.path_for(profile)?;
+    // The files live in the config dir itself: the profile names them.
+    fn get(&self, entry: &EntryName, kind: SecretKind) -> Result<Option<SecretString>> {
+        let path = self.path_for(entry.profile())?;
         let secrets = self.read(&path)?;
         Ok(secrets
             .0
@@ -138,8 +139,8 @@ impl SecretStore for FileStore {
             .map(|v| SecretString::from(v.clone())))
     }
 
-    fn set(&self, profile: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
-        self.update(profile, |s| {
+    fn set(&self, entry: &EntryName, kind: SecretKind, value: &SecretString) -> Result<()> {
+        self.update(entry.profile(), |s| {
             if let Some(mut old) =
                 s.0.insert(kind.as_str().to_string(), value.expose_secret().to_string())
             {
@@ -149,12 +150,12 @@ impl SecretStore for FileStore {
         })
     }
 
-    fn delete(&self, profile: &str, kind: SecretKind) -> Result<()> {
-        let path = self.path_for(profile)?;
+    fn delete(&self, entry: &EntryName, kind: SecretKind) -> Result<()> {
+        let path = self.path_for(entry.profile())?;
         if !path.exists() {
             return Ok(());
         }
-        self.update(profile, |s| match s.0.remove(kind.as_str()) {
+        self.update(entry.profile(), |s| match s.0.remove(kind.as_str()) {
             Some(mut old) => {
                 old.zeroize();
                 true
@@ -163,19 +164,19 @@ impl SecretStore for FileStore {
         })
     }
 
-    /// Writes, reads back and removes a throwaway file in the secrets dir.
-    /// A secrets dir made only for the probe is removed again, so a check
-    /// (`init --dry-run`, `doctor`) leaves nothing behind.
+    /// Writes, reads back and removes a throwaway file in the secrets dir,
+    /// or, before there is one, in the config dir that will hold it: making
+    /// the secrets dir for the probe and removing it again raced with
+    /// another run creating it at the same time. A check (`init --dry-run`,
+    /// `doctor`) leaves nothing behind.
     fn probe(&self) -> Result<()> {
         let dir = secrets_dir(&self.config_dir);
         crate::fsutil::ensure_private_dir_as(ErrorKind::SecretStore, &self.config_dir)?;
-        let dir_was_there = dir.exists();
-        let result = probe_dir(&dir);
-        if !dir_was_there {
-            // Fails harmlessly if something else was written there meanwhile.
-            let _ = std::fs::remove_dir(&dir);
+        if dir.is_dir() {
+            probe_dir(&dir)
+        } else {
+            probe_dir(&self.config_dir)
         }
-        result
     }
 }
 

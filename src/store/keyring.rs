@@ -8,7 +8,8 @@
 //! - macOS: the login Keychain (`apple-native-keyring-store`);
 //! - Windows: the Credential Manager (`windows-native-keyring-store`).
 //!
-//! Entries: service [`super::SERVICE`], user `<profile>:<kind>`.
+//! Entries: service [`super::SERVICE`], user [`super::EntryName::user`]
+//! (`<profile>:<kind>` or `<profile>@<dir_id>:<kind>`).
 //!
 //! Every call, including the connection to the keyring, runs on a worker
 //! thread and is abandoned after a timeout: 30 s by default, or
@@ -29,7 +30,7 @@ use keyring_core::{CredentialStore, Entry};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::{SERVICE, SecretKind, SecretStore, StoreChoice, check_profile};
+use super::{EntryName, SERVICE, SecretKind, SecretStore, StoreChoice, check_profile};
 use crate::error::{Error, Result};
 
 /// Environment variable overriding the per-call keyring timeout (seconds).
@@ -143,21 +144,23 @@ impl SecretStore for KeyringStore {
         BACKEND_NAME.to_string()
     }
 
-    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<SecretString>> {
+    fn get(&self, entry: &EntryName, kind: SecretKind) -> Result<Option<SecretString>> {
+        let profile = entry.profile();
         check_profile(profile)?;
         let what = format!("reading the {} of profile '{profile}'", kind.as_str());
-        match self.with_entry(&what, kind.user(profile), |e| e.get_password())? {
+        match self.with_entry(&what, entry.user(kind), |e| e.get_password())? {
             Ok(value) => Ok(Some(SecretString::from(value))),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(op_failed(&what, &e)),
         }
     }
 
-    fn set(&self, profile: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
+    fn set(&self, entry: &EntryName, kind: SecretKind, value: &SecretString) -> Result<()> {
+        let profile = entry.profile();
         check_profile(profile)?;
         let what = format!("saving the {} of profile '{profile}'", kind.as_str());
         let value = Zeroizing::new(value.expose_secret().to_string());
-        match self.with_entry(&what, kind.user(profile), move |e| {
+        match self.with_entry(&what, entry.user(kind), move |e| {
             e.set_password(value.as_str())
         })? {
             Ok(()) => Ok(()),
@@ -165,10 +168,11 @@ impl SecretStore for KeyringStore {
         }
     }
 
-    fn delete(&self, profile: &str, kind: SecretKind) -> Result<()> {
+    fn delete(&self, entry: &EntryName, kind: SecretKind) -> Result<()> {
+        let profile = entry.profile();
         check_profile(profile)?;
         let what = format!("deleting the {} of profile '{profile}'", kind.as_str());
-        match self.with_entry(&what, kind.user(profile), |e| e.delete_credential())? {
+        match self.with_entry(&what, entry.user(kind), |e| e.delete_credential())? {
             Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
             Err(e) => Err(op_failed(&what, &e)),
         }

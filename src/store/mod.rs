@@ -1,8 +1,10 @@
 //! Where secrets live: the OS keyring, or an explicit 0600 file.
 //!
 //! Entries are named as SPEC.md "Storage" says: service `ccsetup`, user
-//! `<profile>:<kind>`. Every operation is bounded in time: a keyring that
-//! does not answer is an error (exit 5), never a hang.
+//! `<profile>:<kind>` for the platform's default config dir and
+//! `<profile>@<dir_id>:<kind>` for any other config dir ([`EntryName`]).
+//! Every operation is bounded in time: a keyring that does not answer is an
+//! error (exit 5), never a hang.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +45,15 @@ impl StoreChoice {
             StoreChoice::File => "file",
         }
     }
+
+    /// The other store (where an earlier run with another `--store` may
+    /// have left this profile's secrets).
+    pub fn other(self) -> StoreChoice {
+        match self {
+            StoreChoice::Keyring => StoreChoice::File,
+            StoreChoice::File => StoreChoice::Keyring,
+        }
+    }
 }
 
 /// The keyring service name of every entry.
@@ -80,9 +91,79 @@ impl SecretKind {
         }
     }
 
-    /// The keyring user name of this kind for `profile`.
+    /// The keyring user name of this kind for `profile` in the default
+    /// config dir (and of every dir before v0.2): `<profile>:<kind>`.
     pub fn user(self, profile: &str) -> String {
-        format!("{profile}:{}", self.as_str())
+        EntryName::default_dir(profile).user(self)
+    }
+}
+
+/// Whose secrets an operation is about: a profile of one config dir. The
+/// keyring is shared by every config dir, so a dir other than the platform's
+/// default one adds its `dir_id` (kept in its config.toml) to the names;
+/// the file store lives inside the dir and needs only the profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryName {
+    profile: String,
+    dir_id: Option<String>,
+}
+
+impl EntryName {
+    /// The entries of `profile` in the platform's default config dir.
+    pub fn default_dir(profile: &str) -> Self {
+        EntryName {
+            profile: profile.to_string(),
+            dir_id: None,
+        }
+    }
+
+    /// The entries of `profile` in the config dir whose id is `dir_id`.
+    pub fn in_dir(profile: &str, dir_id: &str) -> Self {
+        EntryName {
+            profile: profile.to_string(),
+            dir_id: Some(dir_id.to_string()),
+        }
+    }
+
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// The keyring user name of `kind`: `<profile>:<kind>` or
+    /// `<profile>@<dir_id>:<kind>`.
+    pub fn user(&self, kind: SecretKind) -> String {
+        match &self.dir_id {
+            None => format!("{}:{}", self.profile, kind.as_str()),
+            Some(id) => format!("{}@{id}:{}", self.profile, kind.as_str()),
+        }
+    }
+}
+
+/// The profile's entries in the default config dir (what a plain profile
+/// name meant before config dirs had ids).
+impl From<&str> for EntryName {
+    fn from(profile: &str) -> Self {
+        EntryName::default_dir(profile)
+    }
+}
+
+/// A fresh config dir id: 16 random hex digits.
+pub fn new_dir_id() -> String {
+    random_hex(8)
+}
+
+/// Checks a `dir_id` read from config.toml before it becomes part of
+/// keyring names (1-64 lowercase letters, digits or '-').
+pub fn check_dir_id(id: &str) -> std::result::Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err("use 1-64 lowercase letters, digits or '-'".to_string())
     }
 }
 
@@ -93,10 +174,10 @@ pub trait SecretStore: Send + Sync {
     fn choice(&self) -> StoreChoice;
     /// A human description ("Secret Service keyring", "file ~/.config/…").
     fn describe(&self) -> String;
-    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<SecretString>>;
-    fn set(&self, profile: &str, kind: SecretKind, value: &SecretString) -> Result<()>;
+    fn get(&self, entry: &EntryName, kind: SecretKind) -> Result<Option<SecretString>>;
+    fn set(&self, entry: &EntryName, kind: SecretKind, value: &SecretString) -> Result<()>;
     /// Deleting what is not there is not an error.
-    fn delete(&self, profile: &str, kind: SecretKind) -> Result<()>;
+    fn delete(&self, entry: &EntryName, kind: SecretKind) -> Result<()>;
     /// A bounded write/read/delete round trip of a throwaway entry.
     fn probe(&self) -> Result<()>;
 }
@@ -169,6 +250,25 @@ mod tests {
         assert_eq!(SecretKind::RefreshToken.user("p"), "p:refresh_token");
         assert_eq!(SecretKind::AccessToken.user("p"), "p:access_token");
         assert_eq!(SecretKind::StackOneApiKey.user("p"), "p:stackone_api_key");
+        let other = EntryName::in_dir("default", "0123abcd");
+        assert_eq!(
+            other.user(SecretKind::RefreshToken),
+            "default@0123abcd:refresh_token"
+        );
+        assert_eq!(
+            EntryName::from("p").user(SecretKind::ClientSecret),
+            "p:client_secret"
+        );
+    }
+
+    #[test]
+    fn dir_ids_are_checked() {
+        let id = new_dir_id();
+        assert_eq!(id.len(), 16);
+        assert!(check_dir_id(&id).is_ok());
+        for bad in ["", "A", "x:y", "a@b", "a b", &"a".repeat(65)] {
+            assert!(check_dir_id(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::{SecretKind, SecretStore};
+use super::{EntryName, SecretKind, SecretStore};
 use crate::error::{Error, Result};
 
 /// The recovery directory.
@@ -52,12 +52,16 @@ pub fn save(config_dir: &Path, profile: &str, refresh_token: &SecretString) -> R
     Ok(path)
 }
 
-/// If a recovery file exists for `profile`, stores its token as the
-/// profile's refresh token in `store` and then deletes the file. Returns the
-/// path of the file it consumed, or `None` when there was none. If the store
-/// write fails the file is kept and the error returned.
-pub fn take(config_dir: &Path, profile: &str, store: &dyn SecretStore) -> Result<Option<PathBuf>> {
-    let path = path(config_dir, profile)?;
+/// If a recovery file exists for the profile of `entry`, stores its token as
+/// the profile's refresh token in `store` and then deletes the file. Returns
+/// the path of the file it consumed, or `None` when there was none. If the
+/// store write fails the file is kept and the error returned.
+pub fn take(
+    config_dir: &Path,
+    entry: &EntryName,
+    store: &dyn SecretStore,
+) -> Result<Option<PathBuf>> {
+    let path = path(config_dir, entry.profile())?;
     let bytes = match std::fs::read(&path) {
         Ok(b) => Zeroizing::new(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -80,7 +84,7 @@ pub fn take(config_dir: &Path, profile: &str, store: &dyn SecretStore) -> Result
     }
     let token = SecretString::from(text.to_string());
     store
-        .set(profile, SecretKind::RefreshToken, &token)
+        .set(entry, SecretKind::RefreshToken, &token)
         .map_err(|e| {
             let mut err = Error::new(
                 e.kind(),

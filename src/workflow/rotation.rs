@@ -108,6 +108,7 @@ pub async fn rotate_client_secret(
                 listener,
             )
             .await?;
+            let _lock = session.lock().await?;
             tokens::store_token_set(session, &auth.tokens).await?;
             auth.account
         }
@@ -145,7 +146,10 @@ pub async fn rotate_client_secret(
     .await?;
     report.insert("stackone".into(), stackone_report);
     // Only now is the previous secret useless everywhere.
-    session.delete(SecretKind::PreviousClientSecret).await?;
+    {
+        let _lock = session.lock().await?;
+        session.delete(SecretKind::PreviousClientSecret).await?;
+    }
     term.io
         .info("\nDone: the new Client Secret is in use. `ccsetup status` checks every part.");
     Ok(report)
@@ -266,6 +270,7 @@ async fn store_rotated_secret(
     new_secret: &SecretString,
     account: Option<&AccountSummary>,
 ) -> Result<()> {
+    let _lock = session.lock().await?;
     if let Some(prev) = previous {
         session.set(SecretKind::PreviousClientSecret, prev).await?;
     }

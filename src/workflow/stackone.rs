@@ -90,6 +90,17 @@ pub async fn find_profile(
     Ok(profiles.into_iter().find(|p| p.id == id).map(|p| p.name))
 }
 
+/// Proves that StackOne accepts `api_key` with one read-only call (the list
+/// of Constant Contact profiles): a wrong key is then found before anything
+/// else happens. A refused key is the client's exit-2 error.
+pub async fn check_api_key(remote: Remote<'_>, api_key: &SecretString) -> Result<()> {
+    client(remote, api_key)
+        .list_profiles(CONNECTOR_KEY)
+        .await
+        .map(|_| ())
+        .map_err(Error::from)
+}
+
 /// Deletes the Connector Profile; where StackOne's API refuses, prints the
 /// dashboard step instead. Returns whether it is gone.
 pub async fn delete_profile(

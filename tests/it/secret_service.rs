@@ -214,7 +214,7 @@ fn secret(s: &str) -> SecretString {
 
 fn get(store: &dyn SecretStore, profile: &str, kind: SecretKind) -> Option<String> {
     store
-        .get(profile, kind)
+        .get(&profile.into(), kind)
         .unwrap_or_else(|e| panic!("get {profile}:{}: {}", kind.as_str(), e.render(true)))
         .map(|s| s.expose_secret().to_string())
 }
@@ -244,7 +244,8 @@ fn all_ccsetup_users() -> Vec<String> {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout)
+    // secret-tool prints the attributes on stderr.
+    String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter_map(|l| l.strip_prefix("attribute.username = "))
         .map(str::to_string)
@@ -378,7 +379,7 @@ fn inner_real_secret_service() {
     for p in profiles {
         for kind in SecretKind::ALL {
             let value = format!("{p}/{}/v1", kind.as_str());
-            store.set(p, kind, &secret(&value)).unwrap();
+            store.set(&p.into(), kind, &secret(&value)).unwrap();
         }
     }
     for p in profiles {
@@ -398,7 +399,7 @@ fn inner_real_secret_service() {
     // Overwrite: one item, new value; the other profile is untouched.
     for kind in SecretKind::ALL {
         let value = format!("default/{}/v2", kind.as_str());
-        store.set("default", kind, &secret(&value)).unwrap();
+        store.set(&"default".into(), kind, &secret(&value)).unwrap();
         assert_eq!(
             get(&*store, "default", kind).as_deref(),
             Some(value.as_str())
@@ -424,16 +425,20 @@ fn inner_real_secret_service() {
         scope: "account_read offline_access".into(),
     };
     store
-        .set("prod-eu", SecretKind::AccessToken, &token.to_secret())
+        .set(
+            &"prod-eu".into(),
+            SecretKind::AccessToken,
+            &token.to_secret(),
+        )
         .unwrap();
     let back = store
-        .get("prod-eu", SecretKind::AccessToken)
+        .get(&"prod-eu".into(), SecretKind::AccessToken)
         .unwrap()
         .unwrap();
     assert_eq!(StoredAccessToken::from_secret(&back).unwrap(), token);
     let path = recovery::save(&config_dir, "prod-eu", &secret("rt-recovered")).unwrap();
     assert!(
-        recovery::take(&config_dir, "prod-eu", &*store)
+        recovery::take(&config_dir, &"prod-eu".into(), &*store)
             .unwrap()
             .is_some()
     );
@@ -446,10 +451,10 @@ fn inner_real_secret_service() {
     // Delete: gone for us and for libsecret; deleting again is fine.
     for p in profiles {
         for kind in SecretKind::ALL {
-            store.delete(p, kind).unwrap();
+            store.delete(&p.into(), kind).unwrap();
             assert_eq!(get(&*store, p, kind), None);
             assert_eq!(secret_tool_lookup(&kind.user(p)).0, 0);
-            store.delete(p, kind).unwrap();
+            store.delete(&p.into(), kind).unwrap();
         }
     }
     assert!(all_ccsetup_users().is_empty(), "{:?}", all_ccsetup_users());
@@ -470,15 +475,25 @@ fn assert_unavailable(store: &dyn SecretStore, bound: Duration, expect: &[&str])
     let ops: [Op<'_>; 4] = [
         (
             "get",
-            Box::new(|| store.get("default", SecretKind::ClientSecret).map(|_| ())),
+            Box::new(|| {
+                store
+                    .get(&"default".into(), SecretKind::ClientSecret)
+                    .map(|_| ())
+            }),
         ),
         (
             "set",
-            Box::new(|| store.set("default", SecretKind::RefreshToken, &secret("SHHH-secret"))),
+            Box::new(|| {
+                store.set(
+                    &"default".into(),
+                    SecretKind::RefreshToken,
+                    &secret("SHHH-secret"),
+                )
+            }),
         ),
         (
             "delete",
-            Box::new(|| store.delete("default", SecretKind::AccessToken)),
+            Box::new(|| store.delete(&"default".into(), SecretKind::AccessToken)),
         ),
         ("probe", Box::new(|| store.probe())),
     ];
@@ -526,7 +541,7 @@ fn inner_unresponsive_bus() {
     let store = store::open(StoreChoice::Keyring, dir.path()).unwrap();
     let start = Instant::now();
     let err = store
-        .get("default", SecretKind::ClientSecret)
+        .get(&"default".into(), SecretKind::ClientSecret)
         .expect_err("a silent keyring must time out");
     let took = start.elapsed();
     let shown = err.render(true);
@@ -563,7 +578,11 @@ fn inner_locked_keyring() {
     let store = store::open(StoreChoice::Keyring, dir.path()).unwrap();
     let start = Instant::now();
     let err = store
-        .set("default", SecretKind::RefreshToken, &secret("SHHH-secret"))
+        .set(
+            &"default".into(),
+            SecretKind::RefreshToken,
+            &secret("SHHH-secret"),
+        )
         .expect_err("a locked keyring must refuse");
     let took = start.elapsed();
     let shown = err.render(true);

@@ -649,9 +649,23 @@ fn inner_init_and_token_with_the_default_keyring_store() {
             .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
-    let refresh = lookup("default:refresh_token");
+    // A config dir other than the default one: its entries carry its id.
+    let config = env.config_text();
+    let dir_id = config
+        .lines()
+        .find_map(|l| l.strip_prefix("dir_id = "))
+        .expect("config.toml has the dir id")
+        .trim_matches('"')
+        .to_string();
+    let user = |kind: &str| format!("default@{dir_id}:{kind}");
+    let refresh = lookup(&user("refresh_token"));
     assert_eq!(refresh, env.last_issued_refresh_token());
-    assert_eq!(lookup("default:client_secret"), env.client_secret());
+    assert_eq!(lookup(&user("client_secret")), env.client_secret());
+    assert_eq!(
+        lookup("default:refresh_token"),
+        "",
+        "nothing under the default dir's name"
+    );
 
     // `token` reads the store config.toml names (no --store given).
     let mut token = env.ccsetup(&["token", "--force-refresh"]);
@@ -659,7 +673,7 @@ fn inner_init_and_token_with_the_default_keyring_store() {
     let run = run_plain(token);
     run.assert_code(0);
     assert!(!run.stdout.trim().is_empty());
-    let rotated = lookup("default:refresh_token");
+    let rotated = lookup(&user("refresh_token"));
     assert_ne!(rotated, refresh);
     assert_eq!(rotated, env.last_issued_refresh_token());
     assert_no_secret_in(&run, &[&rotated, &refresh]);

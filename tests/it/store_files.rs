@@ -53,7 +53,7 @@ fn secret(s: &str) -> SecretString {
 
 fn get(store: &dyn SecretStore, profile: &str, kind: SecretKind) -> Option<String> {
     store
-        .get(profile, kind)
+        .get(&profile.into(), kind)
         .unwrap()
         .map(|s| s.expose_secret().to_string())
 }
@@ -218,10 +218,18 @@ fn file_store_keeps_each_kind_per_profile() {
     }
     for kind in SecretKind::ALL {
         store
-            .set("default", kind, &secret(&format!("a-{}", kind.as_str())))
+            .set(
+                &"default".into(),
+                kind,
+                &secret(&format!("a-{}", kind.as_str())),
+            )
             .unwrap();
         store
-            .set("prod", kind, &secret(&format!("b-{}", kind.as_str())))
+            .set(
+                &"prod".into(),
+                kind,
+                &secret(&format!("b-{}", kind.as_str())),
+            )
             .unwrap();
     }
     for kind in SecretKind::ALL {
@@ -236,7 +244,11 @@ fn file_store_keeps_each_kind_per_profile() {
     }
     // Overwrite one kind of one profile only.
     store
-        .set("default", SecretKind::RefreshToken, &secret("rotated"))
+        .set(
+            &"default".into(),
+            SecretKind::RefreshToken,
+            &secret("rotated"),
+        )
         .unwrap();
     assert_eq!(
         get(&*store, "default", SecretKind::RefreshToken).as_deref(),
@@ -264,12 +276,18 @@ fn file_store_keeps_each_kind_per_profile() {
         assert_eq!(mode(&tmp.path().join("secrets")), 0o700);
     }
 
-    store.delete("default", SecretKind::ClientSecret).unwrap();
+    store
+        .delete(&"default".into(), SecretKind::ClientSecret)
+        .unwrap();
     assert_eq!(get(&*store, "default", SecretKind::ClientSecret), None);
-    store.delete("default", SecretKind::ClientSecret).unwrap();
-    store.delete("nobody", SecretKind::ClientSecret).unwrap();
+    store
+        .delete(&"default".into(), SecretKind::ClientSecret)
+        .unwrap();
+    store
+        .delete(&"nobody".into(), SecretKind::ClientSecret)
+        .unwrap();
     for kind in SecretKind::ALL {
-        store.delete("default", kind).unwrap();
+        store.delete(&"default".into(), kind).unwrap();
     }
     assert!(!file.exists(), "an empty profile file is removed");
     assert!(
@@ -290,7 +308,9 @@ fn corrupt_secrets_file_is_exit_5_with_path_and_left_untouched() {
     let garbage = b"{\"client_secret\": \"cs-DO-NOT-LEAK\", oops";
     std::fs::write(&file, garbage).unwrap();
 
-    let err = store.get("default", SecretKind::ClientSecret).unwrap_err();
+    let err = store
+        .get(&"default".into(), SecretKind::ClientSecret)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
     assert_eq!(err.exit_code(), 5);
     assert!(
@@ -301,18 +321,20 @@ fn corrupt_secrets_file_is_exit_5_with_path_and_left_untouched() {
     assert!(!err.render(true).contains("DO-NOT-LEAK"));
 
     let err = store
-        .set("default", SecretKind::RefreshToken, &secret("new"))
+        .set(&"default".into(), SecretKind::RefreshToken, &secret("new"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
     let err = store
-        .delete("default", SecretKind::ClientSecret)
+        .delete(&"default".into(), SecretKind::ClientSecret)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
     assert_eq!(std::fs::read(&file).unwrap(), garbage, "never rewritten");
 
     // Valid JSON of the wrong shape is refused the same way.
     std::fs::write(&file, b"{\"client_secret\": 12345}").unwrap();
-    let err = store.get("default", SecretKind::ClientSecret).unwrap_err();
+    let err = store
+        .get(&"default".into(), SecretKind::ClientSecret)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
     assert!(!err.render(true).contains("12345"), "{}", err.render(true));
 }
@@ -325,7 +347,7 @@ fn file_store_keeps_unknown_keys() {
     std::fs::write(dir.join("default.json"), br#"{"future_kind":"keep me"}"#).unwrap();
     let store = store::open(StoreChoice::File, tmp.path()).unwrap();
     store
-        .set("default", SecretKind::ClientSecret, &secret("cs"))
+        .set(&"default".into(), SecretKind::ClientSecret, &secret("cs"))
         .unwrap();
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("default.json")).unwrap()).unwrap();
@@ -349,7 +371,11 @@ fn file_store_concurrent_writers_lose_nothing() {
                 let profile = if i < 4 { "one" } else { "two" };
                 for round in 0..5 {
                     store
-                        .set(profile, kind, &secret(&format!("{profile}-{i}-{round}")))
+                        .set(
+                            &profile.into(),
+                            kind,
+                            &secret(&format!("{profile}-{i}-{round}")),
+                        )
                         .unwrap();
                 }
             })
@@ -377,7 +403,7 @@ fn file_store_probe_round_trips_and_leaves_nothing() {
     let dir = tmp.path().join("cfg");
     let store = store::open(StoreChoice::File, &dir).unwrap();
     store.probe().unwrap();
-    // The probe removes the secrets dir it had to make.
+    // The probe makes no secrets dir.
     assert!(!dir.join("secrets").exists());
     std::fs::create_dir_all(dir.join("secrets")).unwrap();
     store.probe().unwrap();
@@ -399,7 +425,7 @@ fn invalid_profile_names_never_become_paths() {
     let tmp = tempfile::tempdir().unwrap();
     let store = store::open(StoreChoice::File, tmp.path()).unwrap();
     let err = store
-        .set("../evil", SecretKind::ClientSecret, &secret("x"))
+        .set(&"../evil".into(), SecretKind::ClientSecret, &secret("x"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage);
     assert!(!tmp.path().join("evil.json").exists());
@@ -415,10 +441,14 @@ fn stored_access_token_round_trips_through_a_store() {
         scope: "account_read offline_access".into(),
     };
     store
-        .set("default", SecretKind::AccessToken, &token.to_secret())
+        .set(
+            &"default".into(),
+            SecretKind::AccessToken,
+            &token.to_secret(),
+        )
         .unwrap();
     let back = store
-        .get("default", SecretKind::AccessToken)
+        .get(&"default".into(), SecretKind::AccessToken)
         .unwrap()
         .unwrap();
     let back = StoredAccessToken::from_secret(&back).unwrap();
@@ -512,11 +542,15 @@ fn recovery_save_then_take_moves_the_token_into_the_store() {
     let tmp = tempfile::tempdir().unwrap();
     let store = store::open(StoreChoice::File, tmp.path()).unwrap();
     store
-        .set("default", SecretKind::RefreshToken, &secret("rt-old"))
+        .set(
+            &"default".into(),
+            SecretKind::RefreshToken,
+            &secret("rt-old"),
+        )
         .unwrap();
     assert!(!recovery::pending(tmp.path(), "default").unwrap());
     assert_eq!(
-        recovery::take(tmp.path(), "default", &*store).unwrap(),
+        recovery::take(tmp.path(), &"default".into(), &*store).unwrap(),
         None
     );
 
@@ -531,7 +565,7 @@ fn recovery_save_then_take_moves_the_token_into_the_store() {
     }
     assert!(recovery::pending(tmp.path(), "default").unwrap());
 
-    let taken = recovery::take(tmp.path(), "default", &*store).unwrap();
+    let taken = recovery::take(tmp.path(), &"default".into(), &*store).unwrap();
     assert_eq!(taken.as_deref(), Some(path.as_path()));
     assert_eq!(
         get(&*store, "default", SecretKind::RefreshToken).as_deref(),
@@ -540,7 +574,7 @@ fn recovery_save_then_take_moves_the_token_into_the_store() {
     assert!(!path.exists());
     assert!(names_in(path.parent().unwrap()).is_empty());
     assert_eq!(
-        recovery::take(tmp.path(), "default", &*store).unwrap(),
+        recovery::take(tmp.path(), &"default".into(), &*store).unwrap(),
         None
     );
 }
@@ -553,7 +587,7 @@ fn recovery_file_is_kept_when_the_store_write_fails() {
     std::fs::write(tmp.path().join("secrets"), b"").unwrap();
     let store = store::open(StoreChoice::File, tmp.path()).unwrap();
 
-    let err = recovery::take(tmp.path(), "default", &*store).unwrap_err();
+    let err = recovery::take(tmp.path(), &"default".into(), &*store).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SecretStore);
     assert!(!err.render(true).contains("rt-KEEP"));
     assert!(
@@ -566,7 +600,7 @@ fn recovery_file_is_kept_when_the_store_write_fails() {
     // Once the store works again, the next run recovers it.
     std::fs::remove_file(tmp.path().join("secrets")).unwrap();
     assert!(
-        recovery::take(tmp.path(), "default", &*store)
+        recovery::take(tmp.path(), &"default".into(), &*store)
             .unwrap()
             .is_some()
     );
