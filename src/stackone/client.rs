@@ -83,6 +83,14 @@ impl StackOneError {
         matches!(self.status, Some(404 | 405 | 501))
     }
 
+    /// A create or update answered 400, 404, 405, 409, 422 or 501: StackOne
+    /// documents no write endpoint for profiles (REFERENCE.md §4), so any
+    /// refusal other than 401/403/429/5xx means "not this way" (SPEC.md:
+    /// `auto` then switches to the dashboard).
+    pub fn is_write_refused(&self) -> bool {
+        matches!(self.status, Some(400 | 404 | 405 | 409 | 422 | 501))
+    }
+
     /// Whether the request may have been applied although it failed: no
     /// answer, a timeout, or a server error.
     pub fn is_uncertain(&self) -> bool {

@@ -48,14 +48,30 @@ impl ConnectorProfile {
             .is_none_or(|k| k.eq_ignore_ascii_case(connector_key))
     }
 
-    /// Names compare trimmed and case-insensitively, as a person reads them.
+    /// Exactly this name (outer spaces aside): the dashboard step says
+    /// "exactly this name", and a profile that differs in case or spacing
+    /// may be someone else's.
     pub fn has_name(&self, name: &str) -> bool {
         same_name(&self.name, name)
+    }
+
+    /// Not exactly `name`, but the same to a reader (other case or
+    /// spacing): reported by name and id, never adopted.
+    pub fn has_near_name(&self, name: &str) -> bool {
+        !self.has_name(name) && fold_name(&self.name) == fold_name(name)
     }
 }
 
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
+    a.trim() == b.trim()
+}
+
+/// Lower case, inner whitespace removed.
+fn fold_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The non-secret credentials a read-back may show.
@@ -417,6 +433,22 @@ mod tests {
         let b = vec!["y".to_string(), "x".to_string(), "x".to_string()];
         assert!(same_set(&a, &b));
         assert!(!same_set(&a, &["x".to_string()]));
-        assert!(same_name(" Constant Contact", "constant contact"));
+        assert!(same_name(" Constant Contact ", "Constant Contact"));
+        assert!(!same_name("Constant contact", "Constant Contact"));
+        let listed = |name: &str| ConnectorProfile {
+            id: "1".into(),
+            name: name.into(),
+            connector_key: None,
+            connector_label: None,
+            active: None,
+            authentication_config_key: None,
+            created_at: None,
+            updated_at: None,
+            environment: None,
+        };
+        assert!(listed("Constant contact").has_near_name("Constant Contact"));
+        assert!(listed("ConstantContact").has_near_name("Constant Contact"));
+        assert!(!listed("Constant Contact").has_near_name("Constant Contact"));
+        assert!(!listed("Mailchimp").has_near_name("Constant Contact"));
     }
 }

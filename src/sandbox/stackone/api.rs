@@ -107,6 +107,14 @@ fn write_gate(mode: ProfileWriteApi, req: &Request, collection: bool) -> Option<
             })
         }
         ProfileWriteApi::NotImplemented => Some(error(501, "Not Implemented", None)),
+        ProfileWriteApi::Rejected(422) => Some(error(
+            422,
+            json!(["property credentials should not exist"]),
+            Some("VALIDATION_ERROR"),
+        )),
+        ProfileWriteApi::Rejected(status) => {
+            Some(error(status, "Bad Request", Some("BAD_REQUEST")))
+        }
     }
 }
 

@@ -52,6 +52,10 @@ pub enum ProfileWriteApi {
     MethodNotAllowed,
     /// 501 Not Implemented.
     NotImplemented,
+    /// The body is refused as if the endpoint existed but knew none of its
+    /// fields: 400 or 422 (both documented StackOne error codes, REFERENCE.md
+    /// §4), with a NestJS-style message.
+    Rejected(u16),
 }
 
 /// Which listing endpoints exist.
