@@ -70,13 +70,7 @@ fn a_profile_named_with_other_case_is_reported_not_adopted() {
     let near = env
         .sandbox
         .stackone()
-        .create_profile_as_dashboard(
-            "Constant contact",
-            &env.app.client_id,
-            "whatever",
-            &[],
-            &[],
-        )
+        .create_profile_as_dashboard("Constant contact", &env.app.client_id, "whatever", &[], &[])
         .unwrap();
     let run = env.run(
         env.init_cmd(&["--json"]),
@@ -90,4 +84,86 @@ fn a_profile_named_with_other_case_is_reported_not_adopted() {
         run.stderr
     );
     assert!(!env.config_text().contains(&near), "not recorded");
+}
+
+// ---------------------------------------------------------------- item 3
+
+/// A connect session for `profile_id` made straight through the API.
+fn session_for(env: &TestEnv, profile_id: &str) -> (u64, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer: serde_json::Value = rt.block_on(async {
+        ccsetup::http::client()
+            .unwrap()
+            .post(env.sandbox.stackone().url("/connect_sessions"))
+            .basic_auth(env.stackone_key(), Some(""))
+            .json(&serde_json::json!({
+                "origin_owner_id": "cust-1",
+                "origin_owner_name": "Customer One",
+                "connector_profile_id": profile_id,
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    (
+        answer["id"].as_u64().unwrap(),
+        answer["auth_link_url"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn the_hub_links_with_the_profiles_credentials_and_catches_a_wrong_secret() {
+    use ccsetup::sandbox::test_browser::{Decision, link_account_blocking};
+    let env = TestEnv::new();
+    let so = env.sandbox.stackone();
+    let right = so
+        .create_profile_as_dashboard("Right", &env.app.client_id, &env.client_secret(), &[], &[])
+        .unwrap();
+    let wrong = so
+        .create_profile_as_dashboard("Wrong", &env.app.client_id, "whatever", &[], &[])
+        .unwrap();
+
+    let (id, link) = session_for(&env, &wrong);
+    assert_eq!(so.connection_attempt(id), None, "nothing before Connect");
+    let page = link_account_blocking(&link, Decision::Approve).unwrap();
+    assert!(page.contains("invalid_client"), "{page}");
+    let attempt = so.connection_attempt(id).unwrap();
+    assert_eq!(attempt["status"], "error");
+    assert_eq!(attempt["oauth_error_code"], "invalid_client");
+    assert!(so.linked_accounts().is_empty());
+    // The token request used the profile's credentials and StackOne's callback.
+    let token_calls = env.cc_requests("/oauth2/default/v1/token");
+    let last = token_calls.last().unwrap();
+    assert!(
+        String::from_utf8_lossy(&last.body)
+            .contains("api.stackone.com%2Fconnect%2Foauth2%2Fconstantcontact%2Fcallback")
+    );
+
+    let (id, link) = session_for(&env, &right);
+    link_account_blocking(&link, Decision::Approve).unwrap();
+    let attempt = so.connection_attempt(id).unwrap();
+    assert_eq!(attempt["status"], "authenticated", "{attempt}");
+    let accounts = so.linked_accounts();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(attempt["account_secure_id"], accounts[0].id.as_str());
+    assert_eq!(accounts[0].origin_owner_id, "cust-1");
+    assert_eq!(accounts[0].status, "active");
+
+    // A denied consent is an error attempt too; a disabled profile is hidden.
+    let (id, link) = session_for(&env, &right);
+    link_account_blocking(&link, Decision::Deny).unwrap();
+    assert_eq!(
+        so.connection_attempt(id).unwrap()["oauth_error_code"],
+        "access_denied"
+    );
+    assert!(so.set_profile_active(&right, false));
+    let (id, link) = session_for(&env, &right);
+    assert!(link_account_blocking(&link, Decision::Approve).is_err());
+    assert_eq!(so.connection_attempt(id).unwrap()["status"], "error");
 }

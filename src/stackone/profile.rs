@@ -544,10 +544,7 @@ impl Run<'_> {
         for attempt in 1..=max {
             self.guide.on_poll(attempt, max);
             let listed = self.client.list_profiles(CONNECTOR_KEY).await?;
-            if let Some(p) = listed
-                .iter()
-                .find(|p| p.is_for(CONNECTOR_KEY) && wanted(p))
-            {
+            if let Some(p) = listed.iter().find(|p| p.is_for(CONNECTOR_KEY) && wanted(p)) {
                 return Ok(p.clone());
             }
             self.note_near_matches(&listed);
