@@ -250,7 +250,28 @@ pub struct LinkArgs {
     /// Read the StackOne API key from stdin [env: STACKONE_API_KEY]
     #[arg(long)]
     pub stackone_api_key_stdin: bool,
+
+    /// Wait until the account is linked, failed or cancelled (default in a terminal)
+    #[arg(long, conflicts_with = "no_wait")]
+    pub wait: bool,
+
+    /// Print the link and end at once (default without a terminal)
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// How long --wait waits, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_LINK_WAIT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub wait_timeout: u64,
+
+    /// Milliseconds between two reads of the session while waiting (tests)
+    #[arg(long, hide = true, default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub wait_interval_ms: u64,
 }
+
+/// `link --wait-timeout` default: ten minutes.
+pub const DEFAULT_LINK_WAIT_SECS: u64 = 600;
 
 #[derive(Debug, Clone, Args)]
 pub struct ResetArgs {
@@ -315,7 +336,8 @@ Examples:
 const LINK_EXAMPLES: &str = "\
 Examples:
   ccsetup link --origin-owner-id cust-42 --origin-owner-name \"Acme Ltd\"
-  ccsetup link --origin-owner-id cust-42 --origin-owner-name Acme --json --no-browser";
+  ccsetup link --origin-owner-id cust-42 --origin-owner-name Acme --json --no-browser
+  ccsetup link --origin-owner-id me --origin-owner-name \"My test account\" --wait   # prove the profile";
 const RESET_EXAMPLES: &str = "\
 Examples:
   ccsetup reset

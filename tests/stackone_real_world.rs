@@ -167,3 +167,178 @@ fn the_hub_links_with_the_profiles_credentials_and_catches_a_wrong_secret() {
     assert!(link_account_blocking(&link, Decision::Approve).is_err());
     assert_eq!(so.connection_attempt(id).unwrap()["status"], "error");
 }
+
+// ---------------------------------------------------------------- item 2
+
+/// The hub link in a line ccsetup printed, if any.
+fn hub_link_in(line: &str) -> Option<String> {
+    line.split_whitespace()
+        .find(|w| w.contains("/hub?token="))
+        .map(str::to_string)
+}
+
+/// Runs `cmd`; when it prints a hub link, a customer "clicks Connect" and
+/// answers Constant Contact's consent with `decision` (None: nobody does).
+fn run_linking(
+    mut cmd: std::process::Command,
+    decision: Option<ccsetup::sandbox::test_browser::Decision>,
+) -> common::Run {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ccsetup");
+    let watch = |stream: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let (Some(link), Some(decision)) = (hub_link_in(&line), decision) {
+                    std::thread::spawn(move || {
+                        ccsetup::sandbox::test_browser::link_account_blocking(&link, decision)
+                    });
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        })
+    };
+    let out = watch(Box::new(child.stdout.take().unwrap()));
+    let err = watch(Box::new(child.stderr.take().unwrap()));
+    let status = common::wait_bounded(&mut child, std::time::Duration::from_secs(60));
+    common::Run {
+        code: status.and_then(|s| s.code()),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        callbacks: Vec::new(),
+    }
+}
+
+fn link_cmd(env: &TestEnv, extra: &[&str]) -> std::process::Command {
+    let mut cmd = env.ccsetup(&[
+        "link",
+        "--origin-owner-id",
+        "me",
+        "--origin-owner-name",
+        "My test account",
+        "--wait-interval-ms",
+        "50",
+    ]);
+    cmd.args(extra);
+    cmd
+}
+
+#[test]
+fn link_wait_ends_authenticated_with_the_account_id() {
+    use ccsetup::sandbox::test_browser::Decision;
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    let run = run_linking(
+        link_cmd(&env, &["--wait", "--json"]),
+        Some(Decision::Approve),
+    );
+    run.assert_code(0);
+    let json = run.json();
+    assert_eq!(json["status"], "authenticated", "{json}");
+    let accounts = env.sandbox.stackone().linked_accounts();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(json["account_id"], accounts[0].id.as_str());
+    assert!(json["session_id"].is_string() && json["expires_at"].is_string());
+    // It followed the session with GET /connect_sessions/{id}.
+    let polls = env
+        .stackone_requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/connect_sessions/"))
+        .count();
+    assert!(polls >= 1);
+}
+
+#[test]
+fn link_wait_catches_a_wrong_secret_with_invalid_client_and_names_the_fix() {
+    use ccsetup::sandbox::test_browser::Decision;
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    // Someone typed another secret into the profile (e.g. in the dashboard).
+    let id = env.sandbox.stackone().constant_contact_profiles()[0]
+        .id
+        .clone();
+    env.sandbox.stackone().delete_profile_as_dashboard(&id);
+    let wrong = env
+        .sandbox
+        .stackone()
+        .create_profile_as_dashboard("Constant Contact", &env.app.client_id, "whatever", &[], &[])
+        .unwrap();
+    let mut config = env.config_text();
+    config = config.replace(&id, &wrong);
+    std::fs::write(env.config_dir().join("config.toml"), config).unwrap();
+
+    let run = run_linking(
+        link_cmd(&env, &["--wait", "--json"]),
+        Some(Decision::Approve),
+    );
+    run.assert_code(3);
+    assert_eq!(run.json()["status"], "error");
+    assert_eq!(run.json()["oauth_error_code"], "invalid_client");
+    let err = error_text(&run);
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(
+        err.contains("Client Secret") && err.contains("ccsetup rotate"),
+        "{err}"
+    );
+}
+
+#[test]
+fn link_wait_that_nobody_finishes_ends_pending_with_exit_3() {
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    let run = run_linking(
+        link_cmd(&env, &["--wait", "--wait-timeout", "1", "--json"]),
+        None,
+    );
+    run.assert_code(3);
+    assert_eq!(run.json()["status"], "pending");
+    assert!(
+        error_text(&run).contains("not linked yet"),
+        "{}",
+        run.stderr
+    );
+    assert!(error_text(&run).contains("valid until"), "{}", run.stderr);
+}
+
+#[test]
+fn link_without_a_terminal_does_not_wait_unless_asked() {
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    let run = run_linking(link_cmd(&env, &["--json"]), None);
+    run.assert_code(0);
+    assert!(run.json().get("status").is_none(), "{}", run.stdout);
+    let run = run_linking(link_cmd(&env, &["--wait", "--no-wait"]), None);
+    run.assert_code(2);
+}
+
+#[test]
+fn link_retries_once_with_integration_id_when_connector_profile_id_is_refused() {
+    use ccsetup::sandbox::stackone::StackOneOptions;
+    let env = TestEnv::with(SandboxOptions {
+        stackone: StackOneOptions {
+            legacy_connect_sessions: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    env.init_ok(&[]);
+    let run = run_linking(link_cmd(&env, &["--json"]), None);
+    run.assert_code(0);
+    let posts: Vec<serde_json::Value> = env
+        .stackone_requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/connect_sessions")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert!(posts[0].get("connector_profile_id").is_some());
+    assert!(posts[1].get("connector_profile_id").is_none());
+    assert_eq!(posts[1]["integration_id"], posts[0]["connector_profile_id"]);
+}

@@ -1,14 +1,17 @@
 //! `ccsetup link`: a StackOne connect session, and the hub link that lets a
 //! customer link their Constant Contact account.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::cli::LinkArgs;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::render::remote_text;
 use crate::ui::Prompter;
 use crate::workflow::session;
-use crate::workflow::stackone::{self, SessionOwner};
+use crate::workflow::stackone::{self, LinkOutcome, SessionOwner, WaitOptions};
 
 pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     let settings = session::require_profile(&ctx.config_dir, &ctx.profile)?;
@@ -28,6 +31,7 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     )?;
     let session = ctx.session(Some(settings.secret_store))?;
     let open_browser = !ctx.non_interactive;
+    let interactive = ctx.prompter.is_interactive();
     let (mut term, remote, sources) = ctx.parts()?;
     let key = stackone::api_key(&mut term, sources, &session, args.stackone_api_key_stdin).await?;
 
@@ -43,22 +47,127 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     )
     .await?;
 
-    if term.io.json {
-        term.io.print_json(&json!({
-            "session_id": connect.id,
-            "auth_link_url": connect.auth_link_url,
-            "expires_at": connect.expires_at,
-        }))?;
-    } else {
-        term.io.println(format!(
-            "Send this link to {owner_name} to link their Constant Contact account (valid until {}):\n{}",
-            connect.expires_at, connect.auth_link_url
-        ));
-    }
+    let wait = !args.no_wait && (args.wait || interactive);
+    // Under --json this goes to stderr: a waiting run must show the link.
+    term.io.println(format!(
+        "Send this link to {owner_name} to link their Constant Contact account (valid until {}):\n{}",
+        connect.expires_at, connect.auth_link_url
+    ));
     if open_browser && let Err(why) = term.browser.open(&connect.auth_link_url) {
         tracing::debug!("browser not opened: {why}");
     }
-    Ok(())
+    let mut result = json!({
+        "session_id": connect.id,
+        "auth_link_url": connect.auth_link_url,
+        "expires_at": connect.expires_at,
+    });
+    if !wait {
+        if term.io.json {
+            term.io.print_json(&result)?;
+        }
+        return Ok(());
+    }
+    let outcome = stackone::wait_for_link(
+        term.io,
+        remote,
+        &key,
+        &connect.id,
+        WaitOptions {
+            interval: Duration::from_millis(args.wait_interval_ms),
+            timeout: Duration::from_secs(args.wait_timeout),
+        },
+    )
+    .await?;
+    result["status"] = json!(outcome.status());
+    match &outcome {
+        LinkOutcome::Authenticated { account_id } => {
+            result["account_id"] = json!(account_id);
+        }
+        LinkOutcome::Failed {
+            oauth_error_code,
+            oauth_error_description,
+            ..
+        } => {
+            result["oauth_error_code"] = json!(oauth_error_code);
+            result["oauth_error_description"] = json!(oauth_error_description);
+        }
+        LinkOutcome::Pending => {}
+    }
+    if term.io.json {
+        term.io.print_json(&result)?;
+    }
+    match outcome {
+        LinkOutcome::Authenticated { account_id } => {
+            term.io.success(match account_id {
+                Some(id) => format!(
+                    "Linked: {owner_name}'s Constant Contact account is connected in StackOne (account {}).",
+                    remote_text(&id)
+                ),
+                None => format!("Linked: {owner_name}'s Constant Contact account is connected in StackOne."),
+            });
+            Ok(())
+        }
+        LinkOutcome::Failed {
+            status,
+            oauth_error_code,
+            oauth_error_description,
+        } => Err(link_failed(
+            &status,
+            oauth_error_code.as_deref(),
+            oauth_error_description.as_deref(),
+        )),
+        LinkOutcome::Pending => Err(Error::authorization(format!(
+            "not linked yet: nobody finished linking within {} s",
+            args.wait_timeout
+        ))
+        .with_hint(format!(
+            "the link stays valid until {}; run `ccsetup status` later to see linked accounts",
+            connect.expires_at
+        ))),
+    }
+}
+
+/// Exit 3 with StackOne's `oauth_error_code`/`description` and the fix.
+fn link_failed(status: &str, code: Option<&str>, description: Option<&str>) -> Error {
+    let code = code.map(remote_text).filter(|c| !c.is_empty());
+    let description = description.map(remote_text).filter(|d| !d.is_empty());
+    let mut message = format!("linking did not work: StackOne reports the attempt as {status}");
+    if let Some(c) = &code {
+        message.push_str(&format!(" ({c}"));
+        if let Some(d) = &description {
+            message.push_str(&format!(": {d}"));
+        }
+        message.push(')');
+    } else if let Some(d) = &description {
+        message.push_str(&format!(" ({d})"));
+    }
+    let hint = match (status, code.as_deref()) {
+        (_, Some("invalid_client")) => {
+            "Constant Contact refused the StackOne Connector Profile's credentials: its Client Secret \
+             (or API Key) is wrong. Run `ccsetup rotate --client-secret` to give it a new secret, or \
+             correct the Client Secret in the profile on the StackOne dashboard; then run \
+             `ccsetup link --wait` again"
+        }
+        (_, Some("access_denied")) => {
+            "access was declined on Constant Contact's consent page; run `ccsetup link` again and allow access"
+        }
+        (_, Some("invalid_scope")) => {
+            "Constant Contact refused the profile's scopes: correct Scopes in the Connector Profile on the \
+             StackOne dashboard, then run `ccsetup link --wait` again"
+        }
+        (_, Some("invalid_request" | "invalid_grant")) => {
+            "check that the Constant Contact app lists StackOne's redirect URI \
+             https://api.stackone.com/connect/oauth2/constantcontact/callback, then run `ccsetup link --wait` again"
+        }
+        ("cancelled", _) => {
+            "linking was cancelled in the hub; run `ccsetup link` again for a new link"
+        }
+        _ => {
+            "check the Connector Profile on the StackOne dashboard (`ccsetup status` shows whether it is \
+             enabled), then run `ccsetup link --wait` again"
+        }
+    };
+    Error::authorization(message).with_hint(hint)
 }
 
 fn required_text(

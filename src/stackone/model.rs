@@ -255,6 +255,10 @@ pub struct ConnectSessionRequest {
     pub connector_profile_id: Option<String>,
     /// Seconds; StackOne's default (1800) when `None`.
     pub expires_in: Option<u64>,
+    /// Name the profile with `integration_id`, the older name of
+    /// `connector_profile_id` (REFERENCE.md §5), for a StackOne that refuses
+    /// the newer field.
+    pub legacy_profile_field: bool,
 }
 
 impl ConnectSessionRequest {
@@ -263,10 +267,15 @@ impl ConnectSessionRequest {
             "origin_owner_id": self.origin_owner_id,
             "origin_owner_name": self.origin_owner_name,
         });
+        let profile_field = if self.legacy_profile_field {
+            "integration_id"
+        } else {
+            "connector_profile_id"
+        };
         for (key, value) in [
             ("provider", &self.provider),
             ("label", &self.label),
-            ("connector_profile_id", &self.connector_profile_id),
+            (profile_field, &self.connector_profile_id),
         ] {
             if let Some(v) = value {
                 body[key] = json!(v);
@@ -313,6 +322,42 @@ impl fmt::Debug for ConnectSession {
     }
 }
 
+/// `latest_connection_attempt` of a connect session (REFERENCE.md §4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ConnectionAttempt {
+    /// `pending`, `authenticated`, `error` or `cancelled`.
+    #[serde(default, deserialize_with = "string_or_null")]
+    pub status: String,
+    #[serde(default, deserialize_with = "opt_id_string")]
+    pub account_secure_id: Option<String>,
+    #[serde(default)]
+    pub oauth_error_code: Option<String>,
+    #[serde(default)]
+    pub oauth_error_description: Option<String>,
+}
+
+/// What `GET /connect_sessions/{id}` answers (only what ccsetup uses).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectSessionState {
+    #[serde(default)]
+    pub latest_connection_attempt: Option<ConnectionAttempt>,
+}
+
+/// A linked account (`GET /accounts`), as `status` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct LinkedAccount {
+    #[serde(deserialize_with = "id_string")]
+    pub id: String,
+    #[serde(default, deserialize_with = "string_or_null")]
+    pub status: String,
+    #[serde(default, deserialize_with = "opt_id_string")]
+    pub origin_owner_id: Option<String>,
+    #[serde(default)]
+    pub origin_owner_name: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
 /// What `POST /connect_sessions` answers (only what ccsetup uses).
 #[derive(Deserialize)]
 pub(crate) struct ConnectSessionResponse {
@@ -344,6 +389,14 @@ fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
             kind_of(&other)
         ))),
     }
+}
+
+fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 fn string_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

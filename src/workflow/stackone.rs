@@ -77,17 +77,17 @@ pub async fn ensure_profile(
         .await
 }
 
-/// The name of the Constant Contact profile `id`, if StackOne lists it.
+/// The Constant Contact profile `id`, if StackOne lists it.
 pub async fn find_profile(
     remote: Remote<'_>,
     api_key: &SecretString,
     id: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<crate::stackone::ConnectorProfile>> {
     let profiles = client(remote, api_key)
         .list_profiles(CONNECTOR_KEY)
         .await
         .map_err(Error::from)?;
-    Ok(profiles.into_iter().find(|p| p.id == id).map(|p| p.name))
+    Ok(profiles.into_iter().find(|p| p.id == id))
 }
 
 /// Deletes the Connector Profile; where StackOne's API refuses, prints the
@@ -163,6 +163,7 @@ pub async fn create_connect_session(
             label: owner.label.map(str::to_string),
             connector_profile_id: profile_id.map(str::to_string),
             expires_in: None,
+            legacy_profile_field: false,
         })
         .await
         .map_err(Error::from)?;
@@ -171,6 +172,98 @@ pub async fn create_connect_session(
         auth_link_url: session.auth_link_url,
         expires_at: session.expires_at,
     })
+}
+
+/// How `link --wait` follows a connect session.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitOptions {
+    /// Between two reads of the session (SPEC.md: 2 s).
+    pub interval: std::time::Duration,
+    /// When to stop waiting (`--wait-timeout`).
+    pub timeout: std::time::Duration,
+}
+
+/// How a connect session ended, or that it has not yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// Linked; the account id when StackOne gives one.
+    Authenticated { account_id: Option<String> },
+    /// `error` or `cancelled`, with Constant Contact's OAuth error if any.
+    Failed {
+        status: String,
+        oauth_error_code: Option<String>,
+        oauth_error_description: Option<String>,
+    },
+    /// The wait ended first.
+    Pending,
+}
+
+impl LinkOutcome {
+    /// `status` of `link --json`.
+    pub fn status(&self) -> &str {
+        match self {
+            LinkOutcome::Authenticated { .. } => "authenticated",
+            LinkOutcome::Failed { status, .. } => status,
+            LinkOutcome::Pending => "pending",
+        }
+    }
+}
+
+/// Follows `GET /connect_sessions/{id}` every `interval` until the latest
+/// connection attempt is `authenticated`, `error` or `cancelled`, or
+/// `timeout` passes; a spinner shows it is waiting.
+pub async fn wait_for_link(
+    io: &mut crate::ui::IoStreams,
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    session_id: &str,
+    options: WaitOptions,
+) -> Result<LinkOutcome> {
+    let client = client(remote, api_key);
+    let started = std::time::Instant::now();
+    let spinner = io.spinner("Waiting for the account to be linked in the StackOne hub");
+    loop {
+        let state = client
+            .get_connect_session(session_id)
+            .await
+            .map_err(Error::from)?;
+        if let Some(attempt) = state.latest_connection_attempt {
+            match attempt.status.as_str() {
+                "authenticated" => {
+                    return Ok(LinkOutcome::Authenticated {
+                        account_id: attempt.account_secure_id,
+                    });
+                }
+                "error" | "cancelled" => {
+                    return Ok(LinkOutcome::Failed {
+                        status: attempt.status,
+                        oauth_error_code: attempt.oauth_error_code,
+                        oauth_error_description: attempt.oauth_error_description,
+                    });
+                }
+                other => spinner.set_message(format!(
+                    "Waiting for the account to be linked in the StackOne hub ({})",
+                    crate::render::remote_text(if other.is_empty() { "pending" } else { other })
+                )),
+            }
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= options.timeout {
+            return Ok(LinkOutcome::Pending);
+        }
+        tokio::time::sleep(options.interval.min(options.timeout - elapsed)).await;
+    }
+}
+
+/// The Constant Contact accounts linked in StackOne, every page.
+pub async fn linked_accounts(
+    remote: Remote<'_>,
+    api_key: &SecretString,
+) -> Result<Vec<crate::stackone::LinkedAccount>> {
+    client(remote, api_key)
+        .list_accounts(CONNECTOR_KEY)
+        .await
+        .map_err(Error::from)
 }
 
 /// The StackOne API key by the one rule of [`super::secrets`]: stdin, preset

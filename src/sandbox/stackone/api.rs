@@ -87,7 +87,7 @@ pub(super) fn handle(svc: &StackOneService, req: &Request) -> Response {
             }
         }
         ["auth_configs"] if method == "GET" => list_profiles(svc, &options, req),
-        ["connect_sessions"] if method == "POST" => create_session(svc, req),
+        ["connect_sessions"] if method == "POST" => create_session(svc, &options, req),
         ["connect_sessions", id] if method == "GET" => get_session(svc, id),
         ["accounts"] if method == "GET" => list_accounts(svc, &options, req),
         _ => no_route(req),
@@ -378,7 +378,7 @@ pub(super) fn random_token(len: usize) -> String {
 const MAX_SESSION_SECONDS: i64 = 7 * 24 * 3600;
 
 /// `POST /connect_sessions`.
-fn create_session(svc: &StackOneService, req: &Request) -> Response {
+fn create_session(svc: &StackOneService, options: &StackOneOptions, req: &Request) -> Response {
     let body = match json_object(req) {
         Ok(b) => b,
         Err(resp) => return resp,
@@ -404,6 +404,12 @@ fn create_session(svc: &StackOneService, req: &Request) -> Response {
         ],
         &mut errors,
     );
+    if options.legacy_connect_sessions && body.contains_key("connector_profile_id") {
+        errors.push(FieldError::new(
+            "connector_profile_id",
+            "property should not exist",
+        ));
+    }
     for required in ["origin_owner_id", "origin_owner_name"] {
         match body.get(required) {
             None | Some(Value::Null) => errors.push(FieldError::new(required, "is required")),

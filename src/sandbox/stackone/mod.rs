@@ -108,6 +108,9 @@ pub struct StackOneOptions {
     /// Start with a few profiles of other connectors.
     pub seed_unrelated_profiles: bool,
     pub accounts_shape: AccountsShape,
+    /// The older API: `POST /connect_sessions` knows `integration_id` but
+    /// not `connector_profile_id` (REFERENCE.md §5: only the newest SDK has it).
+    pub legacy_connect_sessions: bool,
     /// The Constant Contact the hub links against (set by [`crate::sandbox::Sandbox`]);
     /// without it the hub's Connect fails with a clear page.
     pub constant_contact: Option<CcEndpoints>,
@@ -124,6 +127,7 @@ impl Default for StackOneOptions {
             max_page_size: 100,
             seed_unrelated_profiles: true,
             accounts_shape: AccountsShape::BareArray,
+            legacy_connect_sessions: false,
             constant_contact: None,
         }
     }
