@@ -342,3 +342,97 @@ fn link_retries_once_with_integration_id_when_connector_profile_id_is_refused() 
     assert!(posts[1].get("connector_profile_id").is_none());
     assert_eq!(posts[1]["integration_id"], posts[0]["connector_profile_id"]);
 }
+
+// ---------------------------------------------------------------- item 5
+
+fn status_json(env: &TestEnv) -> (i32, serde_json::Value) {
+    let run = common::run_plain(env.ccsetup(&["status", "--json"]));
+    (run.code.unwrap_or(-1), run.json())
+}
+
+fn check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {json}"))
+}
+
+#[test]
+fn a_disabled_profile_turns_status_red_with_the_fix() {
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    let (code, json) = status_json(&env);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(check(&json, "stackone_profile")["status"], "ok");
+    let id = env.sandbox.stackone().constant_contact_profiles()[0]
+        .id
+        .clone();
+    env.sandbox.stackone().set_profile_active(&id, false);
+    let (code, json) = status_json(&env);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["ok"], false);
+    let c = check(&json, "stackone_profile");
+    assert_eq!(c["status"], "failing");
+    assert!(c["detail"].as_str().unwrap().contains("enable it"), "{c}");
+}
+
+#[test]
+fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
+    use ccsetup::sandbox::stackone::AccountsShape;
+    for shape in [AccountsShape::BareArray, AccountsShape::Data] {
+        let env = TestEnv::with(SandboxOptions {
+            stackone: StackOneOptions {
+                accounts_shape: shape,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        env.init_ok(&[]);
+        let (code, json) = status_json(&env);
+        assert_eq!(code, 0);
+        let c = check(&json, "stackone_accounts");
+        assert_eq!(c["status"], "ok");
+        assert!(
+            c["detail"].as_str().unwrap().contains("ccsetup link"),
+            "{c}"
+        );
+        assert_eq!(json["stackone_accounts"], serde_json::json!([]));
+
+        let so = env.sandbox.stackone();
+        // More than one page (the client asks for 100 a page), and other connectors.
+        for i in 0..230 {
+            so.add_linked_account("constantcontact", "active", &format!("c{i}"), "Customer");
+        }
+        so.add_linked_account("hubspot", "error", "h1", "Not ours");
+        let broken = so.add_linked_account("constantcontact", "expired", "c-x", "Lapsed Ltd");
+        let (code, json) = status_json(&env);
+        assert_eq!(code, 0, "a warning does not make status fail: {json}");
+        assert_eq!(json["ok"], true);
+        let c = check(&json, "stackone_accounts");
+        assert_eq!(c["status"], "warning", "{shape:?}: {c}");
+        assert!(c["detail"].as_str().unwrap().contains(&broken), "{c}");
+        assert!(c["detail"].as_str().unwrap().contains("Lapsed Ltd"), "{c}");
+        let listed = json["stackone_accounts"].as_array().unwrap();
+        assert_eq!(
+            listed.len(),
+            231,
+            "{shape:?}: every page, Constant Contact only"
+        );
+        let item = listed.iter().find(|a| a["id"] == broken.as_str()).unwrap();
+        assert_eq!(
+            item,
+            &serde_json::json!({"id": broken, "status": "expired", "origin_owner_id": "c-x",
+                                "origin_owner_name": "Lapsed Ltd", "label": null})
+        );
+        // The human table says "warning".
+        let run = common::run_plain(env.ccsetup(&["status"]));
+        run.assert_code(0);
+        assert!(
+            run.stdout.contains("stackone_accounts  warning"),
+            "{}",
+            run.stdout
+        );
+    }
+}
