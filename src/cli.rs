@@ -337,7 +337,7 @@ const LINK_EXAMPLES: &str = "\
 Examples:
   ccsetup link --origin-owner-id cust-42 --origin-owner-name \"Acme Ltd\"
   ccsetup link --origin-owner-id cust-42 --origin-owner-name Acme --json --no-browser
-  ccsetup link --origin-owner-id me --origin-owner-name \"My test account\" --wait   # prove the profile";
+  ccsetup link --origin-owner-id me --origin-owner-name \"My test user\" --wait";
 const RESET_EXAMPLES: &str = "\
 Examples:
   ccsetup reset
