@@ -301,6 +301,11 @@ pub struct DemoArgs {
     #[arg(long)]
     pub dashboard: bool,
 
+    /// With --dashboard and no terminal: the demo's "user" types a wrong Client Secret
+    /// into the dashboard form, to show `link --wait` catching it
+    #[arg(long, requires = "dashboard")]
+    pub mistype_secret: bool,
+
     /// Local redirect port for the demo [default: 8917, or a free one if taken]
     #[arg(long, env = "CCSETUP_REDIRECT_PORT", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub redirect_port: Option<u16>,

@@ -436,3 +436,47 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
         );
     }
 }
+
+// ------------------------------------------------- the demo's dashboard mode
+
+fn demo(extra: &[&str]) -> common::Run {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CCSETUP_")
+            || k.starts_with("CC_")
+            || k == "STACKONE_API_KEY"
+            || k == "BROWSER"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/ccsetup-demo-test",
+    )
+    .env("NO_COLOR", "1")
+    .env("CCSETUP_REDIRECT_PORT", common::free_port().to_string())
+    .args(["demo", "--dashboard", "--non-interactive"])
+    .args(extra)
+    .stdin(std::process::Stdio::null());
+    common::run_plain(cmd)
+}
+
+#[test]
+fn the_dashboard_demo_proves_a_right_profile_and_catches_a_mistyped_secret() {
+    let run = demo(&[]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("cannot show"), "{}", run.stderr);
+    assert!(run.stderr.contains("Linked:"), "{}", run.stderr);
+    assert!(run.stderr.contains("credentials work"), "{}", run.stderr);
+
+    let run = demo(&["--mistype-secret"]);
+    run.assert_code(3);
+    let err = error_text(&run);
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(err.contains("ccsetup rotate --client-secret"), "{err}");
+    assert!(
+        err.contains("Client Secret in the profile on the StackOne dashboard"),
+        "{err}"
+    );
+}

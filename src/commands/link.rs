@@ -8,7 +8,6 @@ use serde_json::json;
 use crate::cli::LinkArgs;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::render::remote_text;
 use crate::ui::Prompter;
 use crate::workflow::session;
 use crate::workflow::stackone::{self, LinkOutcome, SessionOwner, WaitOptions};
@@ -96,78 +95,14 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     if term.io.json {
         term.io.print_json(&result)?;
     }
-    match outcome {
-        LinkOutcome::Authenticated { account_id } => {
-            term.io.success(match account_id {
-                Some(id) => format!(
-                    "Linked: {owner_name}'s Constant Contact account is connected in StackOne (account {}).",
-                    remote_text(&id)
-                ),
-                None => format!("Linked: {owner_name}'s Constant Contact account is connected in StackOne."),
-            });
+    match stackone::link_error(&outcome, args.wait_timeout, &connect.expires_at) {
+        Some(err) => Err(err),
+        None => {
+            term.io
+                .success(stackone::linked_line(&owner_name, &outcome));
             Ok(())
         }
-        LinkOutcome::Failed {
-            status,
-            oauth_error_code,
-            oauth_error_description,
-        } => Err(link_failed(
-            &status,
-            oauth_error_code.as_deref(),
-            oauth_error_description.as_deref(),
-        )),
-        LinkOutcome::Pending => Err(Error::authorization(format!(
-            "not linked yet: nobody finished linking within {} s",
-            args.wait_timeout
-        ))
-        .with_hint(format!(
-            "the link stays valid until {}; run `ccsetup status` later to see linked accounts",
-            connect.expires_at
-        ))),
     }
-}
-
-/// Exit 3 with StackOne's `oauth_error_code`/`description` and the fix.
-fn link_failed(status: &str, code: Option<&str>, description: Option<&str>) -> Error {
-    let code = code.map(remote_text).filter(|c| !c.is_empty());
-    let description = description.map(remote_text).filter(|d| !d.is_empty());
-    let mut message = format!("linking did not work: StackOne reports the attempt as {status}");
-    if let Some(c) = &code {
-        message.push_str(&format!(" ({c}"));
-        if let Some(d) = &description {
-            message.push_str(&format!(": {d}"));
-        }
-        message.push(')');
-    } else if let Some(d) = &description {
-        message.push_str(&format!(" ({d})"));
-    }
-    let hint = match (status, code.as_deref()) {
-        (_, Some("invalid_client")) => {
-            "Constant Contact refused the StackOne Connector Profile's credentials: its Client Secret \
-             (or API Key) is wrong. Run `ccsetup rotate --client-secret` to give it a new secret, or \
-             correct the Client Secret in the profile on the StackOne dashboard; then run \
-             `ccsetup link --wait` again"
-        }
-        (_, Some("access_denied")) => {
-            "access was declined on Constant Contact's consent page; run `ccsetup link` again and allow access"
-        }
-        (_, Some("invalid_scope")) => {
-            "Constant Contact refused the profile's scopes: correct Scopes in the Connector Profile on the \
-             StackOne dashboard, then run `ccsetup link --wait` again"
-        }
-        (_, Some("invalid_request" | "invalid_grant")) => {
-            "check that the Constant Contact app lists StackOne's redirect URI \
-             https://api.stackone.com/connect/oauth2/constantcontact/callback, then run `ccsetup link --wait` again"
-        }
-        ("cancelled", _) => {
-            "linking was cancelled in the hub; run `ccsetup link` again for a new link"
-        }
-        _ => {
-            "check the Connector Profile on the StackOne dashboard (`ccsetup status` shows whether it is \
-             enabled), then run `ccsetup link --wait` again"
-        }
-    };
-    Error::authorization(message).with_hint(hint)
 }
 
 fn required_text(

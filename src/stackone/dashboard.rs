@@ -218,7 +218,9 @@ impl DashboardGuide for PrintedDashboardGuide<'_> {
         ))
         .with_hint(
             "follow the steps printed above, then run the same command again: ccsetup finds \
-             the profile by its name and records it",
+             the profile by its name and records it. StackOne's API cannot show the credentials \
+             typed there, so then prove them by linking your own test user: \
+             ccsetup link --origin-owner-id me --origin-owner-name \"My test user\" --wait",
         ))
     }
 }
