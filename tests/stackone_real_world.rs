@@ -480,3 +480,124 @@ fn the_dashboard_demo_proves_a_right_profile_and_catches_a_mistyped_secret() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------- item 6
+
+const PROD_KEY: &str = "v1.sandbox.prod-project-key-77aa";
+
+fn dev_and_prod() -> TestEnv {
+    use ccsetup::sandbox::stackone::DEFAULT_API_KEY;
+    let env = TestEnv::with(SandboxOptions {
+        stackone: StackOneOptions {
+            api_keys: vec![DEFAULT_API_KEY.to_string(), PROD_KEY.to_string()],
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    env.run(
+        env.init_cmd(&["--profile", "dev", "--stackone-profile-name", "CC dev"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    )
+    .assert_code(0);
+    let mut prod = env.init_cmd(&["--profile", "prod", "--stackone-profile-name", "CC prod"]);
+    prod.env("STACKONE_API_KEY", PROD_KEY);
+    let run = env.run(prod, ccsetup::sandbox::test_browser::Decision::Approve);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("also used by profile \"dev\""),
+        "init says the app is shared:\n{}",
+        run.stderr
+    );
+    env
+}
+
+fn stackone_secret(env: &TestEnv, name: &str) -> String {
+    env.sandbox
+        .stackone()
+        .constant_contact_profiles()
+        .into_iter()
+        .find(|p| p.name == name)
+        .and_then(|p| p.client_secret().map(str::to_string))
+        .unwrap()
+}
+
+fn rotate(env: &TestEnv, profile: &str, secret: &str) -> common::Run {
+    let mut cmd = env.ccsetup(&[
+        "--profile",
+        profile,
+        "rotate",
+        "--client-secret",
+        "--non-interactive",
+        "--json",
+    ]);
+    cmd.env("CC_CLIENT_SECRET", secret);
+    common::run_plain(cmd)
+}
+
+#[test]
+fn one_rotate_moves_every_profile_of_the_app_to_the_new_secret() {
+    let env = dev_and_prod();
+    let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
+    let run = rotate(&env, "dev", &new);
+    run.assert_code(0);
+    let json = run.json();
+    assert_eq!(json["stackone"]["action"], "updated", "{json}");
+    assert_eq!(json["other_profiles"][0]["profile"], "prod", "{json}");
+    assert_eq!(json["other_profiles"][0]["stackone"]["action"], "updated");
+    for (profile, stackone_name) in [("dev", "CC dev"), ("prod", "CC prod")] {
+        assert_eq!(
+            env.secret(profile, "client_secret").unwrap(),
+            new,
+            "{profile}"
+        );
+        assert!(
+            !env.has_secret(profile, "client_secret_previous"),
+            "{profile}"
+        );
+        assert_eq!(stackone_secret(&env, stackone_name), new, "{stackone_name}");
+    }
+    // prod's StackOne profile was written with prod's own key.
+    let patches: Vec<_> = env
+        .stackone_requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 2);
+    common::assert_no_secret_in(&run, &[&new]);
+    // prod still works with it (its refresh token belongs to the same app).
+    common::run_plain(env.ccsetup(&["--profile", "prod", "token", "--force-refresh"]))
+        .assert_code(0);
+}
+
+#[test]
+fn a_profile_that_cannot_be_updated_is_named_with_how_to_finish() {
+    let env = dev_and_prod();
+    let old = env.client_secret();
+    env.set_secret("prod", "stackone_api_key", None);
+    let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
+    let run = rotate(&env, "dev", &new);
+    run.assert_code(4);
+    let err = error_text(&run);
+    assert!(err.contains("\"prod\""), "{err}");
+    assert!(
+        err.contains("ccsetup --profile prod rotate --client-secret"),
+        "{err}"
+    );
+    // dev is done; prod holds the new secret locally and remembers the old.
+    assert_eq!(stackone_secret(&env, "CC dev"), new);
+    assert_eq!(stackone_secret(&env, "CC prod"), old);
+    assert_eq!(env.secret("prod", "client_secret").unwrap(), new);
+    assert_eq!(env.secret("prod", "client_secret_previous").unwrap(), old);
+
+    // Resumable: with its key back, the named command finishes it.
+    env.set_secret("prod", "stackone_api_key", Some(PROD_KEY));
+    let run = rotate(&env, "prod", &new);
+    run.assert_code(0);
+    assert_eq!(stackone_secret(&env, "CC prod"), new);
+    assert!(!env.has_secret("prod", "client_secret_previous"));
+    assert!(
+        run.json().get("other_profiles").is_none(),
+        "dev was already done: {}",
+        run.stdout
+    );
+}

@@ -97,6 +97,23 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         .or(existing.as_ref().map(|e| e.redirect_port))
         .unwrap_or(DEFAULT_REDIRECT_PORT);
     let inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
+    let sharing = crate::workflow::rotation::other_profiles_with_client_id(
+        &ctx.config_dir,
+        &ctx.profile,
+        &inputs.client_id,
+    );
+    if !sharing.is_empty() {
+        ctx.io.info(format!(
+            "API Key {} is also used by profile {}: one Constant Contact app, so one Client Secret \
+             for all of them. `ccsetup rotate --client-secret` on any of them updates them all.",
+            inputs.client_id,
+            sharing
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
     let (session, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
     let listener = check_redirect_port(ctx, &args, redirect_port)?;
