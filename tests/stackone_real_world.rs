@@ -79,7 +79,9 @@ fn a_profile_named_with_other_case_is_reported_not_adopted() {
     // Not adopted: the dashboard steps, exit 4, naming the near match.
     run.assert_code(4);
     assert!(
-        run.stderr.contains("\"Constant contact\"") && run.stderr.contains(&near),
+        run.stderr.contains("\"Constant contact\"")
+            && run.stderr.contains(&near)
+            && run.stderr.contains("not exactly"),
         "the near match is named with its id:\n{}",
         run.stderr
     );
