@@ -562,6 +562,10 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
     w.key("y");
     w.expect("dashboard");
     w.expect("Step 7/7: Done");
+    // Issue 13: honest about what the API cannot show, and how to prove it
+    // (--yes does not start a proof that needs someone at the hub).
+    w.expect("StackOne's API cannot show a Connector Profile's credentials");
+    w.expect("--origin-owner-name \"My test user\" --wait");
     assert_eq!(w.finish(), 0, "{}", w.transcript);
     browser.join().unwrap();
     assert_eq!(

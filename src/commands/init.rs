@@ -181,7 +181,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     if let (Some(outcome), Some(key)) = (&stackone, &inputs.stackone_api_key)
         && !written_by_ccsetup(outcome)
     {
-        offer_proof(ctx, outcome, key).await?;
+        offer_proof(ctx, outcome, key, args.yes).await?;
     }
     Ok(())
 }
@@ -202,6 +202,7 @@ async fn offer_proof(
     ctx: &mut Context,
     outcome: &ProfileOutcome,
     key: &SecretString,
+    assume_yes: bool,
 ) -> Result<()> {
     let command = format!(
         "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
@@ -211,7 +212,8 @@ async fn offer_proof(
             format!(" --profile {}", ctx.profile)
         }
     );
-    if !ctx.prompter.is_interactive() {
+    // The proof needs someone at the hub: `--yes` does not start it.
+    if !ctx.prompter.is_interactive() || assume_yes {
         ctx.io.info(format!(
             "\nProve the StackOne profile's credentials by linking your own Constant Contact test user:\n  {command}"
         ));
