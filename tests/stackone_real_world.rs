@@ -603,3 +603,22 @@ fn a_profile_that_cannot_be_updated_is_named_with_how_to_finish() {
         run.stdout
     );
 }
+
+#[test]
+fn a_stackone_that_cannot_report_the_session_points_to_no_wait() {
+    use ccsetup::sandbox::{Fault, FaultAction, Response};
+    let env = TestEnv::new();
+    env.init_ok(&[]);
+    env.sandbox.stackone().inject(Fault::new(
+        Some("GET"),
+        "/connect_sessions/",
+        FaultAction::Respond(Response::json(
+            404,
+            &serde_json::json!({"statusCode": 404, "message": "Cannot GET /connect_sessions/1"}),
+        )),
+        10,
+    ));
+    let run = run_linking(link_cmd(&env, &["--wait"]), None);
+    run.assert_code(4);
+    assert!(error_text(&run).contains("--no-wait"), "{}", run.stderr);
+}

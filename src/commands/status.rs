@@ -1,5 +1,6 @@
-//! `ccsetup status`: one line per part, each ok / missing / failing /
-//! skipped with the reason. Never redeems a refresh token needlessly: the
+//! `ccsetup status`: one line per part, each ok / warning / missing /
+//! failing / skipped with the reason (warning and skipped do not make `ok`
+//! false). Never redeems a refresh token needlessly: the
 //! access token is refreshed (safely) only when the cached one expired.
 
 use serde::Serialize;

@@ -224,10 +224,18 @@ pub async fn wait_for_link(
     let started = std::time::Instant::now();
     let spinner = io.spinner("Waiting for the account to be linked in the StackOne hub");
     loop {
-        let state = client
-            .get_connect_session(session_id)
-            .await
-            .map_err(Error::from)?;
+        let state = match client.get_connect_session(session_id).await {
+            Ok(state) => state,
+            // Only StackOne's newest API documents reading a session back.
+            Err(e) if e.is_not_offered() => {
+                let message = e.error().message().to_string();
+                return Err(Error::remote(message).with_hint(
+                    "this StackOne cannot report how linking went: run `ccsetup link --no-wait`, \
+                     and `ccsetup status` later to see the linked accounts",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(attempt) = state.latest_connection_attempt {
             match attempt.status.as_str() {
                 "authenticated" => {
