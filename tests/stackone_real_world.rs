@@ -622,3 +622,71 @@ fn a_stackone_that_cannot_report_the_session_points_to_no_wait() {
     run.assert_code(4);
     assert!(error_text(&run).contains("--no-wait"), "{}", run.stderr);
 }
+
+// ---------------------------------------------------------------- item 8
+
+#[test]
+fn the_stand_ins_accounts_endpoint_filters_pages_and_refuses_what_it_does_not_know() {
+    let env = TestEnv::new();
+    let so = env.sandbox.stackone();
+    for i in 0..3 {
+        so.add_linked_account("constantcontact", "active", &format!("c{i}"), "C");
+    }
+    so.add_linked_account("constantcontact", "error", "c9", "C");
+    so.add_linked_account("hubspot", "active", "h", "H");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |query: &str| -> (u16, serde_json::Value) {
+        rt.block_on(async {
+            let resp = ccsetup::http::client()
+                .unwrap()
+                .get(format!("{}?{query}", so.url("/accounts")))
+                .basic_auth(env.stackone_key(), Some(""))
+                .send()
+                .await
+                .unwrap();
+            (
+                resp.status().as_u16(),
+                resp.json().await.unwrap_or_default(),
+            )
+        })
+    };
+    let (status, all) = get("providers[]=constantcontact");
+    assert_eq!(status, 200);
+    assert_eq!(all.as_array().unwrap().len(), 4, "a bare array, filtered");
+    assert_eq!(
+        get("providers=constantcontact&status[]=error")
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get("providers=hubspot,constantcontact")
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let (_, page2) = get("providers=constantcontact&page=2&page_size=3");
+    assert_eq!(page2.as_array().unwrap().len(), 1);
+    assert_eq!(page2[0]["origin_owner_id"], "c9");
+    for field in [
+        "id",
+        "provider",
+        "status",
+        "origin_owner_id",
+        "origin_owner_name",
+        "label",
+        "created_at",
+    ] {
+        assert!(page2[0].get(field).is_some(), "{field}");
+    }
+    assert_eq!(get("page_size=1000").0, 400);
+    assert_eq!(get("status=broken").0, 400);
+    assert_eq!(get("colour=blue").0, 400);
+}
