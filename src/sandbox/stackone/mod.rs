@@ -11,9 +11,15 @@
 //!   the documented item fields and never any credential;
 //! - a create/read/update/delete API for profiles that the real service does
 //!   NOT document: [`ProfileWriteApi`] switches it to 404/405/501 so the
-//!   dashboard path can be exercised, and [`Listing::AuthConfigsOnly`] models
+//!   dashboard path can be exercised (also 400/422 refusals), and [`Listing::AuthConfigsOnly`] models
 //!   the old API where `/connector_profiles` does not exist;
-//! - connect sessions and a tiny hub page behind `auth_link_url`;
+//! - connect sessions (`POST`, and `GET /connect_sessions/{id}` with
+//!   `latest_connection_attempt`), and a hub behind `auth_link_url` that links
+//!   for real: it runs the authorization-code flow against the stand-in
+//!   Constant Contact (over HTTP, through [`CcEndpoints`]) with the profile's
+//!   stored credentials, so a wrong secret ends in `invalid_client`;
+//! - linked accounts, `GET /accounts` (`providers` filter, paging, a bare
+//!   array or `{data}`: [`AccountsShape`]), and the profiles' `active` flag;
 //! - a plain-HTML dashboard whose "+ Connector Profile" form follows
 //!   `seeds/stackone-constant-contact-guide.txt`.
 //!
