@@ -577,11 +577,17 @@ fn near_match_text(profile: &ConnectorProfile, wanted: &str) -> String {
         "StackOne has a {CONNECTOR_LABEL} profile named \"{}\" (id {}), which is not exactly \
          \"{}\": ccsetup does not adopt it. Rename it to exactly \"{}\" in the dashboard, or \
          pass --stackone-profile-name with its exact name",
-        profile.name,
-        profile.id,
+        printable(&profile.name),
+        printable(&profile.id),
         wanted.trim(),
         wanted.trim()
     )
+}
+
+/// A name or id from StackOne, without control characters (it reaches a
+/// terminal).
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 fn outcome(
