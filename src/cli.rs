@@ -254,7 +254,28 @@ pub struct LinkArgs {
     /// Read the StackOne API key from stdin [env: STACKONE_API_KEY]
     #[arg(long)]
     pub stackone_api_key_stdin: bool,
+
+    /// Wait until the account is linked, failed or cancelled (default in a terminal)
+    #[arg(long, conflicts_with = "no_wait")]
+    pub wait: bool,
+
+    /// Print the link and end at once (default without a terminal)
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// How long --wait waits, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_LINK_WAIT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub wait_timeout: u64,
+
+    /// Milliseconds between two reads of the session while waiting (tests)
+    #[arg(long, hide = true, default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub wait_interval_ms: u64,
 }
+
+/// `link --wait-timeout` default: ten minutes.
+pub const DEFAULT_LINK_WAIT_SECS: u64 = 600;
 
 #[derive(Debug, Clone, Args)]
 pub struct ResetArgs {
@@ -287,6 +308,11 @@ pub struct DemoArgs {
     /// Model the real StackOne API, which has no create endpoint: use the dashboard page
     #[arg(long)]
     pub dashboard: bool,
+
+    /// With --dashboard and no terminal: the demo's "user" types a wrong Client Secret
+    /// into the dashboard form, to show `link --wait` catching it
+    #[arg(long, requires = "dashboard")]
+    pub mistype_secret: bool,
 
     /// Local redirect port for the demo [default: 8917, or a free one if taken]
     #[arg(long, env = "CCSETUP_REDIRECT_PORT", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
@@ -323,7 +349,8 @@ Examples:
 const LINK_EXAMPLES: &str = "\
 Examples:
   ccsetup link --origin-owner-id cust-42 --origin-owner-name \"Acme Ltd\"
-  ccsetup link --origin-owner-id cust-42 --origin-owner-name Acme --json --no-browser";
+  ccsetup link --origin-owner-id cust-42 --origin-owner-name Acme --json --no-browser
+  ccsetup link --origin-owner-id me --origin-owner-name \"My test user\" --wait";
 const RESET_EXAMPLES: &str = "\
 Examples:
   ccsetup reset

@@ -47,6 +47,17 @@ pub fn print_rotation_report(
     Ok(())
 }
 
+/// Text that came from a remote service, safe for a terminal: control
+/// characters (escape sequences, newlines) become spaces, and it is clipped.
+pub fn remote_text(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    clean.trim().to_string()
+}
+
 /// One row of the table that `status` and `doctor` print.
 pub struct CheckRow<'a> {
     pub name: &'a str,

@@ -96,6 +96,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     };
 
     let mut saved_browser = None;
+    let mut robot_app = None;
     if !interactive {
         // Nobody to click: play the user's part too.
         let app = sandbox
@@ -106,24 +107,28 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
             "CC_CLIENT_SECRET",
             SecretString::from(app.secret().to_string()),
         );
-        if args.dashboard {
-            ctx.io.warn("--dashboard needs someone at the stand-in dashboard; the non-interactive demo uses the API");
-            init_args.stackone.stackone_mode = StackOneMode::Auto;
-            sandbox
-                .stackone()
-                .set_profile_write_api(ProfileWriteApi::Enabled);
-        }
         ctx.io.info(format!(
-            "Non-interactive: the demo registered application {} in the stand-in portal and approves consent itself.",
-            app.client_id
+            "Non-interactive: the demo registered application {} in the stand-in portal and approves consent itself{}.",
+            app.client_id,
+            if args.dashboard {
+                ", fills the stand-in dashboard's form, and links a test account in the hub"
+            } else {
+                ""
+            }
         ));
+        robot_app = Some(app);
         saved_browser = Some(std::mem::replace(
             &mut ctx.browser,
             Box::new(ApprovingBrowser),
         ));
     }
 
-    let result = super::run_init_for_demo(ctx, init_args).await;
+    let result = match robot_app {
+        Some(app) if args.dashboard => {
+            play_the_dashboard_user(ctx, &sandbox, init_args, &app, args.mistype_secret).await
+        }
+        _ => super::run_init_for_demo(ctx, init_args).await,
+    };
 
     ctx.endpoints = saved_endpoints;
     ctx.config_dir = saved_dir;
@@ -140,6 +145,75 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     );
     drop(sandbox);
     Ok(())
+}
+
+/// The non-interactive dashboard demo, as a user lives it: `init` stops at
+/// the dashboard step (exit 4, the steps printed), the "user" fills the
+/// stand-in dashboard's form (with a mistyped secret if asked), `init` runs
+/// again and finds the profile, and `link --wait` proves the credentials by
+/// linking a test account in the hub — or catches the wrong secret.
+async fn play_the_dashboard_user(
+    ctx: &mut Context,
+    sandbox: &Sandbox,
+    init_args: InitArgs,
+    app: &crate::sandbox::constant_contact::RegisteredApp,
+    mistype_secret: bool,
+) -> Result<()> {
+    match super::run_init_for_demo(ctx, init_args.clone()).await {
+        Err(e) if e.exit_code() == 4 => {}
+        Err(e) => return Err(e),
+        Ok(()) => {}
+    }
+    let secret = if mistype_secret {
+        ctx.io.info(
+            "\nThe demo's user now fills the dashboard form — and mistypes the Client Secret.",
+        );
+        "whatever".to_string()
+    } else {
+        ctx.io
+            .info("\nThe demo's user now fills the dashboard form with the values above.");
+        app.secret().to_string()
+    };
+    let scopes: Vec<&str> = crate::cli::DEFAULT_SCOPES.split(',').collect();
+    let profile_id = sandbox
+        .stackone()
+        .create_profile_as_dashboard(
+            crate::stackone::DEFAULT_STACKONE_PROFILE_NAME,
+            &app.client_id,
+            &secret,
+            &scopes,
+            &[],
+        )
+        .map_err(|why| {
+            Error::failure(format!("the demo could not fill the dashboard form: {why}"))
+        })?;
+    ctx.io
+        .info("Running `ccsetup init` again: it now finds the profile.");
+    super::run_init_for_demo(ctx, init_args).await?;
+    ctx.io.info(
+        "\nStackOne's API cannot show the profile's credentials: proving them with `ccsetup link --wait`.",
+    );
+    let (mut term, remote, sources) = ctx.parts()?;
+    let key = sources
+        .given(crate::workflow::secrets::SecretInput::STACKONE_API_KEY.env)
+        .map(|(k, _)| k)
+        .ok_or_else(|| Error::failure("the demo's StackOne key is not set"))?;
+    crate::workflow::stackone::prove_profile(
+        &mut term,
+        remote,
+        &key,
+        crate::workflow::stackone::SessionOwner {
+            id: "demo-test-user",
+            name: "Demo test user",
+            label: None,
+        },
+        &profile_id,
+        crate::workflow::stackone::WaitOptions {
+            interval: std::time::Duration::from_millis(250),
+            timeout: std::time::Duration::from_secs(60),
+        },
+    )
+    .await
 }
 
 /// 8917 when free (what the real flow uses), else any free loopback port.
@@ -159,6 +233,17 @@ struct ApprovingBrowser;
 
 impl Browser for ApprovingBrowser {
     fn open(&self, url: &str) -> std::result::Result<(), String> {
+        if url.contains("/hub?token=") {
+            // A test user clicks Connect in the hub and allows access.
+            let url = url.to_string();
+            std::thread::spawn(move || {
+                use crate::sandbox::test_browser::{Decision, link_account_blocking};
+                if let Err(e) = link_account_blocking(&url, Decision::Approve) {
+                    eprintln!("demo browser: {e}");
+                }
+            });
+            return Ok(());
+        }
         if !url.contains("/oauth2/default/v1/authorize") {
             return Ok(());
         }

@@ -101,6 +101,23 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
 
     let (redirect, redirect_port) = resolve_redirect(&args, existing.as_ref())?;
     let mut inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect, redirect_port)?;
+    let sharing = crate::workflow::rotation::other_profiles_with_client_id(
+        &ctx.config_dir,
+        &ctx.profile,
+        &inputs.client_id,
+    );
+    if !sharing.is_empty() {
+        ctx.io.info(format!(
+            "API Key {} is also used by profile {}: one Constant Contact app, so one Client Secret \
+             for all of them. `ccsetup rotate --client-secret` on any of them updates them all.",
+            inputs.client_id,
+            sharing
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
     let (session, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
     let listener = check_redirect(ctx, &args, &inputs.redirect)?;
@@ -178,7 +195,75 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     if ctx.io.json {
         ctx.io.print_json(&result.to_json(&ctx.profile))?;
     }
+    if let (Some(outcome), Some(key)) = (&stackone, &inputs.stackone_api_key)
+        && !written_by_ccsetup(outcome)
+    {
+        offer_proof(ctx, outcome, key, args.yes).await?;
+    }
     Ok(())
+}
+
+/// Whether ccsetup itself wrote the profile's credentials. Not so on the
+/// dashboard path: nothing shows they are right, as StackOne's API never
+/// reveals them.
+fn written_by_ccsetup(outcome: &ProfileOutcome) -> bool {
+    outcome.action != crate::stackone::ProfileAction::Dashboard
+}
+
+/// The owner of the connect session that proves a profile.
+const PROOF_OWNER_ID: &str = "ccsetup-self-test";
+
+/// The dashboard path is proven by linking the user's own test account:
+/// offered at once when someone is at the terminal; scripts are told how.
+async fn offer_proof(
+    ctx: &mut Context,
+    outcome: &ProfileOutcome,
+    key: &SecretString,
+    assume_yes: bool,
+) -> Result<()> {
+    let command = format!(
+        "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
+        if ctx.profile == "default" {
+            String::new()
+        } else {
+            format!(" --profile {}", ctx.profile)
+        }
+    );
+    // The proof needs someone at the hub: `--yes` does not start it.
+    if !ctx.prompter.is_interactive() || assume_yes {
+        ctx.io.info(format!(
+            "\nProve the StackOne profile's credentials by linking your own Constant Contact test user:\n  {command}"
+        ));
+        return Ok(());
+    }
+    ctx.io.info(
+        "Sign in as a separate Constant Contact test user, not the one ccsetup just authorized: a new \
+         authorization of the same user and app can expire the older refresh token.",
+    );
+    if !ctx.prompter.confirm(
+        "Prove the StackOne profile now by linking your own test account (link --wait)?",
+        true,
+    )? {
+        ctx.io.info(format!("Later: {command}"));
+        return Ok(());
+    }
+    let (mut term, remote, _) = ctx.parts()?;
+    crate::workflow::stackone::prove_profile(
+        &mut term,
+        remote,
+        key,
+        crate::workflow::stackone::SessionOwner {
+            id: PROOF_OWNER_ID,
+            name: "My test user",
+            label: Some("ccsetup self-test"),
+        },
+        &outcome.id,
+        crate::workflow::stackone::WaitOptions {
+            interval: std::time::Duration::from_secs(2),
+            timeout: std::time::Duration::from_secs(crate::cli::DEFAULT_LINK_WAIT_SECS),
+        },
+    )
+    .await
 }
 
 // ---- Step 1: an existing setup ----
@@ -1137,6 +1222,16 @@ fn print_summary(ctx: &mut Context, result: &InitResult<'_>) {
         format!("StackOne profile       {}", result.stackone_line()),
     ];
     ctx.io.println(lines.join("\n"));
+    if let Some(o) = result.stackone
+        && !written_by_ccsetup(o)
+    {
+        ctx.io.warn(format!(
+            "StackOne's API cannot show a Connector Profile's credentials: ccsetup verified that \
+             \"{}\" exists, not that its API Key and Client Secret are right. Only linking an \
+             account proves them.",
+            o.name
+        ));
+    }
     let next = if result.stackone.is_some() {
         "Next: link a customer's Constant Contact account through StackOne:\n  \
          ccsetup link --origin-owner-id <customer id> --origin-owner-name \"<customer name>\""

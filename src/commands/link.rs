@@ -1,6 +1,8 @@
 //! `ccsetup link`: a StackOne connect session, and the hub link that lets a
 //! customer link their Constant Contact account.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::cli::LinkArgs;
@@ -8,7 +10,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ui::Prompter;
 use crate::workflow::session;
-use crate::workflow::stackone::{self, SessionOwner};
+use crate::workflow::stackone::{self, LinkOutcome, SessionOwner, WaitOptions};
 
 pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     let settings = session::require_profile(&ctx.config_dir, &ctx.profile)?;
@@ -28,6 +30,7 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     )?;
     let session = ctx.session(Some(settings.secret_store))?;
     let open_browser = !ctx.non_interactive;
+    let interactive = ctx.prompter.is_interactive();
     let (mut term, remote, sources) = ctx.parts()?;
     let key = stackone::api_key(&mut term, sources, &session, args.stackone_api_key_stdin).await?;
 
@@ -43,22 +46,63 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     )
     .await?;
 
-    if term.io.json {
-        term.io.print_json(&json!({
-            "session_id": connect.id,
-            "auth_link_url": connect.auth_link_url,
-            "expires_at": connect.expires_at,
-        }))?;
-    } else {
-        term.io.println(format!(
-            "Send this link to {owner_name} to link their Constant Contact account (valid until {}):\n{}",
-            connect.expires_at, connect.auth_link_url
-        ));
-    }
+    let wait = !args.no_wait && (args.wait || interactive);
+    // Under --json this goes to stderr: a waiting run must show the link.
+    term.io.println(format!(
+        "Send this link to {owner_name} to link their Constant Contact account (valid until {}):\n{}",
+        connect.expires_at, connect.auth_link_url
+    ));
     if open_browser && let Err(why) = term.browser.open(&connect.auth_link_url) {
         tracing::debug!("browser not opened: {why}");
     }
-    Ok(())
+    let mut result = json!({
+        "session_id": connect.id,
+        "auth_link_url": connect.auth_link_url,
+        "expires_at": connect.expires_at,
+    });
+    if !wait {
+        if term.io.json {
+            term.io.print_json(&result)?;
+        }
+        return Ok(());
+    }
+    let outcome = stackone::wait_for_link(
+        term.io,
+        remote,
+        &key,
+        &connect.id,
+        WaitOptions {
+            interval: Duration::from_millis(args.wait_interval_ms),
+            timeout: Duration::from_secs(args.wait_timeout),
+        },
+    )
+    .await?;
+    result["status"] = json!(outcome.status());
+    match &outcome {
+        LinkOutcome::Authenticated { account_id } => {
+            result["account_id"] = json!(account_id);
+        }
+        LinkOutcome::Failed {
+            oauth_error_code,
+            oauth_error_description,
+            ..
+        } => {
+            result["oauth_error_code"] = json!(oauth_error_code);
+            result["oauth_error_description"] = json!(oauth_error_description);
+        }
+        LinkOutcome::Pending => {}
+    }
+    if term.io.json {
+        term.io.print_json(&result)?;
+    }
+    match stackone::link_error(&outcome, args.wait_timeout, &connect.expires_at) {
+        Some(err) => Err(err),
+        None => {
+            term.io
+                .success(stackone::linked_line(&owner_name, &outcome));
+            Ok(())
+        }
+    }
 }
 
 fn required_text(

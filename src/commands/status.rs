@@ -1,5 +1,6 @@
-//! `ccsetup status`: one line per part, each ok / missing / failing /
-//! skipped with the reason. Never redeems a refresh token needlessly: the
+//! `ccsetup status`: one line per part, each ok / warning / missing /
+//! failing / skipped with the reason (warning and skipped do not make `ok`
+//! false). Never redeems a refresh token needlessly: the
 //! access token is refreshed (safely) only when the cached one expired.
 
 use serde::Serialize;
@@ -24,6 +25,7 @@ use crate::workflow::tokens::{self, ACCESS_TOKEN_MIN_SECS};
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Ok,
+    /// Works, but something needs attention; does not make `ok` false.
     Warning,
     Missing,
     Failing,
@@ -58,7 +60,8 @@ fn check(name: &'static str, status: CheckStatus, detail: impl Into<String>) -> 
 }
 
 pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
-    let checks = collect(ctx, args.offline).await;
+    let mut accounts = Vec::new();
+    let checks = collect(ctx, args.offline, &mut accounts).await;
     let ok = !checks.is_empty()
         && checks.iter().all(|c| {
             matches!(
@@ -70,8 +73,24 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
             .iter()
             .any(|c| c.name == "config" && c.status == CheckStatus::Ok);
     if ctx.io.json {
-        ctx.io
-            .print_json(&json!({ "profile": ctx.profile, "ok": ok, "checks": checks }))?;
+        let accounts: Vec<serde_json::Value> = accounts
+            .iter()
+            .map(|a| {
+                json!({
+                    "id": a.id,
+                    "status": a.status,
+                    "origin_owner_id": a.origin_owner_id,
+                    "origin_owner_name": a.origin_owner_name,
+                    "label": a.label,
+                })
+            })
+            .collect();
+        ctx.io.print_json(&json!({
+            "profile": ctx.profile,
+            "ok": ok,
+            "checks": checks,
+            "stackone_accounts": accounts,
+        }))?;
     } else {
         let rows = checks.iter().map(|c| CheckRow {
             name: c.name,
@@ -94,7 +113,11 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
     }
 }
 
-async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
+async fn collect(
+    ctx: &mut Context,
+    offline: bool,
+    accounts: &mut Vec<crate::stackone::LinkedAccount>,
+) -> Vec<Check> {
     use CheckStatus as S;
     let mut checks = Vec::new();
     let names_after_config = [
@@ -105,6 +128,7 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         "account",
         "app_registration",
         "stackone_profile",
+        "stackone_accounts",
     ];
 
     let file = match config::load(&ctx.config_dir) {
@@ -351,19 +375,20 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
 
     // StackOne.
     let Some(profile_id) = profile_config.stackone_connector_profile_id.clone() else {
-        checks.push(if profile_config.stackone_profile_name.is_none() {
-            check(
-                "stackone_profile",
-                S::Skipped,
-                "not configured (init --skip-stackone)",
-            )
+        let (status, detail) = if profile_config.stackone_profile_name.is_none() {
+            (S::Skipped, "not configured (init --skip-stackone)")
         } else {
-            check(
-                "stackone_profile",
+            (
                 S::Missing,
                 "no Connector Profile recorded; run `ccsetup init`",
             )
-        });
+        };
+        checks.push(check("stackone_profile", status, detail));
+        checks.push(check(
+            "stackone_accounts",
+            S::Skipped,
+            "no Connector Profile",
+        ));
         return checks;
     };
     if offline {
@@ -372,6 +397,7 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
             S::Skipped,
             format!("{profile_id} (--offline)"),
         ));
+        checks.push(check("stackone_accounts", S::Skipped, "--offline"));
         return checks;
     }
     // The one rule: a key given to this call wins over the stored one.
@@ -380,23 +406,101 @@ async fn collect(ctx: &mut Context, offline: bool) -> Vec<Check> {
         None => session.get(SecretKind::StackOneApiKey).await.ok().flatten(),
     };
     let Some(key) = key else {
-        checks.push(check(
-            "stackone_profile",
-            S::Skipped,
-            "no StackOne API key stored or in STACKONE_API_KEY",
-        ));
+        let why = "no StackOne API key stored or in STACKONE_API_KEY";
+        checks.push(check("stackone_profile", S::Skipped, why));
+        checks.push(check("stackone_accounts", S::Skipped, why));
         return checks;
     };
-    checks.push(match crate::workflow::stackone::find_profile(remote, &key, &profile_id).await {
-        Ok(Some(name)) => check("stackone_profile", S::Ok, format!("{name} ({profile_id})")),
+    checks.push(stackone_profile_check(
+        crate::workflow::stackone::find_profile(remote, &key, &profile_id).await,
+        &profile_id,
+    ));
+    let listed = crate::workflow::stackone::linked_accounts(remote, &key).await;
+    checks.push(stackone_accounts_check(&listed));
+    if let Ok(listed) = listed {
+        *accounts = listed;
+    }
+    checks
+}
+
+/// The profile must be listed and enabled: a disabled profile is hidden
+/// from the Hub and its accounts go inactive (REFERENCE.md §5).
+fn stackone_profile_check(
+    found: Result<Option<crate::stackone::ConnectorProfile>>,
+    profile_id: &str,
+) -> Check {
+    use CheckStatus as S;
+    match found {
+        Ok(Some(p)) if p.active == Some(false) => check(
+            "stackone_profile",
+            S::Failing,
+            format!(
+                "{} ({profile_id}) is disabled in StackOne: the Hub hides it and its accounts go \
+                 inactive; enable it on the dashboard's Connector Profiles page",
+                crate::render::remote_text(&p.name)
+            ),
+        ),
+        Ok(Some(p)) => check(
+            "stackone_profile",
+            S::Ok,
+            format!("{} ({profile_id})", crate::render::remote_text(&p.name)),
+        ),
         Ok(None) => check(
             "stackone_profile",
             S::Failing,
-            format!("{profile_id} is not listed by StackOne any more; run `ccsetup init` to re-create it"),
+            format!(
+                "{profile_id} is not listed by StackOne any more; run `ccsetup init` to re-create it"
+            ),
         ),
         Err(e) => check("stackone_profile", S::Failing, e.message()),
-    });
-    checks
+    }
+}
+
+/// Linked Constant Contact accounts: a warning names those in `error` or
+/// `expired` (their customer must link again).
+fn stackone_accounts_check(listed: &Result<Vec<crate::stackone::LinkedAccount>>) -> Check {
+    use CheckStatus as S;
+    let accounts = match listed {
+        Ok(a) => a,
+        Err(e) => return check("stackone_accounts", S::Failing, e.message()),
+    };
+    if accounts.is_empty() {
+        return check(
+            "stackone_accounts",
+            S::Ok,
+            "no Constant Contact account linked yet; `ccsetup link` sends a customer the link",
+        );
+    }
+    let broken: Vec<String> = accounts
+        .iter()
+        .filter(|a| matches!(a.status.as_str(), "error" | "expired"))
+        .map(|a| {
+            let owner = a
+                .origin_owner_name
+                .as_deref()
+                .or(a.origin_owner_id.as_deref())
+                .unwrap_or("unknown customer");
+            crate::render::remote_text(&format!("{} ({owner}): {}", a.id, a.status))
+        })
+        .collect();
+    if broken.is_empty() {
+        check(
+            "stackone_accounts",
+            S::Ok,
+            format!("{} linked, none in error or expired", accounts.len()),
+        )
+    } else {
+        check(
+            "stackone_accounts",
+            S::Warning,
+            format!(
+                "{} of {} linked need linking again ({}); `ccsetup link --origin-owner-id …` sends a new link",
+                broken.len(),
+                accounts.len(),
+                broken.join(", ")
+            ),
+        )
+    }
 }
 
 /// SPEC's registration check, as `status` reports it.

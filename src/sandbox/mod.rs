@@ -39,7 +39,16 @@ impl Sandbox {
             .enable_all()
             .build()?;
         let cc = constant_contact::CcStandIn::start(runtime.handle(), options.cc)?;
-        let stackone = stackone::StackOneStandIn::start(runtime.handle(), options.stackone)?;
+        let mut stackone_options = options.stackone;
+        // The hub reaches Constant Contact over HTTP only, as StackOne does.
+        stackone_options
+            .constant_contact
+            .get_or_insert_with(|| stackone::CcEndpoints {
+                authorize: cc.authorize_url(),
+                token: cc.token_url(),
+                api: cc.api_url(),
+            });
+        let stackone = stackone::StackOneStandIn::start(runtime.handle(), stackone_options)?;
         Ok(Sandbox {
             cc,
             stackone,

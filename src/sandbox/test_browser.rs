@@ -121,6 +121,76 @@ pub fn deliver_blocking(location: &str) -> Result<(u16, String), String> {
     on_fresh_runtime(async move { deliver(&location).await })
 }
 
+/// What a customer does with a StackOne hub link: opens it, clicks
+/// Connect, answers Constant Contact's consent page with `decision`, and
+/// pastes the redirected address back into the hub (the stand-in cannot
+/// serve StackOne's real callback). Returns the hub's final page text.
+pub async fn link_account(auth_link_url: &str, decision: Decision) -> Result<String, String> {
+    let client = crate::http::client().map_err(|e| e.to_string())?;
+    let hub = url::Url::parse(auth_link_url).map_err(|e| format!("bad hub link: {e}"))?;
+    let html = client
+        .get(hub.clone())
+        .send()
+        .await
+        .map_err(|e| format!("GET the hub: {e}"))?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = hidden_value(&html, "token")
+        .ok_or_else(|| format!("no Connect form: {}", excerpt(&html)))?;
+    let connect = hub.join("/hub/connect").map_err(|e| e.to_string())?;
+    let html = client
+        .post(connect)
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .map_err(|e| format!("POST Connect: {e}"))?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let link = find_tag(&html, "a", |t| {
+        attribute(t, "id").as_deref() == Some("authorize")
+    })
+    .and_then(|t| attribute(t, "href"))
+    .ok_or_else(|| {
+        format!(
+            "Connect did not lead to Constant Contact: {}",
+            excerpt(&html)
+        )
+    })?;
+    let redirected = consent(&link, decision).await?;
+    let finish = hub.join("/hub/callback").map_err(|e| e.to_string())?;
+    let response = client
+        .post(finish)
+        .form(&[
+            ("token", token.as_str()),
+            ("redirected_url", redirected.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(|e| format!("POST the callback: {e}"))?;
+    let status = response.status().as_u16();
+    let html = response.text().await.map_err(|e| e.to_string())?;
+    if status != 200 {
+        return Err(format!("the hub answered {status}: {}", excerpt(&html)));
+    }
+    Ok(html)
+}
+
+/// [`link_account`] from synchronous code.
+pub fn link_account_blocking(auth_link_url: &str, decision: Decision) -> Result<String, String> {
+    let url = auth_link_url.to_string();
+    on_fresh_runtime(async move { link_account(&url, decision).await })
+}
+
+/// The value of the hidden input `name`.
+fn hidden_value(html: &str, name: &str) -> Option<String> {
+    find_tag(html, "input", |t| {
+        attribute(t, "name").as_deref() == Some(name)
+    })
+    .and_then(|t| attribute(t, "value"))
+}
+
 /// Runs `fut` on a new thread with its own current-thread runtime, so it
 /// works whether or not the caller is inside a runtime (never nested).
 fn on_fresh_runtime<T: Send + 'static>(

@@ -23,8 +23,9 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::model::{
-    ConnectSession, ConnectSessionRequest, ConnectSessionResponse, ConnectorProfile,
-    DEFAULT_SESSION_SECONDS, NewConnectorProfile, ProfileDetails, ProfilePatch,
+    ConnectSession, ConnectSessionRequest, ConnectSessionResponse, ConnectSessionState,
+    ConnectorProfile, DEFAULT_SESSION_SECONDS, LinkedAccount, NewConnectorProfile, ProfileDetails,
+    ProfilePatch,
 };
 use crate::error::Error;
 
@@ -81,6 +82,14 @@ impl StackOneError {
     /// operation through its API (the dashboard path's trigger).
     pub fn is_not_offered(&self) -> bool {
         matches!(self.status, Some(404 | 405 | 501))
+    }
+
+    /// A create or update answered 400, 404, 405, 409, 422 or 501: StackOne
+    /// documents no write endpoint for profiles (REFERENCE.md §4), so any
+    /// refusal other than 401/403/429/5xx means "not this way" (SPEC.md:
+    /// `auto` then switches to the dashboard).
+    pub fn is_write_refused(&self) -> bool {
+        matches!(self.status, Some(400 | 404 | 405 | 409 | 422 | 501))
     }
 
     /// Whether the request may have been applied although it failed: no
@@ -309,15 +318,86 @@ impl StackOneClient {
         self.send(call).await.map(|_| ())
     }
 
+    /// `GET /connect_sessions/{id}`: the latest connection attempt.
+    pub async fn get_connect_session(&self, id: &str) -> CallResult<ConnectSessionState> {
+        let call = Call::new(
+            Method::GET,
+            format!("/connect_sessions/{}", path_segment(id)),
+            "read the connect session",
+        );
+        self.call_parsed(call).await
+    }
+
+    /// `GET /accounts?providers=…`, every page. StackOne's SDK says the
+    /// answer is a bare array, a guide shows `{data:[…]}` (REFERENCE.md §5):
+    /// both are read. Pages are asked for with an explicit `page_size` until
+    /// one comes back short (a bare array carries no total).
+    pub async fn list_accounts(&self, provider: &str) -> CallResult<Vec<LinkedAccount>> {
+        const PAGE_SIZE: usize = 100;
+        let what = "list linked accounts";
+        let mut out: Vec<LinkedAccount> = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let mut call = Call::new(Method::GET, "/accounts", what);
+            call.query.push(("providers", provider.to_string()));
+            call.query.push(("page", page.to_string()));
+            call.query.push(("page_size", PAGE_SIZE.to_string()));
+            let value = self.call_json(call).await?;
+            let items = match value {
+                Value::Array(items) => items,
+                Value::Object(mut map) => match map.remove("data") {
+                    Some(Value::Array(items)) => items,
+                    _ => return Err(self.bad_answer(what, "no `data` list")),
+                },
+                _ => return Err(self.bad_answer(what, "neither a list nor an object")),
+            };
+            let count = items.len();
+            let accounts: Vec<LinkedAccount> = serde_json::from_value(Value::Array(items))
+                .map_err(|e| self.bad_answer(what, &format!("unreadable items ({e})")))?;
+            let mut added = 0;
+            for account in accounts {
+                if !out.iter().any(|a| a.id == account.id) {
+                    out.push(account);
+                    added += 1;
+                }
+            }
+            // A short page ends it; so does a page of nothing new (a server
+            // that ignores `page` would otherwise repeat itself forever).
+            if count < PAGE_SIZE || added == 0 {
+                return Ok(out);
+            }
+        }
+        Err(self.bad_answer(what, &format!("more than {MAX_PAGES} pages")))
+    }
+
     /// `POST /connect_sessions`. `expires_at` is StackOne's when given,
     /// else `created_at` (else now) + the requested or default lifetime.
+    /// Where StackOne refuses `connector_profile_id` (400/422), the request
+    /// is sent once more with `integration_id`, its older name.
     pub async fn create_connect_session(
         &self,
         request: &ConnectSessionRequest,
     ) -> CallResult<ConnectSession> {
         let what = "create a connect session";
         let call = Call::new(Method::POST, "/connect_sessions", what).json(&request.to_json());
-        let resp: ConnectSessionResponse = self.call_parsed(call).await?;
+        let resp: ConnectSessionResponse = match self.call_parsed(call).await {
+            Err(e)
+                if matches!(e.status(), Some(400 | 422))
+                    && request.connector_profile_id.is_some()
+                    && !request.legacy_profile_field =>
+            {
+                tracing::info!(
+                    "StackOne refused connector_profile_id ({e}); retrying with integration_id"
+                );
+                let legacy = ConnectSessionRequest {
+                    legacy_profile_field: true,
+                    ..request.clone()
+                };
+                let call =
+                    Call::new(Method::POST, "/connect_sessions", what).json(&legacy.to_json());
+                self.call_parsed(call).await?
+            }
+            other => other?,
+        };
         let auth_link_url = resp
             .auth_link_url
             .filter(|u| !u.trim().is_empty())

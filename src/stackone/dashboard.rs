@@ -161,6 +161,11 @@ pub trait DashboardGuide: Send {
 
     /// Called before each poll of the list endpoint (e.g. to tick a spinner).
     fn on_poll(&mut self, _attempt: u32, _max_attempts: u32) {}
+
+    /// Something the user should read before or while doing the steps: why
+    /// the API path was left (StackOne's message), or a profile whose name
+    /// is close to, but not exactly, the one asked for.
+    fn on_note(&mut self, _note: &str) {}
 }
 
 /// Prints the steps (never the secret) on stderr; then either refuses, as a
@@ -184,6 +189,10 @@ impl<'a> PrintedDashboardGuide<'a> {
 }
 
 impl DashboardGuide for PrintedDashboardGuide<'_> {
+    fn on_note(&mut self, note: &str) {
+        self.io.warn(note);
+    }
+
     fn show_steps(&mut self, steps: &DashboardSteps, _client_secret: &SecretString) -> Result<()> {
         // Written even with -q: without these steps the run cannot finish.
         let _ = write!(self.io.stderr(), "\n{}", steps.render(SECRET_NOT_SHOWN));
@@ -209,7 +218,9 @@ impl DashboardGuide for PrintedDashboardGuide<'_> {
         ))
         .with_hint(
             "follow the steps printed above, then run the same command again: ccsetup finds \
-             the profile by its name and records it",
+             the profile by its name and records it. StackOne's API cannot show the credentials \
+             typed there, so then prove them by linking your own test user: \
+             ccsetup link --origin-owner-id me --origin-owner-name \"My test user\" --wait",
         ))
     }
 }

@@ -21,8 +21,9 @@ pub mod profile;
 pub use client::{RetryPolicy, StackOneClient, StackOneError};
 pub use dashboard::{DashboardGuide, DashboardSteps, DashboardTask, PrintedDashboardGuide};
 pub use model::{
-    ConnectSession, ConnectSessionRequest, ConnectorProfile, NewConnectorProfile, ProfileDetails,
-    ProfileField, ProfilePatch,
+    ConnectSession, ConnectSessionRequest, ConnectSessionState, ConnectionAttempt,
+    ConnectorProfile, LinkedAccount, NewConnectorProfile, ProfileDetails, ProfileField,
+    ProfilePatch,
 };
 pub use profile::{
     CONNECTOR_KEY, CONNECTOR_LABEL, DesiredProfile, EnsureOptions, ProfileAction, ProfileOutcome,

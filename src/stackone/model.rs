@@ -48,14 +48,30 @@ impl ConnectorProfile {
             .is_none_or(|k| k.eq_ignore_ascii_case(connector_key))
     }
 
-    /// Names compare trimmed and case-insensitively, as a person reads them.
+    /// Exactly this name (outer spaces aside): the dashboard step says
+    /// "exactly this name", and a profile that differs in case or spacing
+    /// may be someone else's.
     pub fn has_name(&self, name: &str) -> bool {
         same_name(&self.name, name)
+    }
+
+    /// Not exactly `name`, but the same to a reader (other case or
+    /// spacing): reported by name and id, never adopted.
+    pub fn has_near_name(&self, name: &str) -> bool {
+        !self.has_name(name) && fold_name(&self.name) == fold_name(name)
     }
 }
 
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
+    a.trim() == b.trim()
+}
+
+/// Lower case, inner whitespace removed.
+fn fold_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The non-secret credentials a read-back may show.
@@ -239,6 +255,10 @@ pub struct ConnectSessionRequest {
     pub connector_profile_id: Option<String>,
     /// Seconds; StackOne's default (1800) when `None`.
     pub expires_in: Option<u64>,
+    /// Name the profile with `integration_id`, the older name of
+    /// `connector_profile_id` (REFERENCE.md §5), for a StackOne that refuses
+    /// the newer field.
+    pub legacy_profile_field: bool,
 }
 
 impl ConnectSessionRequest {
@@ -247,10 +267,15 @@ impl ConnectSessionRequest {
             "origin_owner_id": self.origin_owner_id,
             "origin_owner_name": self.origin_owner_name,
         });
+        let profile_field = if self.legacy_profile_field {
+            "integration_id"
+        } else {
+            "connector_profile_id"
+        };
         for (key, value) in [
             ("provider", &self.provider),
             ("label", &self.label),
-            ("connector_profile_id", &self.connector_profile_id),
+            (profile_field, &self.connector_profile_id),
         ] {
             if let Some(v) = value {
                 body[key] = json!(v);
@@ -297,6 +322,42 @@ impl fmt::Debug for ConnectSession {
     }
 }
 
+/// `latest_connection_attempt` of a connect session (REFERENCE.md §4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ConnectionAttempt {
+    /// `pending`, `authenticated`, `error` or `cancelled`.
+    #[serde(default, deserialize_with = "string_or_null")]
+    pub status: String,
+    #[serde(default, deserialize_with = "opt_id_string")]
+    pub account_secure_id: Option<String>,
+    #[serde(default)]
+    pub oauth_error_code: Option<String>,
+    #[serde(default)]
+    pub oauth_error_description: Option<String>,
+}
+
+/// What `GET /connect_sessions/{id}` answers (only what ccsetup uses).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectSessionState {
+    #[serde(default)]
+    pub latest_connection_attempt: Option<ConnectionAttempt>,
+}
+
+/// A linked account (`GET /accounts`), as `status` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct LinkedAccount {
+    #[serde(deserialize_with = "id_string")]
+    pub id: String,
+    #[serde(default, deserialize_with = "string_or_null")]
+    pub status: String,
+    #[serde(default, deserialize_with = "opt_id_string")]
+    pub origin_owner_id: Option<String>,
+    #[serde(default)]
+    pub origin_owner_name: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
 /// What `POST /connect_sessions` answers (only what ccsetup uses).
 #[derive(Deserialize)]
 pub(crate) struct ConnectSessionResponse {
@@ -328,6 +389,14 @@ fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
             kind_of(&other)
         ))),
     }
+}
+
+fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 fn string_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -417,6 +486,22 @@ mod tests {
         let b = vec!["y".to_string(), "x".to_string(), "x".to_string()];
         assert!(same_set(&a, &b));
         assert!(!same_set(&a, &["x".to_string()]));
-        assert!(same_name(" Constant Contact", "constant contact"));
+        assert!(same_name(" Constant Contact ", "Constant Contact"));
+        assert!(!same_name("Constant contact", "Constant Contact"));
+        let listed = |name: &str| ConnectorProfile {
+            id: "1".into(),
+            name: name.into(),
+            connector_key: None,
+            connector_label: None,
+            active: None,
+            authentication_config_key: None,
+            created_at: None,
+            updated_at: None,
+            environment: None,
+        };
+        assert!(listed("Constant contact").has_near_name("Constant Contact"));
+        assert!(listed("ConstantContact").has_near_name("Constant Contact"));
+        assert!(!listed("Constant Contact").has_near_name("Constant Contact"));
+        assert!(!listed("Mailchimp").has_near_name("Constant Contact"));
     }
 }

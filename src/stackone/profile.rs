@@ -7,7 +7,8 @@
 //! StackOne never reveals the client secret, and may not reveal other
 //! fields either (the list endpoint shows the name only). So:
 //! - every field StackOne *reports* is compared with the desired value: the
-//!   name (trimmed, case-insensitive, as a person reads it), the client id,
+//!   name (exactly, outer spaces aside: a near match is reported by name and
+//!   id, never adopted), the client id,
 //!   and scopes and actions as sets (order and repeats do not matter);
 //! - a field StackOne does not report is not compared: there is no evidence
 //!   of a difference, and forcing a write would turn every re-run into an
@@ -127,7 +128,8 @@ impl EnsureOptions {
 /// Makes StackOne hold `desired` as a Constant Contact connector profile
 /// (see the module docs for the rules). `known_id` is the profile id
 /// recorded by an earlier run. `mode`: `Auto` uses the API and switches to
-/// the dashboard when a create or update answers 404/405/501 (a 404 on
+/// the dashboard when a create or update is refused with 400, 404, 405, 409,
+/// 422 or 501, showing StackOne's message (a 404 on
 /// PATCH first re-lists: a vanished profile is created again); `Dashboard`
 /// goes there directly; `Api` never does.
 pub async fn ensure_connector_profile(
@@ -151,6 +153,7 @@ pub async fn ensure_connector_profile(
         mode,
         guide: dashboard,
         opts: options,
+        noted_near: Vec::new(),
     };
     run.ensure(known_id, 0).await
 }
@@ -213,6 +216,8 @@ struct Run<'a> {
     mode: StackOneMode,
     guide: &'a mut dyn DashboardGuide,
     opts: &'a EnsureOptions,
+    /// Ids of near-miss profiles already reported.
+    noted_near: Vec<String>,
 }
 
 impl Run<'_> {
@@ -230,8 +235,9 @@ impl Run<'_> {
         }
     }
 
-    /// The existing Constant Contact profile: by recorded id, else by name.
-    async fn find(&self, known_id: Option<&str>) -> Result<Option<ConnectorProfile>> {
+    /// The existing Constant Contact profile: by recorded id, else by its
+    /// exact name (a near match is reported, not adopted).
+    async fn find(&mut self, known_id: Option<&str>) -> Result<Option<ConnectorProfile>> {
         let profiles: Vec<ConnectorProfile> = self
             .client
             .list_profiles(CONNECTOR_KEY)
@@ -244,6 +250,9 @@ impl Run<'_> {
                 return Ok(Some(p.clone()));
             }
             tracing::info!("the recorded StackOne profile {id} is gone; looking it up by name");
+        }
+        if !profiles.iter().any(|p| p.has_name(&self.desired.name)) {
+            self.note_near_matches(&profiles);
         }
         let mut named = profiles
             .into_iter()
@@ -279,19 +288,20 @@ impl Run<'_> {
                 }
                 Err(e) => e,
             };
-            if err.is_not_offered() {
-                return match self.mode {
-                    StackOneMode::Auto => self.dashboard_create().await,
-                    _ => Err(api_mode_refusal(&err, "create connector profiles")),
-                };
+            if err.status() == Some(409)
+                && let Some(existing) = self.find(None).await?
+            {
+                // It exists after all (made meanwhile): adopt it.
+                return Box::pin(self.update(existing, false, depth + 1)).await;
             }
-            if err.status() == Some(409) {
-                // It exists after all (made meanwhile, or named with other
-                // case/spacing than we matched): adopt it.
-                if let Some(existing) = self.find(None).await? {
-                    return Box::pin(self.update(existing, false, depth + 1)).await;
-                }
-                return Err(err.into());
+            if err.is_write_refused() {
+                return match self.mode {
+                    StackOneMode::Auto => {
+                        self.note_refusal(&err);
+                        self.dashboard_create().await
+                    }
+                    _ => Err(api_mode_refusal(err, "create connector profiles")),
+                };
             }
             if !err.is_uncertain() {
                 return Err(err.into());
@@ -367,11 +377,11 @@ impl Run<'_> {
                     tracing::info!("the StackOne profile vanished; creating it again");
                     return Box::pin(self.ensure(None, depth + 1)).await;
                 }
-                self.update_not_offered(&e, &details.profile, patch.fields())
+                self.update_not_offered(e, &details.profile, patch.fields())
                     .await
             }
-            Err(e) if e.is_not_offered() => {
-                self.update_not_offered(&e, &details.profile, patch.fields())
+            Err(e) if e.is_write_refused() => {
+                self.update_not_offered(e, &details.profile, patch.fields())
                     .await
             }
             Err(e) => Err(e.into()),
@@ -380,14 +390,45 @@ impl Run<'_> {
 
     async fn update_not_offered(
         &mut self,
-        err: &StackOneError,
+        err: StackOneError,
         profile: &ConnectorProfile,
         fields: Vec<ProfileField>,
     ) -> Result<ProfileOutcome> {
         match self.mode {
-            StackOneMode::Auto => self.dashboard_edit(profile, fields).await,
+            StackOneMode::Auto => {
+                self.note_refusal(&err);
+                self.dashboard_edit(profile, fields).await
+            }
             _ => Err(api_mode_refusal(err, "update connector profiles")),
         }
+    }
+
+    /// Profiles named like the wanted one but not exactly (other case or
+    /// spacing): each reported once by name and id.
+    fn near_matches(&self, profiles: &[ConnectorProfile]) -> Vec<ConnectorProfile> {
+        profiles
+            .iter()
+            .filter(|p| p.is_for(CONNECTOR_KEY) && p.has_near_name(&self.desired.name))
+            .cloned()
+            .collect()
+    }
+
+    fn note_near_matches(&mut self, profiles: &[ConnectorProfile]) {
+        for p in self.near_matches(profiles) {
+            if self.noted_near.contains(&p.id) {
+                continue;
+            }
+            self.guide.on_note(&near_match_text(&p, &self.desired.name));
+            self.noted_near.push(p.id);
+        }
+    }
+
+    /// Says why `auto` leaves the API: StackOne's own answer.
+    fn note_refusal(&mut self, err: &StackOneError) {
+        self.guide.on_note(&format!(
+            "{err}\nStackOne documents no API that writes Connector Profiles, so ccsetup continues in \
+             the dashboard."
+        ));
     }
 
     /// The fields to write: reported values that differ, and the secret
@@ -499,24 +540,28 @@ impl Run<'_> {
         failure: &str,
     ) -> Result<ConnectorProfile> {
         let max = self.opts.poll_attempts.max(1);
+        let mut near = Vec::new();
         for attempt in 1..=max {
             self.guide.on_poll(attempt, max);
             let listed = self.client.list_profiles(CONNECTOR_KEY).await?;
-            if let Some(p) = listed
-                .into_iter()
-                .find(|p| p.is_for(CONNECTOR_KEY) && wanted(p))
-            {
-                return Ok(p);
+            if let Some(p) = listed.iter().find(|p| p.is_for(CONNECTOR_KEY) && wanted(p)) {
+                return Ok(p.clone());
             }
+            self.note_near_matches(&listed);
+            near = self.near_matches(&listed);
             if attempt < max {
                 tokio::time::sleep(self.opts.poll_interval).await;
             }
         }
         let waited = self.opts.poll_interval * (max - 1);
         let name = self.desired.name.trim();
+        let near_text: String = near
+            .iter()
+            .map(|p| format!("; {}", near_match_text(p, name)))
+            .collect();
         Err(Error::remote(format!(
             "the {CONNECTOR_LABEL} connector profile \"{name}\" {failure} in StackOne \
-             (checked {max} times over {} s)",
+             (checked {max} times over {} s){near_text}",
             waited.as_secs()
         ))
         .with_hint(format!(
@@ -524,6 +569,25 @@ impl Run<'_> {
              command again: ccsetup will find it"
         )))
     }
+}
+
+/// "StackOne has … named "Constant contact" (id …), not exactly …".
+fn near_match_text(profile: &ConnectorProfile, wanted: &str) -> String {
+    format!(
+        "StackOne has a {CONNECTOR_LABEL} profile named \"{}\" (id {}), which is not exactly \
+         \"{}\": ccsetup does not adopt it. Rename it to exactly \"{}\" in the dashboard, or \
+         pass --stackone-profile-name with its exact name",
+        printable(&profile.name),
+        printable(&profile.id),
+        wanted.trim(),
+        wanted.trim()
+    )
+}
+
+/// A name or id from StackOne, without control characters (it reaches a
+/// terminal).
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 fn outcome(
@@ -539,8 +603,18 @@ fn outcome(
     }
 }
 
-/// `--stackone-mode api` and a StackOne without the needed endpoint.
-fn api_mode_refusal(err: &StackOneError, what: &str) -> Error {
+/// `--stackone-mode api` (or `dashboard`) and a refused write: StackOne's
+/// own error for a refusal about the values (400/409/422), else "no such
+/// endpoint".
+fn api_mode_refusal(err: StackOneError, what: &str) -> Error {
+    if err.is_not_offered() {
+        not_offered(&err, what)
+    } else {
+        err.into()
+    }
+}
+
+fn not_offered(err: &StackOneError, what: &str) -> Error {
     let status = err
         .status()
         .map(|s| format!(" (HTTP {s})"))

@@ -70,6 +70,10 @@ impl DashboardGuide for WizardDashboardGuide<'_> {
         Ok(())
     }
 
+    fn on_note(&mut self, note: &str) {
+        self.io.warn(note);
+    }
+
     fn on_poll(&mut self, attempt: u32, max_attempts: u32) {
         if let Some(s) = &self.spinner {
             s.set_message(format!(

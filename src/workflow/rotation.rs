@@ -128,13 +128,35 @@ pub async fn rotate_client_secret(
         )
         .await?;
     }
+    // Other local profiles of the same app: the old secret is dead for
+    // them too, so each gets the new one (in its own store) at once.
+    let mut siblings = Vec::new();
+    for (name, sibling_settings) in profiles_sharing_the_app(session, settings)? {
+        match store_in_sibling(session, &name, &sibling_settings, &new_secret).await {
+            Ok(Some(sibling)) => {
+                term.io.success(format!(
+                    "Stored the new Client Secret for profile \"{name}\" too (same API Key) in the {}.",
+                    sibling.store().describe()
+                ));
+                siblings.push(Sibling {
+                    settings: sibling_settings,
+                    session: Ok(sibling),
+                });
+            }
+            Ok(None) => {}
+            Err(e) => siblings.push(Sibling {
+                settings: sibling_settings,
+                session: Err((name, e)),
+            }),
+        }
+    }
 
     term.io
         .step(4, ROTATE_STEPS, "Update the StackOne Connector Profile");
     let mut report = Report::new();
     report.insert("client_secret".into(), json!("rotated"));
     report.insert("refresh_token".into(), json!("rotated"));
-    let stackone_report = update_stackone(
+    let own = update_stackone(
         term,
         remote,
         sources,
@@ -143,16 +165,211 @@ pub async fn rotate_client_secret(
         &new_secret,
         options,
     )
-    .await?;
+    .await;
+    let mut left: Vec<(String, String)> = Vec::new();
+    let mut sibling_reports = Vec::new();
+    for sibling in siblings {
+        let (name, result) = match sibling.session {
+            Ok(s) => {
+                let name = s.profile().to_string();
+                let result = update_sibling_stackone(
+                    term,
+                    remote,
+                    &s,
+                    &sibling.settings,
+                    &new_secret,
+                    options,
+                )
+                .await;
+                (name, result)
+            }
+            Err((name, e)) => (name, Err(e)),
+        };
+        match result {
+            Ok(entry) => sibling_reports
+                .push(json!({ "profile": name, "client_secret": "rotated", "stackone": entry })),
+            Err(e) => {
+                term.io.warn(format!(
+                    "Profile \"{name}\" is left on the dead Client Secret: {}",
+                    e.message()
+                ));
+                sibling_reports.push(
+                    json!({ "profile": name, "client_secret": "unfinished", "error": e.message() }),
+                );
+                left.push((name, e.message().to_string()));
+            }
+        }
+    }
+    if !sibling_reports.is_empty() {
+        report.insert("other_profiles".into(), json!(sibling_reports));
+    }
+    let stackone_report = match own {
+        Ok(r) => r,
+        Err(e) => return Err(with_left_profiles(e, &left)),
+    };
     report.insert("stackone".into(), stackone_report);
     // Only now is the previous secret useless everywhere.
     {
         let _lock = session.lock().await?;
         session.delete(SecretKind::PreviousClientSecret).await?;
     }
+    if !left.is_empty() {
+        return Err(with_left_profiles(
+            Error::remote(format!(
+                "the new Client Secret is in use for profile \"{}\", but not yet everywhere",
+                session.profile()
+            )),
+            &left,
+        ));
+    }
     term.io
         .info("\nDone: the new Client Secret is in use. `ccsetup status` checks every part.");
     Ok(report)
+}
+
+/// Another local profile of the same Constant Contact app.
+struct Sibling {
+    settings: ProfileConfig,
+    /// Its session, or why its new secret could not be stored.
+    session: std::result::Result<ProfileSession, (String, Error)>,
+}
+
+/// The other profiles of this config dir with the same API Key (client id).
+fn profiles_sharing_the_app(
+    session: &ProfileSession,
+    settings: &ProfileConfig,
+) -> Result<Vec<(String, ProfileConfig)>> {
+    let file = crate::config::load(session.config_dir())?;
+    Ok(file
+        .profiles
+        .into_iter()
+        .filter(|(name, p)| {
+            name != session.profile() && p.client_id.trim() == settings.client_id.trim()
+        })
+        .collect())
+}
+
+/// The names of the other local profiles using `client_id` (for `init`).
+pub fn other_profiles_with_client_id(
+    config_dir: &std::path::Path,
+    profile: &str,
+    client_id: &str,
+) -> Vec<String> {
+    crate::config::load(config_dir)
+        .map(|f| {
+            f.profiles
+                .into_iter()
+                .filter(|(name, p)| name != profile && p.client_id.trim() == client_id.trim())
+                .map(|(name, _)| name)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Stores the new secret in a sibling profile's own store, keeping its old
+/// one as `client_secret_previous` until its StackOne profile has the new
+/// one. `None`: nothing to do (it has the new secret and nothing unfinished).
+async fn store_in_sibling(
+    session: &ProfileSession,
+    name: &str,
+    settings: &ProfileConfig,
+    new_secret: &SecretString,
+) -> Result<Option<ProfileSession>> {
+    let store = crate::store::open(settings.secret_store, session.config_dir())?;
+    let sibling = ProfileSession::new(session.config_dir().to_path_buf(), name.to_string(), store);
+    let current = sibling.get(SecretKind::ClientSecret).await?;
+    let unfinished = sibling
+        .get(SecretKind::PreviousClientSecret)
+        .await?
+        .is_some();
+    if current
+        .as_ref()
+        .is_some_and(|c| c.expose_secret() == new_secret.expose_secret())
+    {
+        return Ok(unfinished.then_some(sibling));
+    }
+    if let Some(old) = &current
+        && !unfinished
+    {
+        sibling.set(SecretKind::PreviousClientSecret, old).await?;
+    }
+    sibling.set(SecretKind::ClientSecret, new_secret).await?;
+    sibling.update_config(|p| p.client_secret_rotated_at = Some(crate::clock::now_rfc3339()))?;
+    Ok(Some(sibling))
+}
+
+/// Writes the new secret to a sibling's StackOne profile with the StackOne
+/// API key stored for that profile (another StackOne project, typically).
+async fn update_sibling_stackone(
+    term: &mut Terminal<'_>,
+    remote: Remote<'_>,
+    sibling: &ProfileSession,
+    settings: &ProfileConfig,
+    new_secret: &SecretString,
+    options: RotationOptions,
+) -> Result<serde_json::Value> {
+    let configured = settings.stackone_profile_name.is_some()
+        || settings.stackone_connector_profile_id.is_some();
+    if options.skip_stackone || !configured {
+        sibling.delete(SecretKind::PreviousClientSecret).await?;
+        return Ok(json!({ "action": "skipped" }));
+    }
+    let key = sibling
+        .get(SecretKind::StackOneApiKey)
+        .await?
+        .ok_or_else(|| {
+            Error::usage("no StackOne API key is stored for it; give one with STACKONE_API_KEY")
+        })?;
+    term.io.info(format!(
+        "Updating the StackOne Connector Profile of profile \"{}\"…",
+        sibling.profile()
+    ));
+    let outcome = super::stackone::ensure_profile(
+        term.reborrow(),
+        remote,
+        &key,
+        super::stackone::desired_profile_from(settings, new_secret.clone()),
+        options.stackone_mode,
+        settings.stackone_connector_profile_id.as_deref(),
+    )
+    .await?;
+    sibling.update_config(|p| super::stackone::record_outcome(p, &outcome))?;
+    sibling.delete(SecretKind::PreviousClientSecret).await?;
+    term.io.success(format!(
+        "Profile \"{}\": {}",
+        sibling.profile(),
+        crate::render::stackone_outcome_line(&outcome)
+    ));
+    Ok(crate::render::stackone_json(Some(&outcome)))
+}
+
+/// `err`, with how to finish each profile left on the dead secret.
+fn with_left_profiles(err: Error, left: &[(String, String)]) -> Error {
+    if left.is_empty() {
+        return err;
+    }
+    let steps: Vec<String> = left
+        .iter()
+        .map(|(name, why)| {
+            format!(
+                "profile \"{name}\" ({why}): run `ccsetup --profile {name} rotate --client-secret` \
+                 and give it the same new secret to finish"
+            )
+        })
+        .collect();
+    let hint = match err.hint() {
+        Some(h) => format!("{h}; then {}", steps.join("; ")),
+        None => steps.join("; "),
+    };
+    let message = format!(
+        "{}; StackOne still holds the dead Client Secret for: {}",
+        err.message(),
+        left.iter()
+            .map(|(n, _)| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Error::new(err.kind(), message).with_hint(hint)
 }
 
 fn authorize_request(

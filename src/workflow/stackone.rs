@@ -77,17 +77,17 @@ pub async fn ensure_profile(
         .await
 }
 
-/// The name of the Constant Contact profile `id`, if StackOne lists it.
+/// The Constant Contact profile `id`, if StackOne lists it.
 pub async fn find_profile(
     remote: Remote<'_>,
     api_key: &SecretString,
     id: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<crate::stackone::ConnectorProfile>> {
     let profiles = client(remote, api_key)
         .list_profiles(CONNECTOR_KEY)
         .await
         .map_err(Error::from)?;
-    Ok(profiles.into_iter().find(|p| p.id == id).map(|p| p.name))
+    Ok(profiles.into_iter().find(|p| p.id == id))
 }
 
 /// Proves that StackOne accepts `api_key` with one read-only call (the list
@@ -154,6 +154,7 @@ pub struct ConnectSession {
 }
 
 /// Who the connect session is for.
+#[derive(Clone, Copy)]
 pub struct SessionOwner<'a> {
     pub id: &'a str,
     pub name: &'a str,
@@ -174,6 +175,7 @@ pub async fn create_connect_session(
             label: owner.label.map(str::to_string),
             connector_profile_id: profile_id.map(str::to_string),
             expires_in: None,
+            legacy_profile_field: false,
         })
         .await
         .map_err(Error::from)?;
@@ -182,6 +184,106 @@ pub async fn create_connect_session(
         auth_link_url: session.auth_link_url,
         expires_at: session.expires_at,
     })
+}
+
+/// How `link --wait` follows a connect session.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitOptions {
+    /// Between two reads of the session (SPEC.md: 2 s).
+    pub interval: std::time::Duration,
+    /// When to stop waiting (`--wait-timeout`).
+    pub timeout: std::time::Duration,
+}
+
+/// How a connect session ended, or that it has not yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// Linked; the account id when StackOne gives one.
+    Authenticated { account_id: Option<String> },
+    /// `error` or `cancelled`, with Constant Contact's OAuth error if any.
+    Failed {
+        status: String,
+        oauth_error_code: Option<String>,
+        oauth_error_description: Option<String>,
+    },
+    /// The wait ended first.
+    Pending,
+}
+
+impl LinkOutcome {
+    /// `status` of `link --json`.
+    pub fn status(&self) -> &str {
+        match self {
+            LinkOutcome::Authenticated { .. } => "authenticated",
+            LinkOutcome::Failed { status, .. } => status,
+            LinkOutcome::Pending => "pending",
+        }
+    }
+}
+
+/// Follows `GET /connect_sessions/{id}` every `interval` until the latest
+/// connection attempt is `authenticated`, `error` or `cancelled`, or
+/// `timeout` passes; a spinner shows it is waiting.
+pub async fn wait_for_link(
+    io: &mut crate::ui::IoStreams,
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    session_id: &str,
+    options: WaitOptions,
+) -> Result<LinkOutcome> {
+    let client = client(remote, api_key);
+    let started = std::time::Instant::now();
+    let spinner = io.spinner("Waiting for the account to be linked in the StackOne hub");
+    loop {
+        let state = match client.get_connect_session(session_id).await {
+            Ok(state) => state,
+            // Only StackOne's newest API documents reading a session back.
+            Err(e) if e.is_not_offered() => {
+                let message = e.error().message().to_string();
+                return Err(Error::remote(message).with_hint(
+                    "this StackOne cannot report how linking went: run `ccsetup link --no-wait`, \
+                     and `ccsetup status` later to see the linked accounts",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(attempt) = state.latest_connection_attempt {
+            match attempt.status.as_str() {
+                "authenticated" => {
+                    return Ok(LinkOutcome::Authenticated {
+                        account_id: attempt.account_secure_id,
+                    });
+                }
+                "error" | "cancelled" => {
+                    return Ok(LinkOutcome::Failed {
+                        status: attempt.status,
+                        oauth_error_code: attempt.oauth_error_code,
+                        oauth_error_description: attempt.oauth_error_description,
+                    });
+                }
+                other => spinner.set_message(format!(
+                    "Waiting for the account to be linked in the StackOne hub ({})",
+                    crate::render::remote_text(if other.is_empty() { "pending" } else { other })
+                )),
+            }
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= options.timeout {
+            return Ok(LinkOutcome::Pending);
+        }
+        tokio::time::sleep(options.interval.min(options.timeout - elapsed)).await;
+    }
+}
+
+/// The Constant Contact accounts linked in StackOne, every page.
+pub async fn linked_accounts(
+    remote: Remote<'_>,
+    api_key: &SecretString,
+) -> Result<Vec<crate::stackone::LinkedAccount>> {
+    client(remote, api_key)
+        .list_accounts(CONNECTOR_KEY)
+        .await
+        .map_err(Error::from)
 }
 
 /// The StackOne API key by the one rule of [`super::secrets`]: stdin, preset
@@ -202,4 +304,123 @@ pub async fn api_key(
             .await?
     };
     sources.resolve(term.io, term.prompter, input, from_stdin, stored, &no_check)
+}
+
+/// The error that ends `link --wait` (exit 3), or `None` when linked.
+pub fn link_error(
+    outcome: &LinkOutcome,
+    wait_timeout_secs: u64,
+    expires_at: &str,
+) -> Option<Error> {
+    match outcome {
+        LinkOutcome::Authenticated { .. } => None,
+        LinkOutcome::Failed {
+            status,
+            oauth_error_code,
+            oauth_error_description,
+        } => Some(link_failed(
+            status,
+            oauth_error_code.as_deref(),
+            oauth_error_description.as_deref(),
+        )),
+        LinkOutcome::Pending => Some(
+            Error::authorization(format!(
+                "not linked yet: nobody finished linking within {wait_timeout_secs} s"
+            ))
+            .with_hint(format!(
+                "the link stays valid until {expires_at}; run `ccsetup status` later to see linked accounts"
+            )),
+        ),
+    }
+}
+
+/// "Linked: …'s Constant Contact account is connected in StackOne (account …)."
+pub fn linked_line(owner_name: &str, outcome: &LinkOutcome) -> String {
+    match outcome {
+        LinkOutcome::Authenticated {
+            account_id: Some(id),
+        } => format!(
+            "Linked: {owner_name}'s Constant Contact account is connected in StackOne (account {}).",
+            crate::render::remote_text(id)
+        ),
+        _ => format!("Linked: {owner_name}'s Constant Contact account is connected in StackOne."),
+    }
+}
+
+/// Proves a Connector Profile end to end: a connect session for the user's
+/// own test account, the hub link opened (or printed), and the wait. The
+/// dashboard path needs it: StackOne's API cannot show a profile's
+/// credentials, so only a real link shows they are right.
+pub async fn prove_profile(
+    term: &mut Terminal<'_>,
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    owner: SessionOwner<'_>,
+    profile_id: &str,
+    wait: WaitOptions,
+) -> Result<()> {
+    let session = create_connect_session(remote, api_key, owner, Some(profile_id)).await?;
+    term.io.info(format!(
+        "Open this link, click Connect and allow access (valid until {}):\n{}",
+        session.expires_at, session.auth_link_url
+    ));
+    term.open_in_browser(&session.auth_link_url);
+    let outcome = wait_for_link(term.io, remote, api_key, &session.id, wait).await?;
+    match link_error(&outcome, wait.timeout.as_secs(), &session.expires_at) {
+        Some(err) => Err(err),
+        None => {
+            term.io.success(format!(
+                "{} The Connector Profile's credentials work.",
+                linked_line(owner.name, &outcome)
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Exit 3 with StackOne's `oauth_error_code`/`description` and the fix.
+fn link_failed(status: &str, code: Option<&str>, description: Option<&str>) -> Error {
+    let code = code
+        .map(crate::render::remote_text)
+        .filter(|c| !c.is_empty());
+    let description = description
+        .map(crate::render::remote_text)
+        .filter(|d| !d.is_empty());
+    let mut message = format!("linking did not work: StackOne reports the attempt as {status}");
+    if let Some(c) = &code {
+        message.push_str(&format!(" ({c}"));
+        if let Some(d) = &description {
+            message.push_str(&format!(": {d}"));
+        }
+        message.push(')');
+    } else if let Some(d) = &description {
+        message.push_str(&format!(" ({d})"));
+    }
+    let hint = match (status, code.as_deref()) {
+        (_, Some("invalid_client")) => {
+            "Constant Contact refused the StackOne Connector Profile's credentials: its Client Secret \
+             (or API Key) is wrong. Run `ccsetup rotate --client-secret` to give it a new secret, or \
+             correct the Client Secret in the profile on the StackOne dashboard; then run \
+             `ccsetup link --wait` again"
+        }
+        (_, Some("access_denied")) => {
+            "access was declined on Constant Contact's consent page; run `ccsetup link` again and allow access"
+        }
+        (_, Some("invalid_scope")) => {
+            "Constant Contact refused the profile's scopes: correct Scopes in the Connector Profile on the \
+             StackOne dashboard, then run `ccsetup link --wait` again"
+        }
+        (_, Some("invalid_request" | "invalid_grant")) => {
+            "check that the Constant Contact app lists StackOne's redirect URI \
+             https://api.stackone.com/connect/oauth2/constantcontact/callback, then run `ccsetup link --wait` again"
+        }
+        ("cancelled", _) => {
+            "linking was cancelled in the hub; run `ccsetup link` again for a new link"
+        }
+        _ => {
+            "check the Connector Profile on the StackOne dashboard (`ccsetup status` shows whether it is \
+             enabled), then run `ccsetup link --wait` again"
+        }
+    };
+    Error::authorization(message).with_hint(hint)
 }

@@ -55,6 +55,7 @@ mod secret_service;
 mod secrets_e2e;
 mod stackone_client;
 mod stackone_e2e;
+mod stackone_real_world;
 mod storage_isolation;
 mod store_files;
 mod wizard_noninteractive;

@@ -1002,6 +1002,7 @@ async fn a_connect_session_has_a_hub_link_and_a_computed_expiry() {
                 label: Some("Acme CC".into()),
                 connector_profile_id: Some(profile.id.clone()),
                 expires_in,
+                ..Default::default()
             })
             .await
             .unwrap();

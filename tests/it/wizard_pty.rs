@@ -560,6 +560,10 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
     w.key("y");
     w.expect("dashboard");
     w.expect("Step 7/7: Done");
+    // Issue 13: honest about what the API cannot show, and how to prove it
+    // (--yes does not start a proof that needs someone at the hub).
+    w.expect("StackOne's API cannot show a Connector Profile's credentials");
+    w.expect("--origin-owner-name \"My test user\" --wait");
     assert_eq!(w.finish(), 0, "{}", w.transcript);
     browser.join().unwrap();
     assert_eq!(
@@ -569,4 +573,71 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
         w.transcript
     );
     assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
+}
+
+/// Issue 13: after the dashboard path, an interactive `init` offers to prove
+/// the profile with `link --wait` on the user's own test account; a secret
+/// mistyped in the dashboard is caught there, with the fix.
+#[test]
+fn dashboard_path_offers_the_link_proof_and_it_catches_a_mistyped_secret() {
+    for (typed_secret, expected_code) in [(None, 0), (Some("whatever"), 3)] {
+        let env = TestEnv::new();
+        let secret = env.client_secret();
+        let mut w = Wizard::spawn(&env, &["init", "--stackone-mode", "dashboard"], &[]);
+        w.expect("Application name");
+        w.line("Bakery Sync");
+        w.expect("Is the application created?");
+        w.key("y");
+        w.expect("Are both redirect URIs saved?");
+        w.key("y");
+        w.expect("API Key (client id)");
+        w.line(&env.app.client_id);
+        w.expect("Client Secret (hidden)");
+        w.secret(&secret);
+        w.expect("Scopes");
+        w.key("\r");
+        w.expect("StackOne API key (hidden)");
+        w.secret(&env.stackone_key());
+        w.expect("StackOne actions to enable");
+        w.line("");
+        let url = w.expect_capture(AUTHORIZE_URL);
+        let browser = approve_in_background(url);
+        w.expect("Show the Client Secret on screen so you can copy it?");
+        w.key("n");
+        w.expect("Done?");
+        env.sandbox
+            .stackone()
+            .create_profile_as_dashboard(
+                "Constant Contact",
+                &env.app.client_id,
+                typed_secret.unwrap_or(&secret),
+                &[
+                    "account_read",
+                    "contact_data",
+                    "campaign_data",
+                    "offline_access",
+                ],
+                &[],
+            )
+            .unwrap();
+        w.key("y");
+        w.expect("Step 7/7: Done");
+        w.expect("StackOne's API cannot show a Connector Profile's credentials");
+        w.expect("separate Constant Contact test user");
+        w.expect("Prove the StackOne profile now");
+        w.key("y");
+        let hub = w.expect_capture(r"(http://\S+/hub\?token=\S+)\r?\n");
+        let customer = std::thread::spawn(move || {
+            test_browser::link_account_blocking(&hub, Decision::Approve)
+        });
+        if expected_code == 0 {
+            w.expect("The Connector Profile's credentials work.");
+        } else {
+            w.expect("invalid_client");
+            w.expect("ccsetup rotate --client-secret");
+        }
+        assert_eq!(w.finish(), expected_code, "{}", w.transcript);
+        browser.join().unwrap();
+        customer.join().unwrap().unwrap();
+    }
 }

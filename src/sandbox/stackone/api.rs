@@ -87,8 +87,9 @@ pub(super) fn handle(svc: &StackOneService, req: &Request) -> Response {
             }
         }
         ["auth_configs"] if method == "GET" => list_profiles(svc, &options, req),
-        ["connect_sessions"] if method == "POST" => create_session(svc, req),
+        ["connect_sessions"] if method == "POST" => create_session(svc, &options, req),
         ["connect_sessions", id] if method == "GET" => get_session(svc, id),
+        ["accounts"] if method == "GET" => list_accounts(svc, &options, req),
         _ => no_route(req),
     }
 }
@@ -107,6 +108,14 @@ fn write_gate(mode: ProfileWriteApi, req: &Request, collection: bool) -> Option<
             })
         }
         ProfileWriteApi::NotImplemented => Some(error(501, "Not Implemented", None)),
+        ProfileWriteApi::Rejected(422) => Some(error(
+            422,
+            json!(["property credentials should not exist"]),
+            Some("VALIDATION_ERROR"),
+        )),
+        ProfileWriteApi::Rejected(status) => {
+            Some(error(status, "Bad Request", Some("BAD_REQUEST")))
+        }
     }
 }
 
@@ -369,7 +378,7 @@ pub(super) fn random_token(len: usize) -> String {
 const MAX_SESSION_SECONDS: i64 = 7 * 24 * 3600;
 
 /// `POST /connect_sessions`.
-fn create_session(svc: &StackOneService, req: &Request) -> Response {
+fn create_session(svc: &StackOneService, options: &StackOneOptions, req: &Request) -> Response {
     let body = match json_object(req) {
         Ok(b) => b,
         Err(resp) => return resp,
@@ -395,6 +404,12 @@ fn create_session(svc: &StackOneService, req: &Request) -> Response {
         ],
         &mut errors,
     );
+    if options.legacy_connect_sessions && body.contains_key("connector_profile_id") {
+        errors.push(FieldError::new(
+            "connector_profile_id",
+            "property should not exist",
+        ));
+    }
     for required in ["origin_owner_id", "origin_owner_name"] {
         match body.get(required) {
             None | Some(Value::Null) => errors.push(FieldError::new(required, "is required")),
@@ -532,10 +547,101 @@ fn get_session(svc: &StackOneService, id: &str) -> Response {
         return error(404, "Connect session not found", Some("NOT_FOUND"));
     };
     let mut body = session.body.clone();
-    body["latest_connection_attempt"] = if session.status == "pending" {
-        Value::Null
-    } else {
-        json!({ "status": session.status, "account_secure_id": format!("sandbox-account-{}", session.id) })
-    };
+    body["latest_connection_attempt"] = session.attempt.clone().unwrap_or(Value::Null);
     Response::json(200, &body)
+}
+
+/// The account statuses StackOne documents (REFERENCE.md §4).
+const ACCOUNT_STATUSES: &[&str] = &[
+    "active",
+    "inactive",
+    "suspended",
+    "archived",
+    "expired",
+    "error",
+];
+
+/// `GET /accounts`: filters `providers[]` (also `providers`, and the
+/// deprecated `provider`), `origin_owner_id`, `status[]`, `account_ids[]`;
+/// paged with `page` (from 1) and `page_size`. The answer is a bare array
+/// (the SDK's shape) or `{data}` (a guide's), as [`super::AccountsShape`] says.
+fn list_accounts(svc: &StackOneService, options: &StackOneOptions, req: &Request) -> Response {
+    let mut page = 1usize;
+    let mut page_size = options.default_page_size;
+    let mut providers: Vec<String> = Vec::new();
+    let mut statuses: Vec<String> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut owners: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    let list = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    for (key, value) in req.query_pairs() {
+        let name = key.trim_end_matches("[]");
+        let repeatable = key.ends_with("[]")
+            || matches!(
+                name,
+                "providers" | "status" | "account_ids" | "origin_owner_ids"
+            );
+        if !repeatable && !seen.insert(key.clone()) {
+            return bad_request(format!("query parameter {key} is given more than once"));
+        }
+        match name {
+            "page" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => page = n,
+                _ => return bad_request("page must be a positive integer"),
+            },
+            "page_size" => match value.parse::<usize>() {
+                Ok(n) if (1..=options.max_page_size).contains(&n) => page_size = n,
+                _ => {
+                    return bad_request(format!(
+                        "page_size must be an integer from 1 to {}",
+                        options.max_page_size
+                    ));
+                }
+            },
+            "providers" | "provider" => providers.extend(list(&value)),
+            "status" => {
+                for s in list(&value) {
+                    if !ACCOUNT_STATUSES.contains(&s.as_str()) {
+                        return bad_request(format!(
+                            "status must be one of {}",
+                            ACCOUNT_STATUSES.join(", ")
+                        ));
+                    }
+                    statuses.push(s);
+                }
+            }
+            "account_ids" => ids.extend(list(&value)),
+            "origin_owner_id" | "origin_owner_ids" => owners.extend(list(&value)),
+            _ => return bad_request(format!("unknown query parameter {key}")),
+        }
+    }
+    let state = svc.state();
+    let matching: Vec<Value> = state
+        .accounts
+        .iter()
+        .filter(|a| providers.is_empty() || providers.contains(&a.provider))
+        .filter(|a| statuses.is_empty() || statuses.contains(&a.status))
+        .filter(|a| ids.is_empty() || ids.contains(&a.id))
+        .filter(|a| owners.is_empty() || owners.contains(&a.origin_owner_id))
+        .map(|a| a.to_json())
+        .collect();
+    let total = matching.len();
+    let data: Vec<Value> = matching
+        .into_iter()
+        .skip((page - 1).saturating_mul(page_size))
+        .take(page_size)
+        .collect();
+    match options.accounts_shape {
+        super::AccountsShape::BareArray => Response::json(200, &Value::Array(data)),
+        super::AccountsShape::Data => Response::json(
+            200,
+            &json!({ "page": page, "page_size": page_size, "total": total, "data": data }),
+        ),
+    }
 }

@@ -12,7 +12,7 @@ const NEW_PATH: &str = "/dashboard/connector-profiles/new";
 
 use crate::sandbox::html::escape as esc;
 
-fn page(status: u16, title: &str, body: &str) -> Response {
+pub(super) fn page(status: u16, title: &str, body: &str) -> Response {
     Response::html(status, crate::sandbox::html::page("StackOne", title, body))
 }
 
@@ -263,62 +263,4 @@ fn create_from_form(svc: &StackOneService, req: &Request) -> Response {
         }
         Err(refusal) => form_page(422, &values, &[refusal_text(&refusal)]),
     }
-}
-
-/// `GET /hub?token=…` and `POST /hub/connect`: a stand-in of the hub where
-/// an end user links their account.
-pub(super) fn handle_hub(svc: &StackOneService, req: &Request) -> Response {
-    let token = match req.method.as_str() {
-        "GET" if req.path == "/hub" => req.query_param("token"),
-        "POST" if req.path == "/hub/connect" => req.form_param("token"),
-        _ => return page(404, "Not found", "<p>This sandbox page does not exist.</p>"),
-    }
-    .unwrap_or_default();
-    let mut state = svc.state();
-    let Some(session) = state
-        .sessions
-        .iter_mut()
-        .find(|s| !token.is_empty() && s.token == token)
-    else {
-        return page(
-            404,
-            "Link expired or unknown",
-            "<p>This link is not valid.</p>",
-        );
-    };
-    if time::OffsetDateTime::now_utc() >= session.expires_at {
-        return page(410, "Link expired", "<p>Ask for a new link.</p>");
-    }
-    let owner = session.body["origin_owner_name"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    let provider = session.body["provider"]
-        .as_str()
-        .and_then(state::connector)
-        .map(|c| c.label)
-        .unwrap_or("an integration");
-    if req.method == "POST" {
-        session.status = "authenticated";
-        return page(
-            200,
-            "Account linked",
-            &format!(
-                "<p>{} is now linked for {}. You can close this window.</p>",
-                esc(provider),
-                esc(&owner)
-            ),
-        );
-    }
-    page(
-        200,
-        &format!("Link your {provider} account"),
-        &format!(
-            "<p>For {}.</p>\n<form method=\"post\" action=\"/hub/connect\">\
-             <input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <button type=\"submit\">Connect</button></form>",
-            esc(&owner),
-            esc(&token)
-        ),
-    )
 }

@@ -11,9 +11,15 @@
 //!   the documented item fields and never any credential;
 //! - a create/read/update/delete API for profiles that the real service does
 //!   NOT document: [`ProfileWriteApi`] switches it to 404/405/501 so the
-//!   dashboard path can be exercised, and [`Listing::AuthConfigsOnly`] models
+//!   dashboard path can be exercised (also 400/422 refusals), and [`Listing::AuthConfigsOnly`] models
 //!   the old API where `/connector_profiles` does not exist;
-//! - connect sessions and a tiny hub page behind `auth_link_url`;
+//! - connect sessions (`POST`, and `GET /connect_sessions/{id}` with
+//!   `latest_connection_attempt`), and a hub behind `auth_link_url` that links
+//!   for real: it runs the authorization-code flow against the stand-in
+//!   Constant Contact (over HTTP, through [`CcEndpoints`]) with the profile's
+//!   stored credentials, so a wrong secret ends in `invalid_client`;
+//! - linked accounts, `GET /accounts` (`providers` filter, paging, a bare
+//!   array or `{data}`: [`AccountsShape`]), and the profiles' `active` flag;
 //! - a plain-HTML dashboard whose "+ Connector Profile" form follows
 //!   `seeds/stackone-constant-contact-guide.txt`.
 //!
@@ -22,6 +28,7 @@
 
 mod api;
 mod dashboard;
+mod hub;
 mod state;
 
 use std::fmt;
@@ -30,7 +37,7 @@ use std::time::Duration;
 
 use super::server::{Fault, FaultAction, HttpServer, Request, RequestLog, Response, Service};
 
-pub use state::{CONNECTORS, Connector, FieldError, StoredProfile};
+pub use state::{CONNECTORS, Connector, FieldError, LinkedAccount, StoredProfile};
 
 /// The API key the stand-in accepts by default (tests and `demo` use it).
 pub const DEFAULT_API_KEY: &str = "v1.sandbox.ccsetup-stand-in-key-3f9c2a";
@@ -52,6 +59,10 @@ pub enum ProfileWriteApi {
     MethodNotAllowed,
     /// 501 Not Implemented.
     NotImplemented,
+    /// The body is refused as if the endpoint existed but knew none of its
+    /// fields: 400 or 422 (both documented StackOne error codes, REFERENCE.md
+    /// §4), with a NestJS-style message.
+    Rejected(u16),
 }
 
 /// Which listing endpoints exist.
@@ -63,6 +74,29 @@ pub enum Listing {
     /// The old API: only `/auth_configs`; every `/connector_profiles` path is 404.
     AuthConfigsOnly,
 }
+
+/// How `GET /accounts` answers: the SDK says a bare array, a guide shows
+/// `{data:[…]}` (REFERENCE.md §5); ccsetup must read both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccountsShape {
+    #[default]
+    BareArray,
+    Data,
+}
+
+/// Where the stand-in Constant Contact is: the hub reaches it over HTTP
+/// only, as StackOne reaches the real one.
+#[derive(Debug, Clone)]
+pub struct CcEndpoints {
+    pub authorize: url::Url,
+    pub token: url::Url,
+    pub api: url::Url,
+}
+
+/// StackOne's OAuth callback for Constant Contact (REFERENCE.md §3/§4): the
+/// redirect URI the hub sends, which the app must have registered.
+pub const STACKONE_CALLBACK_URI: &str =
+    "https://api.stackone.com/connect/oauth2/constantcontact/callback";
 
 /// How to start the StackOne stand-in.
 #[derive(Clone)]
@@ -79,6 +113,13 @@ pub struct StackOneOptions {
     pub max_page_size: usize,
     /// Start with a few profiles of other connectors.
     pub seed_unrelated_profiles: bool,
+    pub accounts_shape: AccountsShape,
+    /// The older API: `POST /connect_sessions` knows `integration_id` but
+    /// not `connector_profile_id` (REFERENCE.md §5: only the newest SDK has it).
+    pub legacy_connect_sessions: bool,
+    /// The Constant Contact the hub links against (set by [`crate::sandbox::Sandbox`]);
+    /// without it the hub's Connect fails with a clear page.
+    pub constant_contact: Option<CcEndpoints>,
 }
 
 impl Default for StackOneOptions {
@@ -91,6 +132,9 @@ impl Default for StackOneOptions {
             default_page_size: 25,
             max_page_size: 100,
             seed_unrelated_profiles: true,
+            accounts_shape: AccountsShape::BareArray,
+            legacy_connect_sessions: false,
+            constant_contact: None,
         }
     }
 }
@@ -146,7 +190,7 @@ impl Service for StackOneService {
         let resp = if req.path == "/dashboard" || req.path.starts_with("/dashboard/") {
             dashboard::handle_dashboard(self, req)
         } else if req.path == "/hub" || req.path.starts_with("/hub/") {
-            dashboard::handle_hub(self, req)
+            hub::handle_hub(self, req)
         } else {
             api::handle(self, req)
         };
@@ -273,6 +317,48 @@ impl StackOneStandIn {
     /// Deletes a profile as a dashboard user would; false if it was not there.
     pub fn delete_profile_as_dashboard(&self, id: &str) -> bool {
         self.service.state().delete_profile(id)
+    }
+
+    /// Every linked account, oldest first.
+    pub fn linked_accounts(&self) -> Vec<LinkedAccount> {
+        self.service.state().accounts.clone()
+    }
+
+    /// Adds a linked account as if a customer had linked it (e.g. one in
+    /// `error` or `expired`); returns its id.
+    pub fn add_linked_account(
+        &self,
+        provider: &str,
+        status: &str,
+        owner_id: &str,
+        owner_name: &str,
+    ) -> String {
+        self.service
+            .state()
+            .add_account(provider, status, owner_id, owner_name, None)
+    }
+
+    /// Enables or disables a profile, as the dashboard's toggle does (a
+    /// disabled profile is hidden from the Hub: REFERENCE.md §5).
+    pub fn set_profile_active(&self, id: &str, active: bool) -> bool {
+        let mut state = self.service.state();
+        match state.profiles.iter_mut().find(|p| p.id == id) {
+            Some(p) => {
+                p.active = active;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The `latest_connection_attempt` of session `id` (null before Connect).
+    pub fn connection_attempt(&self, id: u64) -> Option<serde_json::Value> {
+        self.service
+            .state()
+            .sessions
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.attempt.clone())
     }
 
     /// Switches the profile write API while running.

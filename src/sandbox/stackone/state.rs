@@ -248,16 +248,60 @@ pub struct StoredSession {
     pub token: String,
     pub body: Value,
     pub expires_at: time::OffsetDateTime,
-    /// `pending` until the hub's "Connect" is pressed.
-    pub status: &'static str,
+    /// `latest_connection_attempt`: `None` until the hub's "Connect" is
+    /// pressed, then `{status: pending|authenticated|error|cancelled, …}`.
+    pub attempt: Option<Value>,
+    /// The authorization the hub started with Constant Contact, if any.
+    pub oauth: Option<PendingOAuth>,
+}
+
+/// An authorization-code flow the hub started for a session.
+#[derive(Clone)]
+pub struct PendingOAuth {
+    pub state: String,
+    pub code_verifier: String,
+    /// The connector profile whose credentials it uses.
+    pub profile_id: String,
 }
 
 impl fmt::Debug for StoredSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoredSession")
             .field("id", &self.id)
-            .field("status", &self.status)
+            .field("attempt", &self.attempt)
             .finish_non_exhaustive()
+    }
+}
+
+/// A linked account (REFERENCE.md §4, `GET /accounts`).
+#[derive(Debug, Clone)]
+pub struct LinkedAccount {
+    pub id: String,
+    pub provider: String,
+    /// active, inactive, suspended, archived, expired or error.
+    pub status: String,
+    pub origin_owner_id: String,
+    pub origin_owner_name: String,
+    pub label: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl LinkedAccount {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "provider": self.provider,
+            "provider_name": connector(&self.provider).map(|c| c.label),
+            "status": self.status,
+            "origin_owner_id": self.origin_owner_id,
+            "origin_owner_name": self.origin_owner_name,
+            "origin_username": null,
+            "label": self.label,
+            "type": "PRODUCTION",
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
     }
 }
 
@@ -266,8 +310,10 @@ impl fmt::Debug for StoredSession {
 pub struct State {
     pub profiles: Vec<StoredProfile>,
     pub sessions: Vec<StoredSession>,
+    pub accounts: Vec<LinkedAccount>,
     next_profile: u64,
     next_session: u64,
+    next_account: u64,
 }
 
 /// `2026-01-02T03:04:05.678Z`, the shape StackOne uses.
@@ -508,7 +554,33 @@ impl State {
             token,
             body,
             expires_at,
-            status: "pending",
+            attempt: None,
+            oauth: None,
+        });
+        id
+    }
+
+    /// Stores a linked account; returns its id.
+    pub fn add_account(
+        &mut self,
+        provider: &str,
+        status: &str,
+        origin_owner_id: &str,
+        origin_owner_name: &str,
+        label: Option<String>,
+    ) -> String {
+        self.next_account += 1;
+        let id = format!("4535597628101{:07}", self.next_account);
+        let now = now();
+        self.accounts.push(LinkedAccount {
+            id: id.clone(),
+            provider: provider.to_string(),
+            status: status.to_string(),
+            origin_owner_id: origin_owner_id.to_string(),
+            origin_owner_name: origin_owner_name.to_string(),
+            label,
+            created_at: now.clone(),
+            updated_at: now,
         });
         id
     }

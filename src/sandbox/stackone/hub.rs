@@ -1,0 +1,372 @@
+//! The hub behind a connect session's `auth_link_url`, linking for real:
+//! "Connect" runs the authorization-code flow (PKCE S256) against the
+//! stand-in Constant Contact with the connector profile's stored client id
+//! and secret and StackOne's callback URI, and records the connection
+//! attempt in the session's `latest_connection_attempt` (REFERENCE.md §4):
+//! `authenticated` with the new linked account's id, or `error` with
+//! Constant Contact's `oauth_error_code` (e.g. `invalid_client` for a wrong
+//! secret). Constant Contact is reached over HTTP only, through the
+//! endpoints in the options.
+//!
+//! After consent, Constant Contact sends the browser to StackOne's real
+//! callback (`https://api.stackone.com/…/callback`), which a sandbox cannot
+//! serve: the page asks for that address to be pasted back, as ccsetup's own
+//! paste path does. The test browser does the same.
+
+use base64::Engine as _;
+use rand::RngCore as _;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+use super::dashboard::page;
+use super::state::PendingOAuth;
+use super::{
+    CONSTANT_CONTACT, CcEndpoints, Request, Response, STACKONE_CALLBACK_URI, StackOneService,
+};
+use crate::sandbox::html::escape as esc;
+
+/// Scopes asked for when the profile names none (the connector's defaults).
+const DEFAULT_SCOPES: &str = "account_read contact_data offline_access";
+
+pub(super) fn handle_hub(svc: &StackOneService, req: &Request) -> Response {
+    let token = match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/hub") => req.query_param("token"),
+        ("POST", "/hub/connect" | "/hub/callback" | "/hub/cancel") => req.form_param("token"),
+        _ => return page(404, "Not found", "<p>This sandbox page does not exist.</p>"),
+    }
+    .unwrap_or_default();
+    let (session_id, owner) = {
+        let state = svc.state();
+        let Some(session) = state
+            .sessions
+            .iter()
+            .find(|s| !token.is_empty() && s.token == token)
+        else {
+            return page(
+                404,
+                "Link expired or unknown",
+                "<p>This link is not valid.</p>",
+            );
+        };
+        if time::OffsetDateTime::now_utc() >= session.expires_at {
+            return page(410, "Link expired", "<p>Ask for a new link.</p>");
+        }
+        let owner = session.body["origin_owner_name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        (session.id, owner)
+    };
+    match req.path.as_str() {
+        "/hub/connect" => connect(svc, session_id, &token),
+        "/hub/callback" => callback(svc, session_id, &owner, req),
+        "/hub/cancel" => {
+            record(svc, session_id, attempt("cancelled", None, None, None));
+            page(
+                200,
+                "Cancelled",
+                "<p>Linking was cancelled. You can close this window.</p>",
+            )
+        }
+        _ => page(
+            200,
+            "Link your Constant Contact account",
+            &format!(
+                "<p>For {}.</p>\n<form method=\"post\" action=\"/hub/connect\">\
+                 <input type=\"hidden\" name=\"token\" value=\"{t}\">\
+                 <button type=\"submit\">Connect</button></form>\n\
+                 <form method=\"post\" action=\"/hub/cancel\">\
+                 <input type=\"hidden\" name=\"token\" value=\"{t}\">\
+                 <button type=\"submit\">Cancel</button></form>",
+                esc(&owner),
+                t = esc(&token)
+            ),
+        ),
+    }
+}
+
+fn attempt(
+    status: &str,
+    account: Option<&str>,
+    code: Option<&str>,
+    description: Option<&str>,
+) -> Value {
+    json!({
+        "status": status,
+        "account_secure_id": account,
+        "oauth_error_code": code,
+        "oauth_error_description": description,
+    })
+}
+
+fn record(svc: &StackOneService, session_id: u64, value: Value) {
+    if let Some(s) = svc.state().sessions.iter_mut().find(|s| s.id == session_id) {
+        s.attempt = Some(value);
+    }
+}
+
+/// "Connect": the session's profile (by id, else the enabled Constant
+/// Contact profile), then the authorization URL with its credentials.
+fn connect(svc: &StackOneService, session_id: u64, token: &str) -> Response {
+    let Some(cc) = svc.options().constant_contact else {
+        return page(
+            503,
+            "Not connected",
+            "<p>This stand-in knows no Constant Contact.</p>",
+        );
+    };
+    let mut state = svc.state();
+    let wanted = state
+        .sessions
+        .iter()
+        .find(|s| s.id == session_id)
+        .and_then(|s| s.body["connector_profile_id"].as_str().map(str::to_string));
+    // A disabled profile is hidden from the Hub (REFERENCE.md §5).
+    let profile = state
+        .profiles
+        .iter()
+        .filter(|p| p.connector_key == CONSTANT_CONTACT && p.active)
+        .find(|p| wanted.as_deref().is_none_or(|w| p.id == w))
+        .cloned();
+    let Some(profile) = profile else {
+        let text = "No enabled Constant Contact connector profile is available to this link.";
+        if let Some(s) = state.sessions.iter_mut().find(|s| s.id == session_id) {
+            s.attempt = Some(attempt("error", None, None, Some(text)));
+        }
+        return page(409, "Not available", &format!("<p>{text}</p>"));
+    };
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    let oauth_state = super::api::random_token(32);
+    let scope = if profile.scopes.is_empty() {
+        DEFAULT_SCOPES.to_string()
+    } else {
+        profile.scopes.join(" ")
+    };
+    let mut url = cc.authorize.clone();
+    url.query_pairs_mut()
+        .append_pair("client_id", profile.client_id().unwrap_or_default())
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", STACKONE_CALLBACK_URI)
+        .append_pair("scope", &scope)
+        .append_pair("state", &oauth_state)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    if let Some(s) = state.sessions.iter_mut().find(|s| s.id == session_id) {
+        s.oauth = Some(PendingOAuth {
+            state: oauth_state,
+            code_verifier: verifier,
+            profile_id: profile.id.clone(),
+        });
+        s.attempt = Some(attempt("pending", None, None, None));
+    }
+    page(
+        200,
+        "Continue at Constant Contact",
+        &format!(
+            "<ol><li><a id=\"authorize\" href=\"{}\">Sign in to Constant Contact and allow access</a>.</li>\n\
+             <li>Constant Contact then sends your browser to StackOne's callback\
+             (<code>{STACKONE_CALLBACK_URI}?code=…</code>), which this sandbox cannot serve: \
+             copy that address from the address bar and paste it here.</li></ol>\n\
+             <form method=\"post\" action=\"/hub/callback\">\
+             <input type=\"hidden\" name=\"token\" value=\"{}\">\
+             <p><label>Address <input name=\"redirected_url\" size=\"80\"></label></p>\
+             <button type=\"submit\">Finish</button></form>",
+            esc(url.as_str()),
+            esc(token)
+        ),
+    )
+}
+
+/// The pasted callback: an error from Constant Contact, or a code that is
+/// exchanged with the profile's credentials.
+fn callback(svc: &StackOneService, session_id: u64, owner_name: &str, req: &Request) -> Response {
+    let pasted = req.form_param("redirected_url").unwrap_or_default();
+    let parsed = url::Url::parse(pasted.trim()).ok().filter(|u| {
+        let mut base = u.clone();
+        base.set_query(None);
+        base.set_fragment(None);
+        base.as_str() == STACKONE_CALLBACK_URI
+    });
+    let Some(callback) = parsed else {
+        return page(
+            400,
+            "Not the callback",
+            &format!(
+                "<p>Paste the address that starts with <code>{STACKONE_CALLBACK_URI}</code>.</p>"
+            ),
+        );
+    };
+    let param = |k: &str| {
+        callback
+            .query_pairs()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    let (oauth, profile, session_body) = {
+        let state = svc.state();
+        let Some(session) = state.sessions.iter().find(|s| s.id == session_id) else {
+            return page(
+                404,
+                "Link expired or unknown",
+                "<p>This link is not valid.</p>",
+            );
+        };
+        let Some(oauth) = session.oauth.clone() else {
+            return page(400, "Not started", "<p>Press Connect first.</p>");
+        };
+        let profile = state.profile(&oauth.profile_id).cloned();
+        (oauth, profile, session.body.clone())
+    };
+    if param("state").as_deref() != Some(oauth.state.as_str()) {
+        return page(
+            400,
+            "State mismatch",
+            "<p>This answer belongs to another attempt. Press Connect again.</p>",
+        );
+    }
+    if let Some(code) = param("error") {
+        let description = param("error_description");
+        record(
+            svc,
+            session_id,
+            attempt("error", None, Some(&code), description.as_deref()),
+        );
+        return page(
+            200,
+            "Not linked",
+            &format!("<p>Constant Contact answered {}.</p>", esc(&code)),
+        );
+    }
+    let (Some(code), Some(profile), Some(cc)) =
+        (param("code"), profile, svc.options().constant_contact)
+    else {
+        record(
+            svc,
+            session_id,
+            attempt("error", None, None, Some("no authorization code")),
+        );
+        return page(
+            400,
+            "Not linked",
+            "<p>No authorization code in that address.</p>",
+        );
+    };
+    let exchanged = run_blocking(exchange(
+        cc,
+        profile.client_id().unwrap_or_default().to_string(),
+        profile.client_secret().unwrap_or_default().to_string(),
+        code,
+        oauth.code_verifier,
+    ));
+    match exchanged {
+        Ok(()) => {
+            let account_id = svc.state().add_account(
+                CONSTANT_CONTACT,
+                "active",
+                session_body["origin_owner_id"].as_str().unwrap_or(""),
+                owner_name,
+                session_body["label"].as_str().map(str::to_string),
+            );
+            record(
+                svc,
+                session_id,
+                attempt("authenticated", Some(&account_id), None, None),
+            );
+            page(
+                200,
+                "Account linked",
+                &format!(
+                    "<p>Constant Contact is now linked for {} (account <code>{}</code>). You can close this window.</p>",
+                    esc(owner_name),
+                    esc(&account_id)
+                ),
+            )
+        }
+        Err((code, description)) => {
+            record(
+                svc,
+                session_id,
+                attempt("error", None, Some(&code), Some(&description)),
+            );
+            page(
+                200,
+                "Not linked",
+                &format!(
+                    "<p>Constant Contact refused the connector profile's credentials: {} ({}).</p>",
+                    esc(&code),
+                    esc(&description)
+                ),
+            )
+        }
+    }
+}
+
+/// The code for tokens with HTTP Basic client authentication, then the
+/// account check; `Err((oauth_error_code, description))`.
+async fn exchange(
+    cc: CcEndpoints,
+    client_id: String,
+    client_secret: String,
+    code: String,
+    verifier: String,
+) -> Result<(), (String, String)> {
+    let http = crate::http::client().map_err(|e| ("server_error".to_string(), e.to_string()))?;
+    let unreachable = |e: reqwest::Error| {
+        (
+            "server_error".to_string(),
+            format!("Constant Contact did not answer: {e}"),
+        )
+    };
+    let resp = http
+        .post(cc.token.clone())
+        .basic_auth(&client_id, Some(&client_secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", STACKONE_CALLBACK_URI),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let ok = resp.status().is_success();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if !ok {
+        return Err((
+            body["error"].as_str().unwrap_or("server_error").to_string(),
+            body["error_description"].as_str().unwrap_or("").to_string(),
+        ));
+    }
+    let Some(access_token) = body["access_token"].as_str() else {
+        return Err((
+            "server_error".into(),
+            "no access_token in the answer".into(),
+        ));
+    };
+    let summary = http
+        .get(crate::endpoints::join(&cc.api, "/account/summary"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    if !summary.status().is_success() {
+        return Err((
+            "server_error".into(),
+            format!(
+                "the account check answered HTTP {}",
+                summary.status().as_u16()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `fut` from a synchronous handler on the stand-ins' multi-thread
+/// runtime, letting the other stand-in (on the same runtime) answer meanwhile.
+fn run_blocking<T>(fut: impl Future<Output = T>) -> T {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(fut))
+}
