@@ -191,69 +191,219 @@ async fn collect(
         );
         return checks;
     };
-    // The secret check spends nothing: a token request with an invalid code.
-    let mut secret_refused = false;
-    checks.push(match client_secret {
-        Some(_) if offline => check("client_secret", S::Ok, "stored (--offline: not checked)"),
-        Some(secret) => {
-            let target = redirect_target_of(&profile_config);
-            let redirect_uri = target.as_ref().map_or_else(
-                |_| crate::oauth::local_redirect_uri(profile_config.redirect_port),
-                |t| t.uri().to_string(),
+    // Local facts first; then the network checks run at once in three
+    // independent groups (Constant Contact's token and account, the app's
+    // registration, StackOne), reported in the fixed order. Only what
+    // depends on an answer waits for it, and nothing that spends a refresh
+    // token runs before the secret check allows it.
+    let has_refresh = matches!(session.get(SecretKind::RefreshToken).await, Ok(Some(_)));
+    let refresh_check = refresh_token_check(&profile_config, has_refresh);
+    let cached = tokens::cached_access_token(&session).await.ok().flatten();
+    let cache_is_fresh = cached
+        .as_ref()
+        .is_some_and(|t| t.is_fresh(now_unix(), ACCESS_TOKEN_MIN_SECS));
+    // The one rule: a value given to this call wins over the stored one.
+    let given_secret = sources
+        .read_given(
+            &SecretInput::CLIENT_SECRET,
+            false,
+            &crate::workflow::secrets::no_check,
+        )
+        .ok()
+        .flatten();
+    let stackone_key = match sources.given(SecretInput::STACKONE_API_KEY.env) {
+        Some((k, _)) => Some(k),
+        None => session.get(SecretKind::StackOneApiKey).await.ok().flatten(),
+    };
+
+    let secret_probe = client_secret_check(remote, &profile_config, client_secret, offline);
+    let constant_contact = async {
+        if offline {
+            let (secret, _) = secret_probe.await;
+            let token = match &cached {
+                Some(t) if cache_is_fresh => check(
+                    "access_token",
+                    S::Ok,
+                    format!("cached, valid until {}", rfc3339(t.expires_at)),
+                ),
+                Some(_) => check(
+                    "access_token",
+                    S::Skipped,
+                    "cached token expired; refreshing needs the network",
+                ),
+                None => check(
+                    "access_token",
+                    S::Skipped,
+                    "none cached; refreshing needs the network",
+                ),
+            };
+            return (secret, token, check("account", S::Skipped, "--offline"));
+        }
+        if !has_refresh && profile_config.authorized_at.is_none() {
+            let (secret, _) = secret_probe.await;
+            return (
+                secret,
+                check("access_token", S::Skipped, "not authorized"),
+                check("account", S::Skipped, "not authorized"),
             );
-            match probe_client_secret(
-                remote.http,
-                &remote.endpoints.cc_token,
-                &profile_config.client_id,
-                &secret,
-                &redirect_uri,
+        }
+        let token_then_account = async {
+            match tokens::valid_access_token(
+                &session,
+                remote,
+                term.io,
+                &profile_config,
+                given_secret,
+                false,
             )
             .await
             {
-                SecretProbe::Accepted => check(
-                    "client_secret",
-                    S::Ok,
-                    "stored; Constant Contact accepts it (checked without spending a token)",
-                ),
-                SecretProbe::Refused => {
-                    secret_refused = true;
+                Ok((t, _)) => (
                     check(
-                        "client_secret",
-                        S::Failing,
-                        format!(
-                            "Constant Contact refuses it (invalid_client): a new Client Secret was generated? run `ccsetup rotate`. {INVALID_CLIENT_HINT}"
-                        ),
-                    )
-                }
-                SecretProbe::Unknown(why) => check(
-                    "client_secret",
-                    S::Warning,
-                    format!("stored; could not check it: {why}"),
+                        "access_token",
+                        S::Ok,
+                        format!("valid until {}", rfc3339(t.expires_at)),
+                    ),
+                    account_check(remote, &t).await,
+                ),
+                Err(e) => (
+                    check("access_token", S::Failing, e.message()),
+                    check("account", S::Skipped, "no valid access token"),
                 ),
             }
+        };
+        if cache_is_fresh {
+            // No refresh is needed: the account check need not wait.
+            let ((secret, _), (token, account)) = tokio::join!(secret_probe, token_then_account);
+            return (secret, token, account);
         }
-        _ => check(
-            "client_secret",
-            S::Missing,
-            "not stored; run `ccsetup rotate --client-secret`",
-        ),
-    });
+        let (secret, refused) = secret_probe.await;
+        if refused {
+            // A refresh with a refused secret cannot work: not even tried.
+            return (
+                secret,
+                check(
+                    "access_token",
+                    S::Skipped,
+                    "not refreshed: Constant Contact refuses the Client Secret",
+                ),
+                check("account", S::Skipped, "no valid access token"),
+            );
+        }
+        let (token, account) = token_then_account.await;
+        (secret, token, account)
+    };
 
-    let refresh = session.get(SecretKind::RefreshToken).await;
-    let has_refresh = matches!(refresh, Ok(Some(_)));
-    checks.push(if has_refresh {
+    let stackone_configured = profile_config.stackone_profile_name.is_some()
+        || profile_config.stackone_connector_profile_id.is_some();
+    let registration = async {
+        if offline {
+            check("app_registration", S::Skipped, "--offline")
+        } else {
+            app_registration_check(remote, &profile_config, stackone_configured).await
+        }
+    };
+    let stackone = stackone_checks(remote, &profile_config, stackone_key.as_ref(), offline);
+
+    let ((secret, token, account), registration, (profile, linked, listed)) =
+        tokio::join!(constant_contact, registration, stackone);
+    checks.extend([
+        secret,
+        refresh_check,
+        token,
+        account,
+        registration,
+        profile,
+        linked,
+    ]);
+    if let Some(listed) = listed {
+        *accounts = listed;
+    }
+    checks
+}
+
+/// The secret check spends nothing: a token request with an invalid code.
+/// Returns the check and whether Constant Contact refused the secret.
+async fn client_secret_check(
+    remote: crate::workflow::Remote<'_>,
+    settings: &crate::config::ProfileConfig,
+    stored: Option<secrecy::SecretString>,
+    offline: bool,
+) -> (Check, bool) {
+    use CheckStatus as S;
+    let Some(secret) = stored else {
+        return (
+            check(
+                "client_secret",
+                S::Missing,
+                "not stored; run `ccsetup rotate --client-secret`",
+            ),
+            false,
+        );
+    };
+    if offline {
+        return (
+            check("client_secret", S::Ok, "stored (--offline: not checked)"),
+            false,
+        );
+    }
+    let redirect_uri = redirect_target_of(settings).map_or_else(
+        |_| crate::oauth::local_redirect_uri(settings.redirect_port),
+        |t| t.uri().to_string(),
+    );
+    match probe_client_secret(
+        remote.http,
+        &remote.endpoints.cc_token,
+        &settings.client_id,
+        &secret,
+        &redirect_uri,
+    )
+    .await
+    {
+        SecretProbe::Accepted => (
+            check(
+                "client_secret",
+                S::Ok,
+                "stored; Constant Contact accepts it (checked without spending a token)",
+            ),
+            false,
+        ),
+        SecretProbe::Refused => (
+            check(
+                "client_secret",
+                S::Failing,
+                format!(
+                    "Constant Contact refuses it (invalid_client): a new Client Secret was generated? run `ccsetup rotate`. {INVALID_CLIENT_HINT}"
+                ),
+            ),
+            true,
+        ),
+        SecretProbe::Unknown(why) => (
+            check(
+                "client_secret",
+                S::Warning,
+                format!("stored; could not check it: {why}"),
+            ),
+            false,
+        ),
+    }
+}
+
+fn refresh_token_check(settings: &crate::config::ProfileConfig, has_refresh: bool) -> Check {
+    use CheckStatus as S;
+    if has_refresh {
         check(
             "refresh_token",
             S::Ok,
             "stored (single-use; status does not redeem it needlessly)",
         )
-    } else if profile_config.authorized_at.is_none() {
+    } else if settings.authorized_at.is_none() {
         check(
             "refresh_token",
             S::Skipped,
             "not authorized (init --skip-authorize)",
         )
-    } else if !crate::constant_contact::grants_refresh_token(&profile_config.scopes) {
+    } else if !crate::constant_contact::grants_refresh_token(&settings.scopes) {
         // None was asked for: not a missing part of this setup.
         check(
             "refresh_token",
@@ -266,116 +416,51 @@ async fn collect(
             S::Missing,
             "not stored; run `ccsetup rotate --reauthorize`",
         )
-    });
-
-    // Access token and account.
-    let mut access_token = None;
-    if offline {
-        let cached = tokens::cached_access_token(&session).await.ok().flatten();
-        checks.push(match cached {
-            Some(t) if t.is_fresh(now_unix(), ACCESS_TOKEN_MIN_SECS) => check(
-                "access_token",
-                S::Ok,
-                format!("cached, valid until {}", rfc3339(t.expires_at)),
-            ),
-            Some(_) => check(
-                "access_token",
-                S::Skipped,
-                "cached token expired; refreshing needs the network",
-            ),
-            None => check(
-                "access_token",
-                S::Skipped,
-                "none cached; refreshing needs the network",
-            ),
-        });
-        checks.push(check("account", S::Skipped, "--offline"));
-    } else if !has_refresh && profile_config.authorized_at.is_none() {
-        checks.push(check("access_token", S::Skipped, "not authorized"));
-        checks.push(check("account", S::Skipped, "not authorized"));
-    } else if secret_refused {
-        // A refresh with a refused secret cannot work: not even tried.
-        checks.push(check(
-            "access_token",
-            S::Skipped,
-            "not refreshed: Constant Contact refuses the Client Secret",
-        ));
-        checks.push(check("account", S::Skipped, "no valid access token"));
-    } else {
-        let given_secret = sources
-            .read_given(
-                &SecretInput::CLIENT_SECRET,
-                false,
-                &crate::workflow::secrets::no_check,
-            )
-            .ok()
-            .flatten();
-        match tokens::valid_access_token(
-            &session,
-            remote,
-            term.io,
-            &profile_config,
-            given_secret,
-            false,
-        )
-        .await
-        {
-            Ok((t, _)) => {
-                checks.push(check(
-                    "access_token",
-                    S::Ok,
-                    format!("valid until {}", rfc3339(t.expires_at)),
-                ));
-                access_token = Some(t);
-            }
-            Err(e) => {
-                checks.push(check("access_token", S::Failing, e.message()));
-            }
-        }
-        match &access_token {
-            None => checks.push(check("account", S::Skipped, "no valid access token")),
-            Some(t)
-                if !crate::constant_contact::grants_account_read(
-                    &t.scope.split(' ').map(str::to_string).collect::<Vec<_>>(),
-                ) =>
-            {
-                checks.push(check("account", S::Skipped, "the scopes lack account_read"))
-            }
-            Some(t) => {
-                let token = secrecy::SecretString::from(t.access_token.clone());
-                let result = crate::constant_contact::fetch_account_summary(
-                    remote.http,
-                    &remote.endpoints.cc_api,
-                    &token,
-                )
-                .await;
-                checks.push(match result {
-                    Ok(a) => check(
-                        "account",
-                        S::Ok,
-                        format!(
-                            "{} <{}>",
-                            a.organization_name.unwrap_or_default(),
-                            a.contact_email.unwrap_or_default()
-                        ),
-                    ),
-                    Err(e) => check("account", S::Failing, e.message()),
-                });
-            }
-        }
     }
+}
 
-    let stackone_configured = profile_config.stackone_profile_name.is_some()
-        || profile_config.stackone_connector_profile_id.is_some();
-    checks.push(if offline {
-        check("app_registration", S::Skipped, "--offline")
-    } else {
-        app_registration_check(remote, &profile_config, stackone_configured).await
-    });
+/// Whose account the access token reaches (one API call).
+async fn account_check(
+    remote: crate::workflow::Remote<'_>,
+    token: &crate::store::StoredAccessToken,
+) -> Check {
+    use CheckStatus as S;
+    let scopes: Vec<String> = token.scope.split(' ').map(str::to_string).collect();
+    if !crate::constant_contact::grants_account_read(&scopes) {
+        return check("account", S::Skipped, "the scopes lack account_read");
+    }
+    let secret = secrecy::SecretString::from(token.access_token.clone());
+    match crate::constant_contact::fetch_account_summary(
+        remote.http,
+        &remote.endpoints.cc_api,
+        &secret,
+    )
+    .await
+    {
+        Ok(a) => check(
+            "account",
+            S::Ok,
+            format!(
+                "{} <{}>",
+                a.organization_name.unwrap_or_default(),
+                a.contact_email.unwrap_or_default()
+            ),
+        ),
+        Err(e) => check("account", S::Failing, e.message()),
+    }
+}
 
-    // StackOne.
-    let Some(profile_id) = profile_config.stackone_connector_profile_id.clone() else {
-        let (status, detail) = if profile_config.stackone_profile_name.is_none() {
+/// The StackOne profile and its linked accounts (two independent lists,
+/// fetched at once); the accounts themselves for the JSON.
+async fn stackone_checks(
+    remote: crate::workflow::Remote<'_>,
+    settings: &crate::config::ProfileConfig,
+    key: Option<&secrecy::SecretString>,
+    offline: bool,
+) -> (Check, Check, Option<Vec<crate::stackone::LinkedAccount>>) {
+    use CheckStatus as S;
+    let Some(profile_id) = settings.stackone_connector_profile_id.as_deref() else {
+        let (status, detail) = if settings.stackone_profile_name.is_none() {
             (S::Skipped, "not configured (init --skip-stackone)")
         } else {
             (
@@ -383,44 +468,41 @@ async fn collect(
                 "no Connector Profile recorded; run `ccsetup init`",
             )
         };
-        checks.push(check("stackone_profile", status, detail));
-        checks.push(check(
-            "stackone_accounts",
-            S::Skipped,
-            "no Connector Profile",
-        ));
-        return checks;
+        return (
+            check("stackone_profile", status, detail),
+            check("stackone_accounts", S::Skipped, "no Connector Profile"),
+            None,
+        );
     };
     if offline {
-        checks.push(check(
-            "stackone_profile",
-            S::Skipped,
-            format!("{profile_id} (--offline)"),
-        ));
-        checks.push(check("stackone_accounts", S::Skipped, "--offline"));
-        return checks;
+        return (
+            check(
+                "stackone_profile",
+                S::Skipped,
+                format!("{profile_id} (--offline)"),
+            ),
+            check("stackone_accounts", S::Skipped, "--offline"),
+            None,
+        );
     }
-    // The one rule: a key given to this call wins over the stored one.
-    let key = match sources.given(SecretInput::STACKONE_API_KEY.env) {
-        Some((k, _)) => Some(k),
-        None => session.get(SecretKind::StackOneApiKey).await.ok().flatten(),
-    };
     let Some(key) = key else {
         let why = "no StackOne API key stored or in STACKONE_API_KEY";
-        checks.push(check("stackone_profile", S::Skipped, why));
-        checks.push(check("stackone_accounts", S::Skipped, why));
-        return checks;
+        return (
+            check("stackone_profile", S::Skipped, why),
+            check("stackone_accounts", S::Skipped, why),
+            None,
+        );
     };
-    checks.push(stackone_profile_check(
-        crate::workflow::stackone::find_profile(remote, &key, &profile_id).await,
-        &profile_id,
-    ));
-    let listed = crate::workflow::stackone::linked_accounts(remote, &key).await;
-    checks.push(stackone_accounts_check(&listed));
-    if let Ok(listed) = listed {
-        *accounts = listed;
-    }
-    checks
+    let (found, listed) = tokio::join!(
+        crate::workflow::stackone::find_profile(remote, key, profile_id),
+        crate::workflow::stackone::linked_accounts(remote, key),
+    );
+    let accounts_check = stackone_accounts_check(&listed);
+    (
+        stackone_profile_check(found, profile_id),
+        accounts_check,
+        listed.ok(),
+    )
 }
 
 /// The profile must be listed and enabled: a disabled profile is hidden
