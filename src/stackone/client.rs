@@ -224,51 +224,84 @@ impl StackOneClient {
     }
 
     /// Follows pages: the first request names no page (the server's first,
-    /// whether it counts from 0 or 1), then asks for `page + 1` until the
-    /// total is reached or a page comes back short or empty.
+    /// whether it counts from 0 or 1). When its answer gives the total and
+    /// the page size, the remaining pages are asked for at once (each is a
+    /// round trip, and none depends on another); otherwise one after
+    /// another, `page + 1` until a page comes back short or empty.
     async fn list_all(&self, path: &str, connector_key: &str) -> CallResult<Vec<ConnectorProfile>> {
-        let what = "list connector profiles";
         let mut out: Vec<ConnectorProfile> = Vec::new();
         let mut next_page: Option<u64> = None;
         for _ in 0..MAX_PAGES {
-            let mut call = Call::new(Method::GET, path, what);
-            call.query
-                .push(("connector_key", connector_key.to_string()));
-            if let Some(page) = next_page {
-                call.query.push(("page", page.to_string()));
-            }
-            let value = self.call_json(call).await?;
-            let data = value
-                .get("data")
-                .cloned()
-                .ok_or_else(|| self.bad_answer(what, "no `data` list"))?;
-            let items: Vec<ConnectorProfile> = serde_json::from_value(data)
-                .map_err(|e| self.bad_answer(what, &format!("unreadable items ({e})")))?;
-            let count = items.len();
-            for item in items {
-                if !out.iter().any(|p| p.id == item.id) {
-                    out.push(item);
-                }
-            }
-            let number = |k: &str| {
-                value.get(k).and_then(|v| {
-                    v.as_u64()
-                        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                })
-            };
-            let total = number("total");
-            let page_size = number("page_size");
-            let page = number("page").unwrap_or(next_page.unwrap_or(1));
+            let page = self.profiles_page(path, connector_key, next_page).await?;
+            let count = page.items.len();
+            let first = next_page.is_none();
+            merge_profiles(&mut out, page.items);
+            let current = page.page.unwrap_or(next_page.unwrap_or(1));
             let done = count == 0
-                || total.is_some_and(|t| out.len() as u64 >= t)
-                || page_size.is_some_and(|s| (count as u64) < s)
-                || (total.is_none() && page_size.is_none());
+                || page.total.is_some_and(|t| out.len() as u64 >= t)
+                || page.page_size.is_some_and(|s| (count as u64) < s)
+                || (page.total.is_none() && page.page_size.is_none());
             if done {
                 return Ok(out);
             }
-            next_page = Some(page + 1);
+            if first
+                && let (Some(total), Some(size)) = (page.total, page.page_size)
+                && size > 0
+            {
+                let last = current + total.div_ceil(size) - 1;
+                if last - current >= MAX_PAGES as u64 {
+                    break;
+                }
+                let rest = futures_util::future::try_join_all(
+                    (current + 1..=last).map(|n| self.profiles_page(path, connector_key, Some(n))),
+                )
+                .await?;
+                for page in rest {
+                    merge_profiles(&mut out, page.items);
+                }
+                return Ok(out);
+            }
+            next_page = Some(current + 1);
         }
-        Err(self.bad_answer(what, &format!("more than {MAX_PAGES} pages")))
+        Err(self.bad_answer(
+            "list connector profiles",
+            &format!("more than {MAX_PAGES} pages"),
+        ))
+    }
+
+    /// One page of `path` (`None`: the server's first).
+    async fn profiles_page(
+        &self,
+        path: &str,
+        connector_key: &str,
+        page: Option<u64>,
+    ) -> CallResult<ProfilesPage> {
+        let what = "list connector profiles";
+        let mut call = Call::new(Method::GET, path, what);
+        call.query
+            .push(("connector_key", connector_key.to_string()));
+        if let Some(page) = page {
+            call.query.push(("page", page.to_string()));
+        }
+        let value = self.call_json(call).await?;
+        let data = value
+            .get("data")
+            .cloned()
+            .ok_or_else(|| self.bad_answer(what, "no `data` list"))?;
+        let items: Vec<ConnectorProfile> = serde_json::from_value(data)
+            .map_err(|e| self.bad_answer(what, &format!("unreadable items ({e})")))?;
+        let number = |k: &str| {
+            value.get(k).and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+        };
+        Ok(ProfilesPage {
+            items,
+            total: number("total"),
+            page_size: number("page_size"),
+            page: number("page"),
+        })
     }
 
     /// `POST /connector_profiles`. Not retried on server errors: the
@@ -739,5 +772,23 @@ mod tests {
     fn ids_are_path_safe() {
         assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
         assert_eq!(path_segment("4613220"), "4613220");
+    }
+}
+
+/// One page of a profile listing and what it says about the others.
+struct ProfilesPage {
+    items: Vec<ConnectorProfile>,
+    total: Option<u64>,
+    page_size: Option<u64>,
+    page: Option<u64>,
+}
+
+/// Adds `items` not already in `out` (a page may repeat an item when the
+/// list changes while it is read).
+fn merge_profiles(out: &mut Vec<ConnectorProfile>, items: Vec<ConnectorProfile>) {
+    for item in items {
+        if !out.iter().any(|p| p.id == item.id) {
+            out.push(item);
+        }
     }
 }
