@@ -328,9 +328,12 @@ impl Prompter for DialoguerPrompter {
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
+        // Waits for Enter: people type `y` then Enter, and a one-key prompt
+        // would hand that Enter to the next question's default.
         dialoguer::Confirm::with_theme(&self.theme)
             .with_prompt(prompt)
             .default(default)
+            .wait_for_newline(true)
             .interact()
             .map_err(prompt_error)
     }

@@ -3,7 +3,7 @@
 //!
 //! Rules learned the hard way (tests/../recipes "Crate notes"): wait for each
 //! prompt before typing (dialoguer drops input sent early), match stable
-//! text and never ANSI redraws, Confirm takes one key without Enter, and a
+//! text and never ANSI redraws, a confirmation waits for `y` and Enter, and a
 //! hidden prompt echoes nothing. Every wait is bounded.
 #![cfg(unix)]
 
@@ -116,7 +116,7 @@ impl Wizard {
         self.session.send_line(text).expect("write to the PTY");
     }
 
-    /// Presses one key (Confirm answers, Enter in a menu).
+    /// Presses one key (arrows and Enter in a menu).
     fn key(&mut self, key: &str) {
         self.session.send(key).expect("write to the PTY");
     }
@@ -238,6 +238,7 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     let mut w = Wizard::spawn(&env, &["init"], &clipboard_env);
     w.expect("Step 1/7: Look for an existing setup");
     w.expect("No setup yet for profile \"default\".");
+    w.expect("The secret store works"); // before any portal work
 
     w.expect("Step 2/7: Create the Constant Contact application");
     w.expect("My Applications page and sign in:");
@@ -248,17 +249,17 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     w.expect("tick BOTH Authorization Code Flow and Implicit Flow");
     w.expect("Refresh token type: Rotating Refresh Tokens");
     w.expect("Is the application created?");
-    w.key("y");
+    w.line("y");
     w.expect("https://api.stackone.com/connect/oauth2/constantcontact/callback");
     w.expect(&local_redirect);
     w.expect(
         "Copy https://api.stackone.com/connect/oauth2/constantcontact/callback to the clipboard?",
     );
-    w.key("y");
+    w.line("y");
     w.expect(&format!("Copy {local_redirect} to the clipboard?"));
-    w.key("y");
+    w.line("y");
     w.expect("Are both redirect URIs saved?");
-    w.key("y");
+    w.line("y");
 
     w.expect("Step 3/7: Enter the credentials and check this machine");
     w.expect("API Key (client id)");
@@ -273,7 +274,6 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     w.secret(&stackone_key);
     w.expect("StackOne actions to enable");
     w.line("");
-    w.expect("The secret store works");
     w.expect(&format!("Port {} is free", env.port));
 
     w.expect("Step 4/7: Authorize with Constant Contact");
@@ -345,6 +345,7 @@ fn rerun_menu_rotates_the_client_secret_into_stackone() {
     w.expect("is already set up");
     w.expect("What do you want to do?");
     w.expect("Quit (change nothing)");
+    w.key("\x1b[B"); // down from the default (Quit, the last) wraps to the first
     w.key("\r"); // the first entry: rotate the client secret
     w.expect("Step 1/4: Generate a new Client Secret");
     w.expect("Generate Client Secret");
@@ -387,8 +388,7 @@ fn rerun_menu_quit_changes_nothing_and_ctrl_c_in_the_menu_shows_the_cursor() {
 
     let mut w = Wizard::spawn(&env, &["init"], &[]);
     w.expect("Quit (change nothing)");
-    w.key("\x1b[A"); // up from the first entry wraps to the last: Quit
-    w.key("\r");
+    w.key("\r"); // the default is the harmless Quit
     w.expect("Nothing changed.");
     assert_eq!(w.finish(), 0, "{}", w.transcript);
 
@@ -431,9 +431,9 @@ fn ctrl_c_at_the_hidden_prompt_restores_the_terminal_and_writes_nothing() {
     w.expect("Application name");
     w.line("");
     w.expect("Is the application created?");
-    w.key("y");
+    w.line("y");
     w.expect("Are both redirect URIs saved?");
-    w.key("y");
+    w.line("y");
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
@@ -540,7 +540,7 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
         "Client Secret: the Client Secret of your Constant Contact application (not shown here)",
     );
     w.expect("Show the Client Secret on screen so you can copy it?");
-    w.key("y"); // the one explicit request that shows a secret
+    w.line("y"); // the one explicit request that shows a secret
     w.expect(&format!("Client Secret: {secret}"));
     w.expect("Done?");
     // The person fills the dashboard form…
@@ -559,7 +559,7 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
             &[],
         )
         .expect("the dashboard accepts the form");
-    w.key("y");
+    w.line("y");
     w.expect("dashboard");
     w.expect("Step 7/7: Done");
     assert_eq!(w.finish(), 0, "{}", w.transcript);

@@ -58,7 +58,7 @@ enum RerunChoice {
     Quit,
 }
 
-/// The menu's entries, in order; the first is the default.
+/// The menu's entries, in order; the default is the harmless last one, Quit.
 const RERUN_CHOICES: [(RerunChoice, &str); 5] = [
     (RerunChoice::RotateSecret, "Rotate the client secret"),
     (
@@ -96,9 +96,20 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         .redirect_port
         .or(existing.as_ref().map(|e| e.redirect_port))
         .unwrap_or(DEFAULT_REDIRECT_PORT);
+    // Interactive runs check the store before any portal work (a failure
+    // found after the show-once Client Secret was pasted would lose it);
+    // the others resolve their inputs first, so a missing one is exit 2.
+    let store_first = if ctx.prompter.is_interactive() {
+        Some(check_secret_store(ctx, existing.as_ref()).await?)
+    } else {
+        None
+    };
     let inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
     warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
-    let (session, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
+    let (session, store_choice) = match store_first {
+        Some(checked) => checked,
+        None => check_secret_store(ctx, existing.as_ref()).await?,
+    };
     let listener = check_redirect_port(ctx, &args, redirect_port)?;
 
     if args.dry_run {
@@ -242,10 +253,14 @@ fn rerun_menu(ctx: &mut Context) -> Result<RerunChoice> {
         .iter()
         .map(|(_, label)| label.to_string())
         .collect();
+    let quit = RERUN_CHOICES
+        .iter()
+        .position(|(choice, _)| *choice == RerunChoice::Quit)
+        .unwrap_or(0);
     let idx = ctx.prompter.select(
         "What do you want to do? (arrows move, Enter picks)",
         &items,
-        0,
+        quit,
     )?;
     Ok(RERUN_CHOICES[idx].0)
 }
@@ -401,11 +416,12 @@ fn offer_to_clipboard(ctx: &mut Context, values: &[&str]) -> Result<()> {
 }
 
 /// Asks until the user says the step is done (skipped when unattended).
+/// The default is "no": an Enter pressed unread must not skip a step.
 fn wait_until_done(ctx: &mut Context, question: &str, unattended: bool) -> Result<()> {
     if unattended {
         return Ok(());
     }
-    while !ctx.prompter.confirm(question, true)? {
+    while !ctx.prompter.confirm(question, false)? {
         ctx.io.info(
             "Take your time: the steps are above. Nothing is saved yet, so Ctrl-C is safe too.",
         );
@@ -624,24 +640,65 @@ fn resolve_actions(
 // ---- Step 3: checks of this machine ----
 
 /// Opens the secret store and proves it works (bounded write/read/delete).
+/// Interactively, a keyring that fails is not the end: the user may switch
+/// to the file store (with its warning) or quit, before any other work.
 async fn check_secret_store(
     ctx: &mut Context,
     existing: Option<&ProfileConfig>,
 ) -> Result<(ProfileSession, StoreChoice)> {
-    let store_choice = ctx.store_choice_or(existing.map(|e| e.secret_store));
+    let mut store_choice = ctx.store_choice_or(existing.map(|e| e.secret_store));
     if store_choice == StoreChoice::File {
-        ctx.io.warn(format!(
-            "--store file: secrets go to a 0600 file under {} instead of the OS keyring",
-            ctx.config_dir.display()
-        ));
+        warn_file_store(ctx);
     }
-    let session = ctx.session(Some(store_choice))?;
-    session.probe().await?;
+    let mut session = ctx.session(Some(store_choice))?;
+    if let Err(failed) = session.probe().await {
+        if store_choice == StoreChoice::File
+            || failed.kind() != crate::error::ErrorKind::SecretStore
+            || !ctx.prompter.is_interactive()
+            || !offer_file_store(ctx, &failed)?
+        {
+            return Err(failed);
+        }
+        store_choice = StoreChoice::File;
+        ctx.store_choice = Some(StoreChoice::File);
+        warn_file_store(ctx);
+        session = ctx.session(Some(store_choice))?;
+        session.probe().await?;
+    }
     ctx.io.success(format!(
         "The secret store works: {}.",
         session.store().describe()
     ));
     Ok((session, store_choice))
+}
+
+fn warn_file_store(ctx: &mut Context) {
+    ctx.io.warn(format!(
+        "--store file: secrets go to a 0600 file under {} instead of the OS keyring",
+        ctx.config_dir.display()
+    ));
+}
+
+/// Says why the keyring failed and asks whether to use the file store
+/// instead; the harmless answer (quit) is the default.
+fn offer_file_store(ctx: &mut Context, failed: &Error) -> Result<bool> {
+    ctx.io.warn(format!(
+        "the OS keyring does not work here: {}",
+        failed.message()
+    ));
+    ctx.io.info(format!(
+        "Nothing has been entered yet. ccsetup can keep the secrets in a file readable only by you\n\
+         (mode 0600, under {}) instead: anyone who can read your files as you can read them.",
+        ctx.config_dir.display()
+    ));
+    let items = [
+        "Use the file store instead".to_string(),
+        "Quit (fix the keyring first; nothing was written)".to_string(),
+    ];
+    Ok(ctx
+        .prompter
+        .select("How do you want to go on?", &items, 1)?
+        == 0)
 }
 
 /// Binds the redirect listener now: a taken port is exit 2 before consent.

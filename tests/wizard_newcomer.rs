@@ -1,0 +1,165 @@
+//! The wizard as a newcomer meets it (issue 14): the real binary in a PTY,
+//! typed at as people type (`y` then Enter; Enter alone on a default),
+//! against the stand-ins over loopback.
+#![cfg(unix)]
+
+mod common;
+#[path = "common/pty.rs"]
+mod pty;
+
+use std::time::Duration;
+
+use common::TestEnv;
+use expectrl::Expect;
+use pty::{AUTHORIZE_URL, Wizard, approve_in_background};
+
+/// How many times `needle` occurs in `text`.
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+/// Waits a moment and says whether `text` showed up meanwhile (without
+/// consuming anything else).
+fn shows_within(w: &mut Wizard, text: &str, wait: Duration) -> bool {
+    std::thread::sleep(wait);
+    matches!(w.session.check(text), Ok(found) if !found.is_empty())
+}
+
+#[test]
+fn y_then_enter_answers_exactly_one_question_each_time() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    w.expect("Application name");
+    w.line("");
+    w.expect("Is the application created?");
+    // `y` alone answers nothing yet: the question waits for Enter.
+    w.key("y");
+    assert!(
+        !shows_within(
+            &mut w,
+            "Are both redirect URIs saved?",
+            Duration::from_millis(400)
+        ),
+        "a confirmation took `y` without Enter:\n{}",
+        w.transcript
+    );
+    w.key("\r");
+    w.expect("Are both redirect URIs saved?");
+    // Enter alone: the default of a question whose "yes" skips a step is "no".
+    w.key("\r");
+    w.expect("Take your time");
+    w.expect("Are both redirect URIs saved?");
+    w.line("y");
+    w.expect("Step 3/7");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("Client Secret (hidden)");
+    w.secret(&env.client_secret());
+    w.expect("Scopes");
+    w.expect("offline_access");
+    w.key("\r");
+    w.expect("StackOne API key (hidden)");
+    w.secret(&env.stackone_key());
+    w.expect("StackOne actions to enable");
+    w.line("");
+    w.expect("Step 4/7");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    // Each question was answered once, by what was typed for it.
+    assert_eq!(
+        count(&w.transcript, "Is the application created? · yes"),
+        1,
+        "{}",
+        w.transcript
+    );
+    assert_eq!(
+        count(&w.transcript, "Are both redirect URIs saved? · no"),
+        1,
+        "{}",
+        w.transcript
+    );
+    assert_eq!(
+        count(&w.transcript, "Are both redirect URIs saved? · yes"),
+        1,
+        "{}",
+        w.transcript
+    );
+}
+
+/// A keyring that cannot work: no session bus, an empty runtime dir.
+fn without_secret_service(cmd: &mut std::process::Command, runtime: &std::path::Path) {
+    cmd.env_remove("CCSETUP_STORE")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env("CCSETUP_KEYRING_TIMEOUT_SECS", "3");
+}
+
+#[test]
+fn a_broken_keyring_is_found_at_step_1_and_the_file_store_offered() {
+    let env = TestEnv::new();
+    let runtime = tempfile::tempdir().unwrap();
+    let mut w = Wizard::spawn_with(&env, &["init"], |cmd| {
+        without_secret_service(cmd, runtime.path())
+    });
+    w.expect("Step 1/7");
+    w.expect("the OS keyring does not work here");
+    w.expect("How do you want to go on?");
+    w.expect("Quit");
+    assert!(
+        !w.transcript.contains("Step 2/7"),
+        "the portal came first:\n{}",
+        w.transcript
+    );
+    w.key("\x1b[A"); // from the default (Quit) up to the file store
+    w.key("\r");
+    w.expect("0600 file");
+    w.expect("The secret store works");
+    w.expect("Step 2/7");
+    w.expect("Application name");
+    w.line("");
+    w.expect("Is the application created?");
+    w.line("y");
+    w.expect("Are both redirect URIs saved?");
+    w.line("y");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("Client Secret (hidden)");
+    w.secret(&env.client_secret());
+    w.expect("Scopes");
+    w.expect("offline_access");
+    w.key("\r");
+    w.expect("StackOne API key (hidden)");
+    w.secret(&env.stackone_key());
+    w.expect("StackOne actions to enable");
+    w.line("");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert_eq!(
+        env.secret("default", "client_secret").as_deref(),
+        Some(env.client_secret().as_str()),
+        "the secret went to the file store"
+    );
+    assert!(env.config_text().contains("secret_store = \"file\""));
+}
+
+#[test]
+fn quitting_at_a_broken_keyring_asks_nothing_else_and_writes_nothing() {
+    let env = TestEnv::new();
+    let runtime = tempfile::tempdir().unwrap();
+    let mut w = Wizard::spawn_with(&env, &["init"], |cmd| {
+        without_secret_service(cmd, runtime.path())
+    });
+    w.expect("How do you want to go on?");
+    w.expect("Quit");
+    w.key("\r"); // the default: quit
+    assert_eq!(w.finish(), 5, "{}", w.transcript);
+    assert!(!w.transcript.contains("Application name"));
+    assert!(w.transcript.contains("--store file"), "{}", w.transcript);
+    assert!(env.files().is_empty(), "{:?}", env.files());
+}
