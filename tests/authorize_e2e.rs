@@ -82,7 +82,7 @@ fn deny_exits_3_and_stores_nothing() {
     run.assert_code(3);
     let err = error_text(&run);
     assert!(err.contains("access_denied"), "{err}");
-    assert!(err.contains("Allow"), "the hint says what to do: {err}");
+    assert!(err.contains("Approve"), "the hint names the button: {err}");
     assert!(env.config_text().is_empty());
     assert!(!env.config_dir().join("secrets/default.json").exists());
     assert!(env.cc_requests("/oauth2/default/v1/token").is_empty());

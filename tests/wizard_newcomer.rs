@@ -163,3 +163,112 @@ fn quitting_at_a_broken_keyring_asks_nothing_else_and_writes_nothing() {
     assert!(w.transcript.contains("--store file"), "{}", w.transcript);
     assert!(env.files().is_empty(), "{:?}", env.files());
 }
+
+/// Answers steps 2 and 3 with the defaults and `secret`, up to the
+/// authorization URL of step 4, which it returns.
+fn through_step_3(w: &mut Wizard, env: &TestEnv, secret: &str) {
+    w.expect("Application name");
+    w.line("");
+    w.expect("Is the application created?");
+    w.line("y");
+    w.expect("Are both redirect URIs saved?");
+    w.line("y");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("Client Secret (hidden)");
+    w.secret(secret);
+    w.expect("Scopes");
+    w.expect("offline_access");
+    w.key("\r");
+    w.expect("StackOne API key (hidden)");
+    w.secret(&env.stackone_key());
+    w.expect("StackOne actions to enable");
+    w.line("");
+    w.expect(&format!("Port {} is free", env.port));
+}
+
+#[test]
+fn a_wrong_secret_at_the_token_exchange_is_asked_again_keeping_everything_else() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    through_step_3(&mut w, &env, &env.client_secret());
+    // The secret is regenerated in the portal after it was entered: the
+    // token endpoint now refuses the one ccsetup has.
+    let new_secret = env.sandbox.cc().generate_client_secret(&env.app.client_id);
+    let url = w.expect_capture(AUTHORIZE_URL);
+    approve_in_background(url).join().unwrap();
+    w.expect("refused the client credentials");
+    w.expect("Generate Client Secret");
+    w.expect("Enter the Client Secret again");
+    w.key("\r"); // the default for a refused secret
+    w.expect("Client Secret (hidden)");
+    w.secret(&new_secret);
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert_eq!(
+        count(&w.transcript, "✔ Application name ·"),
+        1,
+        "nothing else was asked again:\n{}",
+        w.transcript
+    );
+    assert_eq!(count(&w.transcript, "✔ API Key (client id) ·"), 1);
+    assert_eq!(
+        env.secret("default", "client_secret").as_deref(),
+        Some(new_secret.as_str())
+    );
+    assert!(!w.transcript.contains(&new_secret));
+}
+
+#[test]
+fn a_denied_consent_and_a_timeout_offer_the_consent_again() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init", "--auth-timeout", "2"], &[]);
+    through_step_3(&mut w, &env, &env.client_secret());
+    let url = w.expect_capture(AUTHORIZE_URL);
+    std::thread::spawn(move || {
+        use ccsetup::sandbox::test_browser::{Decision, consent_blocking, deliver_blocking};
+        consent_blocking(&url, Decision::Deny).and_then(|l| deliver_blocking(&l))
+    })
+    .join()
+    .unwrap()
+    .expect("the test browser denies");
+    w.expect("access_denied");
+    w.expect("choose Approve");
+    w.expect("Open the consent page again");
+    w.key("\r"); // the default after a denial
+    // This time nobody answers within --auth-timeout.
+    w.expect_capture(AUTHORIZE_URL);
+    w.expect("no authorization arrived within 2 s");
+    w.expect("Open the consent page again");
+    w.key("\r");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert_eq!(count(&w.transcript, "✔ Application name ·"), 1);
+    assert!(env.secret("default", "refresh_token").is_some());
+}
+
+#[test]
+fn quitting_after_a_denied_consent_keeps_exit_3_and_stores_nothing() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    through_step_3(&mut w, &env, &env.client_secret());
+    let url = w.expect_capture(AUTHORIZE_URL);
+    std::thread::spawn(move || {
+        use ccsetup::sandbox::test_browser::{Decision, consent_blocking, deliver_blocking};
+        consent_blocking(&url, Decision::Deny).and_then(|l| deliver_blocking(&l))
+    })
+    .join()
+    .unwrap()
+    .expect("the test browser denies");
+    w.expect("Quit (nothing was stored)");
+    w.key("\x1b[B"); // from "Open the consent page again" down to Quit
+    w.key("\r");
+    assert_eq!(w.finish(), 3, "{}", w.transcript);
+    assert!(env.config_text().is_empty());
+}

@@ -24,7 +24,7 @@ use crate::constant_contact::{
 };
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::oauth::{LoopbackListener, local_redirect_uri};
+use crate::oauth::{AuthorizeFailure, LoopbackListener, local_redirect_uri};
 use crate::render;
 use crate::stackone::{DesiredProfile, ProfileOutcome, StackOneMode};
 use crate::store::{SecretKind, StoreChoice};
@@ -104,7 +104,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     } else {
         None
     };
-    let inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
+    let mut inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
     warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
     let (session, store_choice) = match store_first {
         Some(checked) => checked,
@@ -118,7 +118,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     }
 
     ctx.io.step(4, STEPS, "Authorize with Constant Contact");
-    let authorization = authorize(ctx, &inputs, args.auth_timeout, listener).await?;
+    let authorization = authorize(ctx, &mut inputs, args.auth_timeout, listener).await?;
 
     ctx.io.step(5, STEPS, "Store the secrets");
     // Decided before storing: StackOne cannot show which secret it holds, so
@@ -720,27 +720,101 @@ fn check_redirect_port(
 
 async fn authorize(
     ctx: &mut Context,
-    inputs: &InitInputs,
+    inputs: &mut InitInputs,
     timeout_secs: u64,
     listener: Option<LoopbackListener>,
 ) -> Result<Option<AuthOutcome>> {
-    let Some(listener) = listener else {
+    let Some(mut listener) = listener else {
         ctx.io.warn(
             "--skip-authorize: the credentials are not checked and no refresh token is stored",
         );
         return Ok(None);
     };
-    let request = AuthorizeRequest {
-        client_id: inputs.client_id.clone(),
-        client_secret: inputs.client_secret.clone(),
-        scopes: inputs.scopes.clone(),
-        redirect_port: inputs.redirect_port,
-        timeout_secs,
+    loop {
+        let request = AuthorizeRequest {
+            client_id: inputs.client_id.clone(),
+            client_secret: inputs.client_secret.clone(),
+            scopes: inputs.scopes.clone(),
+            redirect_port: inputs.redirect_port,
+            timeout_secs,
+        };
+        let (term, remote, _) = ctx.parts()?;
+        let failed = match authorize_and_check(term, remote, request, listener).await {
+            Ok(outcome) => return Ok(Some(outcome)),
+            Err(e) => e,
+        };
+        // Like `gh auth login`: a fixable failure is a question, not the
+        // end of the run; everything entered so far is kept.
+        let Some(failure) = AuthorizeFailure::of(&failed) else {
+            return Err(failed);
+        };
+        if !ctx.prompter.is_interactive() {
+            return Err(failed);
+        }
+        match retry_menu(ctx, &failed, failure)? {
+            Retry::Secret => {
+                inputs.client_secret = ask_secret_again(ctx, &SecretInput::CLIENT_SECRET)?;
+            }
+            Retry::Consent => {}
+            Retry::Quit => return Err(failed),
+        }
+        listener = LoopbackListener::bind(inputs.redirect_port)?;
+    }
+}
+
+/// What to do after a fixable step-4 failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    Secret,
+    Consent,
+    Quit,
+}
+
+/// Says what went wrong and how to fix it, then asks what to do; the
+/// default is the fix that matches the failure.
+fn retry_menu(ctx: &mut Context, failed: &Error, failure: AuthorizeFailure) -> Result<Retry> {
+    ctx.io.warn(failed.message());
+    let advice = match failure {
+        AuthorizeFailure::WrongClient => {
+            "The Client Secret is most likely wrong. In the portal, click Generate Client Secret on the \
+             application (it is shown once) and enter the new one."
+        }
+        AuthorizeFailure::Denied => {
+            "The consent page was answered with Deny. To go on, open it again and choose Approve."
+        }
+        AuthorizeFailure::TimedOut => {
+            "No answer reached ccsetup in time. Open the URL again, sign in and choose Approve; the \
+             browser must reach this machine's redirect URI (or paste the redirected URL here)."
+        }
     };
-    let (term, remote, _) = ctx.parts()?;
-    authorize_and_check(term, remote, request, listener)
-        .await
-        .map(Some)
+    ctx.io.info(advice);
+    let entries = [
+        (Retry::Secret, "Enter the Client Secret again"),
+        (Retry::Consent, "Open the consent page again"),
+        (Retry::Quit, "Quit (nothing was stored)"),
+    ];
+    let default = match failure {
+        AuthorizeFailure::WrongClient => 0,
+        AuthorizeFailure::Denied | AuthorizeFailure::TimedOut => 1,
+    };
+    let items: Vec<String> = entries.iter().map(|(_, l)| l.to_string()).collect();
+    let idx = ctx
+        .prompter
+        .select("What do you want to do?", &items, default)?;
+    Ok(entries[idx].0)
+}
+
+/// A hidden prompt for `input`, whatever the flags or environment gave.
+fn ask_secret_again(ctx: &mut Context, input: &SecretInput) -> Result<SecretString> {
+    crate::workflow::secrets::prompt_for(&mut ctx.io, ctx.prompter.as_mut(), input, &no_check)?
+        .ok_or_else(|| {
+            missing_input(
+                ctx.prompter.as_ref(),
+                input.what,
+                input.stdin_flag,
+                Some(input.env),
+            )
+        })
 }
 
 // ---- Step 5 ----

@@ -192,6 +192,7 @@ pub(crate) fn callback_timeout_error(timeout: Duration, port: u16, url: Option<&
         timeout.as_secs()
     ))
     .with_hint(hint)
+    .with_source(super::AuthorizeFailure::TimedOut)
 }
 
 /// The error for an `error=…` callback answering our request.
@@ -200,15 +201,21 @@ pub(crate) fn provider_error(error: &str, description: Option<&str>) -> Error {
         Some(d) if !d.is_empty() => format!("{error}: {d}"),
         _ => error.to_string(),
     };
-    let hint = if error == "access_denied" {
-        "run the command again and choose Allow on the Constant Contact consent page".to_string()
+    let denied = error == "access_denied";
+    let hint = if denied {
+        "run the command again and choose Approve on the Constant Contact consent page".to_string()
     } else {
         "check the app's settings in the Constant Contact portal (OAuth2 flow, redirect URIs, scopes) and run the command again".to_string()
     };
-    Error::authorization(format!(
+    let err = Error::authorization(format!(
         "Constant Contact refused the authorization ({detail})"
     ))
-    .with_hint(hint)
+    .with_hint(hint);
+    if denied {
+        err.with_source(super::AuthorizeFailure::Denied)
+    } else {
+        err
+    }
 }
 
 fn bind_error(port: u16, addr: &str, e: io::Error) -> Error {

@@ -74,6 +74,38 @@ impl std::fmt::Debug for AuthorizeParams {
     }
 }
 
+/// Why an authorization failed, where the person can fix it and try again
+/// (attached as the error's source, so interactive callers can offer that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizeFailure {
+    /// The token endpoint refused the client (`invalid_client`): most often
+    /// a wrong Client Secret.
+    WrongClient,
+    /// The person chose Deny on the consent page (`access_denied`).
+    Denied,
+    /// No answer arrived within `--auth-timeout`.
+    TimedOut,
+}
+
+impl AuthorizeFailure {
+    /// The retryable failure behind `error`, if it is one.
+    pub fn of(error: &Error) -> Option<AuthorizeFailure> {
+        error.cause()?.downcast_ref::<AuthorizeFailure>().copied()
+    }
+}
+
+impl std::fmt::Display for AuthorizeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AuthorizeFailure::WrongClient => "the client credentials were refused",
+            AuthorizeFailure::Denied => "the consent was denied",
+            AuthorizeFailure::TimedOut => "no answer within the timeout",
+        })
+    }
+}
+
+impl std::error::Error for AuthorizeFailure {}
+
 /// How the authorization code reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeSource {

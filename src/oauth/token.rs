@@ -156,7 +156,8 @@ pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> 
             ))
             .with_hint(
                 "copy the API Key again from the application's page in the Constant Contact portal; if the Client Secret may be wrong, generate a new one there (\"Generate Client Secret\", shown once) and enter it again",
-            ),
+            )
+            .with_source(super::AuthorizeFailure::WrongClient),
         );
     }
     match code_str {
