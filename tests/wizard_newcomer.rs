@@ -272,3 +272,19 @@ fn quitting_after_a_denied_consent_keeps_exit_3_and_stores_nothing() {
     assert_eq!(w.finish(), 3, "{}", w.transcript);
     assert!(env.config_text().is_empty());
 }
+
+#[test]
+fn reset_yes_on_a_fresh_machine_without_a_keyring_has_nothing_to_reset() {
+    let env = TestEnv::new();
+    let runtime = tempfile::tempdir().unwrap();
+    let mut cmd = env.ccsetup(&["reset", "--yes"]);
+    without_secret_service(&mut cmd, runtime.path());
+    let run = common::run_plain(cmd);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("Nothing to reset"),
+        "{}",
+        run.all_output()
+    );
+    assert!(env.files().is_empty(), "{:?}", env.files());
+}

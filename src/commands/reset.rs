@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::cli::ResetArgs;
 use crate::config;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::store::SecretKind;
 use crate::workflow::stackone;
 
@@ -58,8 +58,19 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
 
     let mut removed = Vec::new();
     for kind in SecretKind::ALL {
-        if session.get(kind).await?.is_some() {
-            removed.push(kind.as_str());
+        match session.get(kind).await {
+            Ok(found) => {
+                if found.is_some() {
+                    removed.push(kind.as_str());
+                }
+            }
+            // Never set up here (no settings) and no keyring to look in:
+            // nothing of this profile can be stored, so nothing to reset.
+            Err(e) if existing.is_none() && e.kind() == ErrorKind::SecretStore => {
+                tracing::debug!("reset: no secret store to look in ({e})");
+                break;
+            }
+            Err(e) => return Err(e),
         }
         session.delete(kind).await?;
     }
@@ -75,8 +86,9 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
             "stackone_profile_deleted": stackone_deleted,
         }))?;
     } else if removed.is_empty() {
-        term.io
-            .println(format!("Profile \"{profile}\" had nothing stored."));
+        term.io.println(format!(
+            "Nothing to reset: profile \"{profile}\" has no settings or secrets here."
+        ));
     } else {
         term.io.println(format!(
             "Forgot profile \"{profile}\": {}.",
