@@ -196,7 +196,10 @@ fn a_wrong_secret_at_the_token_exchange_is_asked_again_keeping_everything_else()
     // token endpoint now refuses the one ccsetup has.
     let new_secret = env.sandbox.cc().generate_client_secret(&env.app.client_id);
     let url = w.expect_capture(AUTHORIZE_URL);
-    approve_in_background(url).join().unwrap();
+    let (status, page) = approve_in_background(url).join().unwrap();
+    // The browser's page waited for the exchange and tells the truth.
+    assert_eq!(status, 200);
+    assert!(page.contains("refused to exchange it"), "{page}");
     w.expect("refused the client credentials");
     w.expect("Generate Client Secret");
     w.expect("Enter the Client Secret again");
@@ -207,7 +210,11 @@ fn a_wrong_secret_at_the_token_exchange_is_asked_again_keeping_everything_else()
     let browser = approve_in_background(url);
     w.expect("Step 7/7: Done");
     assert_eq!(w.finish(), 0, "{}", w.transcript);
-    browser.join().unwrap();
+    let (_, page) = browser.join().unwrap();
+    assert!(
+        page.contains("Constant Contact authorized ccsetup"),
+        "{page}"
+    );
     assert_eq!(
         count(&w.transcript, "✔ Application name ·"),
         1,
@@ -287,4 +294,48 @@ fn reset_yes_on_a_fresh_machine_without_a_keyring_has_nothing_to_reset() {
         run.all_output()
     );
     assert!(env.files().is_empty(), "{:?}", env.files());
+}
+
+#[test]
+fn unticking_offline_access_is_warned_in_the_picker_and_nothing_claims_a_refresh_token() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init", "--skip-stackone"], &[]);
+    w.expect("Application name");
+    w.line("");
+    w.expect("Is the application created?");
+    w.line("y");
+    w.expect("Are both redirect URIs saved?");
+    w.line("y");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("Client Secret (hidden)");
+    w.secret(&env.client_secret());
+    w.expect("Scopes");
+    w.expect("offline_access");
+    w.key("\x1b[A"); // up from the first row wraps to the last: offline_access
+    w.key(" ");
+    w.key("\r");
+    w.expect("without offline_access");
+    w.expect("tick offline_access in the list");
+    w.expect("Keep these scopes anyway?");
+    w.line("y");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert!(
+        !w.transcript.contains("--scopes"),
+        "the picker's user is told about the picker:\n{}",
+        w.transcript
+    );
+    assert!(
+        !w.transcript.to_lowercase().contains("refresh token stored")
+            && !w.transcript.contains("Client Secret, refresh token")
+            && !w.transcript.contains("refresh token, access token"),
+        "no claim of a stored refresh token:\n{}",
+        w.transcript
+    );
+    assert!(w.transcript.contains("no refresh token was granted"));
+    assert!(env.secret("default", "refresh_token").is_none());
 }

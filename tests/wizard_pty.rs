@@ -246,7 +246,7 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     w.expect("Application name");
     w.line("Bakery Sync");
     w.expect("1. Name: Bakery Sync");
-    w.expect("tick BOTH Authorization Code Flow and Implicit Flow");
+    w.expect("choose \"Authorization Code Flow and Implicit Flow\" (one option)");
     w.expect("Refresh token type: Rotating Refresh Tokens");
     w.expect("Is the application created?");
     w.line("y");

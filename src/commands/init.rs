@@ -105,7 +105,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         None
     };
     let mut inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect_port)?;
-    warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
+    warn_about_scopes(ctx, &args, &inputs.scopes);
     let (session, store_choice) = match store_first {
         Some(checked) => checked,
         None => check_secret_store(ctx, existing.as_ref()).await?,
@@ -326,7 +326,7 @@ fn guide_app_creation(
     ctx.io.info(format!(
         "\nClick New Application, then:\n\
          \x20 1. Name: {app_name}\n\
-         \x20 2. OAuth2 flow: tick BOTH Authorization Code Flow and Implicit Flow\n\
+         \x20 2. OAuth2 flow: choose \"Authorization Code Flow and Implicit Flow\" (one option)\n\
          \x20 3. Refresh token type: Rotating Refresh Tokens\n\
          \x20 4. Click Create"
     ));
@@ -558,7 +558,7 @@ fn resolve_scopes(
         return cc::parse_scopes(&current);
     }
     let items: Vec<String> = KNOWN_SCOPES.iter().map(|s| s.to_string()).collect();
-    let ticked: Vec<bool> = KNOWN_SCOPES
+    let mut ticked: Vec<bool> = KNOWN_SCOPES
         .iter()
         .map(|s| current.iter().any(|c| c == s))
         .collect();
@@ -574,20 +574,65 @@ fn resolve_scopes(
             continue;
         }
         let chosen: Vec<&str> = picked.iter().map(|&i| items[i].as_str()).collect();
-        return cc::parse_scopes(&chosen);
+        let scopes = cc::parse_scopes(&chosen)?;
+        let lacking = lacking_scope_warnings(&scopes, ScopeSource::Picker);
+        if lacking.is_empty() {
+            return Ok(scopes);
+        }
+        for warning in &lacking {
+            ctx.io.warn(warning);
+        }
+        if ctx.prompter.confirm("Keep these scopes anyway?", false)? {
+            return Ok(scopes);
+        }
+        ticked = KNOWN_SCOPES
+            .iter()
+            .map(|s| scopes.iter().any(|c| c == s))
+            .collect();
     }
 }
 
-fn warn_about_scopes(ctx: &mut Context, scopes: &[String], skip_authorize: bool) {
-    if !cc::grants_refresh_token(scopes) && !skip_authorize {
-        ctx.io.warn(
-            "the scopes lack offline_access: Constant Contact will issue no refresh token, so `ccsetup token` \
-             cannot renew access after 24 h",
-        );
+/// Where the scopes came from: the fix a warning names depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScopeSource {
+    Flag,
+    Picker,
+}
+
+/// What a missing `offline_access` or `account_read` costs, and the fix.
+fn lacking_scope_warnings(scopes: &[String], source: ScopeSource) -> Vec<String> {
+    let fix = |scope: &str| match source {
+        ScopeSource::Flag => format!("add {scope} to --scopes (CCSETUP_SCOPES)"),
+        ScopeSource::Picker => format!("tick {scope} in the list"),
+    };
+    let mut warnings = Vec::new();
+    if !cc::grants_refresh_token(scopes) {
+        warnings.push(format!(
+            "without offline_access Constant Contact issues no refresh token, so `ccsetup token` \
+             cannot renew access after 24 h: {}",
+            fix("offline_access")
+        ));
     }
     if !cc::grants_account_read(scopes) {
-        ctx.io
-            .warn("the scopes lack account_read: the account check after authorization is skipped");
+        warnings.push(format!(
+            "without account_read the account check after authorization is skipped: {}",
+            fix("account_read")
+        ));
+    }
+    warnings
+}
+
+/// Warns about scopes given without the picker (which warned already).
+fn warn_about_scopes(ctx: &mut Context, args: &InitArgs, scopes: &[String]) {
+    let picked = args.scopes.is_none() && ctx.prompter.is_interactive() && !args.yes;
+    if picked {
+        return;
+    }
+    for warning in lacking_scope_warnings(scopes, ScopeSource::Flag) {
+        if args.skip_authorize && warning.contains("offline_access") {
+            continue;
+        }
+        ctx.io.warn(warning);
     }
 }
 
@@ -842,10 +887,12 @@ async fn store_everything(
     }
     // The StackOne API key is stored in step 6, once StackOne accepted it: a
     // refused key (a typo) must not replace a stored one that works.
-    let stored = if authorization.is_some() {
-        "Client Secret, refresh token and access token"
-    } else {
-        "Client Secret"
+    let stored = match authorization {
+        Some(auth) if auth.tokens.refresh_token.is_some() => {
+            "Client Secret, refresh token and access token"
+        }
+        Some(_) => "Client Secret and access token (no refresh token was granted)",
+        None => "Client Secret",
     };
     ctx.io.success(format!(
         "{stored} stored in the {}.",
@@ -984,8 +1031,10 @@ impl InitResult<'_> {
 
     fn secrets_line(&self) -> String {
         let mut kinds = vec!["Client Secret"];
-        if self.authorization.is_some() {
-            kinds.push("refresh token");
+        if let Some(auth) = self.authorization {
+            if auth.tokens.refresh_token.is_some() {
+                kinds.push("refresh token");
+            }
             kinds.push("access token");
         }
         if self.stackone.is_some() {

@@ -116,18 +116,23 @@ impl LoopbackListener {
     ) -> Result<AuthorizationCode> {
         let port = self.port;
         match self.serve(expected_state, Instant::now() + timeout).await? {
-            Some(code) => Ok(code),
+            Some((code, browser)) => {
+                browser.answer(CallbackAnswer::Received).await;
+                Ok(code)
+            }
             None => Err(callback_timeout_error(timeout, port, None)),
         }
     }
 
-    /// The serving loop; `Ok(None)` on reaching `deadline`. Dropping the
-    /// future closes the sockets and aborts every connection task.
+    /// The serving loop; `Ok(None)` on reaching `deadline`. With the code
+    /// comes the browser's connection, still waiting for its page: the
+    /// caller answers it once it knows the outcome. Dropping the future
+    /// closes the sockets and aborts every connection task.
     pub(crate) async fn serve(
         self,
         expected_state: &str,
         deadline: Instant,
-    ) -> Result<Option<AuthorizationCode>> {
+    ) -> Result<Option<(AuthorizationCode, PendingAnswer)>> {
         let mut listeners = Vec::with_capacity(self.sockets.len());
         for socket in self.sockets {
             socket
@@ -168,7 +173,7 @@ impl LoopbackListener {
         connections.abort_all();
         match outcome {
             None => Ok(None),
-            Some(Terminal::Code(code)) => Ok(Some(code)),
+            Some(Terminal::Code(code, stream)) => Ok(Some((code, PendingAnswer { stream }))),
             Some(Terminal::ProviderError { error, description }) => {
                 Err(provider_error(&error, description.as_deref()))
             }
@@ -267,9 +272,40 @@ async fn accept_optional(listener: Option<&TcpListener>) -> io::Result<(TcpStrea
     }
 }
 
+/// The browser's request that brought the code, not answered yet: the page
+/// it gets says how the token exchange went (SPEC.md step 4).
+#[derive(Debug)]
+pub struct PendingAnswer {
+    stream: TcpStream,
+}
+
+/// How the authorization ended, as the browser's page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackAnswer {
+    /// The code was exchanged: ccsetup is authorized.
+    Authorized,
+    /// The code arrived but the exchange failed; the terminal says why.
+    ExchangeFailed,
+    /// The code arrived; the outcome is in the terminal (the exchange took
+    /// too long to wait for, or nobody waits for it).
+    Received,
+}
+
+impl PendingAnswer {
+    /// Sends the page (bounded by the write timeout).
+    pub async fn answer(mut self, answer: CallbackAnswer) {
+        let page = match answer {
+            CallbackAnswer::Authorized => Page::Success,
+            CallbackAnswer::ExchangeFailed => Page::ExchangeFailed,
+            CallbackAnswer::Received => Page::Received,
+        };
+        let _ = write_page(&mut self.stream, page).await;
+    }
+}
+
 /// What ends the wait.
 enum Terminal {
-    Code(AuthorizationCode),
+    Code(AuthorizationCode, TcpStream),
     ProviderError {
         error: String,
         description: Option<String>,
@@ -329,7 +365,13 @@ async fn handle_connection(mut stream: TcpStream, shared: &Shared) {
             CallbackOutcome::MissingState | CallbackOutcome::StateMismatch => Page::WrongState,
             CallbackOutcome::Malformed(_) => Page::BadRequest,
             CallbackOutcome::Code(code) => {
-                return finish(stream, shared, Page::Success, Terminal::Code(code)).await;
+                // Answered by the flow once the exchange is done.
+                if shared.claimed.swap(true, Ordering::SeqCst) {
+                    let _ = write_page(&mut stream, Page::AlreadyDone).await;
+                } else {
+                    let _ = shared.outcome_tx.send(Terminal::Code(code, stream)).await;
+                }
+                return;
             }
             CallbackOutcome::ProviderError { error, description } => {
                 let page = Page::Refused;
@@ -399,6 +441,8 @@ fn has_end_of_head(buf: &[u8]) -> bool {
 #[derive(Debug, Clone, Copy)]
 enum Page {
     Success,
+    Received,
+    ExchangeFailed,
     Refused,
     AlreadyDone,
     WrongState,
@@ -411,7 +455,7 @@ enum Page {
 impl Page {
     fn status(self) -> (u16, &'static str) {
         match self {
-            Page::Success | Page::Refused => (200, "OK"),
+            Page::Success | Page::Received | Page::ExchangeFailed | Page::Refused => (200, "OK"),
             Page::AlreadyDone => (409, "Conflict"),
             Page::WrongState | Page::BadRequest => (400, "Bad Request"),
             Page::NotFound => (404, "Not Found"),
@@ -423,8 +467,16 @@ impl Page {
     fn text(self) -> (&'static str, &'static str) {
         match self {
             Page::Success => (
+                "ccsetup: authorized",
+                "Constant Contact authorized ccsetup. You can close this tab and return to the terminal.",
+            ),
+            Page::Received => (
                 "ccsetup: authorization received",
-                "ccsetup received the authorization. You can close this tab and return to the terminal.",
+                "ccsetup received the authorization; the terminal shows how it went. You can close this tab.",
+            ),
+            Page::ExchangeFailed => (
+                "ccsetup: authorization not completed",
+                "ccsetup received the code, but Constant Contact refused to exchange it for tokens. The terminal says why and what to do next; you can close this tab.",
             ),
             Page::Refused => (
                 "ccsetup: authorization not granted",
