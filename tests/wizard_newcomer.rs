@@ -339,3 +339,52 @@ fn unticking_offline_access_is_warned_in_the_picker_and_nothing_claims_a_refresh
     assert!(w.transcript.contains("no refresh token was granted"));
     assert!(env.secret("default", "refresh_token").is_none());
 }
+
+#[test]
+fn a_browser_that_fails_to_launch_is_reported_and_the_url_can_be_pasted() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn_with(&env, &["init", "--skip-stackone"], |cmd| {
+        cmd.env_remove("CCSETUP_NO_BROWSER").env("BROWSER", "false");
+    });
+    w.expect("My Applications page and sign in:");
+    w.expect("could not open a browser");
+    w.expect("open the URL above yourself");
+    w.expect("Application name");
+    w.line("");
+    w.expect("Is the application created?");
+    w.line("y");
+    w.expect("Are both redirect URIs saved?");
+    w.line("y");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("Client Secret (hidden)");
+    w.secret(&env.client_secret());
+    w.expect("Scopes");
+    w.expect("offline_access");
+    w.key("\r");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    w.expect("could not open a browser");
+    w.expect("paste it here");
+    // The person opens the URL elsewhere and pastes where it led.
+    let location = ccsetup::sandbox::test_browser::consent_blocking(
+        &url,
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    )
+    .unwrap();
+    w.line(&location);
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    assert!(!w.transcript.contains("Opened it in your browser"));
+
+    let run = common::run_plain({
+        let mut cmd = env.ccsetup(&["doctor", "--json"]);
+        cmd.env_remove("CCSETUP_NO_BROWSER").env("BROWSER", "false");
+        cmd
+    });
+    let browser = run.json()["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["name"] == "browser").cloned())
+        .unwrap_or_else(|| panic!("a browser check: {}", run.stdout));
+    assert_ne!(browser["status"], "ok", "{browser}");
+    assert!(browser.to_string().contains("opens nothing"), "{browser}");
+}

@@ -386,13 +386,19 @@ fn print_given_inputs(ctx: &mut Context, inputs: &InitInputs, skip_stackone: boo
     ));
 }
 
-/// Opens `url`, or says why not (the URL is always printed beforehand).
+/// Opens `url`, or says why not (the URL is always printed beforehand): no
+/// browser here is a note, a launch that failed is a warning.
 fn open_in_browser(ctx: &mut Context, url: &str) {
+    if let Err(why) = ctx.browser.can_launch() {
+        ctx.io
+            .info(format!("(Not opening a browser: {why}. Open it yourself.)"));
+        return;
+    }
     match ctx.browser.open(url) {
         Ok(()) => ctx.io.info("(Opened it in your browser.)"),
-        Err(why) => ctx
-            .io
-            .info(format!("(Not opening a browser: {why}. Open it yourself.)")),
+        Err(why) => ctx.io.warn(format!(
+            "could not open a browser ({why}); open the URL above yourself"
+        )),
     }
 }
 
