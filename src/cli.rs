@@ -283,6 +283,10 @@ pub struct DemoArgs {
     /// Local redirect port for the demo [default: 8917, or a free one if taken]
     #[arg(long, env = "CCSETUP_REDIRECT_PORT", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub redirect_port: Option<u16>,
+
+    /// After the demo's init, keep the stand-ins running and print `export` lines for them; stop with Ctrl-C
+    #[arg(long)]
+    pub serve: bool,
 }
 
 #[derive(Debug, Clone, Args)]

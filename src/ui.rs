@@ -141,6 +141,13 @@ impl IoStreams {
         self.print_raw_stdout(text)
     }
 
+    /// Replaces the stdout sink, returning the previous one (`demo --serve`
+    /// keeps stdout for its `export` lines and sends `init`'s text aside).
+    pub fn replace_stdout(&mut self, out: Box<dyn Write + Send>) -> Box<dyn Write + Send> {
+        let _ = self.out.flush();
+        std::mem::replace(&mut self.out, out)
+    }
+
     pub fn stderr(&mut self) -> &mut (dyn Write + Send) {
         &mut *self.err
     }

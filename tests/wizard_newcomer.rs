@@ -7,6 +7,7 @@ mod common;
 #[path = "common/pty.rs"]
 mod pty;
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::TestEnv;
@@ -387,4 +388,155 @@ fn a_browser_that_fails_to_launch_is_reported_and_the_url_can_be_pasted() {
         .unwrap_or_else(|| panic!("a browser check: {}", run.stdout));
     assert_ne!(browser["status"], "ok", "{browser}");
     assert!(browser.to_string().contains("opens nothing"), "{browser}");
+}
+
+/// `ccsetup` with a clean environment: nothing of the caller's ccsetup
+/// settings, no keyring, no browser.
+fn bare_ccsetup() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CCSETUP_") || k.starts_with("CC_") || k == "STACKONE_API_KEY" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/ccsetup-test",
+    )
+    .env("NO_COLOR", "1")
+    .env("CCSETUP_NO_BROWSER", "1")
+    .env("CCSETUP_REDIRECT_PORT", common::free_port().to_string())
+    .stdin(std::process::Stdio::null());
+    cmd
+}
+
+#[test]
+fn demo_serve_keeps_the_stand_ins_for_other_commands_and_cleans_up_on_sigterm() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+
+    let mut demo = bare_ccsetup()
+        .args(["demo", "--serve", "--non-interactive"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut exports = Vec::new();
+    while !exports
+        .iter()
+        .any(|l: &String| l.starts_with("export CCSETUP_STACKONE_DASHBOARD_URL="))
+    {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the demo prints its exports");
+        exports.push(line);
+    }
+    let names: Vec<&str> = exports
+        .iter()
+        .map(|l| l.trim_start_matches("export ").split('=').next().unwrap())
+        .collect();
+    for name in [
+        "CCSETUP_CONFIG_DIR",
+        "CCSETUP_STORE",
+        "CCSETUP_CC_AUTHORIZE_URL",
+        "CCSETUP_CC_TOKEN_URL",
+        "CCSETUP_CC_API_URL",
+        "CCSETUP_CC_PORTAL_URL",
+        "CCSETUP_STACKONE_API_URL",
+    ] {
+        assert!(names.contains(&name), "{name} in {exports:?}");
+    }
+    assert!(exports.contains(&"export CCSETUP_STORE='file'".to_string()));
+    let script = exports.join("\n");
+    let workdir = exports
+        .iter()
+        .find_map(|l| l.strip_prefix("export CCSETUP_CONFIG_DIR="))
+        .map(|v| std::path::PathBuf::from(v.trim_matches('\'')))
+        .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&workdir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "the demo's dir is private");
+    }
+
+    // The exports, evaluated by a real shell, then a command.
+    let in_demo = |args: &str| {
+        let mut base = bare_ccsetup();
+        base.env_remove("CCSETUP_REDIRECT_PORT")
+            .env("CCSETUP_BIN", assert_cmd::cargo::cargo_bin("ccsetup"))
+            .env("EXPORTS", &script);
+        let out = shell_like(
+            &base,
+            &format!("eval \"$EXPORTS\"; exec \"$CCSETUP_BIN\" {args}"),
+        )
+        .output()
+        .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            text,
+        )
+    };
+    let (code, _, text) = in_demo("status");
+    assert_eq!(code, Some(0), "status: {text}");
+    let (code, token, text) = in_demo("token");
+    assert_eq!(code, Some(0), "token: {text}");
+    assert!(!token.trim().is_empty());
+    let (code, _, text) = in_demo("link --origin-owner-id c1 --origin-owner-name 'Demo customer'");
+    assert_eq!(code, Some(0), "link: {text}");
+
+    let pid = demo.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = common::wait_bounded(&mut demo, Duration::from_secs(20)).expect("the demo stops");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "a stop by signal is the expected end"
+    );
+    assert!(!workdir.exists(), "{} was left behind", workdir.display());
+}
+
+/// `sh -c SCRIPT` with `base`'s environment.
+fn shell_like(base: &std::process::Command, script: &str) -> std::process::Command {
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c").arg(script);
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    sh.stdin(Stdio::null());
+    sh
+}
+
+#[test]
+fn demo_refuses_the_real_config_dir_and_the_keyring() {
+    for args in [
+        &["demo", "--non-interactive", "--config-dir", "/tmp/x"][..],
+        &["demo", "--non-interactive", "--store", "keyring"][..],
+    ] {
+        let out = bare_ccsetup().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("demo"), "{stderr}");
+    }
 }
