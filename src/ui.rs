@@ -317,8 +317,11 @@ impl Prompter for DialoguerPrompter {
         prompt: &str,
         validate: &dyn Fn(&str) -> std::result::Result<(), String>,
     ) -> Result<SecretString> {
+        // Empty answers reach the validator, which says why they are refused
+        // (dialoguer would re-ask without a word).
         dialoguer::Password::with_theme(&self.theme)
             .with_prompt(prompt)
+            .allow_empty_password(true)
             .validate_with(|s: &String| {
                 if s.trim().is_empty() {
                     Err(
@@ -360,12 +363,48 @@ impl Prompter for DialoguerPrompter {
         items: &[String],
         defaults: &[bool],
     ) -> Result<Vec<usize>> {
-        dialoguer::MultiSelect::with_theme(&self.theme)
+        dialoguer::MultiSelect::with_theme(&FocusMarked(&self.theme))
             .with_prompt(prompt)
             .items(items)
             .defaults(defaults)
             .interact()
             .map_err(prompt_error)
+    }
+}
+
+/// The colourful theme with the focused row of a list marked by `>`: its
+/// own theme shows focus by colour alone, which `NO_COLOR` takes away.
+struct FocusMarked<'a>(&'a dialoguer::theme::ColorfulTheme);
+
+impl dialoguer::theme::Theme for FocusMarked<'_> {
+    fn format_multi_select_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+    ) -> std::fmt::Result {
+        self.0.format_multi_select_prompt(f, prompt)
+    }
+
+    fn format_multi_select_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        selections: &[&str],
+    ) -> std::fmt::Result {
+        self.0
+            .format_multi_select_prompt_selection(f, prompt, selections)
+    }
+
+    fn format_multi_select_prompt_item(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        text: &str,
+        checked: bool,
+        active: bool,
+    ) -> std::fmt::Result {
+        f.write_str(if active { "> " } else { "  " })?;
+        self.0
+            .format_multi_select_prompt_item(f, text, checked, active)
     }
 }
 

@@ -291,7 +291,9 @@ fn gather_inputs(
             .step(3, STEPS, "Enter the credentials and check this machine");
         resolve_inputs(ctx, args, existing, app_name, redirect_port)
     } else {
-        // All inputs first: a missing one is exit 2 before any instructions.
+        // All inputs first: a missing one is exit 2 before any instructions,
+        // and several missing ones are named together.
+        refuse_missing_inputs(ctx, args, existing)?;
         let app_name = resolve_app_name(ctx, args, existing)?;
         let inputs = resolve_inputs(ctx, args, existing, app_name, redirect_port)?;
         ctx.io
@@ -301,6 +303,55 @@ fn gather_inputs(
             .step(3, STEPS, "Enter the credentials and check this machine");
         print_given_inputs(ctx, &inputs, args.skip_stackone);
         Ok(inputs)
+    }
+}
+
+/// One exit-2 error naming every required input nobody gave (flag and
+/// environment variable each), rather than one per run.
+fn refuse_missing_inputs(
+    ctx: &Context,
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+) -> Result<()> {
+    let mut missing: Vec<(&str, &str, &str)> = Vec::new();
+    if args.client_id.is_none() && existing.is_none() {
+        missing.push(("API Key (client id)", "--client-id", "CC_CLIENT_ID"));
+    }
+    for (input, from_stdin, needed) in [
+        (&SecretInput::CLIENT_SECRET, args.client_secret_stdin, true),
+        (
+            &SecretInput::STACKONE_API_KEY,
+            args.stackone.stackone_api_key_stdin,
+            !args.skip_stackone,
+        ),
+    ] {
+        if needed && !ctx.secrets.is_given(input, from_stdin) {
+            missing.push((input.what, input.stdin_flag, input.env));
+        }
+    }
+    match missing.as_slice() {
+        [] | [_] => Ok(()), // the single case keeps its own error below
+        several => {
+            let list: Vec<String> = several
+                .iter()
+                .map(|(what, flag, env)| format!("  {what}: pass {flag} or set {env}"))
+                .collect();
+            let single = missing_input(
+                ctx.prompter.as_ref(),
+                several[0].0,
+                several[0].1,
+                Some(several[0].2),
+            );
+            let err = Error::usage(format!(
+                "missing {} inputs:\n{}",
+                several.len(),
+                list.join("\n")
+            ));
+            Err(match single.hint() {
+                Some(hint) => err.with_hint(hint.to_string()),
+                None => err,
+            })
+        }
     }
 }
 
