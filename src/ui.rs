@@ -25,6 +25,8 @@ pub struct IoStreams {
     pub quiet: bool,
     /// Colour and spinners allowed (a TTY, no `NO_COLOR`, no `--json`).
     pub color: bool,
+    /// The terminal's width when stderr is one: our text is wrapped to it.
+    pub width: Option<usize>,
 }
 
 impl IoStreams {
@@ -40,6 +42,11 @@ impl IoStreams {
             json: false,
             quiet: false,
             color: true,
+            width: stderr_is_tty
+                .then(|| console::Term::stderr().size_checked())
+                .flatten()
+                .map(|(_rows, cols)| usize::from(cols))
+                .filter(|&cols| cols >= 20),
         };
         if !stderr_is_tty || no_color {
             streams.disable_color();
@@ -65,13 +72,37 @@ impl IoStreams {
             json: false,
             quiet: false,
             color: false,
+            width: None,
         }
+    }
+
+    /// `text` wrapped to the terminal's width at word boundaries: each line
+    /// longer than the terminal is wrapped on its own, continuing at its
+    /// indentation; words longer than a line (URLs) are never split.
+    pub fn wrap(&self, text: &str) -> String {
+        let Some(width) = self.width else {
+            return text.to_string();
+        };
+        text.split('\n')
+            .map(|line| {
+                if textwrap::core::display_width(line) <= width {
+                    return line.to_string();
+                }
+                let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+                let options = textwrap::Options::new(width)
+                    .subsequent_indent(&indent)
+                    .break_words(false);
+                textwrap::wrap(line, options).join("\n")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Human-readable progress text: stderr, suppressed by `-q`.
     pub fn info(&mut self, msg: impl AsRef<str>) {
         if !self.quiet {
-            let _ = writeln!(self.err, "{}", msg.as_ref());
+            let text = self.wrap(msg.as_ref());
+            let _ = writeln!(self.err, "{text}");
         }
     }
 
@@ -82,7 +113,8 @@ impl IoStreams {
         } else {
             "warning:".to_string()
         };
-        let _ = writeln!(self.err, "{prefix} {}", msg.as_ref());
+        let text = self.wrap(&format!("{prefix} {}", msg.as_ref()));
+        let _ = writeln!(self.err, "{text}");
     }
 
     /// A completed step or check.
@@ -93,7 +125,8 @@ impl IoStreams {
             } else {
                 "✓".to_string()
             };
-            let _ = writeln!(self.err, "{mark} {}", msg.as_ref());
+            let text = self.wrap(&format!("{mark} {}", msg.as_ref()));
+            let _ = writeln!(self.err, "{text}");
         }
     }
 

@@ -540,3 +540,40 @@ fn demo_refuses_the_real_config_dir_and_the_keyring() {
         assert!(stderr.contains("demo"), "{stderr}");
     }
 }
+
+#[test]
+fn text_wraps_to_a_narrow_terminal_at_word_boundaries_and_empty_secrets_say_why() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(
+        &env,
+        &["init"],
+        &[("WIZARD_TEST_STTY", "cols 50 rows 40".to_string())],
+    );
+    w.expect("Application name");
+    // Wrapped by ccsetup at a space, not cut by the terminal mid-word.
+    assert!(
+        w.transcript.contains(
+            "Name the application (the portal refuses names\r\nthat contain \"Constant Contact\")."
+        ),
+        "{:?}",
+        w.transcript
+    );
+    w.line("");
+    w.expect("Is the application created?");
+    w.line("y");
+    w.expect("Are both redirect URIs saved?");
+    w.line("y");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("Client Secret (hidden)");
+    w.wait_until_hidden_prompt_reads();
+    w.line("");
+    w.expect("cannot be empty");
+    w.expect("Client Secret (hidden)");
+    w.secret(&env.client_secret());
+    w.expect("Scopes");
+    // The focused row is marked without colour (NO_COLOR is set).
+    w.expect("> ✔ account_read");
+    w.ctrl_c();
+    assert_eq!(w.finish(), 130, "{}", w.transcript);
+}

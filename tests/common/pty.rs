@@ -42,7 +42,7 @@ impl Wizard {
         let base = env.cmd();
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
-            .arg("stty echo icanon; exec \"$0\" \"$@\"")
+            .arg("stty echo icanon $WIZARD_TEST_STTY; exec \"$0\" \"$@\"")
             .arg(base.get_program())
             .args(args);
         for (key, value) in base.get_envs() {
