@@ -202,7 +202,7 @@ fn a_wrong_secret_at_the_token_exchange_is_asked_again_keeping_everything_else()
     assert_eq!(status, 200);
     assert!(page.contains("refused to exchange it"), "{page}");
     w.expect("refused the client credentials");
-    w.expect("Generate Client Secret");
+    w.expect("Generate");
     w.expect("Enter the Client Secret again");
     w.key("\r"); // the default for a refused secret
     w.expect("Client Secret (hidden)");
@@ -244,7 +244,7 @@ fn a_denied_consent_and_a_timeout_offer_the_consent_again() {
     .unwrap()
     .expect("the test browser denies");
     w.expect("access_denied");
-    w.expect("choose Approve");
+    w.expect("Approve."); // the button's label (the line may wrap before it)
     w.expect("Open the consent page again");
     w.key("\r"); // the default after a denial
     // This time nobody answers within --auth-timeout.
