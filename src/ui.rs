@@ -88,7 +88,16 @@ impl IoStreams {
                 if textwrap::core::display_width(line) <= width {
                     return line.to_string();
                 }
-                let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+                // Continue under the text, past a list marker ("7. ", "- ").
+                let spaces = line.chars().take_while(|c| *c == ' ').count();
+                let rest = &line[spaces..];
+                let marker = rest
+                    .split_once(' ')
+                    .filter(|(m, _)| {
+                        *m == "-" || (m.ends_with('.') && m[..m.len() - 1].parse::<u32>().is_ok())
+                    })
+                    .map_or(0, |(m, _)| m.len() + 1);
+                let indent = " ".repeat(spaces + marker);
                 let options = textwrap::Options::new(width)
                     .subsequent_indent(&indent)
                     .break_words(false);

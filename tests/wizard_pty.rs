@@ -246,7 +246,7 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     w.expect("Application name");
     w.line("Bakery Sync");
     w.expect("1. Name: Bakery Sync");
-    w.expect("choose \"Authorization Code Flow and Implicit Flow\" (one option)");
+    w.expect("OAuth2 flow: \"Authorization Code Flow and Implicit Flow\" (one option)");
     w.expect("Refresh token type: Rotating Refresh Tokens");
     w.expect("Is the application created?");
     w.line("y");
@@ -536,9 +536,9 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
     w.expect("Step 6/7: Create the StackOne Connector Profile");
     w.expect("Click \"+ Connector Profile\"");
     w.expect(&format!("API Key (Client ID): {}", env.app.client_id));
-    w.expect(
-        "Client Secret: the Client Secret of your Constant Contact application (not shown here)",
-    );
+    // (The terminal is 80 columns: ccsetup wraps this line at a space.)
+    w.expect("Client Secret: the Client Secret of your Constant Contact application");
+    w.expect("shown here)");
     w.expect("Show the Client Secret on screen so you can copy it?");
     w.line("y"); // the one explicit request that shows a secret
     w.expect(&format!("Client Secret: {secret}"));

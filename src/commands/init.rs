@@ -377,7 +377,7 @@ fn guide_app_creation(
     ctx.io.info(format!(
         "\nClick New Application, then:\n\
          \x20 1. Name: {app_name}\n\
-         \x20 2. OAuth2 flow: choose \"Authorization Code Flow and Implicit Flow\" (one option)\n\
+         \x20 2. OAuth2 flow: \"Authorization Code Flow and Implicit Flow\" (one option)\n\
          \x20 3. Refresh token type: Rotating Refresh Tokens\n\
          \x20 4. Click Create"
     ));
