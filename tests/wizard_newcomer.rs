@@ -577,3 +577,34 @@ fn text_wraps_to_a_narrow_terminal_at_word_boundaries_and_empty_secrets_say_why(
     w.ctrl_c();
     assert_eq!(w.finish(), 130, "{}", w.transcript);
 }
+
+#[tokio::test]
+async fn the_stand_in_portal_names_every_missing_field_and_the_dashboard_styles_its_notices() {
+    use ccsetup::sandbox::{Sandbox, SandboxOptions};
+    let sandbox = Sandbox::start(SandboxOptions::default()).unwrap();
+    let http = ccsetup::http::client().unwrap();
+    let url = sandbox.cc().portal_url().join("apps").unwrap();
+    let resp = http.post(url).form(&[("name", "")]).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("Missing: an application name, an OAuth2 flow, a refresh token type."),
+        "{html}"
+    );
+    // Inputs fit their column: padding and border inside the 100 % width.
+    assert!(html.contains("box-sizing:border-box"), "{html}");
+
+    // Every class the dashboard uses has a style.
+    let dashboard = http
+        .get(sandbox.stackone().dashboard_url().as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for class in ["notice", "error"] {
+        assert!(dashboard.contains(&format!(".{class}{{")), "{class}");
+    }
+    assert!(!dashboard.contains("class=\"flash\""));
+}
