@@ -608,3 +608,97 @@ async fn the_stand_in_portal_names_every_missing_field_and_the_dashboard_styles_
     }
     assert!(!dashboard.contains("class=\"flash\""));
 }
+
+/// Does in the stand-in portal what the demo asks a person to do: creates
+/// the application, saves both redirect URIs, generates the Client Secret.
+/// Returns the API Key and the secret.
+fn walk_the_stand_in_portal(portal: &str, local_redirect: &str) -> (String, String) {
+    let portal = url::Url::parse(portal).unwrap();
+    let local_redirect = local_redirect.to_string();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let http = ccsetup::http::client().unwrap();
+                let created = http
+                    .post(portal.join("apps").unwrap())
+                    .form(&[
+                        ("name", "Demo Bakery"),
+                        ("flow", "authorization_code_implicit"),
+                        ("refresh_kind", "rotating"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                let location = created.headers()["location"].to_str().unwrap().to_string();
+                let id = location.rsplit('/').next().unwrap().to_string();
+                let uris = format!(
+                    "https://api.stackone.com/connect/oauth2/constantcontact/callback\n{local_redirect}"
+                );
+                http.post(portal.join(&format!("apps/{id}/redirect-uris")).unwrap())
+                    .form(&[("redirect_uris", uris.as_str())])
+                    .send()
+                    .await
+                    .unwrap();
+                let page = http
+                    .post(portal.join(&format!("apps/{id}/client-secret")).unwrap())
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                let start = page.find("id=\"client-secret\">").unwrap() + "id=\"client-secret\">".len();
+                let secret = page[start..start + page[start..].find('<').unwrap()].to_string();
+                (id, secret)
+            })
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn_with(&env, &["demo"], |cmd| {
+        cmd.env_remove("CCSETUP_CONFIG_DIR")
+            .env_remove("CCSETUP_STORE")
+            .env("SHELL", "/bin/sh")
+            .env("CCSETUP_BIN", assert_cmd::cargo::cargo_bin("ccsetup"));
+    });
+    let portal = w.expect_capture(r"Stand-in Constant Contact developer portal: (\S+)");
+    let local_redirect = format!("http://localhost:{}/callback", env.port);
+    let (client_id, secret) = walk_the_stand_in_portal(&portal, &local_redirect);
+    w.expect("Application name");
+    w.line("Demo Bakery");
+    w.expect("Is the application created?");
+    w.line("y");
+    w.expect("Are both redirect URIs saved?");
+    w.line("y");
+    w.expect("API Key (client id)");
+    w.line(&client_id);
+    w.expect("Client Secret (hidden)");
+    w.secret(&secret);
+    w.expect("Scopes");
+    w.expect("offline_access");
+    w.key("\r");
+    w.expect("StackOne actions to enable");
+    w.line("");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 7/7: Done");
+    browser.join().unwrap();
+    w.expect("in a shell?");
+    w.line("y");
+    w.expect("ccsetup demo shell");
+    w.expect("Type `exit` to end the demo");
+    std::thread::sleep(Duration::from_millis(300));
+    w.line("\"$CCSETUP_BIN\" token >/dev/null && echo TOKEN-OK-$CCSETUP_STORE");
+    w.expect("TOKEN-OK-file");
+    w.line("echo \"$CCSETUP_CONFIG_DIR\" > /dev/null; exit");
+    w.expect("Demo finished");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    assert!(!w.transcript.contains(&secret));
+}

@@ -54,7 +54,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
 
     ctx.io.info(format!(
         "ccsetup demo — a rehearsal of `ccsetup init` against local stand-ins of Constant Contact and StackOne.\n\
-         Nothing leaves this machine: no real account, no keyring entry; settings and secrets go to a\n\
+         Nothing leaves this machine: no real account, no keyring entry; settings and secrets go to a \
          temporary directory ({}) that is removed at the end.\n\n\
          Stand-in Constant Contact developer portal: {}\n\
          Stand-in StackOne dashboard:                {}\n\
@@ -69,7 +69,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
             ""
         },
         if interactive && !browser_ready {
-            "\nNo browser will be opened here: open the URLs the demo prints in a browser that can reach this\n\
+            "\nNo browser will be opened here: open the URLs the demo prints in a browser that can reach this \
              machine (or, over SSH, forward the ports), and paste the consent's redirected URL when asked.\n"
         } else {
             ""
@@ -165,8 +165,8 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         run_shell(ctx, &exports).await?;
     }
     ctx.io.info(
-        "\nDemo finished: that was the real `ccsetup init`. Everything it created lived in the stand-ins and the\n\
-         temporary directory, both gone now. Run `ccsetup doctor`, then `ccsetup init`, when you are ready for\n\
+        "\nDemo finished: that was the real `ccsetup init`. Everything it created lived in the stand-ins and the \
+         temporary directory, both gone now. Run `ccsetup doctor`, then `ccsetup init`, when you are ready for \
          the real thing.",
     );
     drop(sandbox);
@@ -223,8 +223,8 @@ async fn serve(ctx: &mut Context, exports: &[(&'static str, String)]) -> Result<
             .print_raw_stdout(format!("export {name}={}", shell_quote(value)))?;
     }
     ctx.io.info(
-        "\nThe stand-ins keep running. In another shell, run `eval \"$(…)\"` on the lines above (or paste them),\n\
-         then try `ccsetup status`, `ccsetup token`, `ccsetup link --origin-owner-id c1 --origin-owner-name Demo`.\n\
+        "\nThe stand-ins keep running. In another shell, run `eval \"$(…)\"` on the lines above (or paste them), \
+         then try `ccsetup status`, `ccsetup token`, `ccsetup link --origin-owner-id c1 --origin-owner-name Demo`. \
          Ctrl-C (or SIGTERM) stops the demo and removes everything.",
     );
     crate::interrupt::stop_on_signal(

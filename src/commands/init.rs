@@ -789,7 +789,7 @@ fn offer_file_store(ctx: &mut Context, failed: &Error) -> Result<bool> {
         failed.message()
     ));
     ctx.io.info(format!(
-        "Nothing has been entered yet. ccsetup can keep the secrets in a file readable only by you\n\
+        "Nothing has been entered yet. ccsetup can keep the secrets in a file readable only by you \
          (mode 0600, under {}) instead: anyone who can read your files as you can read them.",
         ctx.config_dir.display()
     ));
