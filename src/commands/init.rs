@@ -403,7 +403,7 @@ fn guide_app_creation(
 /// opened: SPEC.md).
 fn print_app_checklist(ctx: &mut Context, app_name: &str, client_id: &str, port: u16) {
     ctx.io.info(format!(
-        "Using the application \"{app_name}\" (API Key {client_id}). In the developer portal\n\
+        "Using the application \"{app_name}\" (API Key {client_id}). In the developer portal \
          ({}) it must have:\n\
          \x20 - OAuth2 flow: Authorization Code Flow and Implicit Flow\n\
          \x20 - Refresh token type: Rotating Refresh Tokens\n\
@@ -1129,7 +1129,7 @@ fn print_summary(ctx: &mut Context, result: &InitResult<'_>) {
         "Next: link a customer's Constant Contact account through StackOne:\n  \
          ccsetup link --origin-owner-id <customer id> --origin-owner-name \"<customer name>\""
     } else {
-        "Next: run `ccsetup init` again without --skip-stackone to create the StackOne profile,\n\
+        "Next: run `ccsetup init` again without --skip-stackone to create the StackOne profile, \
          then `ccsetup link` to link a customer's account."
     };
     ctx.io.info(format!(
