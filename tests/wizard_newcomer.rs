@@ -512,6 +512,20 @@ fn demo_serve_keeps_the_stand_ins_for_other_commands_and_cleans_up_on_sigterm() 
         "a stop by signal is the expected end"
     );
     assert!(!workdir.exists(), "{} was left behind", workdir.display());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut demo.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("demo stopped"), "{stderr}");
+    assert!(
+        !stderr.contains(ccsetup::sandbox::stackone::DEFAULT_API_KEY),
+        "the banner shows no StackOne key nobody asked for:\n{stderr}"
+    );
+    // init's summary went to stderr: stdout carried only the exports.
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(rest.is_empty(), "{rest:?}");
+    assert!(
+        exports.iter().all(|l| l.starts_with("export ")),
+        "{exports:?}"
+    );
 }
 
 /// `sh -c SCRIPT` with `base`'s environment.
