@@ -716,3 +716,27 @@ fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
     assert_eq!(w.finish(), 0, "{}", w.transcript);
     assert!(!w.transcript.contains(&secret));
 }
+
+#[test]
+fn non_interactive_init_names_every_missing_input_at_once() {
+    let env = TestEnv::new();
+    let run = common::run_plain({
+        let mut cmd = env.ccsetup(&["init", "--non-interactive"]);
+        cmd.env_remove("CC_CLIENT_SECRET")
+            .env_remove("STACKONE_API_KEY");
+        cmd
+    });
+    run.assert_code(2);
+    for name in [
+        "--client-id",
+        "CC_CLIENT_ID",
+        "--client-secret-stdin",
+        "CC_CLIENT_SECRET",
+        "--stackone-api-key-stdin",
+        "STACKONE_API_KEY",
+    ] {
+        assert!(run.stderr.contains(name), "{name}:\n{}", run.stderr);
+    }
+    assert!(run.stderr.contains("missing 3 inputs"), "{}", run.stderr);
+    assert!(env.files().is_empty());
+}
