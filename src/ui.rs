@@ -534,5 +534,8 @@ pub fn restore_terminal() {
             libc::tcsetattr(0, libc::TCSANOW, termios);
         }
     }
-    let _ = console::Term::stderr().show_cursor();
+    // Only to a terminal: logs and pipes get no control characters.
+    if io::stderr().is_terminal() {
+        let _ = console::Term::stderr().show_cursor();
+    }
 }
