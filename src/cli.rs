@@ -317,6 +317,10 @@ pub struct DemoArgs {
     /// Local redirect port for the demo [default: 8917, or a free one if taken]
     #[arg(long, env = "CCSETUP_REDIRECT_PORT", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub redirect_port: Option<u16>,
+
+    /// After the demo's init, keep the stand-ins running and print `export` lines for them; stop with Ctrl-C
+    #[arg(long)]
+    pub serve: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -369,6 +373,47 @@ Examples:
   ccsetup completions bash > ~/.local/share/bash-completion/completions/ccsetup
   ccsetup completions zsh > \"${fpath[1]}/_ccsetup\"
   ccsetup completions fish > ~/.config/fish/completions/ccsetup.fish";
+
+/// The global options in a few lines, as `gh` shows its "INHERITED FLAGS":
+/// a subcommand's `--help` is about that subcommand.
+const GLOBAL_OPTIONS_SUMMARY: &str = "\
+Global options (before or after the command; details: ccsetup --help):
+  --profile NAME    --config-dir DIR    --non-interactive    --json    --no-browser
+  --store keyring|file    -v, --verbose    -q, --quiet";
+
+/// A subcommand's `--help` with the global options as
+/// [`GLOBAL_OPTIONS_SUMMARY`] instead of ~40 lines of their full entries;
+/// `None` when `args` do not ask for one. Rendered from a copy: parsing is
+/// untouched.
+pub fn subcommand_long_help(args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    if !args.iter().any(|a| a == "--help") {
+        return None;
+    }
+    let mut cmd = Cli::command();
+    cmd.build();
+    let name = args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find(|a| cmd.find_subcommand(a).is_some())?
+        .to_string();
+    let globals: Vec<clap::Id> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.get_id().clone())
+        .collect();
+    let mut sub = std::mem::take(cmd.find_subcommand_mut(&name)?);
+    for id in globals {
+        sub = sub.mut_arg(id, |a| a.hide_long_help(true));
+    }
+    let examples = sub
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+    let mut sub = sub.after_long_help(format!("{GLOBAL_OPTIONS_SUMMARY}\n\n{examples}"));
+    Some(sub.render_long_help().to_string())
+}
 
 #[cfg(test)]
 mod tests {

@@ -23,6 +23,8 @@ pub struct Context {
     pub profile: String,
     /// `--config-dir` or the platform default.
     pub config_dir: PathBuf,
+    /// Whether `--config-dir` (or `CCSETUP_CONFIG_DIR`) was given.
+    pub config_dir_given: bool,
     /// `--store` as given (None: use the profile's, else keyring).
     pub store_choice: Option<StoreChoice>,
     /// `--non-interactive` as given (whether anyone can be asked at all is
@@ -149,6 +151,7 @@ pub fn from_global(global: &GlobalArgs, io: IoStreams) -> Result<Context> {
         endpoints,
         profile: global.profile.clone(),
         config_dir,
+        config_dir_given: global.config_dir.is_some(),
         store_choice: global.store,
         non_interactive,
         secrets: SecretSources::default(),

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 static CRITICAL: Mutex<()> = Mutex::new(());
 static DEFERRED: AtomicUsize = AtomicUsize::new(0);
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static FOREGROUND_CHILDREN: AtomicUsize = AtomicUsize::new(0);
+static STOP_NOTE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Longest a deferred operation may hold off Ctrl-C (a token request's
 /// timeout plus a retry).
@@ -53,12 +55,39 @@ pub fn remove_on_interrupt(path: PathBuf) {
     CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).push(path);
 }
 
+/// From now on a signal is the expected way to stop (a server): the
+/// handler cleans up as usual, says `note` and exits 0.
+pub fn stop_on_signal(note: impl Into<String>) {
+    *STOP_NOTE.lock().unwrap_or_else(|p| p.into_inner()) = Some(note.into());
+}
+
+/// While alive, Ctrl-C belongs to a child in the foreground (a shell the
+/// user types into): the terminal sends it to both, and only the child acts.
+pub struct ForegroundChild(());
+
+impl Drop for ForegroundChild {
+    fn drop(&mut self) {
+        FOREGROUND_CHILDREN.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub fn foreground_child() -> ForegroundChild {
+    FOREGROUND_CHILDREN.fetch_add(1, Ordering::SeqCst);
+    ForegroundChild(())
+}
+
 /// Installs the handler on the given runtime.
 pub fn install(rt: &tokio::runtime::Runtime) {
     crate::ui::remember_terminal_state();
     rt.spawn(async {
-        let Some(signal) = wait_for_signal().await else {
-            return;
+        let signal = loop {
+            let Some(signal) = wait_for_signal().await else {
+                return;
+            };
+            if signal == Signal::Interrupt && FOREGROUND_CHILDREN.load(Ordering::SeqCst) > 0 {
+                continue;
+            }
+            break signal;
         };
         let started = Instant::now();
         let mut told = false;
@@ -75,6 +104,14 @@ pub fn install(rt: &tokio::runtime::Runtime) {
         crate::ui::restore_terminal();
         for path in CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ = std::fs::remove_dir_all(path);
+        }
+        if let Some(note) = STOP_NOTE
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_deref()
+        {
+            eprintln!("\n{note}");
+            std::process::exit(0);
         }
         let what = match signal {
             Signal::Interrupt => "interrupted",

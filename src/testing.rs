@@ -213,6 +213,7 @@ pub fn context(
         endpoints,
         profile: "default".into(),
         config_dir: config_dir.to_path_buf(),
+        config_dir_given: true,
         store_choice: Some(StoreChoice::File),
         non_interactive: false,
         secrets,

@@ -25,6 +25,8 @@ pub struct IoStreams {
     pub quiet: bool,
     /// Colour and spinners allowed (a TTY, no `NO_COLOR`, no `--json`).
     pub color: bool,
+    /// The terminal's width when stderr is one: our text is wrapped to it.
+    pub width: Option<usize>,
 }
 
 impl IoStreams {
@@ -40,6 +42,11 @@ impl IoStreams {
             json: false,
             quiet: false,
             color: true,
+            width: stderr_is_tty
+                .then(|| console::Term::stderr().size_checked())
+                .flatten()
+                .map(|(_rows, cols)| usize::from(cols))
+                .filter(|&cols| cols >= 20),
         };
         if !stderr_is_tty || no_color {
             streams.disable_color();
@@ -65,13 +72,46 @@ impl IoStreams {
             json: false,
             quiet: false,
             color: false,
+            width: None,
         }
+    }
+
+    /// `text` wrapped to the terminal's width at word boundaries: each line
+    /// longer than the terminal is wrapped on its own, continuing at its
+    /// indentation; words longer than a line (URLs) are never split.
+    pub fn wrap(&self, text: &str) -> String {
+        let Some(width) = self.width else {
+            return text.to_string();
+        };
+        text.split('\n')
+            .map(|line| {
+                if textwrap::core::display_width(line) <= width {
+                    return line.to_string();
+                }
+                // Continue under the text, past a list marker ("7. ", "- ").
+                let spaces = line.chars().take_while(|c| *c == ' ').count();
+                let rest = &line[spaces..];
+                let marker = rest
+                    .split_once(' ')
+                    .filter(|(m, _)| {
+                        *m == "-" || (m.ends_with('.') && m[..m.len() - 1].parse::<u32>().is_ok())
+                    })
+                    .map_or(0, |(m, _)| m.len() + 1);
+                let indent = " ".repeat(spaces + marker);
+                let options = textwrap::Options::new(width)
+                    .subsequent_indent(&indent)
+                    .break_words(false);
+                textwrap::wrap(line, options).join("\n")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Human-readable progress text: stderr, suppressed by `-q`.
     pub fn info(&mut self, msg: impl AsRef<str>) {
         if !self.quiet {
-            let _ = writeln!(self.err, "{}", msg.as_ref());
+            let text = self.wrap(msg.as_ref());
+            let _ = writeln!(self.err, "{text}");
         }
     }
 
@@ -82,7 +122,8 @@ impl IoStreams {
         } else {
             "warning:".to_string()
         };
-        let _ = writeln!(self.err, "{prefix} {}", msg.as_ref());
+        let text = self.wrap(&format!("{prefix} {}", msg.as_ref()));
+        let _ = writeln!(self.err, "{text}");
     }
 
     /// A completed step or check.
@@ -93,7 +134,8 @@ impl IoStreams {
             } else {
                 "✓".to_string()
             };
-            let _ = writeln!(self.err, "{mark} {}", msg.as_ref());
+            let text = self.wrap(&format!("{mark} {}", msg.as_ref()));
+            let _ = writeln!(self.err, "{text}");
         }
     }
 
@@ -139,6 +181,13 @@ impl IoStreams {
         let text = serde_json::to_string(value)
             .map_err(|e| Error::failure("could not encode the JSON result").with_source(e))?;
         self.print_raw_stdout(text)
+    }
+
+    /// Replaces the stdout sink, returning the previous one (`demo --serve`
+    /// keeps stdout for its `export` lines and sends `init`'s text aside).
+    pub fn replace_stdout(&mut self, out: Box<dyn Write + Send>) -> Box<dyn Write + Send> {
+        let _ = self.out.flush();
+        std::mem::replace(&mut self.out, out)
     }
 
     pub fn stderr(&mut self) -> &mut (dyn Write + Send) {
@@ -310,8 +359,11 @@ impl Prompter for DialoguerPrompter {
         prompt: &str,
         validate: &dyn Fn(&str) -> std::result::Result<(), String>,
     ) -> Result<SecretString> {
+        // Empty answers reach the validator, which says why they are refused
+        // (dialoguer would re-ask without a word).
         dialoguer::Password::with_theme(&self.theme)
             .with_prompt(prompt)
+            .allow_empty_password(true)
             .validate_with(|s: &String| {
                 if s.trim().is_empty() {
                     Err(
@@ -328,9 +380,12 @@ impl Prompter for DialoguerPrompter {
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
+        // Waits for Enter: people type `y` then Enter, and a one-key prompt
+        // would hand that Enter to the next question's default.
         dialoguer::Confirm::with_theme(&self.theme)
             .with_prompt(prompt)
             .default(default)
+            .wait_for_newline(true)
             .interact()
             .map_err(prompt_error)
     }
@@ -350,12 +405,48 @@ impl Prompter for DialoguerPrompter {
         items: &[String],
         defaults: &[bool],
     ) -> Result<Vec<usize>> {
-        dialoguer::MultiSelect::with_theme(&self.theme)
+        dialoguer::MultiSelect::with_theme(&FocusMarked(&self.theme))
             .with_prompt(prompt)
             .items(items)
             .defaults(defaults)
             .interact()
             .map_err(prompt_error)
+    }
+}
+
+/// The colourful theme with the focused row of a list marked by `>`: its
+/// own theme shows focus by colour alone, which `NO_COLOR` takes away.
+struct FocusMarked<'a>(&'a dialoguer::theme::ColorfulTheme);
+
+impl dialoguer::theme::Theme for FocusMarked<'_> {
+    fn format_multi_select_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+    ) -> std::fmt::Result {
+        self.0.format_multi_select_prompt(f, prompt)
+    }
+
+    fn format_multi_select_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        selections: &[&str],
+    ) -> std::fmt::Result {
+        self.0
+            .format_multi_select_prompt_selection(f, prompt, selections)
+    }
+
+    fn format_multi_select_prompt_item(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        text: &str,
+        checked: bool,
+        active: bool,
+    ) -> std::fmt::Result {
+        f.write_str(if active { "> " } else { "  " })?;
+        self.0
+            .format_multi_select_prompt_item(f, text, checked, active)
     }
 }
 
@@ -443,5 +534,8 @@ pub fn restore_terminal() {
             libc::tcsetattr(0, libc::TCSANOW, termios);
         }
     }
-    let _ = console::Term::stderr().show_cursor();
+    // Only to a terminal: logs and pipes get no control characters.
+    if io::stderr().is_terminal() {
+        let _ = console::Term::stderr().show_cursor();
+    }
 }

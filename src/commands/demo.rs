@@ -9,6 +9,7 @@
 //! which makes it a smoke test of the whole flow.
 
 use std::net::{Ipv4Addr, TcpListener};
+use std::path::Path;
 
 use secrecy::SecretString;
 
@@ -24,6 +25,7 @@ use crate::sandbox::stackone::{ProfileWriteApi, StackOneOptions};
 use crate::sandbox::{Sandbox, SandboxOptions};
 
 pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
+    refuse_real_state(ctx, &args)?;
     let sandbox = Sandbox::start(SandboxOptions {
         stackone: StackOneOptions {
             profile_write_api: if args.dashboard {
@@ -36,29 +38,39 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         ..Default::default()
     })
     .map_err(|e| Error::failure("could not start the local stand-ins").with_source(e))?;
-    let workdir = tempfile::Builder::new()
-        .prefix("ccsetup-demo-")
+    let mut workdir = tempfile::Builder::new();
+    workdir.prefix("ccsetup-demo-");
+    // Private from its creation: the file store's secrets go in it.
+    #[cfg(unix)]
+    workdir.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let workdir = workdir
         .tempdir()
         .map_err(|e| Error::failure("could not create a temporary config dir").with_source(e))?;
     crate::interrupt::remove_on_interrupt(workdir.path().to_path_buf());
     let port = args.redirect_port.unwrap_or_else(demo_port);
     let stackone_key = sandbox.stackone().api_key();
     let interactive = ctx.prompter.is_interactive();
+    let browser_ready = ctx.browser.can_launch().is_ok();
 
     ctx.io.info(format!(
         "ccsetup demo — a rehearsal of `ccsetup init` against local stand-ins of Constant Contact and StackOne.\n\
-         Nothing leaves this machine: no real account, no keyring entry; settings and secrets go to a\n\
+         Nothing leaves this machine: no real account, no keyring entry; settings and secrets go to a \
          temporary directory ({}) that is removed at the end.\n\n\
          Stand-in Constant Contact developer portal: {}\n\
          Stand-in StackOne dashboard:                {}\n\
-         StackOne API key for this demo:             {stackone_key} (a stand-in key, not a secret)\n\
-         Redirect URI to register in the app:        {}\n{}",
+         Redirect URI to register in the app:        {}\n{}{}",
         workdir.path().display(),
         sandbox.cc().portal_url(),
         sandbox.stackone().dashboard_url(),
         local_redirect_uri(port),
         if args.dashboard {
             "\nThe stand-in StackOne API offers no create endpoint here (like the real one): you will use its dashboard page.\n"
+        } else {
+            ""
+        },
+        if interactive && !browser_ready {
+            "\nNo browser will be opened here: open the URLs the demo prints in a browser that can reach this \
+             machine (or, over SSH, forward the ports), and paste the consent's redirected URL when asked.\n"
         } else {
             ""
         }
@@ -123,12 +135,19 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         ));
     }
 
+    // With --serve, stdout carries only the `export` lines.
+    let real_stdout = args
+        .serve
+        .then(|| ctx.io.replace_stdout(Box::new(std::io::stderr())));
     let result = match robot_app {
         Some(app) if args.dashboard => {
             play_the_dashboard_user(ctx, &sandbox, init_args, &app, args.mistype_secret).await
         }
         _ => super::run_init_for_demo(ctx, init_args).await,
     };
+    if let Some(out) = real_stdout {
+        ctx.io.replace_stdout(out);
+    }
 
     ctx.endpoints = saved_endpoints;
     ctx.config_dir = saved_dir;
@@ -139,9 +158,22 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         ctx.browser = b;
     }
     result?;
+
+    let exports = demo_env(&sandbox, workdir.path(), &ctx.profile);
+    if args.serve {
+        serve(ctx, &exports).await?;
+    } else if interactive
+        && ctx.prompter.confirm(
+            "Try the other commands (status, token, link, rotate) against the stand-ins in a shell?",
+            true,
+        )?
+    {
+        run_shell(ctx, &exports).await?;
+    }
     ctx.io.info(
-        "\nDemo finished: that was the real `ccsetup init`. Everything it created lived in the stand-ins and the\n\
-         temporary directory, both gone now. Run `ccsetup init` when you are ready for the real thing.",
+        "\nDemo finished: that was the real `ccsetup init`. Everything it created lived in the stand-ins and the \
+         temporary directory, both gone now. Run `ccsetup doctor`, then `ccsetup init`, when you are ready for \
+         the real thing.",
     );
     drop(sandbox);
     Ok(())
@@ -214,6 +246,96 @@ async fn play_the_dashboard_user(
         },
     )
     .await
+}
+
+/// The demo never touches the user's real state: flags that point at it
+/// are refused, not silently ignored.
+fn refuse_real_state(ctx: &Context, args: &DemoArgs) -> Result<()> {
+    if ctx.config_dir_given {
+        return Err(Error::usage(
+            "demo uses its own temporary config dir and does not take --config-dir (or CCSETUP_CONFIG_DIR)",
+        )
+        .with_hint("run `ccsetup demo` without it; `demo --serve` prints the demo's CCSETUP_CONFIG_DIR"));
+    }
+    if ctx.store_choice == Some(StoreChoice::Keyring) {
+        return Err(Error::usage(
+            "demo keeps its secrets in a temporary file store and never touches the keyring (--store keyring)",
+        )
+        .with_hint("run `ccsetup demo` without --store (or CCSETUP_STORE)"));
+    }
+    if args.serve && ctx.io.json {
+        return Err(Error::usage(
+            "demo --serve prints `export` lines on stdout and cannot be combined with --json",
+        ));
+    }
+    Ok(())
+}
+
+/// The variables that point every command at the demo's stand-ins and state.
+fn demo_env(sandbox: &Sandbox, workdir: &Path, profile: &str) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        ("CCSETUP_CONFIG_DIR", workdir.display().to_string()),
+        ("CCSETUP_STORE", StoreChoice::File.as_str().to_string()),
+    ];
+    if profile != "default" {
+        vars.push(("CCSETUP_PROFILE", profile.to_string()));
+    }
+    vars.extend(sandbox.endpoints().to_env());
+    vars
+}
+
+/// `NAME='value'` for a POSIX shell: single quotes, each `'` as `'\''`.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+/// `demo --serve`: the exports on stdout, then wait for Ctrl-C or SIGTERM,
+/// whose handler removes the temporary directory (the stand-ins end with
+/// the process).
+async fn serve(ctx: &mut Context, exports: &[(&'static str, String)]) -> Result<()> {
+    for (name, value) in exports {
+        ctx.io
+            .print_raw_stdout(format!("export {name}={}", shell_quote(value)))?;
+    }
+    ctx.io.info(
+        "\nThe stand-ins keep running. In another shell, run `eval \"$(…)\"` on the lines above (or paste them), \
+         then try `ccsetup status`, `ccsetup token`, `ccsetup link --origin-owner-id c1 --origin-owner-name Demo`. \
+         Ctrl-C (or SIGTERM) stops the demo and removes everything.",
+    );
+    crate::interrupt::stop_on_signal(
+        "demo stopped: the stand-ins and the temporary directory are gone",
+    );
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// The interactive demo's playground: `$SHELL` with the demo's variables;
+/// `exit` ends the demo.
+async fn run_shell(ctx: &mut Context, exports: &[(&'static str, String)]) -> Result<()> {
+    let shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "/bin/sh".to_string());
+    ctx.io.info(format!(
+        "\n──── ccsetup demo shell ({shell}) ────\n\
+         Every ccsetup command here talks to the stand-ins and the demo's temporary state. Try:\n\
+         \x20 ccsetup status\n\
+         \x20 ccsetup token\n\
+         \x20 ccsetup link --origin-owner-id c1 --origin-owner-name \"Demo customer\"\n\
+         \x20 ccsetup rotate --reauthorize\n\
+         Type `exit` to end the demo (everything is removed then)."
+    ));
+    let _ctrl_c_is_the_shells = crate::interrupt::foreground_child();
+    let status = tokio::process::Command::new(&shell)
+        .envs(exports.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("CCSETUP_DEMO", "1")
+        .status()
+        .await
+        .map_err(|e| Error::failure(format!("could not start {shell}")).with_source(e))?;
+    if !status.success() {
+        tracing::debug!("the demo shell ended with {status}");
+    }
+    Ok(())
 }
 
 /// 8917 when free (what the real flow uses), else any free loopback port.

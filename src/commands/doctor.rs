@@ -80,15 +80,30 @@ pub async fn run(ctx: &mut Context, args: DoctorArgs) -> Result<()> {
             )
         });
     }
-    findings.push(match ctx.browser.can_launch() {
-        Ok(()) => finding("browser", Level::Ok, "a browser can be launched", None),
-        Err(why) => finding(
-            "browser",
-            Level::Warning,
-            why,
-            Some("use --no-browser: ccsetup prints the URL and accepts the pasted redirect URL"),
-        ),
-    });
+    // A `$BROWSER` that cannot open anything is known without running it.
+    #[cfg(unix)]
+    let browser_env_problem = ctx
+        .browser
+        .can_launch()
+        .ok()
+        .and_then(|()| std::env::var("BROWSER").ok())
+        .filter(|b| !b.trim().is_empty())
+        .and_then(|b| crate::browser::browser_env::problem(&b));
+    #[cfg(not(unix))]
+    let browser_env_problem: Option<String> = None;
+    findings.push(
+        match browser_env_problem.map_or(ctx.browser.can_launch(), Err) {
+            Ok(()) => finding("browser", Level::Ok, "a browser can be launched", None),
+            Err(why) => finding(
+                "browser",
+                Level::Warning,
+                why,
+                Some(
+                    "use --no-browser: ccsetup prints the URL and accepts the pasted redirect URL",
+                ),
+            ),
+        },
+    );
     // The store probe and the network checks are independent: they run at
     // once (each is a round trip to somewhere), reported in a fixed order.
     let http = ctx.http()?;

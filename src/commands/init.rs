@@ -26,7 +26,7 @@ use crate::constant_contact::{
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::oauth::token::INVALID_CLIENT_HINT;
-use crate::oauth::{Redirect, RedirectTarget};
+use crate::oauth::{AuthorizeFailure, Redirect, RedirectTarget};
 use crate::render;
 use crate::stackone::{DesiredProfile, ProfileOutcome, StackOneMode};
 use crate::store::{SecretKind, StoreChoice};
@@ -65,7 +65,7 @@ enum RerunChoice {
     Quit,
 }
 
-/// The menu's entries, in order; the first is the default.
+/// The menu's entries, in order; the default is the harmless last one, Quit.
 const RERUN_CHOICES: [(RerunChoice, &str); 5] = [
     (RerunChoice::RotateSecret, "Rotate the client secret"),
     (
@@ -100,6 +100,14 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     }
 
     let (redirect, redirect_port) = resolve_redirect(&args, existing.as_ref())?;
+    // Interactive runs check the store before any portal work (a failure
+    // found after the show-once Client Secret was pasted would lose it);
+    // the others resolve their inputs first, so a missing one is exit 2.
+    let store_first = if ctx.prompter.is_interactive() {
+        Some(check_secret_store(ctx, existing.as_ref()).await?)
+    } else {
+        None
+    };
     let mut inputs = gather_inputs(ctx, &args, existing.as_ref(), redirect, redirect_port)?;
     let sharing = crate::workflow::rotation::other_profiles_with_client_id(
         &ctx.config_dir,
@@ -118,8 +126,11 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
                 .join(", ")
         ));
     }
-    warn_about_scopes(ctx, &inputs.scopes, args.skip_authorize);
-    let (session, store_choice) = check_secret_store(ctx, existing.as_ref()).await?;
+    warn_about_scopes(ctx, &args, &inputs.scopes);
+    let (session, store_choice) = match store_first {
+        Some(checked) => checked,
+        None => check_secret_store(ctx, existing.as_ref()).await?,
+    };
     let listener = check_redirect(ctx, &args, &inputs.redirect)?;
     inputs.stackone_api_key = check_stackone_key(ctx, &args, inputs.stackone_api_key).await?;
 
@@ -131,7 +142,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     check_client_secret(ctx, &mut inputs, &args).await?;
 
     ctx.io.step(4, STEPS, "Authorize with Constant Contact");
-    let mut authorization = authorize(ctx, &inputs, args.auth_timeout, listener).await?;
+    let mut authorization = authorize(ctx, &mut inputs, args.auth_timeout, listener).await?;
     let refresh_token_type = match authorization.as_mut() {
         Some(auth) => check_refresh_token_type(ctx, &session, &inputs, auth).await?,
         None => None,
@@ -344,10 +355,14 @@ fn rerun_menu(ctx: &mut Context) -> Result<RerunChoice> {
         .iter()
         .map(|(_, label)| label.to_string())
         .collect();
+    let quit = RERUN_CHOICES
+        .iter()
+        .position(|(choice, _)| *choice == RerunChoice::Quit)
+        .unwrap_or(0);
     let idx = ctx.prompter.select(
         "What do you want to do? (arrows move, Enter picks)",
         &items,
-        0,
+        quit,
     )?;
     Ok(RERUN_CHOICES[idx].0)
 }
@@ -379,7 +394,9 @@ fn gather_inputs(
             .step(3, STEPS, "Enter the credentials and check this machine");
         resolve_inputs(ctx, args, existing, app_name, redirect, redirect_port)
     } else {
-        // All inputs first: a missing one is exit 2 before any instructions.
+        // All inputs first: a missing one is exit 2 before any instructions,
+        // and several missing ones are named together.
+        refuse_missing_inputs(ctx, args, existing)?;
         let app_name = resolve_app_name(ctx, args, existing)?;
         let inputs = resolve_inputs(ctx, args, existing, app_name, redirect, redirect_port)?;
         ctx.io
@@ -394,6 +411,55 @@ fn gather_inputs(
             .step(3, STEPS, "Enter the credentials and check this machine");
         print_given_inputs(ctx, &inputs, args.skip_stackone);
         Ok(inputs)
+    }
+}
+
+/// One exit-2 error naming every required input nobody gave (flag and
+/// environment variable each), rather than one per run.
+fn refuse_missing_inputs(
+    ctx: &Context,
+    args: &InitArgs,
+    existing: Option<&ProfileConfig>,
+) -> Result<()> {
+    let mut missing: Vec<(&str, &str, &str)> = Vec::new();
+    if args.client_id.is_none() && existing.is_none() {
+        missing.push(("API Key (client id)", "--client-id", "CC_CLIENT_ID"));
+    }
+    for (input, from_stdin, needed) in [
+        (&SecretInput::CLIENT_SECRET, args.client_secret_stdin, true),
+        (
+            &SecretInput::STACKONE_API_KEY,
+            args.stackone.stackone_api_key_stdin,
+            !args.skip_stackone,
+        ),
+    ] {
+        if needed && !ctx.secrets.is_given(input, from_stdin) {
+            missing.push((input.what, input.stdin_flag, input.env));
+        }
+    }
+    match missing.as_slice() {
+        [] | [_] => Ok(()), // the single case keeps its own error below
+        several => {
+            let list: Vec<String> = several
+                .iter()
+                .map(|(what, flag, env)| format!("  {what}: pass {flag} or set {env}"))
+                .collect();
+            let single = missing_input(
+                ctx.prompter.as_ref(),
+                several[0].0,
+                several[0].1,
+                Some(several[0].2),
+            );
+            let err = Error::usage(format!(
+                "missing {} inputs:\n{}",
+                several.len(),
+                list.join("\n")
+            ));
+            Err(match single.hint() {
+                Some(hint) => err.with_hint(hint.to_string()),
+                None => err,
+            })
+        }
     }
 }
 
@@ -419,7 +485,7 @@ fn guide_app_creation(
     ctx.io.info(format!(
         "\nClick New Application, then:\n\
          \x20 1. Name: {app_name}\n\
-         \x20 2. OAuth2 flow: tick BOTH Authorization Code Flow and Implicit Flow\n\
+         \x20 2. OAuth2 flow: \"Authorization Code Flow and Implicit Flow\" (one option)\n\
          \x20 3. Refresh token type: Rotating Refresh Tokens\n\
          \x20 4. Click Create"
     ));
@@ -444,7 +510,7 @@ fn guide_app_creation(
 /// opened: SPEC.md).
 fn print_app_checklist(ctx: &mut Context, app_name: &str, client_id: &str, local: &str) {
     ctx.io.info(format!(
-        "Using the application \"{app_name}\" (API Key {client_id}). In the developer portal\n\
+        "Using the application \"{app_name}\" (API Key {client_id}). In the developer portal \
          ({}) it must have:\n\
          \x20 - OAuth2 flow: Authorization Code Flow and Implicit Flow\n\
          \x20 - Refresh token type: Rotating Refresh Tokens\n\
@@ -477,13 +543,19 @@ fn print_given_inputs(ctx: &mut Context, inputs: &InitInputs, skip_stackone: boo
     ));
 }
 
-/// Opens `url`, or says why not (the URL is always printed beforehand).
+/// Opens `url`, or says why not (the URL is always printed beforehand): no
+/// browser here is a note, a launch that failed is a warning.
 fn open_in_browser(ctx: &mut Context, url: &str) {
+    if let Err(why) = ctx.browser.can_launch() {
+        ctx.io
+            .info(format!("(Not opening a browser: {why}. Open it yourself.)"));
+        return;
+    }
     match ctx.browser.open(url) {
         Ok(()) => ctx.io.info("(Opened it in your browser.)"),
-        Err(why) => ctx
-            .io
-            .info(format!("(Not opening a browser: {why}. Open it yourself.)")),
+        Err(why) => ctx.io.warn(format!(
+            "could not open a browser ({why}); open the URL above yourself"
+        )),
     }
 }
 
@@ -507,11 +579,12 @@ fn offer_to_clipboard(ctx: &mut Context, values: &[&str]) -> Result<()> {
 }
 
 /// Asks until the user says the step is done (skipped when unattended).
+/// The default is "no": an Enter pressed unread must not skip a step.
 fn wait_until_done(ctx: &mut Context, question: &str, unattended: bool) -> Result<()> {
     if unattended {
         return Ok(());
     }
-    while !ctx.prompter.confirm(question, true)? {
+    while !ctx.prompter.confirm(question, false)? {
         ctx.io.info(
             "Take your time: the steps are above. Nothing is saved yet, so Ctrl-C is safe too.",
         );
@@ -650,7 +723,7 @@ fn resolve_scopes(
         return cc::parse_scopes(&current);
     }
     let items: Vec<String> = KNOWN_SCOPES.iter().map(|s| s.to_string()).collect();
-    let ticked: Vec<bool> = KNOWN_SCOPES
+    let mut ticked: Vec<bool> = KNOWN_SCOPES
         .iter()
         .map(|s| current.iter().any(|c| c == s))
         .collect();
@@ -666,20 +739,65 @@ fn resolve_scopes(
             continue;
         }
         let chosen: Vec<&str> = picked.iter().map(|&i| items[i].as_str()).collect();
-        return cc::parse_scopes(&chosen);
+        let scopes = cc::parse_scopes(&chosen)?;
+        let lacking = lacking_scope_warnings(&scopes, ScopeSource::Picker);
+        if lacking.is_empty() {
+            return Ok(scopes);
+        }
+        for warning in &lacking {
+            ctx.io.warn(warning);
+        }
+        if ctx.prompter.confirm("Keep these scopes anyway?", false)? {
+            return Ok(scopes);
+        }
+        ticked = KNOWN_SCOPES
+            .iter()
+            .map(|s| scopes.iter().any(|c| c == s))
+            .collect();
     }
 }
 
-fn warn_about_scopes(ctx: &mut Context, scopes: &[String], skip_authorize: bool) {
-    if !cc::grants_refresh_token(scopes) && !skip_authorize {
-        ctx.io.warn(
-            "the scopes lack offline_access: Constant Contact will issue no refresh token, so `ccsetup token` \
-             cannot renew access after 24 h",
-        );
+/// Where the scopes came from: the fix a warning names depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScopeSource {
+    Flag,
+    Picker,
+}
+
+/// What a missing `offline_access` or `account_read` costs, and the fix.
+fn lacking_scope_warnings(scopes: &[String], source: ScopeSource) -> Vec<String> {
+    let fix = |scope: &str| match source {
+        ScopeSource::Flag => format!("add {scope} to --scopes (CCSETUP_SCOPES)"),
+        ScopeSource::Picker => format!("tick {scope} in the list"),
+    };
+    let mut warnings = Vec::new();
+    if !cc::grants_refresh_token(scopes) {
+        warnings.push(format!(
+            "without offline_access Constant Contact issues no refresh token, so `ccsetup token` \
+             cannot renew access after 24 h: {}",
+            fix("offline_access")
+        ));
     }
     if !cc::grants_account_read(scopes) {
-        ctx.io
-            .warn("the scopes lack account_read: the account check after authorization is skipped");
+        warnings.push(format!(
+            "without account_read the account check after authorization is skipped: {}",
+            fix("account_read")
+        ));
+    }
+    warnings
+}
+
+/// Warns about scopes given without the picker (which warned already).
+fn warn_about_scopes(ctx: &mut Context, args: &InitArgs, scopes: &[String]) {
+    let picked = args.scopes.is_none() && ctx.prompter.is_interactive() && !args.yes;
+    if picked {
+        return;
+    }
+    for warning in lacking_scope_warnings(scopes, ScopeSource::Flag) {
+        if args.skip_authorize && warning.contains("offline_access") {
+            continue;
+        }
+        ctx.io.warn(warning);
     }
 }
 
@@ -732,24 +850,65 @@ fn resolve_actions(
 // ---- Step 3: checks of this machine ----
 
 /// Opens the secret store and proves it works (bounded write/read/delete).
+/// Interactively, a keyring that fails is not the end: the user may switch
+/// to the file store (with its warning) or quit, before any other work.
 async fn check_secret_store(
     ctx: &mut Context,
     existing: Option<&ProfileConfig>,
 ) -> Result<(ProfileSession, StoreChoice)> {
-    let store_choice = ctx.store_choice_or(existing.map(|e| e.secret_store));
+    let mut store_choice = ctx.store_choice_or(existing.map(|e| e.secret_store));
     if store_choice == StoreChoice::File {
-        ctx.io.warn(format!(
-            "--store file: secrets go to a 0600 file under {} instead of the OS keyring",
-            ctx.config_dir.display()
-        ));
+        warn_file_store(ctx);
     }
-    let session = ctx.session(Some(store_choice))?;
-    session.probe().await?;
+    let mut session = ctx.session(Some(store_choice))?;
+    if let Err(failed) = session.probe().await {
+        if store_choice == StoreChoice::File
+            || failed.kind() != crate::error::ErrorKind::SecretStore
+            || !ctx.prompter.is_interactive()
+            || !offer_file_store(ctx, &failed)?
+        {
+            return Err(failed);
+        }
+        store_choice = StoreChoice::File;
+        ctx.store_choice = Some(StoreChoice::File);
+        warn_file_store(ctx);
+        session = ctx.session(Some(store_choice))?;
+        session.probe().await?;
+    }
     ctx.io.success(format!(
         "The secret store works: {}.",
         session.store().describe()
     ));
     Ok((session, store_choice))
+}
+
+fn warn_file_store(ctx: &mut Context) {
+    ctx.io.warn(format!(
+        "--store file: secrets go to a 0600 file under {} instead of the OS keyring",
+        ctx.config_dir.display()
+    ));
+}
+
+/// Says why the keyring failed and asks whether to use the file store
+/// instead; the harmless answer (quit) is the default.
+fn offer_file_store(ctx: &mut Context, failed: &Error) -> Result<bool> {
+    ctx.io.warn(format!(
+        "the OS keyring does not work here: {}",
+        failed.message()
+    ));
+    ctx.io.info(format!(
+        "Nothing has been entered yet. ccsetup can keep the secrets in a file readable only by you \
+         (mode 0600, under {}) instead: anyone who can read your files as you can read them.",
+        ctx.config_dir.display()
+    ));
+    let items = [
+        "Use the file store instead".to_string(),
+        "Quit (fix the keyring first; nothing was written)".to_string(),
+    ];
+    Ok(ctx
+        .prompter
+        .select("How do you want to go on?", &items, 1)?
+        == 0)
 }
 
 /// Binds the redirect listener now (a taken port is exit 2 before consent),
@@ -981,27 +1140,102 @@ async fn check_stackone_key(
 
 async fn authorize(
     ctx: &mut Context,
-    inputs: &InitInputs,
+    inputs: &mut InitInputs,
     timeout_secs: u64,
     listener: Option<Redirect>,
 ) -> Result<Option<AuthOutcome>> {
-    let Some(listener) = listener else {
+    let Some(mut listener) = listener else {
         ctx.io.warn(
             "--skip-authorize: the credentials are not checked and no refresh token is stored",
         );
         return Ok(None);
     };
-    let request = AuthorizeRequest {
-        client_id: inputs.client_id.clone(),
-        client_secret: inputs.client_secret.clone(),
-        scopes: inputs.scopes.clone(),
-        redirect_port: inputs.redirect_port,
-        timeout_secs,
+    loop {
+        let request = AuthorizeRequest {
+            client_id: inputs.client_id.clone(),
+            client_secret: inputs.client_secret.clone(),
+            scopes: inputs.scopes.clone(),
+            redirect_port: inputs.redirect_port,
+            timeout_secs,
+        };
+        let (term, remote, _) = ctx.parts()?;
+        let failed = match authorize_and_check(term, remote, request, listener).await {
+            Ok(outcome) => return Ok(Some(outcome)),
+            Err(e) => e,
+        };
+        // Like `gh auth login`: a fixable failure is a question, not the
+        // end of the run; everything entered so far is kept.
+        let Some(failure) = AuthorizeFailure::of(&failed) else {
+            return Err(failed);
+        };
+        if !ctx.prompter.is_interactive() {
+            return Err(failed);
+        }
+        match retry_menu(ctx, &failed, failure)? {
+            Retry::Secret => {
+                inputs.client_secret = ask_secret_again(ctx, &SecretInput::CLIENT_SECRET)?;
+            }
+            Retry::Consent => {}
+            Retry::Quit => return Err(failed),
+        }
+        // A fresh listener (or paste) for the next attempt.
+        listener = prepare_redirect(&inputs.redirect, ctx.prompter.is_interactive())?;
+    }
+}
+
+/// What to do after a fixable step-4 failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    Secret,
+    Consent,
+    Quit,
+}
+
+/// Says what went wrong and how to fix it, then asks what to do; the
+/// default is the fix that matches the failure.
+fn retry_menu(ctx: &mut Context, failed: &Error, failure: AuthorizeFailure) -> Result<Retry> {
+    ctx.io.warn(failed.message());
+    let advice = match failure {
+        AuthorizeFailure::WrongClient => {
+            "The Client Secret is most likely wrong. In the portal, click Generate Client Secret on the \
+             application (it is shown once) and enter the new one."
+        }
+        AuthorizeFailure::Denied => {
+            "The consent page was answered with Deny. To go on, open it again and choose Approve."
+        }
+        AuthorizeFailure::TimedOut => {
+            "No answer reached ccsetup in time. Open the URL again, sign in and choose Approve; the \
+             browser must reach this machine's redirect URI (or paste the redirected URL here)."
+        }
     };
-    let (term, remote, _) = ctx.parts()?;
-    authorize_and_check(term, remote, request, listener)
-        .await
-        .map(Some)
+    ctx.io.info(advice);
+    let entries = [
+        (Retry::Secret, "Enter the Client Secret again"),
+        (Retry::Consent, "Open the consent page again"),
+        (Retry::Quit, "Quit (nothing was stored)"),
+    ];
+    let default = match failure {
+        AuthorizeFailure::WrongClient => 0,
+        AuthorizeFailure::Denied | AuthorizeFailure::TimedOut => 1,
+    };
+    let items: Vec<String> = entries.iter().map(|(_, l)| l.to_string()).collect();
+    let idx = ctx
+        .prompter
+        .select("What do you want to do?", &items, default)?;
+    Ok(entries[idx].0)
+}
+
+/// A hidden prompt for `input`, whatever the flags or environment gave.
+fn ask_secret_again(ctx: &mut Context, input: &SecretInput) -> Result<SecretString> {
+    crate::workflow::secrets::prompt_for(&mut ctx.io, ctx.prompter.as_mut(), input, &no_check)?
+        .ok_or_else(|| {
+            missing_input(
+                ctx.prompter.as_ref(),
+                input.what,
+                input.stdin_flag,
+                Some(input.env),
+            )
+        })
 }
 
 // ---- Step 5 ----
@@ -1029,10 +1263,12 @@ async fn store_everything(
     }
     // The StackOne API key is stored in step 6, once StackOne accepted it: a
     // refused key (a typo) must not replace a stored one that works.
-    let stored = if authorization.is_some() {
-        "Client Secret, refresh token and access token"
-    } else {
-        "Client Secret"
+    let stored = match authorization {
+        Some(auth) if auth.tokens.refresh_token.is_some() => {
+            "Client Secret, refresh token and access token"
+        }
+        Some(_) => "Client Secret and access token (no refresh token was granted)",
+        None => "Client Secret",
     };
     ctx.io.success(format!(
         "{stored} stored in the {}.",
@@ -1187,8 +1423,10 @@ impl InitResult<'_> {
 
     fn secrets_line(&self) -> String {
         let mut kinds = vec!["Client Secret"];
-        if self.authorization.is_some() {
-            kinds.push("refresh token");
+        if let Some(auth) = self.authorization {
+            if auth.tokens.refresh_token.is_some() {
+                kinds.push("refresh token");
+            }
             kinds.push("access token");
         }
         if self.stackone.is_some() {
@@ -1236,7 +1474,7 @@ fn print_summary(ctx: &mut Context, result: &InitResult<'_>) {
         "Next: link a customer's Constant Contact account through StackOne:\n  \
          ccsetup link --origin-owner-id <customer id> --origin-owner-name \"<customer name>\""
     } else {
-        "Next: run `ccsetup init` again without --skip-stackone to create the StackOne profile,\n\
+        "Next: run `ccsetup init` again without --skip-stackone to create the StackOne profile, \
          then `ccsetup link` to link a customer's account."
     };
     ctx.io.info(format!(

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::cli::ResetArgs;
 use crate::config;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::store::SecretKind;
 use crate::workflow::{ProfileSession, stackone};
 
@@ -75,7 +75,16 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
         .await
     };
 
-    let mut removed = forget_secrets(&session).await?;
+    let mut removed = match forget_secrets(&session).await {
+        Ok(kinds) => kinds,
+        // Never set up here (no settings) and no keyring to look in:
+        // nothing of this profile can be stored, so nothing to reset.
+        Err(e) if existing.is_none() && e.kind() == ErrorKind::SecretStore => {
+            tracing::debug!("reset: no secret store to look in ({e})");
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
     match forget_secrets(&other_store).await {
         Ok(kinds) => {
             for kind in kinds {
@@ -107,8 +116,9 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
             "stackone_profile_deleted": stackone_deleted,
         }))?;
     } else if removed.is_empty() {
-        term.io
-            .println(format!("Profile \"{profile}\" had nothing stored."));
+        term.io.println(format!(
+            "Nothing to reset: profile \"{profile}\" has no settings or secrets here."
+        ));
     } else {
         term.io.println(format!(
             "Forgot profile \"{profile}\": {}.",

@@ -132,18 +132,23 @@ impl LoopbackListener {
     ) -> Result<AuthorizationCode> {
         let port = self.port;
         match self.serve(expected_state, Instant::now() + timeout).await? {
-            Some(code) => Ok(code),
+            Some((code, browser)) => {
+                browser.answer(CallbackAnswer::Received).await;
+                Ok(code)
+            }
             None => Err(callback_timeout_error(timeout, port, None)),
         }
     }
 
-    /// The serving loop; `Ok(None)` on reaching `deadline`. Dropping the
-    /// future closes the sockets and aborts every connection task.
+    /// The serving loop; `Ok(None)` on reaching `deadline`. With the code
+    /// comes the browser's connection, still waiting for its page: the
+    /// caller answers it once it knows the outcome. Dropping the future
+    /// closes the sockets and aborts every connection task.
     pub(crate) async fn serve(
         self,
         expected_state: &str,
         deadline: Instant,
-    ) -> Result<Option<AuthorizationCode>> {
+    ) -> Result<Option<(AuthorizationCode, PendingAnswer)>> {
         let mut listeners = Vec::with_capacity(self.sockets.len());
         for socket in self.sockets {
             socket
@@ -185,7 +190,7 @@ impl LoopbackListener {
         connections.abort_all();
         match outcome {
             None => Ok(None),
-            Some(Terminal::Code(code)) => Ok(Some(code)),
+            Some(Terminal::Code(code, stream)) => Ok(Some((code, PendingAnswer { stream }))),
             Some(Terminal::ProviderError { error, description }) => {
                 Err(provider_error(&error, description.as_deref()))
             }
@@ -209,6 +214,7 @@ pub(crate) fn callback_timeout_error(timeout: Duration, port: u16, url: Option<&
         timeout.as_secs()
     ))
     .with_hint(hint)
+    .with_source(super::AuthorizeFailure::TimedOut)
 }
 
 /// The error for an `error=…` callback answering our request.
@@ -217,15 +223,21 @@ pub(crate) fn provider_error(error: &str, description: Option<&str>) -> Error {
         Some(d) if !d.is_empty() => format!("{error}: {d}"),
         _ => error.to_string(),
     };
-    let hint = if error == "access_denied" {
-        "run the command again and choose Allow on the Constant Contact consent page".to_string()
+    let denied = error == "access_denied";
+    let hint = if denied {
+        "run the command again and choose Approve on the Constant Contact consent page".to_string()
     } else {
         "check the app's settings in the Constant Contact portal (OAuth2 flow, redirect URIs, scopes) and run the command again".to_string()
     };
-    Error::authorization(format!(
+    let err = Error::authorization(format!(
         "Constant Contact refused the authorization ({detail})"
     ))
-    .with_hint(hint)
+    .with_hint(hint);
+    if denied {
+        err.with_source(super::AuthorizeFailure::Denied)
+    } else {
+        err
+    }
 }
 
 fn bind_error(port: u16, addr: &str, e: io::Error) -> Error {
@@ -277,9 +289,40 @@ async fn accept_optional(listener: Option<&TcpListener>) -> io::Result<(TcpStrea
     }
 }
 
+/// The browser's request that brought the code, not answered yet: the page
+/// it gets says how the token exchange went (SPEC.md step 4).
+#[derive(Debug)]
+pub struct PendingAnswer {
+    stream: TcpStream,
+}
+
+/// How the authorization ended, as the browser's page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackAnswer {
+    /// The code was exchanged: ccsetup is authorized.
+    Authorized,
+    /// The code arrived but the exchange failed; the terminal says why.
+    ExchangeFailed,
+    /// The code arrived; the outcome is in the terminal (the exchange took
+    /// too long to wait for, or nobody waits for it).
+    Received,
+}
+
+impl PendingAnswer {
+    /// Sends the page (bounded by the write timeout).
+    pub async fn answer(mut self, answer: CallbackAnswer) {
+        let page = match answer {
+            CallbackAnswer::Authorized => Page::Success,
+            CallbackAnswer::ExchangeFailed => Page::ExchangeFailed,
+            CallbackAnswer::Received => Page::Received,
+        };
+        let _ = write_page(&mut self.stream, page).await;
+    }
+}
+
 /// What ends the wait.
 enum Terminal {
-    Code(AuthorizationCode),
+    Code(AuthorizationCode, TcpStream),
     ProviderError {
         error: String,
         description: Option<String>,
@@ -341,7 +384,13 @@ async fn handle_connection(mut stream: TcpStream, shared: &Shared) {
             CallbackOutcome::MissingState | CallbackOutcome::StateMismatch => Page::WrongState,
             CallbackOutcome::Malformed(_) => Page::BadRequest,
             CallbackOutcome::Code(code) => {
-                return finish(stream, shared, Page::Success, Terminal::Code(code)).await;
+                // Answered by the flow once the exchange is done.
+                if shared.claimed.swap(true, Ordering::SeqCst) {
+                    let _ = write_page(&mut stream, Page::AlreadyDone).await;
+                } else {
+                    let _ = shared.outcome_tx.send(Terminal::Code(code, stream)).await;
+                }
+                return;
             }
             CallbackOutcome::ProviderError { error, description } => {
                 let page = Page::Refused;
@@ -411,6 +460,8 @@ fn has_end_of_head(buf: &[u8]) -> bool {
 #[derive(Debug, Clone, Copy)]
 enum Page {
     Success,
+    Received,
+    ExchangeFailed,
     Refused,
     AlreadyDone,
     WrongState,
@@ -423,7 +474,7 @@ enum Page {
 impl Page {
     fn status(self) -> (u16, &'static str) {
         match self {
-            Page::Success | Page::Refused => (200, "OK"),
+            Page::Success | Page::Received | Page::ExchangeFailed | Page::Refused => (200, "OK"),
             Page::AlreadyDone => (409, "Conflict"),
             Page::WrongState | Page::BadRequest => (400, "Bad Request"),
             Page::NotFound => (404, "Not Found"),
@@ -435,8 +486,16 @@ impl Page {
     fn text(self) -> (&'static str, &'static str) {
         match self {
             Page::Success => (
+                "ccsetup: authorized",
+                "Constant Contact authorized ccsetup. You can close this tab and return to the terminal.",
+            ),
+            Page::Received => (
                 "ccsetup: authorization received",
-                "ccsetup received the authorization. You can close this tab and return to the terminal.",
+                "ccsetup received the authorization; the terminal shows how it went. You can close this tab.",
+            ),
+            Page::ExchangeFailed => (
+                "ccsetup: authorization not completed",
+                "ccsetup received the code, but Constant Contact refused to exchange it for tokens. The terminal says why and what to do next; you can close this tab.",
             ),
             Page::Refused => (
                 "ccsetup: authorization not granted",

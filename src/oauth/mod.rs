@@ -77,6 +77,38 @@ impl std::fmt::Debug for AuthorizeParams {
     }
 }
 
+/// Why an authorization failed, where the person can fix it and try again
+/// (attached as the error's source, so interactive callers can offer that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizeFailure {
+    /// The token endpoint refused the client (`invalid_client`): most often
+    /// a wrong Client Secret.
+    WrongClient,
+    /// The person chose Deny on the consent page (`access_denied`).
+    Denied,
+    /// No answer arrived within `--auth-timeout`.
+    TimedOut,
+}
+
+impl AuthorizeFailure {
+    /// The retryable failure behind `error`, if it is one.
+    pub fn of(error: &Error) -> Option<AuthorizeFailure> {
+        error.cause()?.downcast_ref::<AuthorizeFailure>().copied()
+    }
+}
+
+impl std::fmt::Display for AuthorizeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AuthorizeFailure::WrongClient => "the client credentials were refused",
+            AuthorizeFailure::Denied => "the consent was denied",
+            AuthorizeFailure::TimedOut => "no answer within the timeout",
+        })
+    }
+}
+
+impl std::error::Error for AuthorizeFailure {}
+
 /// How the authorization code reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeSource {
@@ -103,17 +135,22 @@ impl Authorization {
     /// The warning for a missing refresh token, if there is one.
     pub fn refresh_token_warning(&self) -> Option<String> {
         self.refresh_token_missing.then(|| {
-            let why = if self.tokens.scope.iter().any(|s| s == "offline_access") {
-                "Constant Contact sent no refresh token"
+            if self.tokens.scope.iter().any(|s| s == "offline_access") {
+                "Constant Contact sent no refresh token although offline_access was granted: the access \
+                 token works for 24 h, after which you must authorize again; check the app's refresh \
+                 token type (Rotating Refresh Tokens) in the portal"
+                    .to_string()
             } else {
-                "no refresh token was granted (the offline_access scope was not requested)"
-            };
-            format!(
-                "{why}: the access token works for 24 h, after which you must authorize again; add offline_access to --scopes to avoid that"
-            )
+                "no refresh token was granted (offline_access was not among the scopes): the access \
+                 token works for 24 h, after which you must authorize again"
+                    .to_string()
+            }
         })
     }
 }
+
+/// How long the browser's callback page may wait for the token exchange.
+const BROWSER_ANSWER_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs the authorization-code flow.
 ///
@@ -264,7 +301,7 @@ pub async fn authorize_via(
     let waited = loop {
         tokio::select! {
             served = server.as_mut() => {
-                break served.map(|code| code.map(|c| (c, CodeSource::Listener)));
+                break served.map(|found| found.map(|(c, browser)| (c, Some(browser))));
             }
             line = next_paste_line(&mut paste) => match line {
                 None => {
@@ -272,7 +309,7 @@ pub async fn authorize_via(
                     paste = None;
                 }
                 Some(text) => match parse_pasted_redirect(&text, &redirect_uri, state.secret()) {
-                    Ok(code) => break Ok(Some((code, CodeSource::Paste))),
+                    Ok(code) => break Ok(Some((code, None))),
                     Err(PasteRejection::ProviderError { error, description }) => {
                         break Err(listener::provider_error(&error, description.as_deref()));
                     }
@@ -290,7 +327,7 @@ pub async fn authorize_via(
     if let Some(source) = paste.take() {
         release_paste_source(source, io).await;
     }
-    let (code, code_source) = match waited? {
+    let (code, browser_waiting) = match waited? {
         Some(found) => found,
         None if paste_only => {
             return Err(Error::authorization(format!(
@@ -311,6 +348,24 @@ pub async fn authorize_via(
         }
     };
     io.success("Authorization received");
+    let code_source = if browser_waiting.is_some() {
+        CodeSource::Listener
+    } else {
+        CodeSource::Paste
+    };
+    // The browser's page waits for the exchange (a few seconds at most),
+    // so it can tell the truth about how it went.
+    let (verdict_tx, verdict_rx) = tokio::sync::oneshot::channel();
+    let answering = browser_waiting.map(|browser| {
+        tokio::spawn(async move {
+            let answer = tokio::time::timeout(BROWSER_ANSWER_WAIT, verdict_rx)
+                .await
+                .ok()
+                .and_then(|v| v.ok())
+                .unwrap_or(listener::CallbackAnswer::Received);
+            browser.answer(answer).await;
+        })
+    });
 
     let endpoint = TokenEndpoint::new(
         params.http,
@@ -324,6 +379,14 @@ pub async fn authorize_via(
         .exchange_code(&code, &verifier, &redirect_uri, &params.scopes)
         .await;
     drop(spinner);
+    let _ = verdict_tx.send(if tokens.is_ok() {
+        listener::CallbackAnswer::Authorized
+    } else {
+        listener::CallbackAnswer::ExchangeFailed
+    });
+    if let Some(task) = answering {
+        let _ = task.await;
+    }
     let tokens = tokens?;
     let authorization = Authorization {
         refresh_token_missing: tokens.refresh_token.is_none(),

@@ -168,7 +168,8 @@ pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> 
             Error::authorization(format!(
                 "Constant Contact refused the client credentials ({what}): this Client Secret does not belong to this API Key, or the API Key is wrong"
             ))
-            .with_hint(INVALID_CLIENT_HINT),
+            .with_hint(INVALID_CLIENT_HINT)
+            .with_source(super::AuthorizeFailure::WrongClient),
         );
     }
     match code_str {

@@ -23,6 +23,7 @@ padding:0 1rem;color:#1d2733}\
 .banner{background:#fff3cd;border:1px solid #e0c36c;padding:.5rem .8rem;border-radius:4px;\
 font-size:.9rem}\
 .error{background:#fde2e1;border:1px solid #d9534f;padding:.6rem .8rem;border-radius:4px}\
+ul.error{padding-left:2rem}\
 .notice{background:#e3f4e1;border:1px solid #5cb85c;padding:.6rem .8rem;border-radius:4px}\
 .secret{font-family:monospace;font-size:1.1rem;background:#f4f4f4;padding:.3rem .5rem}\
 code{background:#f4f4f4;padding:0 .2rem}\
@@ -30,7 +31,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 text-align:left}\
 label{display:block;margin:.3rem 0}\
 textarea,select,input:not([type=radio]):not([type=checkbox]):not([type=hidden])\
-{width:100%;font-family:monospace}\
+{width:100%;box-sizing:border-box;font-family:monospace}\
 button{padding:.4rem 1rem;margin:.4rem .4rem 0 0}";
 
 /// A complete page: `service` names the real service this stands in for,

@@ -725,6 +725,24 @@ fn format_rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// One page of a profile listing and what it says about the others.
+struct ProfilesPage {
+    items: Vec<ConnectorProfile>,
+    total: Option<u64>,
+    page_size: Option<u64>,
+    page: Option<u64>,
+}
+
+/// Adds `items` not already in `out` (a page may repeat an item when the
+/// list changes while it is read).
+fn merge_profiles(out: &mut Vec<ConnectorProfile>, items: Vec<ConnectorProfile>) {
+    for item in items {
+        if !out.iter().any(|p| p.id == item.id) {
+            out.push(item);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -772,23 +790,5 @@ mod tests {
     fn ids_are_path_safe() {
         assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
         assert_eq!(path_segment("4613220"), "4613220");
-    }
-}
-
-/// One page of a profile listing and what it says about the others.
-struct ProfilesPage {
-    items: Vec<ConnectorProfile>,
-    total: Option<u64>,
-    page_size: Option<u64>,
-    page: Option<u64>,
-}
-
-/// Adds `items` not already in `out` (a page may repeat an item when the
-/// list changes while it is read).
-fn merge_profiles(out: &mut Vec<ConnectorProfile>, items: Vec<ConnectorProfile>) {
-    for item in items {
-        if !out.iter().any(|p| p.id == item.id) {
-            out.push(item);
-        }
     }
 }

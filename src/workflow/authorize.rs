@@ -44,11 +44,15 @@ pub async fn authorize_and_check(
         http: remote.http.clone(),
         retry: crate::oauth::RetryPolicy::default(),
     };
-    // Where no browser can be launched the user may paste the redirected
-    // URL instead; the paste source never steals later keystrokes.
-    // A redirect URI no listener serves always needs the paste.
-    let paste = (matches!(redirect, Redirect::PasteOnly(_)) || term.browser.can_launch().is_err())
-        .then(crate::oauth::PasteSource::stdin);
+    // Where no browser can be launched, or the launch fails, the user may
+    // paste the redirected URL instead; the paste source never steals later
+    // keystrokes (on Unix it leaves no read pending, so it can always be
+    // ready; elsewhere only where no launch is tried). A redirect URI no
+    // listener serves always needs the paste.
+    let paste = (matches!(redirect, Redirect::PasteOnly(_))
+        || cfg!(unix)
+        || term.browser.can_launch().is_err())
+    .then(crate::oauth::PasteSource::stdin);
     let authorization =
         crate::oauth::authorize_via(params, redirect, term.browser, term.io, paste).await?;
     term.io

@@ -62,7 +62,7 @@ impl DashboardGuide for WizardDashboardGuide<'_> {
     fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<()> {
         while !self
             .prompter
-            .confirm(&format!("Done? ({})", steps.title()), true)?
+            .confirm(&format!("Done? ({})", steps.title()), false)?
         {
             self.io.info("Take your time; the steps are above.");
         }

@@ -433,8 +433,8 @@ fn take_new_secret(
 fn show_generate_secret_steps(term: &mut Terminal<'_>, portal: &str, settings: &ProfileConfig) {
     term.io.info(format!(
         "In the Constant Contact developer portal, My Applications:\n  {portal}\n\
-         click Edit on \"{}\" (API Key {}), then Generate Client Secret, and copy the new\n\
-         secret: it is shown only once. The old secret stops working at once and the StackOne\n\
+         click Edit on \"{}\" (API Key {}), then Generate Client Secret, and copy the new \
+         secret: it is shown only once. The old secret stops working at once and the StackOne \
          profile fails until step 4 updates it, so finish this run.",
         settings.app_name, settings.client_id
     ));

@@ -82,7 +82,7 @@ fn deny_exits_3_and_stores_nothing() {
     run.assert_code(3);
     let err = error_text(&run);
     assert!(err.contains("access_denied"), "{err}");
-    assert!(err.contains("Allow"), "the hint says what to do: {err}");
+    assert!(err.contains("Approve"), "the hint names the button: {err}");
     assert!(env.config_text().is_empty());
     assert!(!env.config_dir().join("secrets/default.json").exists());
     assert!(env.token_requests("code").is_empty());
@@ -118,7 +118,12 @@ fn a_wrong_state_is_refused_and_the_right_one_still_accepted() {
     );
     run.assert_code(0);
     assert_eq!(run.callbacks, vec![(200, run.callbacks[0].1.clone())]);
-    assert!(run.callbacks[0].1.contains("authorization received"));
+    // The page waited for the exchange and says how it went.
+    assert!(
+        run.callbacks[0]
+            .1
+            .contains("Constant Contact authorized ccsetup")
+    );
     // Exactly one code exchange: the refused callbacks never reached it.
     assert_eq!(env.token_requests("code").len(), 1);
 }

@@ -58,6 +58,7 @@ mod stackone_e2e;
 mod stackone_real_world;
 mod storage_isolation;
 mod store_files;
+mod wizard_newcomer;
 mod wizard_noninteractive;
 mod wizard_pty;
 mod wizard_snapshots;

@@ -3,199 +3,16 @@
 //!
 //! Rules learned the hard way (tests/../recipes "Crate notes"): wait for each
 //! prompt before typing (dialoguer drops input sent early), match stable
-//! text and never ANSI redraws, Confirm takes one key without Enter, and a
+//! text and never ANSI redraws, a confirmation waits for `y` and Enter, and a
 //! hidden prompt echoes nothing. Every wait is bounded.
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::support::e2e::TestEnv;
+use crate::support::pty::{AUTHORIZE_URL, Wizard, approve_in_background, has_colour_codes};
 use ccsetup::sandbox::test_browser::{self, Decision};
-use expectrl::process::unix::WaitStatus;
-use expectrl::session::OsSession;
-use expectrl::{Eof, Expect, Needle, Regex};
-
-/// Longest wait for any one piece of output.
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A running wizard in a PTY, with everything it printed so far.
-struct Wizard {
-    session: OsSession,
-    transcript: String,
-}
-
-impl Wizard {
-    /// Runs `ccsetup <args>` from `env` in a fresh PTY. The terminal starts
-    /// with echo on, like a real one (the PTY library turns it off).
-    fn spawn(env: &TestEnv, args: &[&str], extra_env: &[(&str, String)]) -> Wizard {
-        Self::spawn_with(env, args, |cmd| {
-            for (key, value) in extra_env {
-                cmd.env(key, value);
-            }
-        })
-    }
-
-    /// [`Wizard::spawn`], with `configure` applied to the command last.
-    fn spawn_with(env: &TestEnv, args: &[&str], configure: impl FnOnce(&mut Command)) -> Wizard {
-        let base = env.cmd();
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg("stty echo icanon; exec \"$0\" \"$@\"")
-            .arg(base.get_program())
-            .args(args);
-        for (key, value) in base.get_envs() {
-            match value {
-                Some(v) => cmd.env(key, v),
-                None => cmd.env_remove(key),
-            };
-        }
-        // No clipboard unless a test brings one: its offers are prompts.
-        cmd.env("TERM", "xterm-256color")
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY")
-            .env_remove("WSL_DISTRO_NAME");
-        configure(&mut cmd);
-        // The PTY is stdin: keep it (the harness sets /dev/null).
-        cmd.stdin(Stdio::inherit());
-        let session = OsSession::spawn(cmd).expect("spawn ccsetup in a PTY");
-        Wizard {
-            session,
-            transcript: String::new(),
-        }
-    }
-
-    /// Waits (bounded, polling) until `needle` shows up; returns the text
-    /// read up to and including it.
-    #[track_caller]
-    fn wait_for<N: Needle>(&mut self, needle: N, what: &str) -> expectrl::Captures {
-        let started = Instant::now();
-        loop {
-            match self.session.check(&needle) {
-                Ok(found) if !found.is_empty() => {
-                    self.transcript
-                        .push_str(&String::from_utf8_lossy(found.as_bytes()));
-                    return found;
-                }
-                Ok(_) => {}
-                Err(expectrl::Error::Eof) => {
-                    panic!(
-                        "ccsetup ended before {what}:\n{}",
-                        self.transcript_with_rest()
-                    )
-                }
-                Err(e) => panic!("reading the PTY: {e}"),
-            }
-            if started.elapsed() > STEP_TIMEOUT {
-                panic!(
-                    "no {what} within {STEP_TIMEOUT:?}:\n{}",
-                    self.transcript_with_rest()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    #[track_caller]
-    fn expect(&mut self, text: &str) {
-        self.wait_for(text, &format!("{text:?}"));
-    }
-
-    /// Waits for `pattern` and returns its first group.
-    #[track_caller]
-    fn expect_capture(&mut self, pattern: &str) -> String {
-        let found = self.wait_for(Regex(pattern), pattern);
-        String::from_utf8_lossy(found.get(1).expect("a group")).into_owned()
-    }
-
-    /// Types a line and Enter.
-    fn line(&mut self, text: &str) {
-        self.session.send_line(text).expect("write to the PTY");
-    }
-
-    /// Presses one key (Confirm answers, Enter in a menu).
-    fn key(&mut self, key: &str) {
-        self.session.send(key).expect("write to the PTY");
-    }
-
-    /// Types into a hidden prompt, once it reads: it turns echo off and
-    /// flushes pending input in one step (TCSAFLUSH), so text typed before
-    /// that would be lost. Call after its prompt text was seen.
-    fn secret(&mut self, text: &str) {
-        self.wait_until_hidden_prompt_reads();
-        self.line(text);
-    }
-
-    /// Waits (bounded) until the terminal's echo is off: the terminal starts
-    /// with echo on, so after a hidden prompt's text this means it reads.
-    #[track_caller]
-    fn wait_until_hidden_prompt_reads(&mut self) {
-        let started = Instant::now();
-        while self.terminal_echoes() {
-            if started.elapsed() > STEP_TIMEOUT {
-                panic!(
-                    "the hidden prompt never turned echo off:\n{}",
-                    self.transcript
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn ctrl_c(&mut self) {
-        self.session
-            .send(expectrl::ControlCode::EndOfText)
-            .expect("write ^C to the PTY");
-    }
-
-    /// Reads to the end and returns the exit code (bounded).
-    #[track_caller]
-    fn finish(&mut self) -> i32 {
-        self.wait_for(Eof, "the end of the run");
-        if std::env::var_os("WIZARD_PTY_SHOW").is_some() {
-            // `WIZARD_PTY_SHOW=1 cargo test --test wizard_pty -- --nocapture`
-            // shows each screen as the person saw it.
-            eprintln!("---- transcript ----\n{}", self.transcript);
-        }
-        let started = Instant::now();
-        loop {
-            match self.session.get_process().status() {
-                Ok(WaitStatus::Exited(_, code)) => return code,
-                Ok(WaitStatus::Signaled(_, signal, _)) => {
-                    panic!("killed by {signal:?}:\n{}", self.transcript)
-                }
-                _ if started.elapsed() > STEP_TIMEOUT => {
-                    panic!("ccsetup did not exit:\n{}", self.transcript)
-                }
-                _ => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    }
-
-    fn transcript_with_rest(&mut self) -> String {
-        let mut rest = vec![0u8; 64 * 1024];
-        let n = self.session.try_read(&mut rest).unwrap_or(0);
-        format!("{}{}", self.transcript, String::from_utf8_lossy(&rest[..n]))
-    }
-
-    /// Whether the terminal echoes typed text (what a hidden prompt turns off).
-    fn terminal_echoes(&self) -> bool {
-        self.session.get_process().get_echo().expect("read termios")
-    }
-}
-
-/// Plays the browser: consent, then the redirect to the wizard's listener.
-fn approve_in_background(authorize_url: String) -> std::thread::JoinHandle<(u16, String)> {
-    std::thread::spawn(move || {
-        test_browser::consent_blocking(&authorize_url, Decision::Approve)
-            .and_then(|location| test_browser::deliver_blocking(&location))
-            .expect("the test browser approves")
-    })
-}
-
-/// The authorization URL line the wizard prints in step 4.
-const AUTHORIZE_URL: &str = r"(http://\S+/oauth2/default/v1/authorize\?\S+)\r?\n";
 
 /// A fake `xclip` that appends what it is given to a file: the wizard's
 /// clipboard offers become observable.
@@ -236,6 +53,7 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     let mut w = Wizard::spawn(&env, &["init"], &clipboard_env);
     w.expect("Step 1/7: Look for an existing setup");
     w.expect("No setup yet for profile \"default\".");
+    w.expect("The secret store works"); // before any portal work
 
     w.expect("Step 2/7: Create the Constant Contact application");
     w.expect("My Applications page and sign in:");
@@ -243,20 +61,20 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     w.expect("Application name");
     w.line("Bakery Sync");
     w.expect("1. Name: Bakery Sync");
-    w.expect("tick BOTH Authorization Code Flow and Implicit Flow");
+    w.expect("OAuth2 flow: \"Authorization Code Flow and Implicit Flow\" (one option)");
     w.expect("Refresh token type: Rotating Refresh Tokens");
     w.expect("Is the application created?");
-    w.key("y");
+    w.line("y");
     w.expect("https://api.stackone.com/connect/oauth2/constantcontact/callback");
     w.expect(&local_redirect);
     w.expect(
         "Copy https://api.stackone.com/connect/oauth2/constantcontact/callback to the clipboard?",
     );
-    w.key("y");
+    w.line("y");
     w.expect(&format!("Copy {local_redirect} to the clipboard?"));
-    w.key("y");
+    w.line("y");
     w.expect("Are both redirect URIs saved?");
-    w.key("y");
+    w.line("y");
 
     w.expect("Step 3/7: Enter the credentials and check this machine");
     w.expect("API Key (client id)");
@@ -271,7 +89,6 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     w.secret(&stackone_key);
     w.expect("StackOne actions to enable");
     w.line("");
-    w.expect("The secret store works");
     w.expect(&format!("Port {} is free", env.port));
 
     w.expect("Step 4/7: Authorize with Constant Contact");
@@ -343,6 +160,7 @@ fn rerun_menu_rotates_the_client_secret_into_stackone() {
     w.expect("is already set up");
     w.expect("What do you want to do?");
     w.expect("Quit (change nothing)");
+    w.key("\x1b[B"); // down from the default (Quit, the last) wraps to the first
     w.key("\r"); // the first entry: rotate the client secret
     w.expect("Step 1/4: Generate a new Client Secret");
     w.expect("Generate Client Secret");
@@ -385,8 +203,7 @@ fn rerun_menu_quit_changes_nothing_and_ctrl_c_in_the_menu_shows_the_cursor() {
 
     let mut w = Wizard::spawn(&env, &["init"], &[]);
     w.expect("Quit (change nothing)");
-    w.key("\x1b[A"); // up from the first entry wraps to the last: Quit
-    w.key("\r");
+    w.key("\r"); // the default is the harmless Quit
     w.expect("Nothing changed.");
     assert_eq!(w.finish(), 0, "{}", w.transcript);
 
@@ -429,9 +246,9 @@ fn ctrl_c_at_the_hidden_prompt_restores_the_terminal_and_writes_nothing() {
     w.expect("Application name");
     w.line("");
     w.expect("Is the application created?");
-    w.key("y");
+    w.line("y");
     w.expect("Are both redirect URIs saved?");
-    w.key("y");
+    w.line("y");
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
@@ -457,15 +274,6 @@ fn cursor_left_visible(transcript: &str) -> bool {
     let shown = transcript.rfind("\x1b[?25h");
     let hidden = transcript.rfind("\x1b[?25l");
     shown.is_some() && shown > hidden
-}
-
-/// Whether `text` holds an SGR (colour/style) escape sequence.
-fn has_colour_codes(text: &str) -> bool {
-    text.split("\x1b[").skip(1).any(|rest| {
-        rest.chars()
-            .find(|c| !(c.is_ascii_digit() || *c == ';'))
-            .is_some_and(|c| c == 'm')
-    })
 }
 
 #[test]
@@ -534,11 +342,11 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
     w.expect("Step 6/7: Create the StackOne Connector Profile");
     w.expect("Click \"+ Connector Profile\"");
     w.expect(&format!("API Key (Client ID): {}", env.app.client_id));
-    w.expect(
-        "Client Secret: the Client Secret of your Constant Contact application (not shown here)",
-    );
+    // (The terminal is 80 columns: ccsetup wraps this line at a space.)
+    w.expect("Client Secret: the Client Secret of your Constant Contact application");
+    w.expect("shown here)");
     w.expect("Show the Client Secret on screen so you can copy it?");
-    w.key("y"); // the one explicit request that shows a secret
+    w.line("y"); // the one explicit request that shows a secret
     w.expect(&format!("Client Secret: {secret}"));
     w.expect("Done?");
     // The person fills the dashboard form…
@@ -557,7 +365,7 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
             &[],
         )
         .expect("the dashboard accepts the form");
-    w.key("y");
+    w.line("y");
     w.expect("dashboard");
     w.expect("Step 7/7: Done");
     // Issue 13: honest about what the API cannot show, and how to prove it

@@ -140,13 +140,20 @@ fn create(state: &mut State, req: &Request) -> Response {
         .ok()
         .flatten()
         .and_then(RefreshKind::from_form_value);
-    let (Some(flow), Some(kind)) = (flow, kind) else {
-        return new_application_form(
-            Some("Choose an OAuth2 flow and a refresh token type."),
-            &name,
-            flow,
-            kind,
-        );
+    // Every missing field at once, not one per submission.
+    let mut missing = Vec::new();
+    if name.trim().is_empty() {
+        missing.push("an application name");
+    }
+    if flow.is_none() {
+        missing.push("an OAuth2 flow");
+    }
+    if kind.is_none() {
+        missing.push("a refresh token type");
+    }
+    let (Some(flow), Some(kind), true) = (flow, kind, missing.is_empty()) else {
+        let message = format!("Missing: {}.", missing.join(", "));
+        return new_application_form(Some(&message), &name, flow, kind);
     };
     let registration = AppRegistration {
         name: name.clone(),

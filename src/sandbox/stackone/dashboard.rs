@@ -65,13 +65,13 @@ fn list_page(svc: &StackOneService, req: &Request) -> Response {
     let mut body = String::new();
     if let Some(id) = req.query_param("created") {
         body.push_str(&format!(
-            "<p class=\"flash\">Connector profile created (id <code>{}</code>).</p>\n",
+            "<p class=\"notice\" role=\"status\">Connector profile created (id <code>{}</code>).</p>\n",
             esc(&id)
         ));
     }
     if let Some(id) = req.query_param("deleted") {
         body.push_str(&format!(
-            "<p class=\"flash\">Connector profile <code>{}</code> deleted.</p>\n",
+            "<p class=\"notice\" role=\"status\">Connector profile <code>{}</code> deleted.</p>\n",
             esc(&id)
         ));
     }
@@ -130,7 +130,7 @@ fn selected(yes: bool) -> &'static str {
 fn form_page(status: u16, values: &FormValues, errors: &[String]) -> Response {
     let mut body = String::new();
     if !errors.is_empty() {
-        body.push_str("<ul class=\"errors\">\n");
+        body.push_str("<ul class=\"error\" role=\"alert\">\n");
         for e in errors {
             body.push_str(&format!("<li>{}</li>\n", esc(e)));
         }

@@ -3,6 +3,8 @@
 pub mod e2e;
 pub mod fault;
 pub mod http;
+#[cfg(unix)]
+pub mod pty;
 
 /// A data file of this directory (the D-Bus config and keyring script that
 /// the Secret Service tests run under).
