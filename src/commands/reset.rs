@@ -60,8 +60,12 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
 
     // Under the profile lock: a refresh running now finishes its writes
     // first (the token revoked is the live one), and none comes after the
-    // deletes to undo them.
-    let lock = session.lock().await?;
+    // deletes to undo them. A profile that was never set up here has no
+    // refresh to wait for, and its reset must not create lock files.
+    let lock = match &existing {
+        Some(_) => Some(session.lock().await?),
+        None => None,
+    };
     // Before the secrets go: a forgotten token should also be a dead one.
     let revoked = if args.no_revoke {
         false
@@ -103,7 +107,7 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
         )),
     }
     session.discard_recovered_refresh_token()?;
-    if session.remove_config()? {
+    if existing.is_some() && session.remove_config()? {
         removed.push("config");
     }
     drop(lock);

@@ -773,9 +773,10 @@ fn a_terminal_user_fixes_the_app_and_the_secret_without_starting_over() {
         .stdin(std::process::Stdio::inherit());
     let mut session = OsSession::spawn(cmd).expect("spawn in a PTY");
     session.set_expect_timeout(Some(Duration::from_secs(30)));
+    // Text is wrapped to the terminal's width: a space may be a line break.
     let expect = |session: &mut OsSession, text: &str| {
         session
-            .expect(text)
+            .expect(crate::support::pty::wrapped_text(text))
             .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}"));
     };
     // A hidden prompt reads once echo is off (it flushes earlier input).
@@ -789,9 +790,9 @@ fn a_terminal_user_fixes_the_app_and_the_secret_without_starting_over() {
     expect(&mut session, "Application name");
     session.send_line("").unwrap();
     expect(&mut session, "Is the application created?");
-    session.send("y").unwrap();
+    session.send_line("y").unwrap();
     expect(&mut session, "Are both redirect URIs saved?");
-    session.send("y").unwrap();
+    session.send_line("y").unwrap();
     expect(&mut session, "Client Secret (hidden)");
     wait_hidden(&session);
     session.send_line("a-mistyped-secret-4c1d").unwrap();
@@ -815,7 +816,7 @@ fn a_terminal_user_fixes_the_app_and_the_secret_without_starting_over() {
             &[STACKONE_REDIRECT_URI, &local_uri(env.port)],
         )
         .unwrap();
-    session.send("y").unwrap();
+    session.send_line("y").unwrap();
     expect(&mut session, "both redirect URIs are registered");
 
     expect(&mut session, "refused the Client Secret");

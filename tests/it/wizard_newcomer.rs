@@ -189,8 +189,9 @@ fn a_wrong_secret_at_the_token_exchange_is_asked_again_keeping_everything_else()
     let env = TestEnv::new();
     let mut w = Wizard::spawn(&env, &["init"], &[]);
     through_step_3(&mut w, &env, &env.client_secret());
-    // The secret is regenerated in the portal after it was entered: the
-    // token endpoint now refuses the one ccsetup has.
+    // The secret is regenerated in the portal after it was entered and
+    // checked: the token endpoint now refuses the one ccsetup has.
+    w.expect("accepts this API Key and Client Secret");
     let new_secret = env.sandbox.cc().generate_client_secret(&env.app.client_id);
     let url = w.expect_capture(AUTHORIZE_URL);
     let (status, page) = approve_in_background(url).join().unwrap();

@@ -395,9 +395,9 @@ fn dashboard_path_offers_the_link_proof_and_it_catches_a_mistyped_secret() {
         w.expect("Application name");
         w.line("Bakery Sync");
         w.expect("Is the application created?");
-        w.key("y");
+        w.line("y");
         w.expect("Are both redirect URIs saved?");
-        w.key("y");
+        w.line("y");
         w.expect("API Key (client id)");
         w.line(&env.app.client_id);
         w.expect("Client Secret (hidden)");
@@ -411,7 +411,7 @@ fn dashboard_path_offers_the_link_proof_and_it_catches_a_mistyped_secret() {
         let url = w.expect_capture(AUTHORIZE_URL);
         let browser = approve_in_background(url);
         w.expect("Show the Client Secret on screen so you can copy it?");
-        w.key("n");
+        w.line("n");
         w.expect("Done?");
         env.sandbox
             .stackone()
@@ -428,12 +428,12 @@ fn dashboard_path_offers_the_link_proof_and_it_catches_a_mistyped_secret() {
                 &[],
             )
             .unwrap();
-        w.key("y");
+        w.line("y");
         w.expect("Step 7/7: Done");
         w.expect("StackOne's API cannot show a Connector Profile's credentials");
         w.expect("separate Constant Contact test user");
         w.expect("Prove the StackOne profile now");
-        w.key("y");
+        w.line("y");
         let hub = w.expect_capture(r"(http://\S+/hub\?token=\S+)\r?\n");
         let customer = std::thread::spawn(move || {
             test_browser::link_account_blocking(&hub, Decision::Approve)

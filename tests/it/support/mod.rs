@@ -22,3 +22,19 @@ pub fn test_name(module_path: &str, name: &str) -> String {
     let module = module_path.split_once("::").map_or("", |(_, rest)| rest);
     format!("{module}::{name}")
 }
+
+/// A regex matching `text` literally, except that each space also matches a
+/// line break: the wizard wraps its text to the terminal's width.
+pub fn wrapped(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            word.chars()
+                .flat_map(|c| {
+                    let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+                    special.then_some('\\').into_iter().chain([c])
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(r"\s+")
+}

@@ -98,7 +98,7 @@ impl Wizard {
 
     #[track_caller]
     pub fn expect(&mut self, text: &str) {
-        self.wait_for(text, &format!("{text:?}"));
+        self.wait_for(wrapped_text(text), &format!("{text:?}"));
     }
 
     /// Waits for `pattern` and returns its first group.
@@ -203,4 +203,12 @@ pub fn has_colour_codes(text: &str) -> bool {
             .find(|c| !(c.is_ascii_digit() || *c == ';'))
             .is_some_and(|c| c == 'm')
     })
+}
+
+/// A needle for text the wizard may have wrapped to the terminal's width:
+/// each space also matches a line break. Anchored so that only the first
+/// occurrence counts (expectrl consumes up to its needle's last match in
+/// the buffer, which would swallow text a later expectation waits for).
+pub fn wrapped_text(text: &str) -> Regex<String> {
+    Regex(format!(r"(?s)\A.*?(?:{})", crate::support::wrapped(text)))
 }
