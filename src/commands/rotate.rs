@@ -221,7 +221,8 @@ fn take_new_secret(
         ));
         return Ok(secret);
     }
-    let given_by_env = std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty());
+    let given_by_env = crate::secret_env::get(input.env)
+        .is_some_and(|v| secrecy::ExposeSecret::expose_secret(&v).trim() != "");
     if !given_by_env && ctx.prompter.is_interactive() {
         show_generate_secret_steps(ctx, existing);
     }
@@ -289,10 +290,11 @@ async fn prove_with_refresh_grant(
             Error::authorization("the refresh token disappeared while waiting for the lock")
                 .with_hint("run `ccsetup rotate --client-secret` again")
         })?;
+    let reservation = common::reserve_recovery(ctx).await?;
     let _defer = crate::interrupt::defer();
     let tokens =
         common::refresh_grant(ctx, &existing.client_id, new_secret, &refresh_token).await?;
-    common::persist_rotated_tokens(ctx, store, &tokens).await?;
+    common::persist_rotated_tokens(ctx, store, &tokens, reservation).await?;
     drop(lock);
     Ok(())
 }
