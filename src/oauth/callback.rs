@@ -184,17 +184,10 @@ fn state_matches(got: Option<&str>, expected: &str) -> bool {
 }
 
 /// Provider text goes into terminal messages: keep it printable and short so
-/// a crafted callback cannot inject escape sequences or flood the screen.
+/// a crafted callback cannot inject escape sequences or flood the screen
+/// ([`crate::text`] holds the rule).
 pub fn sanitize_provider_text(text: &str, max_chars: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max_chars)
-        .collect();
-    if text.chars().count() > max_chars {
-        out.push('…');
-    }
-    out.trim().to_string()
+    crate::text::sanitize_remote_clipped(text, max_chars)
 }
 
 #[cfg(test)]

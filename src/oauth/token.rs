@@ -123,7 +123,9 @@ pub struct TokenErrorVerdict {
 /// user-facing error. Pure, so every mapping is unit-tested.
 pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> TokenErrorVerdict {
     let parsed: Option<BasicErrorResponse> = serde_json::from_slice(body).ok();
-    let code = parsed.as_ref().map(|p| p.error().as_ref().to_string());
+    let code = parsed
+        .as_ref()
+        .map(|p| sanitize_provider_text(p.error().as_ref(), 64));
     let description = parsed
         .as_ref()
         .and_then(|p| p.error_description())

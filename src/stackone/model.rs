@@ -23,19 +23,19 @@ pub struct ConnectorProfile {
     pub id: String,
     #[serde(default, deserialize_with = "string_or_null")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub connector_key: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub connector_label: Option<String>,
     #[serde(default)]
     pub active: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub authentication_config_key: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub created_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub updated_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub environment: Option<String>,
 }
 
@@ -302,17 +302,17 @@ impl fmt::Debug for ConnectSession {
 pub(crate) struct ConnectSessionResponse {
     #[serde(deserialize_with = "id_string")]
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub auth_link_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub created_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub expires_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub provider: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub connector_profile_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub integration_id: Option<String>,
     #[serde(default)]
     pub token: Option<String>,
@@ -321,7 +321,7 @@ pub(crate) struct ConnectSessionResponse {
 /// Ids arrive as strings or numbers; ccsetup keeps them as strings.
 fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     match Value::deserialize(d)? {
-        Value::String(s) => Ok(s),
+        Value::String(s) => Ok(crate::text::sanitize_remote(&s)),
         Value::Number(n) => Ok(n.to_string()),
         other => Err(serde::de::Error::custom(format!(
             "expected an id, found {}",
@@ -331,7 +331,7 @@ fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 }
 
 fn string_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+    Ok(crate::text::de_sanitized_opt(d)?.unwrap_or_default())
 }
 
 /// A list of strings, or one string separated by spaces/commas, or null.
@@ -340,14 +340,14 @@ fn lenient_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, 
         Value::Null => None,
         Value::String(s) => Some(
             s.split(|c: char| c == ',' || c.is_whitespace())
+                .map(crate::text::sanitize_remote)
                 .filter(|p| !p.is_empty())
-                .map(str::to_string)
                 .collect(),
         ),
         Value::Array(items) => Some(
             items
                 .into_iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
+                .filter_map(|v| v.as_str().map(crate::text::sanitize_remote))
                 .collect(),
         ),
         other => {
