@@ -190,6 +190,7 @@ pub async fn authorize(
 
     // Boxed, not stack-pinned, so that dropping it below (when a paste won)
     // really closes the listener before the token exchange.
+    let dropped_connections = listener.dropped_connections();
     let mut server = Box::pin(listener.serve(state.secret(), deadline));
     let waited = loop {
         tokio::select! {
@@ -227,6 +228,7 @@ pub async fn authorize(
                 params.timeout,
                 port,
                 Some(&url),
+                dropped_connections.load(std::sync::atomic::Ordering::Relaxed),
             ));
         }
     };
