@@ -24,8 +24,10 @@ pub mod http;
 pub mod interrupt;
 pub mod oauth;
 pub mod sandbox;
+pub mod secret_env;
 pub mod stackone;
 pub mod store;
+pub mod text;
 pub mod ui;
 
 use std::ffi::OsString;
@@ -83,7 +85,11 @@ where
 
     let mut ctx = match context::from_global(&cli.global, io) {
         Ok(ctx) => ctx,
-        Err(e) => return report(&mut IoStreams::system(), &e, verbose),
+        Err(e) => {
+            let mut io = IoStreams::system();
+            io.json = cli.global.json;
+            return report(&mut io, &e, verbose);
+        }
     };
     let result = rt.block_on(commands::dispatch(&mut ctx, cli.command));
     let code = match result {

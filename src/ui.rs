@@ -113,9 +113,13 @@ impl IoStreams {
         }
     }
 
-    /// The error report on stderr.
+    /// The error report on stderr; with `--json` also the error object on
+    /// stdout, so a script reading stdout learns what failed.
     pub fn error(&mut self, err: &Error, verbose: bool) {
         let _ = writeln!(self.err, "{}", err.render(verbose));
+        if self.json {
+            let _ = self.print_json(&err.to_json());
+        }
     }
 
     /// Primary output for humans: stdout normally, stderr under `--json`
@@ -186,21 +190,78 @@ impl Drop for Spinner {
     }
 }
 
-/// Reads a secret piped on stdin (`--client-secret-stdin`): the whole input,
-/// with one trailing newline removed. An empty value is a usage error.
+/// The most a secret read from stdin may be: client secrets and API keys
+/// are well under 1 KiB; `yes | ccsetup …` must not grow without bound.
+pub const MAX_STDIN_SECRET_BYTES: usize = 4096;
+
+/// Reads a secret piped on stdin (`--client-secret-stdin`): the whole input
+/// (at most [`MAX_STDIN_SECRET_BYTES`]), surrounding whitespace trimmed
+/// ([`tidy_secret`]). Empty or too long is a usage error.
 pub fn read_secret_from_stdin(what: &str, flag: &str) -> Result<SecretString> {
-    let mut buf = String::new();
-    io::stdin().read_to_string(&mut buf).map_err(|e| {
-        Error::usage(format!("could not read {what} from stdin ({flag})")).with_source(e)
-    })?;
-    let trimmed = buf.trim_end_matches(['\n', '\r']).to_string();
-    zeroize::Zeroize::zeroize(&mut buf);
-    if trimmed.trim().is_empty() {
+    read_secret_from(&mut io::stdin().lock(), what, flag)
+}
+
+/// [`read_secret_from_stdin`] from any reader. One buffer, sized once and
+/// wiped on every path, holds the bytes.
+pub fn read_secret_from(input: &mut dyn Read, what: &str, flag: &str) -> Result<SecretString> {
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; MAX_STDIN_SECRET_BYTES + 1]);
+    let mut len = 0;
+    while len < buf.len() {
+        match input.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(
+                    Error::usage(format!("could not read {what} from stdin ({flag})"))
+                        .with_source(e),
+                );
+            }
+        }
+    }
+    if len > MAX_STDIN_SECRET_BYTES {
+        return Err(Error::usage(format!(
+            "{flag}: stdin is longer than {MAX_STDIN_SECRET_BYTES} bytes, which no {what} is"
+        ))
+        .with_hint(format!(
+            "pipe only the {what} (e.g. `printf %s \"$SECRET\" | ccsetup … {flag}`)"
+        )));
+    }
+    let text = std::str::from_utf8(&buf[..len])
+        .map_err(|_| Error::usage(format!("{flag}: the {what} on stdin is not UTF-8 text")))?;
+    let value = tidy_secret(text)
+        .map_err(|why| Error::usage(format!("invalid {what} (from {flag}): {why}")))?;
+    if value.is_empty() {
         return Err(Error::usage(format!(
             "{flag} was given but stdin was empty"
         )));
     }
-    Ok(SecretString::from(trimmed))
+    Ok(SecretString::from(value.to_string()))
+}
+
+/// The one rule for the edges of a pasted or piped secret: surrounding
+/// whitespace (a trailing newline, spaces copied along) is trimmed; a
+/// byte order mark or an invisible format character, which a copy from a
+/// document or an editor can add and which would make the secret silently
+/// wrong, is refused with the reason.
+pub fn tidy_secret(text: &str) -> std::result::Result<&str, String> {
+    if text.contains('\u{feff}') {
+        return Err(
+            "it starts with (or holds) a byte order mark (U+FEFF), which an editor or \
+                    a Windows tool added; copy the value again without it (e.g. from the portal)"
+                .into(),
+        );
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|&c| matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{202a}'..='\u{202e}'))
+    {
+        return Err(format!(
+            "it holds an invisible character (U+{:04X}); copy the value again",
+            c as u32
+        ));
+    }
+    Ok(text.trim())
 }
 
 /// Asking the user. `DialoguerPrompter` talks to a terminal; `NoPrompter`

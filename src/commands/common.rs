@@ -63,6 +63,7 @@ pub fn validate_stackone_api_key(key: &str) -> std::result::Result<(), String> {
     if key.is_empty() {
         return Err("the StackOne API key cannot be empty".into());
     }
+    crate::ui::tidy_secret(key)?;
     if key.len() > 512 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(
             "the StackOne API key has spaces or control characters; copy it again from the dashboard"
@@ -137,10 +138,14 @@ pub fn read_secret_input_opt(
     } else if let Some(v) = ctx.preset_secrets.get(input.env) {
         Some((v.clone(), input.env))
     } else {
-        std::env::var(input.env)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (SecretString::from(v.trim().to_string()), input.env))
+        crate::secret_env::get(input.env)
+            .filter(|v| !v.expose_secret().trim().is_empty())
+            .map(|v| {
+                (
+                    SecretString::from(v.expose_secret().trim().to_string()),
+                    input.env,
+                )
+            })
     };
     if let Some((value, source)) = given {
         validate(value.expose_secret()).map_err(|why| {
@@ -219,7 +224,7 @@ pub async fn stackone_api_key(
     let input = SecretInput::STACKONE_API_KEY;
     if from_stdin
         || ctx.preset_secrets.contains_key(input.env)
-        || std::env::var(input.env).is_ok_and(|v| !v.trim().is_empty())
+        || crate::secret_env::get(input.env).is_some_and(|v| !v.expose_secret().trim().is_empty())
     {
         return read_secret_input(ctx, from_stdin, input);
     }
@@ -361,6 +366,7 @@ pub async fn valid_access_token(
             .with_hint("run `ccsetup init` or `ccsetup rotate --client-secret`")
         })?;
 
+    let reservation = reserve_recovery(ctx).await?;
     // From sending the refresh until the new token is stored, Ctrl-C waits:
     // the server rotates on receipt, so an abandoned answer is lost access.
     let _defer = crate::interrupt::defer();
@@ -372,26 +378,38 @@ pub async fn valid_access_token(
     )
     .await?;
 
-    let stored = persist_rotated_tokens(ctx, store, &tokens).await?;
+    let stored = persist_rotated_tokens(ctx, store, &tokens, reservation).await?;
     drop(lock);
     Ok((stored, TokenSource::Refreshed))
 }
 
+/// Room for the rotated refresh token in the recovery file, taken (under
+/// the profile lock) before the refresh is sent: on a full disk the refresh
+/// is not started (exit 5).
+pub async fn reserve_recovery(ctx: &Context) -> Result<crate::store::recovery::Reservation> {
+    let (dir, p) = (ctx.config_dir.clone(), ctx.profile.clone());
+    blocking(move || crate::store::recovery::Reservation::reserve(&dir, &p)).await
+}
+
 /// Stores a freshly issued token set: the refresh token first (a rotated
 /// token that is not saved is lost access), falling back to the recovery
-/// file; then the access token.
+/// file reserved before the refresh; then the access token.
 pub async fn persist_rotated_tokens(
     ctx: &mut Context,
     store: &Arc<dyn SecretStore>,
     tokens: &crate::oauth::TokenSet,
+    reservation: crate::store::recovery::Reservation,
 ) -> Result<crate::store::StoredAccessToken> {
     let profile = ctx.profile.clone();
-    if let Some(new_refresh) = &tokens.refresh_token
-        && let Err(store_err) =
+    let stored_refresh = match &tokens.refresh_token {
+        Some(new_refresh) => {
             store_secret(store, &profile, SecretKind::RefreshToken, new_refresh).await
-    {
+        }
+        None => Ok(()),
+    };
+    if let (Some(new_refresh), Err(store_err)) = (&tokens.refresh_token, stored_refresh) {
         let (dir, p, tok) = (ctx.config_dir.clone(), profile.clone(), new_refresh.clone());
-        return match crate::store::recovery::save(&dir, &p, &tok) {
+        return match reservation.keep(&dir, &p, &tok) {
             Ok(path) => Err(Error::secret_store(format!(
                 "could not store the new refresh token: {}; it was saved to {} (mode 0600) instead",
                 store_err.message(),
@@ -405,6 +423,10 @@ pub async fn persist_rotated_tokens(
             ))
             .with_hint("run `ccsetup rotate --reauthorize` once the secret store works")),
         };
+    }
+    if let Err(e) = reservation.release() {
+        // The token is stored; the empty reservation is dropped next run.
+        tracing::debug!("could not remove the recovery reservation: {}", e.message());
     }
     let stored = crate::store::StoredAccessToken {
         access_token: tokens.access_token.expose_secret().to_string(),
