@@ -137,7 +137,7 @@ mod tests {
         assert!(is_terminal_safe(&clean), "{clean:?}");
         assert_eq!(
             clean,
-            "Bakery ✓ Authorized for Trusted Corp next gnp.exe link"
+            "Bakery ✓ Authorized for Trusted Corp nextgnp.exe link"
         );
     }
 

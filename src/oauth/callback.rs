@@ -301,7 +301,8 @@ mod tests {
         ) {
             CallbackOutcome::ProviderError { error, description } => {
                 assert_eq!(error, "access_denied");
-                assert_eq!(description.as_deref(), Some("User said no [2J"));
+                // The whole escape sequence goes, not only its ESC.
+                assert_eq!(description.as_deref(), Some("User said no"));
             }
             other => panic!("unexpected {other:?}"),
         }
