@@ -66,18 +66,26 @@ impl Reservation {
     pub fn reserve(config_dir: &Path, profile: &str) -> Result<Reservation> {
         let path = path(config_dir, profile)?;
         let dir = recovery_dir(config_dir);
-        crate::fsutil::ensure_private_dir_as(ErrorKind::SecretStore, config_dir)?;
-        crate::fsutil::ensure_private_dir_as(ErrorKind::SecretStore, &dir)?;
-        let not_kept = |e: std::io::Error| {
+        let not_kept = |e: &dyn std::fmt::Display| {
             Error::secret_store(format!(
-                "no refresh was started: the new refresh token could not be kept if the secret                  store refused it, because {} cannot be written ({e})",
+                "no refresh was started: the new refresh token could not be kept if the secret store refused it, because {} cannot be written ({e})",
                 path.display()
             ))
             .with_hint(format!(
-                "free some space in {} (or make it writable), then re-run; the stored refresh                  token was not used and still works",
+                "free some space in {} (or make it writable), then re-run; the stored refresh token was not used and still works",
                 dir.display()
             ))
         };
+        for d in [config_dir, dir.as_path()] {
+            crate::fsutil::ensure_private_dir_as(ErrorKind::SecretStore, d).map_err(|e| {
+                // A foreign or loose dir stays the exit-2 refusal it is.
+                if e.kind() == ErrorKind::Usage {
+                    e
+                } else {
+                    not_kept(&e.message())
+                }
+            })?;
+        }
         let _guard = crate::interrupt::critical();
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -86,7 +94,7 @@ impl Reservation {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = crate::fsutil::open_private(&path, &mut options).map_err(not_kept)?;
+        let file = crate::fsutil::open_private(&path, &mut options).map_err(|e| not_kept(&e))?;
         let mut reservation = Reservation {
             file: Some(file),
             path: path.clone(),
@@ -101,7 +109,7 @@ impl Reservation {
         })();
         drop(_guard);
         // On error, dropping the reservation removes the file.
-        filled.map_err(not_kept)?;
+        filled.map_err(|e| not_kept(&e))?;
         Ok(reservation)
     }
 
