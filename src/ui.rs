@@ -26,6 +26,8 @@ pub struct IoStreams {
     pub quiet: bool,
     /// Colour and spinners allowed (a TTY, no `NO_COLOR`, no `--json`).
     pub color: bool,
+    /// A JSON object already went to stdout (an error then adds none).
+    json_printed: bool,
 }
 
 impl IoStreams {
@@ -42,6 +44,7 @@ impl IoStreams {
             json: false,
             quiet: false,
             color: true,
+            json_printed: false,
         };
         if !stderr_is_tty || no_color {
             streams.disable_color();
@@ -68,6 +71,7 @@ impl IoStreams {
             json: false,
             quiet: false,
             color: false,
+            json_printed: false,
         }
     }
 
@@ -117,7 +121,9 @@ impl IoStreams {
     /// stdout, so a script reading stdout learns what failed.
     pub fn error(&mut self, err: &Error, verbose: bool) {
         let _ = writeln!(self.err, "{}", err.render(verbose));
-        if self.json {
+        // A command that printed its result object and then fails (`status`
+        // found a failing part) keeps stdout at one object.
+        if self.json && !self.json_printed {
             let _ = self.print_json(&err.to_json());
         }
     }
@@ -145,6 +151,7 @@ impl IoStreams {
     pub fn print_json(&mut self, value: &serde_json::Value) -> Result<()> {
         let text = serde_json::to_string(value)
             .map_err(|e| Error::failure("could not encode the JSON result").with_source(e))?;
+        self.json_printed = true;
         self.print_raw_stdout(text)
     }
 
