@@ -189,14 +189,14 @@ fn check_trusted_meta(dir: &Path, meta: &std::fs::Metadata) -> Result<()> {
             meta.uid()
         ))
         .with_hint(format!(
-            "use a directory of your own (--config-dir, CCSETUP_CONFIG_DIR), or if this one is              yours: `chown {me} {}`",
+            "use a directory of your own (--config-dir, CCSETUP_CONFIG_DIR), or if this one is yours: `chown {me} {}`",
             dir.display()
         )));
     }
     let mode = meta.mode() & 0o7777;
     if mode & 0o022 != 0 {
         return Err(Error::usage(format!(
-            "{} is writable by {} (mode {mode:04o}), so other users could plant files or links              in it",
+            "{} is writable by {} (mode {mode:04o}), so other users could plant files or links in it",
             dir.display(),
             match (mode & 0o020 != 0, mode & 0o002 != 0) {
                 (true, true) => "group and others",
