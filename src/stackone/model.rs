@@ -298,8 +298,10 @@ impl fmt::Debug for ConnectSession {
 }
 
 /// What `POST /connect_sessions` answers (only what ccsetup uses).
+/// Public for the fuzz target only; the token is read into a plain string
+/// here and moved into a secret type by the client at once.
 #[derive(Deserialize)]
-pub(crate) struct ConnectSessionResponse {
+pub struct ConnectSessionResponse {
     #[serde(deserialize_with = "id_string")]
     pub id: String,
     #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
