@@ -37,7 +37,12 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(details) = serde_json::from_value::<ProfileDetails>(value.clone()) {
         profile_is_safe(&details.profile);
-        for s in details.scopes.iter().chain(details.actions.iter()).flatten() {
+        for s in details
+            .scopes
+            .iter()
+            .chain(details.actions.iter())
+            .flatten()
+        {
             assert!(is_terminal_safe(s) && !s.is_empty(), "{s:?}");
         }
     }

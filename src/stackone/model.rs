@@ -350,6 +350,7 @@ fn lenient_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, 
             items
                 .into_iter()
                 .filter_map(|v| v.as_str().map(crate::text::sanitize_remote))
+                .filter(|p| !p.is_empty())
                 .collect(),
         ),
         other => {
@@ -411,6 +412,19 @@ mod tests {
         );
         assert!(!format!("{patch:?}").contains("s3cret"));
         assert!(ProfilePatch::default().is_empty());
+    }
+
+    #[test]
+    fn remote_strings_are_sanitized_and_control_only_items_dropped() {
+        // Found by the stackone_answers fuzz target: "\u{7f}" became "".
+        let details: ProfileDetails = serde_json::from_str(
+            r#"{"id":"p\u001b[31m1","name":"Evil\nCorp","actions":["\u007f","send"],"scopes":"a \u001b b"}"#,
+        )
+        .unwrap();
+        assert_eq!(details.profile.id, "p1");
+        assert_eq!(details.profile.name, "Evil Corp");
+        assert_eq!(details.actions, Some(vec!["send".to_string()]));
+        assert_eq!(details.scopes, Some(vec!["a".to_string(), "b".to_string()]));
     }
 
     #[test]
