@@ -52,7 +52,13 @@ pub struct ProfileConfig {
     pub stackone_profile_name: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stackone_actions: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// From the account check (remote text): sanitized again when read, for
+    /// files written before that rule.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::text::de_sanitized_opt"
+    )]
     pub account_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_email: Option<String>,
@@ -87,9 +93,10 @@ pub fn config_path(config_dir: &Path) -> PathBuf {
 /// Loads the file; a missing file is an empty config.
 pub fn load(config_dir: &Path) -> Result<ConfigFile> {
     let path = config_path(config_dir);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+    crate::fsutil::check_trusted_dir(config_dir)?;
+    let bytes = match crate::fsutil::read_private_file(&path) {
+        Ok(Some(b)) => b.to_vec(),
+        Ok(None) => return Ok(ConfigFile::default()),
         // Say why (not a directory, permission denied, …) and what to do,
         // without needing -v.
         Err(e) => {
@@ -116,21 +123,47 @@ pub fn load(config_dir: &Path) -> Result<ConfigFile> {
 /// Parses the text of a config file read from `path` (named in the error).
 /// Pure: what [`load`] does after reading, exposed for tests and fuzzing.
 pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
-    let invalid = || {
-        Error::failure(format!(
-            "{} is not valid ccsetup configuration",
-            path.display()
-        ))
-        .with_hint("fix or move the file away; ccsetup will not overwrite it")
-    };
-    let file: ConfigFile = toml::from_str(text)
-        .map_err(|e| invalid().with_source(anyhow::anyhow!("{}", e.message())))?;
+    let file: ConfigFile = toml::from_str(text).map_err(|e| {
+        // Where and why, without -v: the file holds no secret, so the
+        // parser's cause (which may quote it) can be shown.
+        let place = match e.span() {
+            Some(span) => {
+                let (line, column) = line_and_column(text, span.start);
+                format!(" at line {line}, column {column}")
+            }
+            None => String::new(),
+        };
+        invalid(path, &place, e.message())
+    })?;
     // It becomes part of keyring entry names.
     if let Some(id) = &file.dir_id {
         crate::store::check_dir_id(id)
-            .map_err(|why| invalid().with_source(anyhow::anyhow!("dir_id {id:?}: {why}")))?;
+            .map_err(|why| invalid(path, "", &format!("dir_id {id:?}: {why}")))?;
     }
     Ok(file)
+}
+
+/// The error for a config file that cannot be used, with where and why.
+fn invalid(path: &Path, place: &str, cause: &str) -> Error {
+    let cause = cause.trim().replace('\n', " ");
+    Error::failure(format!(
+        "{} is not valid ccsetup configuration{place}: {}",
+        path.display(),
+        crate::text::sanitize_remote(&cause)
+    ))
+    .with_hint("fix or move the file away; ccsetup will not overwrite it")
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 /// The text [`save`] writes for `config`.

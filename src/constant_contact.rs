@@ -104,6 +104,12 @@ pub fn validate_client_secret(secret: &str) -> std::result::Result<(), String> {
     if secret.trim().is_empty() {
         return Err("the Client Secret cannot be empty".into());
     }
+    crate::ui::tidy_secret(secret)?;
+    if secret != secret.trim() {
+        return Err(
+            "the Client Secret has spaces or a line break around it; paste only the secret".into(),
+        );
+    }
     if secret.len() > 512 || secret.chars().any(|c| c.is_control()) {
         return Err(
             "the Client Secret has control characters or is too long; copy it again".into(),
@@ -114,21 +120,22 @@ pub fn validate_client_secret(secret: &str) -> std::result::Result<(), String> {
 
 /// Who the authorized account is: `GET /account/summary` (REFERENCE.md §2).
 /// Every field is optional: the check must not fail on a sparse profile.
+/// Every field is remote text, sanitized as it is read ([`crate::text`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct AccountSummary {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub organization_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub contact_email: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub first_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub last_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub encoded_account_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub country_code: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub time_zone_id: Option<String>,
 }
 

@@ -26,6 +26,18 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind's name in `--json` error objects.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Failure => "failure",
+            ErrorKind::Usage => "usage",
+            ErrorKind::Authorization => "authorization",
+            ErrorKind::Remote => "remote",
+            ErrorKind::SecretStore => "secret_store",
+            ErrorKind::Interrupted => "interrupted",
+        }
+    }
+
     /// The process exit code of SPEC.md for this kind.
     pub fn exit_code(self) -> i32 {
         match self {
@@ -116,6 +128,20 @@ impl Error {
 
     /// The text printed on stderr: `error: …`, then the hint, then (verbose)
     /// the chain of causes.
+    /// The `--json` form: `{"error":{"kind","message","hint"?,"exit_code"}}`
+    /// (messages hold no secret, so this is as safe as [`Error::render`]).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({
+            "kind": self.kind.as_str(),
+            "message": self.message,
+            "exit_code": self.exit_code(),
+        });
+        if let Some(hint) = &self.hint {
+            error["hint"] = serde_json::json!(hint);
+        }
+        serde_json::json!({ "error": error })
+    }
+
     pub fn render(&self, verbose: bool) -> String {
         let mut out = format!("error: {}", self.message);
         if let Some(hint) = &self.hint {

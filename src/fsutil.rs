@@ -8,6 +8,12 @@
 //!
 //! Callers must not already hold `critical()` when they call into this module:
 //! the guard is a plain mutex, not a re-entrant one.
+//!
+//! Trust (Unix): a directory ccsetup keeps state in must belong to the
+//! current user and not be writable by group or others ([`check_trusted_dir`],
+//! as ssh refuses a loose `~/.ssh`): anyone who can write there could plant
+//! a symlink or swap a file. Files in it are opened with `O_NOFOLLOW` and
+//! checked after opening ([`read_private_file`], [`open_private`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,6 +91,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
 pub fn ensure_private_dir_as(kind: ErrorKind, dir: &Path) -> Result<()> {
     match std::fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {
+            check_trusted_meta(dir, &meta)?;
             tighten_if_ours(dir, &meta);
             Ok(())
         }
@@ -147,6 +154,128 @@ fn holds_only_our_files(dir: &Path) -> bool {
         }
     }
     true
+}
+
+/// Refuses (exit 2, naming the path and the fix) a directory that belongs to
+/// another user or is writable by group or others; a missing one is fine
+/// (ccsetup creates it 0700). The directory itself may be a symlink (to a
+/// directory that passes).
+pub fn check_trusted_dir(dir: &Path) -> Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => check_trusted_meta(dir, &meta),
+        _ => Ok(()),
+    }
+}
+
+/// [`check_trusted_dir`] for `config_dir` and for the directory holding
+/// `path` inside it (`locks/`, `recovery/`, `secrets/`).
+pub fn check_trusted_dirs_of(config_dir: &Path, path: &Path) -> Result<()> {
+    check_trusted_dir(config_dir)?;
+    let parent = parent_of(path);
+    if parent != config_dir {
+        check_trusted_dir(&parent)?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn check_trusted_meta(dir: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let me = current_uid();
+    if meta.uid() != me {
+        return Err(Error::usage(format!(
+            "{} belongs to another user (uid {}), so ccsetup will not keep or read secrets there",
+            dir.display(),
+            meta.uid()
+        ))
+        .with_hint(format!(
+            "use a directory of your own (--config-dir, CCSETUP_CONFIG_DIR), or if this one is yours: `chown {me} {}`",
+            dir.display()
+        )));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(Error::usage(format!(
+            "{} is writable by {} (mode {mode:04o}), so other users could plant files or links in it",
+            dir.display(),
+            match (mode & 0o020 != 0, mode & 0o002 != 0) {
+                (true, true) => "group and others",
+                (true, false) => "its group",
+                _ => "others",
+            }
+        ))
+        .with_hint(format!(
+            "check nothing in it is foreign, then `chmod go-w {}` (ccsetup creates it 0700)",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_trusted_meta(_dir: &Path, _meta: &std::fs::Metadata) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn current_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Opens `path` without following a symlink at its last component, then
+/// checks what was opened: a regular file of the current user (Unix).
+/// `options` says read/write/create; `O_NOFOLLOW` is added.
+pub fn open_private(
+    path: &Path,
+    options: &mut std::fs::OpenOptions,
+) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        options.custom_flags(libc::O_NOFOLLOW);
+        let file = options.open(path).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                std::io::Error::other("it is a symbolic link, which ccsetup does not follow here")
+            } else {
+                e
+            }
+        })?;
+        let meta = file.metadata()?;
+        if !meta.file_type().is_file() {
+            return Err(std::io::Error::other("it is not a regular file"));
+        }
+        if meta.uid() != current_uid() {
+            return Err(std::io::Error::other(format!(
+                "it belongs to another user (uid {})",
+                meta.uid()
+            )));
+        }
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        options.open(path)
+    }
+}
+
+/// Reads a whole file of ccsetup's (see [`open_private`]); `None` if it
+/// does not exist. The bytes are wiped when dropped.
+pub fn read_private_file(path: &Path) -> std::io::Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+    use std::io::Read;
+    let mut file = match open_private(path, std::fs::OpenOptions::new().read(true)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    file.read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
+/// Whether something (a file, a link) is at `path`, without following it.
+pub fn exists_no_follow(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
 }
 
 /// Makes a rename or removal in `dir` durable (Unix); a no-op elsewhere.

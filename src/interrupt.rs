@@ -1,15 +1,17 @@
 //! Ctrl-C: exit 130 with the terminal restored and nothing half-written.
-//! SIGTERM (Unix: `kill`, a service manager, a closing container) is handled
-//! the same way and exits 143 (128 + 15, the shell's convention).
+//! Every other catchable signal that would end the process (SIGTERM from
+//! `kill` or a service manager, SIGHUP from a closed terminal or a dropped
+//! SSH session, SIGQUIT from Ctrl-\\, SIGUSR1, SIGALRM, …: [`HANDLED`]) is
+//! handled the same way and exits 128 + the signal (143 for SIGTERM).
 //!
-//! A background task waits for SIGINT (or Ctrl-Break) and SIGTERM. Two kinds of work
-//! hold it off:
+//! A background task waits for those signals. Two kinds of work hold it off:
 //! - writes that must not be torn (config, secret files, recovery files)
 //!   hold the [`critical`] guard, which the handler takes before exiting;
 //! - a refresh-token redemption holds a [`defer`] guard from sending the
 //!   request until the rotated token is stored: the server rotates on
 //!   receipt, so abandoning its answer would lose access. The handler waits
-//!   for those (bounded by [`MAX_DEFER`]).
+//!   for those (bounded by [`MAX_DEFER`]), and the last guard to go exits
+//!   at once, so nothing after the store (printing the token) runs.
 //!
 //! dialoguer restores the terminal mode itself before re-raising SIGINT, but
 //! not after a hidden prompt (echo off, line mode: the tty raises SIGINT and
@@ -17,7 +19,7 @@
 //! start, shows the cursor again and removes registered temporary paths.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,10 @@ static DEFERRED: AtomicUsize = AtomicUsize::new(0);
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static FOREGROUND_CHILDREN: AtomicUsize = AtomicUsize::new(0);
 static STOP_NOTE: Mutex<Option<String>> = Mutex::new(None);
+/// The number of a signal that arrived and waits for the deferred work
+/// (0: none).
+static PENDING: AtomicI32 = AtomicI32::new(0);
+static FINISHING: AtomicBool = AtomicBool::new(false);
 
 /// Longest a deferred operation may hold off Ctrl-C (a token request's
 /// timeout plus a retry).
@@ -36,12 +42,20 @@ pub fn critical() -> MutexGuard<'static, ()> {
     CRITICAL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Holds off Ctrl-C while alive (can be held across `.await`).
+/// Holds off every handled signal while alive (can be held across `.await`).
+/// When the last guard goes and a signal is waiting, the process exits
+/// right there (128 + signal): the caller has stored what mattered, and
+/// must not go on to print or do anything else.
 pub struct DeferGuard(());
 
 impl Drop for DeferGuard {
     fn drop(&mut self) {
-        DEFERRED.fetch_sub(1, Ordering::SeqCst);
+        if DEFERRED.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let pending = PENDING.load(Ordering::SeqCst);
+            if pending != 0 {
+                finish(Signal::from_number(pending));
+            }
+        }
     }
 }
 
@@ -79,16 +93,20 @@ pub fn foreground_child() -> ForegroundChild {
 /// Installs the handler on the given runtime.
 pub fn install(rt: &tokio::runtime::Runtime) {
     crate::ui::remember_terminal_state();
-    rt.spawn(async {
+    let mut signals = listen(rt);
+    rt.spawn(async move {
         let signal = loop {
-            let Some(signal) = wait_for_signal().await else {
+            let Some(signal) = signals.recv().await else {
                 return;
             };
-            if signal == Signal::Interrupt && FOREGROUND_CHILDREN.load(Ordering::SeqCst) > 0 {
+            // Ctrl-C reaches a foreground child (the demo's shell) too: it is
+            // the child's to handle.
+            if signal == Signal::INTERRUPT && FOREGROUND_CHILDREN.load(Ordering::SeqCst) > 0 {
                 continue;
             }
             break signal;
         };
+        PENDING.store(signal.number(), Ordering::SeqCst);
         let started = Instant::now();
         let mut told = false;
         while DEFERRED.load(Ordering::SeqCst) > 0 && started.elapsed() < MAX_DEFER {
@@ -100,67 +118,131 @@ pub fn install(rt: &tokio::runtime::Runtime) {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let _guard = critical();
-        crate::ui::restore_terminal();
-        for path in CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = std::fs::remove_dir_all(path);
-        }
-        if let Some(note) = STOP_NOTE
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_deref()
-        {
-            eprintln!("\n{note}");
-            std::process::exit(0);
-        }
-        let what = match signal {
-            Signal::Interrupt => "interrupted",
-            Signal::Terminate => "terminated",
-        };
-        eprintln!("\n{what}: nothing half-written was left; re-run the command to continue");
-        std::process::exit(signal.exit_code());
+        finish(signal);
     });
 }
 
-/// The signals that stop ccsetup cleanly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// Ctrl-C (SIGINT, Ctrl-Break): exit 130.
-    Interrupt,
-    /// SIGTERM (Unix): exit 143.
-    Terminate,
+/// Restores the terminal, removes temporary paths and exits with the
+/// signal's code. Runs once: a second caller (the handler and a dropped
+/// [`DeferGuard`] racing) waits for the first to exit instead of returning
+/// to its work.
+fn finish(signal: Signal) -> ! {
+    if FINISHING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+    let _guard = critical();
+    crate::ui::restore_terminal();
+    for path in CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = std::fs::remove_dir_all(path);
+    }
+    if let Some(note) = STOP_NOTE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_deref()
+    {
+        eprintln!("\n{note}");
+        std::process::exit(0);
+    }
+    eprintln!(
+        "\n{}: nothing half-written was left; re-run the command to continue",
+        signal.describe()
+    );
+    std::process::exit(signal.exit_code());
 }
 
+/// A signal that stops ccsetup cleanly: its number (Unix numbering; Ctrl-C
+/// and Ctrl-Break are SIGINT everywhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signal(i32);
+
 impl Signal {
+    /// Ctrl-C (SIGINT, Ctrl-Break): exit 130.
+    pub const INTERRUPT: Signal = Signal(2);
+    /// SIGTERM: exit 143.
+    pub const TERMINATE: Signal = Signal(15);
+
+    fn from_number(n: i32) -> Signal {
+        Signal(n)
+    }
+
+    pub fn number(self) -> i32 {
+        self.0
+    }
+
+    /// 128 + the signal, the shell's convention.
     pub fn exit_code(self) -> i32 {
-        match self {
-            Signal::Interrupt => 130,
-            Signal::Terminate => 143,
+        128 + self.0
+    }
+
+    fn describe(self) -> String {
+        match HANDLED.iter().find(|(n, _, _)| *n == self.0) {
+            Some((_, _, what)) => (*what).to_string(),
+            None => format!("stopped by signal {}", self.0),
         }
     }
 }
 
-/// Waits for Ctrl-C or (Unix) SIGTERM; `None` if no handler could be set up.
-async fn wait_for_signal() -> Option<Signal> {
+/// Every catchable signal whose default action ends the process, with its
+/// name and what the user is told. SIGPIPE is not here: Rust ignores it
+/// (writes to a closed pipe fail with EPIPE instead), and catching it would
+/// turn that error into an exit. SIGKILL and SIGSTOP cannot be caught.
+#[cfg(unix)]
+const HANDLED: &[(i32, &str, &str)] = &[
+    (libc::SIGINT, "SIGINT", "interrupted"),
+    (libc::SIGTERM, "SIGTERM", "terminated"),
+    (libc::SIGHUP, "SIGHUP", "hung up (the terminal closed)"),
+    (libc::SIGQUIT, "SIGQUIT", "quit"),
+    (libc::SIGUSR1, "SIGUSR1", "stopped by SIGUSR1"),
+    (libc::SIGUSR2, "SIGUSR2", "stopped by SIGUSR2"),
+    (libc::SIGALRM, "SIGALRM", "stopped by SIGALRM"),
+    (libc::SIGVTALRM, "SIGVTALRM", "stopped by SIGVTALRM"),
+    (libc::SIGPROF, "SIGPROF", "stopped by SIGPROF"),
+    (
+        libc::SIGXCPU,
+        "SIGXCPU",
+        "stopped by SIGXCPU (CPU time limit)",
+    ),
+    (
+        libc::SIGXFSZ,
+        "SIGXFSZ",
+        "stopped by SIGXFSZ (file size limit)",
+    ),
+];
+#[cfg(not(unix))]
+const HANDLED: &[(i32, &str, &str)] = &[(2, "SIGINT", "interrupted")];
+
+/// Starts one listener per handled signal; the receiver yields the first
+/// that arrives. A signal whose handler cannot be set up keeps its default.
+fn listen(rt: &tokio::runtime::Runtime) -> tokio::sync::mpsc::UnboundedReceiver<Signal> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            return tokio::signal::ctrl_c()
-                .await
-                .ok()
-                .map(|()| Signal::Interrupt);
-        };
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.ok().map(|()| Signal::Interrupt),
-            _ = term.recv() => Some(Signal::Terminate),
+        let _enter = rt.enter();
+        for &(number, name, _) in HANDLED {
+            match signal(SignalKind::from_raw(number)) {
+                Ok(mut stream) => {
+                    let tx = tx.clone();
+                    rt.spawn(async move {
+                        while stream.recv().await.is_some() {
+                            let _ = tx.send(Signal(number));
+                        }
+                    });
+                }
+                Err(e) => tracing::debug!("cannot handle {name}: {e}"),
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        tokio::signal::ctrl_c()
-            .await
-            .ok()
-            .map(|()| Signal::Interrupt)
+        let tx = tx.clone();
+        rt.spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send(Signal::INTERRUPT);
+            }
+        });
     }
+    rx
 }

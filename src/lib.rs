@@ -35,9 +35,11 @@ pub mod interrupt;
 pub mod oauth;
 pub mod render;
 pub mod sandbox;
+pub mod secret_env;
 pub mod stackone;
 pub mod store;
 pub mod testing;
+pub mod text;
 pub mod ui;
 pub mod workflow;
 
@@ -104,7 +106,11 @@ where
 
     let mut ctx = match context::from_global(&cli.global, io) {
         Ok(ctx) => ctx,
-        Err(e) => return report(&mut IoStreams::system(), &e, verbose),
+        Err(e) => {
+            let mut io = IoStreams::system();
+            io.json = cli.global.json;
+            return report(&mut io, &e, verbose);
+        }
     };
     let result = rt.block_on(commands::dispatch(&mut ctx, cli.command));
     let code = match result {

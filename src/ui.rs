@@ -27,6 +27,8 @@ pub struct IoStreams {
     pub color: bool,
     /// The terminal's width when stderr is one: our text is wrapped to it.
     pub width: Option<usize>,
+    /// A JSON object already went to stdout (an error then adds none).
+    json_printed: bool,
 }
 
 impl IoStreams {
@@ -47,6 +49,7 @@ impl IoStreams {
                 .flatten()
                 .map(|(_rows, cols)| usize::from(cols))
                 .filter(|&cols| cols >= 20),
+            json_printed: false,
         };
         if !stderr_is_tty || no_color {
             streams.disable_color();
@@ -73,6 +76,7 @@ impl IoStreams {
             quiet: false,
             color: false,
             width: None,
+            json_printed: false,
         }
     }
 
@@ -152,9 +156,15 @@ impl IoStreams {
         }
     }
 
-    /// The error report on stderr.
+    /// The error report on stderr; with `--json` also the error object on
+    /// stdout, so a script reading stdout learns what failed.
     pub fn error(&mut self, err: &Error, verbose: bool) {
         let _ = writeln!(self.err, "{}", err.render(verbose));
+        // A command that printed its result object and then fails (`status`
+        // found a failing part) keeps stdout at one object.
+        if self.json && !self.json_printed {
+            let _ = self.print_json(&err.to_json());
+        }
     }
 
     /// Primary output for humans: stdout normally, stderr under `--json`
@@ -180,6 +190,7 @@ impl IoStreams {
     pub fn print_json(&mut self, value: &serde_json::Value) -> Result<()> {
         let text = serde_json::to_string(value)
             .map_err(|e| Error::failure("could not encode the JSON result").with_source(e))?;
+        self.json_printed = true;
         self.print_raw_stdout(text)
     }
 
@@ -231,21 +242,78 @@ impl Drop for Spinner {
     }
 }
 
-/// Reads a secret piped on stdin (`--client-secret-stdin`): the whole input,
-/// with one trailing newline removed. An empty value is a usage error.
+/// The most a secret read from stdin may be: client secrets and API keys
+/// are well under 1 KiB; `yes | ccsetup …` must not grow without bound.
+pub const MAX_STDIN_SECRET_BYTES: usize = 4096;
+
+/// Reads a secret piped on stdin (`--client-secret-stdin`): the whole input
+/// (at most [`MAX_STDIN_SECRET_BYTES`]), surrounding whitespace trimmed
+/// ([`tidy_secret`]). Empty or too long is a usage error.
 pub fn read_secret_from_stdin(what: &str, flag: &str) -> Result<SecretString> {
-    let mut buf = String::new();
-    io::stdin().read_to_string(&mut buf).map_err(|e| {
-        Error::usage(format!("could not read {what} from stdin ({flag})")).with_source(e)
-    })?;
-    let trimmed = buf.trim_end_matches(['\n', '\r']).to_string();
-    zeroize::Zeroize::zeroize(&mut buf);
-    if trimmed.trim().is_empty() {
+    read_secret_from(&mut io::stdin().lock(), what, flag)
+}
+
+/// [`read_secret_from_stdin`] from any reader. One buffer, sized once and
+/// wiped on every path, holds the bytes.
+pub fn read_secret_from(input: &mut dyn Read, what: &str, flag: &str) -> Result<SecretString> {
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; MAX_STDIN_SECRET_BYTES + 1]);
+    let mut len = 0;
+    while len < buf.len() {
+        match input.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(
+                    Error::usage(format!("could not read {what} from stdin ({flag})"))
+                        .with_source(e),
+                );
+            }
+        }
+    }
+    if len > MAX_STDIN_SECRET_BYTES {
+        return Err(Error::usage(format!(
+            "{flag}: stdin is longer than {MAX_STDIN_SECRET_BYTES} bytes, which no {what} is"
+        ))
+        .with_hint(format!(
+            "pipe only the {what} (e.g. `printf %s \"$SECRET\" | ccsetup … {flag}`)"
+        )));
+    }
+    let text = std::str::from_utf8(&buf[..len])
+        .map_err(|_| Error::usage(format!("{flag}: the {what} on stdin is not UTF-8 text")))?;
+    let value = tidy_secret(text)
+        .map_err(|why| Error::usage(format!("invalid {what} (from {flag}): {why}")))?;
+    if value.is_empty() {
         return Err(Error::usage(format!(
             "{flag} was given but stdin was empty"
         )));
     }
-    Ok(SecretString::from(trimmed))
+    Ok(SecretString::from(value.to_string()))
+}
+
+/// The one rule for the edges of a pasted or piped secret: surrounding
+/// whitespace (a trailing newline, spaces copied along) is trimmed; a
+/// byte order mark or an invisible format character, which a copy from a
+/// document or an editor can add and which would make the secret silently
+/// wrong, is refused with the reason.
+pub fn tidy_secret(text: &str) -> std::result::Result<&str, String> {
+    if text.contains('\u{feff}') {
+        return Err(
+            "it starts with (or holds) a byte order mark (U+FEFF), which an editor or \
+                    a Windows tool added; copy the value again without it (e.g. from the portal)"
+                .into(),
+        );
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|&c| matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{202a}'..='\u{202e}'))
+    {
+        return Err(format!(
+            "it holds an invisible character (U+{:04X}); copy the value again",
+            c as u32
+        ));
+    }
+    Ok(text.trim())
 }
 
 /// Asking the user. `DialoguerPrompter` talks to a terminal; `NoPrompter`

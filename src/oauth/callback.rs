@@ -193,17 +193,10 @@ fn state_matches(got: Option<&str>, expected: &str) -> bool {
 }
 
 /// Provider text goes into terminal messages: keep it printable and short so
-/// a crafted callback cannot inject escape sequences or flood the screen.
+/// a crafted callback cannot inject escape sequences or flood the screen
+/// ([`crate::text`] holds the rule).
 pub fn sanitize_provider_text(text: &str, max_chars: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max_chars)
-        .collect();
-    if text.chars().count() > max_chars {
-        out.push('…');
-    }
-    out.trim().to_string()
+    crate::text::sanitize_remote_clipped(text, max_chars)
 }
 
 #[cfg(test)]
@@ -317,7 +310,8 @@ mod tests {
         ) {
             CallbackOutcome::ProviderError { error, description } => {
                 assert_eq!(error, "access_denied");
-                assert_eq!(description.as_deref(), Some("User said no [2J"));
+                // The whole escape sequence goes, not only its ESC.
+                assert_eq!(description.as_deref(), Some("User said no"));
             }
             other => panic!("unexpected {other:?}"),
         }

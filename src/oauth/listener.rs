@@ -7,18 +7,26 @@
 //! answer), caps each request at [`MAX_REQUEST_HEAD`], gives each connection
 //! its own task and a head-read deadline, so a slow, half-open, garbage or
 //! oversized connection can neither crash it nor delay the real callback.
+//!
+//! A local flood (any user can connect to loopback): a connection that has
+//! sent nothing within [`FIRST_BYTE_TIMEOUT`] is closed, and when
+//! [`MAX_CONCURRENT_CONNECTIONS`] are open the *oldest* is closed to make
+//! room, so the browser's connection — which sends its request at once —
+//! always gets in. A per-peer cap would not help here: every local process,
+//! the browser included, connects from the same loopback address. Closed
+//! connections are counted, and a timeout names the flood.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use oauth2::AuthorizationCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
+use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
 
 use super::callback::{
@@ -28,10 +36,13 @@ use crate::error::{Error, Result};
 
 /// How long one connection may take to send its request head.
 pub const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may stay silent before its first byte (a browser
+/// sends its request at once; a preconnect that never does is closed).
+pub const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long writing our answer may take.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections handled at once; more are closed at once (a local flood must
-/// not exhaust file descriptors).
+/// Connections handled at once; beyond that the oldest is closed (a local
+/// flood must neither exhaust file descriptors nor lock the browser out).
 const MAX_CONCURRENT_CONNECTIONS: usize = 128;
 
 /// Listening sockets bound on loopback, not yet serving.
@@ -46,6 +57,8 @@ pub struct LoopbackListener {
     /// The redirect URI served, and the path a callback must have.
     redirect_uri: String,
     path: String,
+    /// Connections closed unanswered (idle, or pushed out by newer ones).
+    dropped: Arc<AtomicUsize>,
 }
 
 impl LoopbackListener {
@@ -91,6 +104,7 @@ impl LoopbackListener {
             port,
             redirect_uri: crate::oauth::local_redirect_uri(port),
             path: super::callback::CALLBACK_PATH.to_string(),
+            dropped: Arc::default(),
         }
     }
 
@@ -101,6 +115,12 @@ impl LoopbackListener {
         self.redirect_uri = redirect_uri.to_string();
         self.path = path.to_string();
         self
+    }
+
+    /// Counts the connections closed unanswered while serving (for the
+    /// timeout message: see [`callback_timeout_error`]).
+    pub fn dropped_connections(&self) -> Arc<AtomicUsize> {
+        self.dropped.clone()
     }
 
     /// The port bound (the one asked for, or the one picked for port 0).
@@ -131,12 +151,18 @@ impl LoopbackListener {
         timeout: Duration,
     ) -> Result<AuthorizationCode> {
         let port = self.port;
+        let dropped = self.dropped_connections();
         match self.serve(expected_state, Instant::now() + timeout).await? {
             Some((code, browser)) => {
                 browser.answer(CallbackAnswer::Received).await;
                 Ok(code)
             }
-            None => Err(callback_timeout_error(timeout, port, None)),
+            None => Err(callback_timeout_error(
+                timeout,
+                port,
+                None,
+                dropped.load(Ordering::Relaxed),
+            )),
         }
     }
 
@@ -168,16 +194,19 @@ impl LoopbackListener {
             claimed: AtomicBool::new(false),
             outcome_tx,
         });
-        let slots = Arc::new(Semaphore::new(MAX_CONCURRENT_CONNECTIONS));
+        let mut open = OpenConnections {
+            handles: std::collections::VecDeque::new(),
+            dropped: self.dropped.clone(),
+        };
         let mut connections = JoinSet::new();
 
         let outcome = loop {
             tokio::select! {
                 accepted = v4.accept() => {
-                    spawn_connection(accepted, &shared, &slots, &mut connections).await;
+                    spawn_connection(accepted, &shared, &mut open, &mut connections).await;
                 }
                 accepted = accept_optional(v6.as_ref()) => {
-                    spawn_connection(accepted, &shared, &slots, &mut connections).await;
+                    spawn_connection(accepted, &shared, &mut open, &mut connections).await;
                 }
                 Some(outcome) = outcome_rx.recv() => break Some(outcome),
                 // Reap finished connection tasks so the set stays small.
@@ -200,7 +229,12 @@ impl LoopbackListener {
 
 /// The error for "no callback within the timeout"; `url` (the authorization
 /// URL) is repeated in the hint when known.
-pub(crate) fn callback_timeout_error(timeout: Duration, port: u16, url: Option<&str>) -> Error {
+pub(crate) fn callback_timeout_error(
+    timeout: Duration,
+    port: u16,
+    url: Option<&str>,
+    dropped_connections: usize,
+) -> Error {
     let mut hint = format!(
         "run the command again and approve the access in the browser within {} s (--auth-timeout); \
          the browser must be able to reach http://localhost:{port}/callback on this machine",
@@ -209,8 +243,17 @@ pub(crate) fn callback_timeout_error(timeout: Duration, port: u16, url: Option<&
     if let Some(url) = url {
         hint.push_str(&format!("; the authorization URL was {url}"));
     }
+    let flood = if dropped_connections > 0 {
+        format!(
+            "; meanwhile {dropped_connections} connections to port {port} sent no request in time \
+             or were pushed out by newer ones: another local program may be flooding the \
+             listener (see `ss -tnp 'sport = :{port}'`)"
+        )
+    } else {
+        String::new()
+    };
     Error::authorization(format!(
-        "no authorization arrived within {} s",
+        "no authorization arrived within {} s{flood}",
         timeout.as_secs()
     ))
     .with_hint(hint)
@@ -340,23 +383,45 @@ struct Shared {
     outcome_tx: mpsc::Sender<Terminal>,
 }
 
+/// The connection tasks still running, oldest first.
+struct OpenConnections {
+    handles: std::collections::VecDeque<AbortHandle>,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl OpenConnections {
+    /// Makes room for one more: forgets finished tasks, then closes the
+    /// oldest while at the cap.
+    fn make_room(&mut self) {
+        self.handles.retain(|h| !h.is_finished());
+        while self.handles.len() >= MAX_CONCURRENT_CONNECTIONS {
+            if let Some(oldest) = self.handles.pop_front() {
+                oldest.abort();
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 async fn spawn_connection(
     accepted: io::Result<(TcpStream, SocketAddr)>,
     shared: &Arc<Shared>,
-    slots: &Arc<Semaphore>,
+    open: &mut OpenConnections,
     connections: &mut JoinSet<()>,
 ) {
     match accepted {
-        Ok((stream, peer)) => match slots.clone().try_acquire_owned() {
-            Ok(slot) => {
-                let shared = shared.clone();
-                connections.spawn(async move {
-                    handle_connection(stream, &shared).await;
-                    drop(slot);
-                });
-            }
-            Err(_) => tracing::debug!("too many open connections; closing one from {peer}"),
-        },
+        Ok((stream, peer)) => {
+            open.make_room();
+            let shared = shared.clone();
+            let dropped = open.dropped.clone();
+            let handle = connections.spawn(async move {
+                if !handle_connection(stream, &shared).await {
+                    tracing::debug!("closed a silent connection from {peer}");
+                    dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            open.handles.push_back(handle);
+        }
         Err(e) => {
             // EMFILE and friends: back off briefly instead of spinning.
             tracing::debug!("accept failed: {e}");
@@ -366,13 +431,22 @@ async fn spawn_connection(
 }
 
 /// Reads one request head, answers it, and reports a terminal callback.
-async fn handle_connection(mut stream: TcpStream, shared: &Shared) {
+/// `false`: the peer sent nothing within [`FIRST_BYTE_TIMEOUT`] (or no
+/// complete head within [`HEAD_READ_TIMEOUT`]) and was closed.
+async fn handle_connection(mut stream: TcpStream, shared: &Shared) -> bool {
+    let mut probe = [0u8; 1];
+    match tokio::time::timeout(FIRST_BYTE_TIMEOUT, stream.peek(&mut probe)).await {
+        Ok(Ok(n)) if n > 0 => {}
+        Ok(_) => return true,
+        Err(_) => return false,
+    }
     let head = match tokio::time::timeout(HEAD_READ_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
-        Ok(Err(HeadError::Closed)) | Err(_) => return,
+        Ok(Err(HeadError::Closed)) => return true,
+        Err(_) => return false,
         Ok(Err(HeadError::TooLarge)) => {
             let _ = write_page(&mut stream, Page::TooLarge).await;
-            return;
+            return true;
         }
     };
     let page = match parse_request_target(&head) {
@@ -390,12 +464,13 @@ async fn handle_connection(mut stream: TcpStream, shared: &Shared) {
                 } else {
                     let _ = shared.outcome_tx.send(Terminal::Code(code, stream)).await;
                 }
-                return;
+                return true;
             }
             CallbackOutcome::ProviderError { error, description } => {
                 let page = Page::Refused;
                 let outcome = Terminal::ProviderError { error, description };
-                return finish(stream, shared, page, outcome).await;
+                finish(stream, shared, page, outcome).await;
+                return true;
             }
         },
     };
@@ -404,6 +479,7 @@ async fn handle_connection(mut stream: TcpStream, shared: &Shared) {
         "answered a request on the redirect listener"
     );
     let _ = write_page(&mut stream, page).await;
+    true
 }
 
 /// Answers the browser first, then hands the outcome to the waiting flow

@@ -288,6 +288,7 @@ pub async fn authorize_via(
 
     // Boxed, not stack-pinned, so that dropping it below (when a paste won)
     // really closes the listener before the token exchange.
+    let dropped_connections = listener.as_ref().map(|l| l.dropped_connections());
     let expected_state = state.secret().clone();
     let mut server = Box::pin(async move {
         match listener {
@@ -344,6 +345,7 @@ pub async fn authorize_via(
                 params.timeout,
                 port,
                 Some(&url),
+                dropped_connections.map_or(0, |d| d.load(std::sync::atomic::Ordering::Relaxed)),
             ));
         }
     };

@@ -137,7 +137,9 @@ pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> 
         };
     }
     let parsed: Option<BasicErrorResponse> = serde_json::from_slice(body).ok();
-    let code = parsed.as_ref().map(|p| p.error().as_ref().to_string());
+    let code = parsed
+        .as_ref()
+        .map(|p| sanitize_provider_text(p.error().as_ref(), 64));
     let description = parsed
         .as_ref()
         .and_then(|p| p.error_description())
@@ -304,12 +306,17 @@ pub fn jwt_expiry(token: &str) -> Option<i64> {
 /// secret types do).
 #[derive(Debug, Deserialize, Serialize)]
 pub struct CcTokenResponse {
+    #[serde(deserialize_with = "non_blank_token")]
     access_token: AccessToken,
     #[serde(default = "bearer", deserialize_with = "token_type_any_case")]
     token_type: BasicTokenType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_in: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "non_blank_refresh_token"
+    )]
     refresh_token: Option<RefreshToken>,
     #[serde(
         default,
@@ -318,6 +325,35 @@ pub struct CcTokenResponse {
         skip_serializing
     )]
     scopes: Option<Vec<Scope>>,
+}
+
+/// An empty or blank token is not a token: storing it would replace a
+/// working refresh token with nothing. Such an answer is "not a token
+/// response" (exit 4).
+fn non_blank_token<'de, D: Deserializer<'de>>(d: D) -> Result<AccessToken, D::Error> {
+    let token = String::deserialize(d)?;
+    if token.trim().is_empty() {
+        return Err(serde::de::Error::custom("empty access_token"));
+    }
+    Ok(AccessToken::new(token))
+}
+
+fn non_blank_refresh_token<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<RefreshToken>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(t) if t.trim().is_empty() => Err(serde::de::Error::custom("empty refresh_token")),
+        other => Ok(other.map(RefreshToken::new)),
+    }
+}
+
+/// A 200 answer's body as [`TokenEndpoint`] reads it; `None` when it is not
+/// a token response. For fuzzing and tests: the endpoint parses through
+/// oauth2, with the same type.
+pub fn parse_token_response(body: &[u8], now: i64, scope_fallback: &[String]) -> Option<TokenSet> {
+    serde_json::from_slice::<CcTokenResponse>(body)
+        .ok()
+        .map(|r| r.into_token_set(now, scope_fallback))
 }
 
 fn bearer() -> BasicTokenType {
@@ -891,6 +927,22 @@ mod tests {
         assert_eq!(expires_at_from(None, "opaque-token", now), now + 86400);
         assert_eq!(expires_at_from(None, "a.!!!.c", now), now + 86400);
         assert_eq!(expires_at_from(None, &jwt(json!("x")), now), now + 86400);
+    }
+
+    #[test]
+    fn blank_tokens_are_not_a_token_response() {
+        for body in [
+            r#"{"access_token":"","token_type":"Bearer"}"#,
+            r#"{"access_token":"  ","token_type":"Bearer"}"#,
+            r#"{"access_token":"a.b.c","refresh_token":"","token_type":"Bearer"}"#,
+        ] {
+            assert!(
+                parse_token_response(body.as_bytes(), 0, &[]).is_none(),
+                "{body}"
+            );
+        }
+        let ok = parse_token_response(br#"{"access_token":"a.b.c","refresh_token":null}"#, 0, &[]);
+        assert!(ok.is_some_and(|t| t.refresh_token.is_none()));
     }
 
     #[test]

@@ -162,6 +162,10 @@ pub enum FaultAction {
     RespondAfterHandling(Response),
     /// Run the handler, then close the connection: the answer is lost.
     ResetAfterHandling,
+    /// Run the handler (a token endpoint rotates), then hold the answer for
+    /// this long: the window in which the client has been rotated but does
+    /// not know it yet.
+    DelayAfterHandling(Duration),
 }
 
 /// A fault that applies to the next `times` requests matching it.
@@ -552,6 +556,11 @@ impl Shared {
             Some(FaultAction::ResetAfterHandling) => {
                 let _ = self.service.handle(&request);
                 None
+            }
+            Some(FaultAction::DelayAfterHandling(d)) => {
+                let resp = self.service.handle(&request);
+                tokio::time::sleep(d).await;
+                Some(resp)
             }
         };
         self.log.push(

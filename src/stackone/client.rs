@@ -668,14 +668,7 @@ fn server_messages(body: &str) -> Vec<String> {
     let Ok(value) = serde_json::from_str::<Value>(body) else {
         return Vec::new();
     };
-    let clip = |s: &str| {
-        let s = s.trim();
-        if s.chars().count() > 300 {
-            format!("{}…", s.chars().take(300).collect::<String>())
-        } else {
-            s.to_string()
-        }
-    };
+    let clip = |s: &str| crate::text::sanitize_remote_clipped(s, 300);
     match value.get("message") {
         Some(Value::String(s)) if !s.trim().is_empty() => vec![clip(s)],
         Some(Value::Array(items)) => items

@@ -51,6 +51,7 @@ pub fn validate_api_key(key: &str) -> std::result::Result<(), String> {
     if key.is_empty() {
         return Err("the StackOne API key cannot be empty".into());
     }
+    crate::ui::tidy_secret(key)?;
     if key.len() > 512 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(
             "the StackOne API key has spaces or control characters; copy it again from the dashboard"

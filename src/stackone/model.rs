@@ -23,19 +23,19 @@ pub struct ConnectorProfile {
     pub id: String,
     #[serde(default, deserialize_with = "string_or_null")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub connector_key: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub connector_label: Option<String>,
     #[serde(default)]
     pub active: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub authentication_config_key: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub created_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub updated_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub environment: Option<String>,
 }
 
@@ -359,21 +359,23 @@ pub struct LinkedAccount {
 }
 
 /// What `POST /connect_sessions` answers (only what ccsetup uses).
+/// Public for the fuzz target only; the token is read into a plain string
+/// here and moved into a secret type by the client at once.
 #[derive(Deserialize)]
-pub(crate) struct ConnectSessionResponse {
+pub struct ConnectSessionResponse {
     #[serde(deserialize_with = "id_string")]
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub auth_link_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub created_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub expires_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub provider: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub connector_profile_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub integration_id: Option<String>,
     #[serde(default)]
     pub token: Option<String>,
@@ -382,7 +384,7 @@ pub(crate) struct ConnectSessionResponse {
 /// Ids arrive as strings or numbers; ccsetup keeps them as strings.
 fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     match Value::deserialize(d)? {
-        Value::String(s) => Ok(s),
+        Value::String(s) => Ok(crate::text::sanitize_remote(&s)),
         Value::Number(n) => Ok(n.to_string()),
         other => Err(serde::de::Error::custom(format!(
             "expected an id, found {}",
@@ -400,7 +402,7 @@ fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 }
 
 fn string_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+    Ok(crate::text::de_sanitized_opt(d)?.unwrap_or_default())
 }
 
 /// A list of strings, or one string separated by spaces/commas, or null.
@@ -409,14 +411,15 @@ fn lenient_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, 
         Value::Null => None,
         Value::String(s) => Some(
             s.split(|c: char| c == ',' || c.is_whitespace())
+                .map(crate::text::sanitize_remote)
                 .filter(|p| !p.is_empty())
-                .map(str::to_string)
                 .collect(),
         ),
         Value::Array(items) => Some(
             items
                 .into_iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
+                .filter_map(|v| v.as_str().map(crate::text::sanitize_remote))
+                .filter(|p| !p.is_empty())
                 .collect(),
         ),
         other => {
@@ -478,6 +481,19 @@ mod tests {
         );
         assert!(!format!("{patch:?}").contains("s3cret"));
         assert!(ProfilePatch::default().is_empty());
+    }
+
+    #[test]
+    fn remote_strings_are_sanitized_and_control_only_items_dropped() {
+        // Found by the stackone_answers fuzz target: "\u{7f}" became "".
+        let details: ProfileDetails = serde_json::from_str(
+            r#"{"id":"p\u001b[31m1","name":"Evil\nCorp","actions":["\u007f","send"],"scopes":"a \u001b b"}"#,
+        )
+        .unwrap();
+        assert_eq!(details.profile.id, "p1");
+        assert_eq!(details.profile.name, "Evil Corp");
+        assert_eq!(details.actions, Some(vec!["send".to_string()]));
+        assert_eq!(details.scopes, Some(vec!["a".to_string(), "b".to_string()]));
     }
 
     #[test]

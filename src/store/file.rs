@@ -57,9 +57,10 @@ impl FileStore {
     }
 
     fn read(&self, path: &Path) -> Result<Secrets> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => Zeroizing::new(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Secrets::default()),
+        crate::fsutil::check_trusted_dirs_of(&self.config_dir, path)?;
+        let bytes = match crate::fsutil::read_private_file(path) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(Secrets::default()),
             Err(e) => {
                 return Err(crate::fsutil::io_error(
                     ErrorKind::SecretStore,

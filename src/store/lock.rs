@@ -92,6 +92,8 @@ impl Drop for FileLock {
     }
 }
 
+/// Never through a symlink: a planted `locks/x.lock -> ~/file` must not make
+/// ccsetup create or lock a file elsewhere.
 fn open_lock_file(path: &Path) -> std::io::Result<File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true).write(true).create(true).truncate(false);
@@ -100,7 +102,7 @@ fn open_lock_file(path: &Path) -> std::io::Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    opts.open(path)
+    crate::fsutil::open_private(path, &mut opts)
 }
 
 /// The exclusive lock of one profile (`locks/<profile>.lock`). After

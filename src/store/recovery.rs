@@ -7,14 +7,25 @@
 //! (0600, directory 0700) and returns the path to print (never the token).
 //! At the start of the next run, [`take`] moves it into the secret store and
 //! deletes the file only after the store accepted it.
+//!
+//! A full disk would defeat that (the store and the recovery file usually
+//! share it), so before a refresh token is redeemed the caller takes a
+//! [`Reservation`]: the recovery file, created 0600 and filled with
+//! [`RESERVED_BYTES`] zero bytes, fsynced. If that fails, nothing is
+//! redeemed. After the redeem the new token is written into the already
+//! allocated file ([`Reservation::keep`]) when the store refuses it, or the
+//! file is removed ([`Reservation::release`]). A reservation that was never
+//! filled (the process was killed) holds only zero bytes and is removed by
+//! the next [`take`].
 
 use std::path::{Path, PathBuf};
 
+use std::io::{Seek, Write};
+
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroizing;
 
 use super::{EntryName, SecretKind, SecretStore};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// The recovery directory.
 pub fn recovery_dir(config_dir: &Path) -> PathBuf {
@@ -26,9 +37,134 @@ pub fn path(config_dir: &Path, profile: &str) -> Result<PathBuf> {
     super::profile_path(&recovery_dir(config_dir), profile, ".refresh_token")
 }
 
-/// Whether a recovered refresh token is waiting for `profile`.
+/// Whether a recovered refresh token (or an unfilled reservation) is
+/// waiting for `profile`.
 pub fn pending(config_dir: &Path, profile: &str) -> Result<bool> {
-    Ok(path(config_dir, profile)?.exists())
+    let path = path(config_dir, profile)?;
+    crate::fsutil::check_trusted_dirs_of(config_dir, &path)?;
+    Ok(crate::fsutil::exists_no_follow(&path))
+}
+
+/// Bytes set aside for a refresh token: far more than Constant Contact's
+/// (a few dozen characters), little enough to fit almost any disk.
+pub const RESERVED_BYTES: usize = 4096;
+
+/// Room for the next refresh token, allocated before it is redeemed (see the
+/// module docs). Dropping it unused removes the file.
+#[derive(Debug)]
+pub struct Reservation {
+    file: Option<std::fs::File>,
+    path: PathBuf,
+    dir: PathBuf,
+}
+
+impl Reservation {
+    /// Creates the recovery file of `profile` with [`RESERVED_BYTES`] zero
+    /// bytes, fsynced. Fails (exit 5: the token could not be kept, so the
+    /// refresh must not start) when the disk is full or the dir unwritable,
+    /// and when a recovery file already exists (call [`take`] first).
+    pub fn reserve(config_dir: &Path, profile: &str) -> Result<Reservation> {
+        let path = path(config_dir, profile)?;
+        let dir = recovery_dir(config_dir);
+        let not_kept = |e: &dyn std::fmt::Display| {
+            Error::secret_store(format!(
+                "no refresh was started: the new refresh token could not be kept if the secret store refused it, because {} cannot be written ({e})",
+                path.display()
+            ))
+            .with_hint(format!(
+                "free some space in {} (or make it writable), then re-run; the stored refresh token was not used and still works",
+                dir.display()
+            ))
+        };
+        for d in [config_dir, dir.as_path()] {
+            crate::fsutil::ensure_private_dir_as(ErrorKind::SecretStore, d).map_err(|e| {
+                // A foreign or loose dir stays the exit-2 refusal it is.
+                if e.kind() == ErrorKind::Usage {
+                    e
+                } else {
+                    not_kept(&e.message())
+                }
+            })?;
+        }
+        let _guard = crate::interrupt::critical();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = crate::fsutil::open_private(&path, &mut options).map_err(|e| not_kept(&e))?;
+        let mut reservation = Reservation {
+            file: Some(file),
+            path: path.clone(),
+            dir: dir.clone(),
+        };
+        let filled = (|| {
+            let file = reservation.file.as_mut().expect("just opened");
+            // Written, not set_len: a sparse file reserves nothing.
+            file.write_all(&[0u8; RESERVED_BYTES])?;
+            file.sync_all()?;
+            crate::fsutil::sync_dir(&dir)
+        })();
+        drop(_guard);
+        // On error, dropping the reservation removes the file.
+        filled.map_err(|e| not_kept(&e))?;
+        Ok(reservation)
+    }
+
+    /// Writes `refresh_token` into the reserved file (no new space needed)
+    /// and returns its path. Longer than the reservation (never seen): an
+    /// ordinary [`save`].
+    pub fn keep(
+        mut self,
+        config_dir: &Path,
+        profile: &str,
+        refresh_token: &SecretString,
+    ) -> Result<PathBuf> {
+        let bytes = refresh_token.expose_secret().as_bytes();
+        if bytes.len() > RESERVED_BYTES {
+            drop(self.file.take());
+            return save(config_dir, profile, refresh_token);
+        }
+        let file = self.file.take().expect("a reservation holds its file");
+        let path = std::mem::take(&mut self.path);
+        let _guard = crate::interrupt::critical();
+        let written = (|| {
+            let mut file = file;
+            file.seek(std::io::SeekFrom::Start(0))?;
+            file.write_all(bytes)?;
+            file.set_len(bytes.len() as u64)?;
+            file.sync_all()
+        })();
+        written.map_err(|e| {
+            Error::failure(format!(
+                "the new refresh token could not be saved anywhere: cannot write {}: {e}",
+                path.display()
+            ))
+            .with_hint(
+                "the previous refresh token is no longer valid: re-run `ccsetup rotate --reauthorize` once the secret store or the config dir is writable again",
+            )
+        })?;
+        Ok(path)
+    }
+
+    /// Removes the reserved file (the store took the token).
+    pub fn release(mut self) -> Result<()> {
+        drop(self.file.take());
+        let path = std::mem::take(&mut self.path);
+        crate::fsutil::remove_file_durable(&path)
+            .map_err(|e| crate::fsutil::io_error(ErrorKind::Failure, "remove", &path, &e))
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.file.take().is_some() && !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+            let _ = crate::fsutil::sync_dir(&self.dir);
+        }
+    }
 }
 
 /// Writes `refresh_token` to the recovery file (atomically, 0600) and returns
@@ -62,9 +198,10 @@ pub fn take(
     store: &dyn SecretStore,
 ) -> Result<Option<PathBuf>> {
     let path = path(config_dir, entry.profile())?;
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => Zeroizing::new(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    crate::fsutil::check_trusted_dirs_of(config_dir, &path)?;
+    let bytes = match crate::fsutil::read_private_file(&path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
         Err(e) => {
             return Err(crate::fsutil::io_error(
                 crate::error::ErrorKind::Failure,
@@ -74,7 +211,17 @@ pub fn take(
             ));
         }
     };
-    let text = std::str::from_utf8(&bytes).map(str::trim).unwrap_or("");
+    if !bytes.is_empty() && bytes.iter().all(|&b| b == 0) {
+        // A reservation whose run was killed before it needed it.
+        crate::fsutil::remove_file_durable(&path)
+            .map_err(|e| crate::fsutil::io_error(ErrorKind::Failure, "remove", &path, &e))?;
+        return Ok(None);
+    }
+    // A token written into a reservation that was cut short before the
+    // file was trimmed ends in zero bytes.
+    let text = std::str::from_utf8(&bytes)
+        .map(|t| t.trim_end_matches('\0').trim())
+        .unwrap_or("");
     if text.is_empty() {
         return Err(Error::failure(format!(
             "the refresh token recovery file {} is empty or not text",

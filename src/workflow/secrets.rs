@@ -86,10 +86,16 @@ impl SecretSources {
         if let Some(v) = self.preset.get(env) {
             return Some((v.clone(), env));
         }
-        std::env::var(env)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (SecretString::from(v.trim().to_string()), env))
+        // Read once at start-up and removed from the environment, so no
+        // child process (a browser) inherits it.
+        crate::secret_env::get(env)
+            .filter(|v| !v.expose_secret().trim().is_empty())
+            .map(|v| {
+                (
+                    SecretString::from(v.expose_secret().trim().to_string()),
+                    env,
+                )
+            })
     }
 
     /// Whether `input` is given by stdin, preset or environment.

@@ -10,6 +10,7 @@ use super::{ProfileSession, Remote};
 use crate::config::ProfileConfig;
 use crate::error::{Error, Result};
 use crate::oauth::{TokenEndpoint, TokenSet};
+use crate::store::recovery::Reservation;
 use crate::store::{SecretKind, StoredAccessToken};
 use crate::ui::IoStreams;
 
@@ -104,7 +105,8 @@ pub async fn valid_access_token(
     Ok((stored, TokenSource::Refreshed))
 }
 
-/// Redeems `refresh_token` and stores the rotated one. The caller holds the
+/// Redeems `refresh_token` and stores the rotated one, falling back to a
+/// recovery file reserved before the request. The caller holds the
 /// profile lock. From sending the request until the new token is stored,
 /// Ctrl-C waits: the server rotates on receipt, so an abandoned answer is
 /// lost access.
@@ -116,6 +118,15 @@ pub async fn redeem_locked(
     client_secret: &SecretString,
     refresh_token: &SecretString,
 ) -> Result<StoredAccessToken> {
+    // Room for the rotated token before it exists: on a full disk the
+    // refresh is not started (exit 5), rather than redeemed and then lost.
+    let reservation = {
+        let (dir, profile) = (
+            session.config_dir().to_path_buf(),
+            session.profile().to_string(),
+        );
+        super::session::blocking(move || Reservation::reserve(&dir, &profile)).await?
+    };
     let _defer = crate::interrupt::defer();
     let endpoint = TokenEndpoint::new(
         remote.http.clone(),
@@ -124,7 +135,7 @@ pub async fn redeem_locked(
         client_secret,
     );
     let tokens = endpoint.refresh(refresh_token).await.map_err(Error::from)?;
-    persist_rotated_tokens(session, io, &tokens).await
+    persist_rotated_tokens(session, io, &tokens, reservation).await
 }
 
 /// Whether the app's refresh tokens rotate (SPEC.md `init` step 4).
@@ -161,6 +172,11 @@ pub async fn check_refresh_token_type(
         return Ok(None);
     };
     let lock = session.lock().await?;
+    // The redeem stores the new grant's rotated token over the stored one:
+    // a token still waiting in a recovery file belongs to the authorization
+    // this one replaces (as in [`store_token_set`]), and its file is where
+    // this redeem's answer is kept if the store refuses it.
+    session.discard_recovered_refresh_token()?;
     let stored = redeem_locked(session, remote, io, client_id, client_secret, &granted).await?;
     let current = session.get(SecretKind::RefreshToken).await?;
     drop(lock);
@@ -175,19 +191,22 @@ pub async fn check_refresh_token_type(
 }
 
 /// Stores a freshly issued token set: the refresh token first, falling back
-/// to the recovery file; then the access token (a failure there is only a
-/// warning: the refresh token is safe, the next run refreshes again).
+/// to the recovery file reserved for it; then the access token (a failure
+/// there is only a warning: the refresh token is safe, the next run
+/// refreshes again).
 pub async fn persist_rotated_tokens(
     session: &ProfileSession,
     io: &mut IoStreams,
     tokens: &TokenSet,
+    reservation: Reservation,
 ) -> Result<StoredAccessToken> {
-    if let Some(new_refresh) = &tokens.refresh_token
-        && let Err(store_err) = session.set(SecretKind::RefreshToken, new_refresh).await
-    {
+    let stored_refresh = match &tokens.refresh_token {
+        Some(new_refresh) => session.set(SecretKind::RefreshToken, new_refresh).await,
+        None => Ok(()),
+    };
+    if let (Some(new_refresh), Err(store_err)) = (&tokens.refresh_token, stored_refresh) {
         return Err(
-            match crate::store::recovery::save(session.config_dir(), session.profile(), new_refresh)
-            {
+            match reservation.keep(session.config_dir(), session.profile(), new_refresh) {
                 Ok(path) => Error::secret_store(format!(
                     "could not store the new refresh token: {}; it was saved to {} (mode 0600) instead",
                     store_err.message(),
@@ -204,6 +223,10 @@ pub async fn persist_rotated_tokens(
                 .with_hint("run `ccsetup rotate --reauthorize` once the secret store works"),
             },
         );
+    }
+    if let Err(e) = reservation.release() {
+        // The token is stored; the empty reservation is dropped next run.
+        tracing::debug!("could not remove the recovery reservation: {}", e.message());
     }
     let stored = access_token_of(tokens);
     if let Err(e) = session

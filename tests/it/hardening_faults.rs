@@ -474,23 +474,31 @@ fn store_refusing_the_rotated_refresh_token_saves_it_to_a_recovery_file() {
 fn store_refusing_writes_and_no_recovery_dir_says_reauthorize_with_exit_5() {
     let env = initialized();
     // The recovery file cannot be written either: `recovery` is a dangling
-    // symlink (reads find nothing, mkdir fails, even as root).
+    // symlink (reads find nothing, mkdir fails, even as root). init's
+    // refresh-type check may have left the (empty) directory: replace it.
+    let _ = std::fs::remove_dir(env.config_dir().join("recovery"));
     std::os::unix::fs::symlink(
         env.config_dir().join("nowhere").join("recovery"),
         env.config_dir().join("recovery"),
     )
     .unwrap();
+    let stored = env.secret("default", "refresh_token").unwrap();
+    let grants = refresh_grants_at_stand_in(&env);
     let mut cmd = env.cmd();
     cmd.args(["token", "--force-refresh"])
         .env("CCSETUP_TEST_FAIL_STORE_WRITES", "refresh_token");
     let run = env.run_no_consent(cmd);
     run.assert_code(5);
-    assert!(run.stderr.contains("recovery file"), "{}", run.stderr);
+    // Issue 16 item 3: the recovery file is reserved before the redeem, so
+    // a refresh whose answer could not be kept is not started at all.
     assert!(
-        run.stderr.contains("rotate --reauthorize"),
+        run.stderr.contains("no refresh was started"),
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("recovery"), "{}", run.stderr);
+    assert_eq!(refresh_grants_at_stand_in(&env), grants, "nothing redeemed");
+    assert_eq!(env.secret("default", "refresh_token"), Some(stored));
     assert!(run.stdout.is_empty());
     assert_nothing_half_written(&env);
 }

@@ -44,6 +44,7 @@ mod demo;
 mod hardening_canary;
 mod hardening_faults;
 mod hardening_fuzz_regressions;
+mod hardening_round2;
 mod init_flow;
 mod oauth_flow;
 mod oauth_listener;
