@@ -120,14 +120,13 @@ const LATENCY_SCENARIOS: [LatencyScenario; 2] = [
     },
 ];
 
-/// The checks before the browser are independent of each other (chain 1);
-/// after consent: the code exchange, then the account check and (in order)
-/// the refresh-type check, then the StackOne list and create.
-const INIT_PRE_BROWSER_CHAIN: u32 = 1;
-/// The whole `init` (consent itself is local to the test browser): the
-/// pre-browser checks (1), authorize page + consent + callback (3), code
-/// exchange (1), the account check (1), the refresh-type check (1), the
-/// StackOne list (1) and create (1), the read-back (1).
+/// Before the browser: the StackOne key check and the two registration
+/// probes at once, then the Client Secret probe (on purpose: no token
+/// request for an unknown API Key or redirect URI): a chain of 2.
+const INIT_PRE_BROWSER_CHAIN: u32 = 2;
+/// The whole `init`: the checks before the browser (2); the test browser's
+/// authorize, sign-in and approve (3); the code exchange (1); the account
+/// check (1); the refresh-type check (1); the StackOne list and create (2).
 const INIT_WHOLE_CHAIN: u32 = 10;
 
 fn latency_report(bin: &str, runs: usize) {

@@ -19,7 +19,9 @@ use crate::cli::{
     InitArgs,
 };
 use crate::config::{self, ProfileConfig};
-use crate::constant_contact::probe::{RegistrationReport, SecretProbe, probe_client_secret};
+use crate::constant_contact::probe::{
+    RegistrationReport, SecretProbe, probe_client_secret, probe_registration,
+};
 use crate::constant_contact::{
     self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, validate_app_name, validate_client_id,
 };
@@ -132,13 +134,18 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         None => check_secret_store(ctx, existing.as_ref()).await?,
     };
     let listener = check_redirect(ctx, &args, &inputs.redirect)?;
-    inputs.stackone_api_key = check_stackone_key(ctx, &args, inputs.stackone_api_key).await?;
+    // The network checks before the browser are independent: their first
+    // answers are fetched at once; each is then reported (and, when refused,
+    // fixed and checked again) in order.
+    let first = first_answers(ctx, &inputs, args.dry_run).await?;
+    inputs.stackone_api_key =
+        check_stackone_key(ctx, &args, inputs.stackone_api_key, first.stackone_key).await?;
 
     if args.dry_run {
         drop(listener);
         return print_dry_run(ctx, &inputs, &args, existing.as_ref(), store_choice);
     }
-    let registration = check_registration(ctx, &inputs, &args).await?;
+    let registration = check_registration(ctx, &inputs, &args, first.registration).await?;
     check_client_secret(ctx, &mut inputs, &args).await?;
 
     ctx.io.step(4, STEPS, "Authorize with Constant Contact");
@@ -967,11 +974,67 @@ fn resolve_redirect(
     Ok((target, port))
 }
 
+/// The first answers of the checks before the browser, fetched at once.
+struct FirstAnswers {
+    stackone_key: Option<Result<()>>,
+    registration: Option<RegistrationReport>,
+}
+
+/// Probes the StackOne key and the app's registration (both redirect URIs)
+/// concurrently; a dry run checks only the key (it sends nothing to
+/// Constant Contact). The Client Secret check waits for the registration's
+/// answer: no token request goes out for an unknown API Key or an
+/// unregistered redirect URI, and a wrong API Key is reported once.
+async fn first_answers(
+    ctx: &mut Context,
+    inputs: &InitInputs,
+    dry_run: bool,
+) -> Result<FirstAnswers> {
+    let (term, remote, _) = ctx.parts()?;
+    let _spinner = match (&inputs.stackone_api_key, dry_run) {
+        (_, true) => None,
+        (Some(_), false) => Some(term.io.spinner(
+            "Checking the StackOne API key and the app's registration at Constant Contact",
+        )),
+        (None, false) => Some(
+            term.io
+                .spinner("Checking the app's registration at Constant Contact"),
+        ),
+    };
+    let stackone_key = async {
+        match &inputs.stackone_api_key {
+            Some(key) => Some(crate::workflow::stackone::check_api_key(remote, key).await),
+            None => None,
+        }
+    };
+    let registration = async {
+        if dry_run {
+            return None;
+        }
+        Some(
+            probe_registration(
+                remote.http,
+                &remote.endpoints.cc_authorize,
+                &inputs.client_id,
+                inputs.redirect.uri(),
+                &inputs.scopes,
+            )
+            .await,
+        )
+    };
+    let (stackone_key, registration) = tokio::join!(stackone_key, registration);
+    Ok(FirstAnswers {
+        stackone_key,
+        registration,
+    })
+}
+
 /// SPEC's registration check, before the browser (the workflow's rule).
 async fn check_registration(
     ctx: &mut Context,
     inputs: &InitInputs,
     args: &InitArgs,
+    first: Option<RegistrationReport>,
 ) -> Result<Option<RegistrationReport>> {
     let (mut term, remote, _) = ctx.parts()?;
     let needs = RegistrationNeeds {
@@ -986,6 +1049,7 @@ async fn check_registration(
         inputs.redirect.uri(),
         &inputs.scopes,
         needs,
+        first,
     )
     .await
     .map(Some)
@@ -1094,6 +1158,7 @@ async fn check_stackone_key(
     ctx: &mut Context,
     args: &InitArgs,
     key: Option<SecretString>,
+    mut first: Option<Result<()>>,
 ) -> Result<Option<SecretString>> {
     let Some(mut key) = key else {
         return Ok(None); // --skip-stackone
@@ -1101,8 +1166,14 @@ async fn check_stackone_key(
     let input = &SecretInput::STACKONE_API_KEY;
     let from_stdin = args.stackone.stackone_api_key_stdin;
     loop {
-        let (_, remote, _) = ctx.parts()?;
-        match crate::workflow::stackone::check_api_key(remote, &key).await {
+        let answer = match first.take() {
+            Some(answer) => answer,
+            None => {
+                let (_, remote, _) = ctx.parts()?;
+                crate::workflow::stackone::check_api_key(remote, &key).await
+            }
+        };
+        match answer {
             Ok(()) => {
                 ctx.io.success("StackOne accepts the API key.");
                 return Ok(Some(key));

@@ -138,7 +138,8 @@ pub struct RegistrationNeeds {
 /// local redirect URI and StackOne's, probed without signing in, before any
 /// browser opens. A needed URI refused is exit 3 naming it — or, when
 /// someone can edit the app now, the fix and "check again"; an answer that
-/// proves nothing is a warning, never a block.
+/// proves nothing is a warning, never a block. `first` is an answer already
+/// probed by the caller.
 pub async fn check_app_registration(
     term: &mut Terminal<'_>,
     remote: Remote<'_>,
@@ -146,20 +147,27 @@ pub async fn check_app_registration(
     local: &str,
     scopes: &[String],
     needs: RegistrationNeeds,
+    mut first: Option<RegistrationReport>,
 ) -> Result<RegistrationReport> {
     loop {
-        let spinner = term
-            .io
-            .spinner("Checking the app's registration at Constant Contact");
-        let report = probe_registration(
-            remote.http,
-            &remote.endpoints.cc_authorize,
-            client_id,
-            local,
-            scopes,
-        )
-        .await;
-        drop(spinner);
+        // `first`: an answer the caller already has (probed together with
+        // its other checks); "check again" always probes anew.
+        let report = match first.take() {
+            Some(report) => report,
+            None => {
+                let _spinner = term
+                    .io
+                    .spinner("Checking the app's registration at Constant Contact");
+                probe_registration(
+                    remote.http,
+                    &remote.endpoints.cc_authorize,
+                    client_id,
+                    local,
+                    scopes,
+                )
+                .await
+            }
+        };
         let failure = match report.verdict() {
             RegistrationVerdict::AllRegistered => {
                 term.io

@@ -605,6 +605,7 @@ pub async fn reauthorize(
             stackone: false,
             ask_again: true,
         },
+        None,
     )
     .await?;
     let auth = authorize_and_check(
