@@ -323,28 +323,9 @@ async fn check_registration(
     endpoints: &crate::endpoints::Endpoints,
     settings: &config::ProfileConfig,
 ) -> Finding {
-    use crate::workflow::authorize::{CheckLevel, RegistrationNeeds, registration_check};
-    let local = match crate::workflow::authorize::redirect_target_of(settings) {
-        Ok(t) => t.uri().to_string(),
-        Err(e) => {
-            return finding("app_registration", Level::Failing, e.message(), e.hint());
-        }
-    };
-    let report = crate::constant_contact::probe::probe_registration(
-        http,
-        &endpoints.cc_authorize,
-        &settings.client_id,
-        &local,
-        &settings.scopes,
-    )
-    .await;
-    let needs = RegistrationNeeds {
-        local: true,
-        stackone: settings.stackone_profile_name.is_some()
-            || settings.stackone_connector_profile_id.is_some(),
-        ask_again: false,
-    };
-    let (level, detail, fix) = registration_check(&report, &settings.client_id, needs);
+    use crate::workflow::authorize::{CheckLevel, saved_registration_check};
+    let remote = crate::workflow::Remote { http, endpoints };
+    let (level, detail, fix) = saved_registration_check(remote, settings).await;
     let level = match level {
         CheckLevel::Ok => Level::Ok,
         CheckLevel::Warning => Level::Warning,

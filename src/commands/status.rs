@@ -9,15 +9,13 @@ use serde_json::json;
 use crate::cli::StatusArgs;
 use crate::clock::{now_unix, rfc3339};
 use crate::config;
-use crate::constant_contact::probe::{SecretProbe, probe_client_secret, probe_registration};
+use crate::constant_contact::probe::{SecretProbe, probe_client_secret};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::oauth::token::INVALID_CLIENT_HINT;
 use crate::render::{CheckRow, check_table};
 use crate::store::SecretKind;
-use crate::workflow::authorize::{
-    CheckLevel, RegistrationNeeds, redirect_target_of, registration_check,
-};
+use crate::workflow::authorize::{CheckLevel, redirect_target_of};
 use crate::workflow::secrets::SecretInput;
 use crate::workflow::tokens::{self, ACCESS_TOKEN_MIN_SECS};
 
@@ -294,13 +292,11 @@ async fn collect(
         (secret, token, account)
     };
 
-    let stackone_configured = profile_config.stackone_profile_name.is_some()
-        || profile_config.stackone_connector_profile_id.is_some();
     let registration = async {
         if offline {
             check("app_registration", S::Skipped, "--offline")
         } else {
-            app_registration_check(remote, &profile_config, stackone_configured).await
+            app_registration_check(remote, &profile_config).await
         }
     };
     let stackone = stackone_checks(remote, &profile_config, stackone_key.as_ref(), offline);
@@ -589,26 +585,9 @@ fn stackone_accounts_check(listed: &Result<Vec<crate::stackone::LinkedAccount>>)
 async fn app_registration_check(
     remote: crate::workflow::Remote<'_>,
     settings: &crate::config::ProfileConfig,
-    stackone_configured: bool,
 ) -> Check {
-    let local = match redirect_target_of(settings) {
-        Ok(t) => t.uri().to_string(),
-        Err(e) => return check("app_registration", CheckStatus::Failing, e.message()),
-    };
-    let report = probe_registration(
-        remote.http,
-        &remote.endpoints.cc_authorize,
-        &settings.client_id,
-        &local,
-        &settings.scopes,
-    )
-    .await;
-    let needs = RegistrationNeeds {
-        local: true,
-        stackone: stackone_configured,
-        ask_again: false,
-    };
-    let (level, detail, fix) = registration_check(&report, &settings.client_id, needs);
+    let (level, detail, fix) =
+        crate::workflow::authorize::saved_registration_check(remote, settings).await;
     let status = match level {
         CheckLevel::Ok => CheckStatus::Ok,
         CheckLevel::Warning => CheckStatus::Warning,

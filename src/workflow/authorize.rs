@@ -246,6 +246,40 @@ pub enum CheckLevel {
     Failing,
 }
 
+/// The `app_registration` check of a saved setup, as `status` and `doctor`
+/// report it: probes its redirect URI (and StackOne's when it uses
+/// StackOne) without signing in.
+pub async fn saved_registration_check(
+    remote: Remote<'_>,
+    settings: &crate::config::ProfileConfig,
+) -> (CheckLevel, String, Option<String>) {
+    let local = match redirect_target_of(settings) {
+        Ok(t) => t.uri().to_string(),
+        Err(e) => {
+            return (
+                CheckLevel::Failing,
+                e.message().to_string(),
+                e.hint().map(str::to_string),
+            );
+        }
+    };
+    let report = probe_registration(
+        remote.http,
+        &remote.endpoints.cc_authorize,
+        &settings.client_id,
+        &local,
+        &settings.scopes,
+    )
+    .await;
+    let needs = RegistrationNeeds {
+        local: true,
+        stackone: settings.stackone_profile_name.is_some()
+            || settings.stackone_connector_profile_id.is_some(),
+        ask_again: false,
+    };
+    registration_check(&report, &settings.client_id, needs)
+}
+
 /// The `app_registration` check of `status` and `doctor`: the level, what
 /// was found, and the fix.
 pub fn registration_check(

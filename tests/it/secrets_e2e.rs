@@ -5,7 +5,6 @@
 #![cfg(unix)]
 
 use std::os::unix::fs::PermissionsExt;
-use std::time::Duration;
 
 use crate::support::e2e::{TestEnv, assert_no_secret_in, error_text, run_plain};
 use ccsetup::sandbox::stackone::ProfileWriteApi;
@@ -541,74 +540,9 @@ fn reset_without_a_delete_api_prints_the_dashboard_step() {
 
 // ------------------------------------------------- the real Secret Service
 
-/// Runs `inner` of this test binary inside a private D-Bus session with an
-/// unlocked throwaway gnome-keyring (tests/it/support/secret-service-session.sh,
-/// as secret_service.rs does). Returns false when skipped.
+/// Runs `inner` of this module in a private Secret Service session.
 fn run_in_secret_service_session(inner: &str) -> bool {
-    if std::env::var("CCSETUP_SKIP_SECRET_SERVICE_TESTS").as_deref() == Ok("1") {
-        eprintln!("skipped: CCSETUP_SKIP_SECRET_SERVICE_TESTS=1");
-        return false;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let xdg = |d: &str| {
-        let p = tmp.path().join(d);
-        std::fs::create_dir_all(&p).unwrap();
-        p
-    };
-    let runtime = xdg("run");
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let out = tmp.path().join("out");
-    let mut cmd = std::process::Command::new("dbus-run-session");
-    cmd.arg(format!(
-        "--config-file={}",
-        crate::support::file("bus-without-activation.conf").display()
-    ))
-    .arg("--")
-    .arg("bash")
-    .arg(crate::support::file("secret-service-session.sh"))
-    .arg(std::env::current_exe().unwrap())
-    .args([
-        "--exact",
-        &crate::support::test_name(module_path!(), inner),
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env_remove("DBUS_SESSION_BUS_ADDRESS")
-    .env_remove("DISPLAY")
-    .env_remove("WAYLAND_DISPLAY")
-    .env("XDG_DATA_HOME", xdg("data"))
-    .env("XDG_CACHE_HOME", xdg("cache"))
-    .env("XDG_CONFIG_HOME", xdg("config"))
-    .env("XDG_RUNTIME_DIR", &runtime)
-    .env("CCSETUP_SS_E2E_INNER", "1")
-    .env("CCSETUP_SS_TMP", tmp.path())
-    .stdin(std::process::Stdio::null())
-    .stdout(std::fs::File::create(&out).unwrap())
-    .stderr(std::fs::File::create(tmp.path().join("err")).unwrap());
-    {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-    }
-    let mut child = cmd.spawn().unwrap_or_else(|e| {
-        panic!(
-            "cannot start dbus-run-session ({e}); install dbus-daemon gnome-keyring \
-             libsecret-tools or set CCSETUP_SKIP_SECRET_SERVICE_TESTS=1"
-        )
-    });
-    let status = crate::support::e2e::wait_bounded(&mut child, Duration::from_secs(120));
-    if status.is_none() {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", child.id())])
-            .status();
-    }
-    let stdout = std::fs::read_to_string(&out).unwrap_or_default();
-    let stderr = std::fs::read_to_string(tmp.path().join("err")).unwrap_or_default();
-    assert!(
-        status.is_some_and(|s| s.success()) && stdout.contains("test result: ok. 1 passed"),
-        "inner {inner} failed ({status:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    );
-    true
+    crate::support::secret_service_session::run_inner(module_path!(), inner, "CCSETUP_SS_E2E_INNER")
 }
 
 #[test]

@@ -5,6 +5,8 @@ pub mod fault;
 pub mod http;
 #[cfg(unix)]
 pub mod pty;
+#[cfg(unix)]
+pub mod secret_service_session;
 
 /// A data file of this directory (the D-Bus config and keyring script that
 /// the Secret Service tests run under).
