@@ -46,6 +46,7 @@ mod hardening_faults;
 mod hardening_fuzz_regressions;
 mod hardening_round2;
 mod init_flow;
+mod network;
 mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;
