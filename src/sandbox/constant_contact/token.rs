@@ -32,14 +32,7 @@ pub(super) fn token(state: &mut State, req: &Request, issuer: &str) -> Response 
     let mut pairs = req.form();
     pairs.extend(req.query_pairs());
     let params = Params::new(pairs);
-    if let Some(name) = params.first_repeated() {
-        return oauth_error(
-            400,
-            "invalid_request",
-            &format!("The '{name}' parameter is given more than once."),
-        );
-    }
-    let client_id = match authenticate_client(state, req, &params) {
+    let client_id = match authenticated_client(state, req, &params) {
         Ok(id) => id,
         Err(response) => return response,
     };
@@ -57,6 +50,19 @@ pub(super) fn token(state: &mut State, req: &Request, issuer: &str) -> Response 
             "The 'grant_type' parameter is missing.",
         ),
     }
+}
+
+/// Okta's order: a repeated parameter is refused first, then the client
+/// is authenticated — before any grant or token is looked at.
+fn authenticated_client(state: &State, req: &Request, params: &Params) -> Result<String, Response> {
+    if let Some(name) = params.first_repeated() {
+        return Err(oauth_error(
+            400,
+            "invalid_request",
+            &format!("The '{name}' parameter is given more than once."),
+        ));
+    }
+    authenticate_client(state, req, params)
 }
 
 /// HTTP Basic with `client_id:client_secret`, and nothing else: a secret
@@ -117,14 +123,7 @@ pub(super) fn revoke(state: &mut State, req: &Request) -> Response {
         );
     }
     let params = Params::new(req.form());
-    if let Some(name) = params.first_repeated() {
-        return oauth_error(
-            400,
-            "invalid_request",
-            &format!("The '{name}' parameter is given more than once."),
-        );
-    }
-    let client_id = match authenticate_client(state, req, &params) {
+    let client_id = match authenticated_client(state, req, &params) {
         Ok(id) => id,
         Err(response) => return response,
     };

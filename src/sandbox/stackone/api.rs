@@ -135,19 +135,17 @@ fn list_profiles(svc: &StackOneService, options: &StackOneOptions, req: &Request
             return bad_request(format!("query parameter {key} is given more than once"));
         }
         match key.as_str() {
-            "page" => match value.parse::<usize>() {
-                Ok(n) if n >= 1 => page = n,
-                _ => return bad_request("page must be a positive integer"),
-            },
-            "page_size" => match value.parse::<usize>() {
-                Ok(n) if (1..=options.max_page_size).contains(&n) => page_size = n,
-                _ => {
-                    return bad_request(format!(
-                        "page_size must be an integer from 1 to {}",
-                        options.max_page_size
-                    ));
+            "page" | "page_size" => {
+                if let Err(refused) = set_paging(
+                    key.as_str(),
+                    &value,
+                    options.max_page_size,
+                    &mut page,
+                    &mut page_size,
+                ) {
+                    return refused;
                 }
-            },
+            }
             "enabled" => match value.as_str() {
                 "true" => enabled = Some(true),
                 "false" => enabled = Some(false),
@@ -591,19 +589,17 @@ fn list_accounts(svc: &StackOneService, options: &StackOneOptions, req: &Request
             return bad_request(format!("query parameter {key} is given more than once"));
         }
         match name {
-            "page" => match value.parse::<usize>() {
-                Ok(n) if n >= 1 => page = n,
-                _ => return bad_request("page must be a positive integer"),
-            },
-            "page_size" => match value.parse::<usize>() {
-                Ok(n) if (1..=options.max_page_size).contains(&n) => page_size = n,
-                _ => {
-                    return bad_request(format!(
-                        "page_size must be an integer from 1 to {}",
-                        options.max_page_size
-                    ));
+            "page" | "page_size" => {
+                if let Err(refused) = set_paging(
+                    name,
+                    &value,
+                    options.max_page_size,
+                    &mut page,
+                    &mut page_size,
+                ) {
+                    return refused;
                 }
-            },
+            }
             "providers" | "provider" => providers.extend(list(&value)),
             "status" => {
                 for s in list(&value) {
@@ -644,4 +640,27 @@ fn list_accounts(svc: &StackOneService, options: &StackOneOptions, req: &Request
             &json!({ "page": page, "page_size": page_size, "total": total, "data": data }),
         ),
     }
+}
+
+/// `page` (from 1) or `page_size` (1 to `max_page_size`) of a list call,
+/// as StackOne validates them (REFERENCE.md §4); `Err` is the 400.
+fn set_paging(
+    name: &str,
+    value: &str,
+    max_page_size: usize,
+    page: &mut usize,
+    page_size: &mut usize,
+) -> Result<(), Response> {
+    let n = value.parse::<usize>().ok();
+    match (name, n) {
+        ("page", Some(n)) if n >= 1 => *page = n,
+        ("page", _) => return Err(bad_request("page must be a positive integer")),
+        (_, Some(n)) if (1..=max_page_size).contains(&n) => *page_size = n,
+        _ => {
+            return Err(bad_request(format!(
+                "page_size must be an integer from 1 to {max_page_size}"
+            )));
+        }
+    }
+    Ok(())
 }
