@@ -16,6 +16,8 @@
 //! - [`store`] and [`config`]: secrets and non-secret state;
 //! - [`ui`], [`browser`], [`interrupt`]: the terminal, the browser, Ctrl-C;
 //! - [`endpoints`], [`http`], [`clock`], [`fsutil`], [`error`]: plumbing;
+//! - [`text`]: remote text made safe for a terminal; [`secret_env`]: secret
+//!   environment variables, read once and removed from the environment;
 //! - [`testing`]: in-process test support (scripted prompter, test context);
 //! - [`sandbox`]: strict local stand-ins of both remote services.
 
