@@ -382,7 +382,7 @@ Global options (before or after the command; details: ccsetup --help):
   --store keyring|file    -v, --verbose    -q, --quiet";
 
 /// A subcommand's `--help` with the global options as
-/// [`GLOBAL_OPTIONS_SUMMARY`] instead of ~40 lines of their full entries;
+/// `GLOBAL_OPTIONS_SUMMARY` instead of ~40 lines of their full entries;
 /// `None` when `args` do not ask for one. Rendered from a copy: parsing is
 /// untouched.
 pub fn subcommand_long_help(args: &[std::ffi::OsString]) -> Option<String> {

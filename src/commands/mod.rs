@@ -1,7 +1,7 @@
 //! One module per command. Each takes the [`Context`] and its parsed args,
 //! turns them into inputs, calls [`crate::workflow`], and renders the
 //! result. No command module imports another: `demo` runs `init` through
-//! [`run_init_for_demo`], the one deliberate exception.
+//! `run_init_for_demo`, the one deliberate exception.
 
 pub mod completions;
 pub mod demo;
