@@ -47,7 +47,13 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         .tempdir()
         .map_err(|e| Error::failure("could not create a temporary config dir").with_source(e))?;
     crate::interrupt::remove_on_interrupt(workdir.path().to_path_buf());
-    let port = args.redirect_port.unwrap_or_else(demo_port);
+    let stand_in_ports = [
+        sandbox.cc().server().addr().port(),
+        sandbox.stackone().server().addr().port(),
+    ];
+    let port = args
+        .redirect_port
+        .unwrap_or_else(|| demo_port(&stand_in_ports));
     let stackone_key = sandbox.stackone().api_key();
     let interactive = ctx.prompter.is_interactive();
     let browser_ready = ctx.browser.can_launch().is_ok();
@@ -338,14 +344,23 @@ async fn run_shell(ctx: &mut Context, exports: &[(&'static str, String)]) -> Res
     Ok(())
 }
 
-/// 8917 when free (what the real flow uses), else any free loopback port.
-fn demo_port() -> u16 {
-    if TcpListener::bind((Ipv4Addr::LOCALHOST, DEFAULT_REDIRECT_PORT)).is_ok() {
+/// 8917 when free (what the real flow uses), else a free loopback port that
+/// none of the stand-ins (`taken`) listens on, checked the way the redirect
+/// listener binds it (127.0.0.1 and, where there is one, ::1).
+fn demo_port(taken: &[u16]) -> u16 {
+    let usable =
+        |port: u16| !taken.contains(&port) && crate::oauth::LoopbackListener::bind(port).is_ok();
+    if usable(DEFAULT_REDIRECT_PORT) {
         return DEFAULT_REDIRECT_PORT;
     }
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
+    (0..20)
+        .filter_map(|_| {
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .and_then(|l| l.local_addr())
+                .ok()
+        })
         .map(|a| a.port())
+        .find(|&port| usable(port))
         .unwrap_or(DEFAULT_REDIRECT_PORT)
 }
 
