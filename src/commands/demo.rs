@@ -178,8 +178,9 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     }
     ctx.io.info(
         "\nDemo finished: that was the real `ccsetup init`. Everything it created lived in the stand-ins and the \
-         temporary directory, both gone now. Run `ccsetup doctor`, then `ccsetup init`, when you are ready for \
-         the real thing.",
+         temporary directory, both gone now (so the `link` and `status` above have nothing to talk to: \
+         `ccsetup demo --serve` keeps the stand-ins running to try them). Run `ccsetup doctor`, then \
+         `ccsetup init`, when you are ready for the real thing.",
     );
     drop(sandbox);
     Ok(())
