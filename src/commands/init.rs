@@ -19,15 +19,12 @@ use crate::cli::{
     InitArgs,
 };
 use crate::config::{self, ProfileConfig};
-use crate::constant_contact::probe::{
-    RegistrationReport, SecretProbe, probe_client_secret, probe_registration,
-};
+use crate::constant_contact::probe::RegistrationReport;
 use crate::constant_contact::{
     self as cc, KNOWN_SCOPES, STACKONE_REDIRECT_URI, validate_app_name, validate_client_id,
 };
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::oauth::token::INVALID_CLIENT_HINT;
 use crate::oauth::{AuthorizeFailure, Redirect, RedirectTarget};
 use crate::render;
 use crate::stackone::{DesiredProfile, ProfileOutcome, StackOneMode};
@@ -37,8 +34,8 @@ use crate::workflow::authorize::{
     prepare_redirect, redirect_target_of,
 };
 use crate::workflow::rotation::{self, RotationOptions};
-use crate::workflow::secrets::{SecretInput, missing_input, no_check, prompt_for};
-use crate::workflow::{ProfileSession, tokens};
+use crate::workflow::secrets::{SecretInput, missing_input, no_check};
+use crate::workflow::{ProfileSession, preflight, tokens};
 
 const STEPS: usize = 7;
 
@@ -55,6 +52,17 @@ pub struct InitInputs {
     pub redirect_port: u16,
     /// Where the browser is sent after consent (`--redirect-uri`).
     pub redirect: RedirectTarget,
+}
+
+impl InitInputs {
+    /// The application the checks before the browser probe.
+    fn app_under_test(&self) -> preflight::AppUnderTest<'_> {
+        preflight::AppUnderTest {
+            client_id: &self.client_id,
+            redirect_uri: self.redirect.uri(),
+            scopes: &self.scopes,
+        }
+    }
 }
 
 /// What the re-run menu offers (SPEC.md `init` step 1).
@@ -137,16 +145,56 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     // The network checks before the browser are independent: their first
     // answers are fetched at once; each is then reported (and, when refused,
     // fixed and checked again) in order.
-    let first = first_answers(ctx, &inputs, args.dry_run).await?;
-    inputs.stackone_api_key =
-        check_stackone_key(ctx, &args, inputs.stackone_api_key, first.stackone_key).await?;
+    let first = {
+        let (mut term, remote, sources) = ctx.parts()?;
+        let app = inputs.app_under_test();
+        let first = preflight::first_answers(
+            &mut term,
+            remote,
+            app,
+            inputs.stackone_api_key.as_ref(),
+            args.dry_run,
+        )
+        .await;
+        inputs.stackone_api_key = preflight::check_stackone_key(
+            &mut term,
+            remote,
+            sources,
+            inputs.stackone_api_key.take(),
+            args.stackone.stackone_api_key_stdin,
+            first.stackone_key,
+        )
+        .await?;
+        first.registration
+    };
 
     if args.dry_run {
         drop(listener);
         return print_dry_run(ctx, &inputs, &args, existing.as_ref(), store_choice);
     }
-    let registration = check_registration(ctx, &inputs, &args, first.registration).await?;
-    check_client_secret(ctx, &mut inputs, &args).await?;
+    let registration = check_registration(ctx, &inputs, &args, first).await?;
+    {
+        let (mut term, remote, sources) = ctx.parts()?;
+        let (client_id, redirect, scopes) = (
+            inputs.client_id.clone(),
+            inputs.redirect.uri().to_string(),
+            inputs.scopes.clone(),
+        );
+        let app = preflight::AppUnderTest {
+            client_id: &client_id,
+            redirect_uri: &redirect,
+            scopes: &scopes,
+        };
+        preflight::check_client_secret(
+            &mut term,
+            remote,
+            sources,
+            app,
+            &mut inputs.client_secret,
+            args.client_secret_stdin,
+        )
+        .await?;
+    }
 
     ctx.io.step(4, STEPS, "Authorize with Constant Contact");
     let mut authorization = authorize(ctx, &mut inputs, args.auth_timeout, listener).await?;
@@ -974,61 +1022,6 @@ fn resolve_redirect(
     Ok((target, port))
 }
 
-/// The first answers of the checks before the browser, fetched at once.
-struct FirstAnswers {
-    stackone_key: Option<Result<()>>,
-    registration: Option<RegistrationReport>,
-}
-
-/// Probes the StackOne key and the app's registration (both redirect URIs)
-/// concurrently; a dry run checks only the key (it sends nothing to
-/// Constant Contact). The Client Secret check waits for the registration's
-/// answer: no token request goes out for an unknown API Key or an
-/// unregistered redirect URI, and a wrong API Key is reported once.
-async fn first_answers(
-    ctx: &mut Context,
-    inputs: &InitInputs,
-    dry_run: bool,
-) -> Result<FirstAnswers> {
-    let (term, remote, _) = ctx.parts()?;
-    let _spinner = match (&inputs.stackone_api_key, dry_run) {
-        (_, true) => None,
-        (Some(_), false) => Some(term.io.spinner(
-            "Checking the StackOne API key and the app's registration at Constant Contact",
-        )),
-        (None, false) => Some(
-            term.io
-                .spinner("Checking the app's registration at Constant Contact"),
-        ),
-    };
-    let stackone_key = async {
-        match &inputs.stackone_api_key {
-            Some(key) => Some(crate::workflow::stackone::check_api_key(remote, key).await),
-            None => None,
-        }
-    };
-    let registration = async {
-        if dry_run {
-            return None;
-        }
-        Some(
-            probe_registration(
-                remote.http,
-                &remote.endpoints.cc_authorize,
-                &inputs.client_id,
-                inputs.redirect.uri(),
-                &inputs.scopes,
-            )
-            .await,
-        )
-    };
-    let (stackone_key, registration) = tokio::join!(stackone_key, registration);
-    Ok(FirstAnswers {
-        stackone_key,
-        registration,
-    })
-}
-
 /// SPEC's registration check, before the browser (the workflow's rule).
 async fn check_registration(
     ctx: &mut Context,
@@ -1053,66 +1046,6 @@ async fn check_registration(
     )
     .await
     .map(Some)
-}
-
-/// SPEC's secret check that spends nothing: a token request with an
-/// invalid code. A refused secret is asked again when it was typed here,
-/// else exit 3; an answer that proves nothing is a warning.
-async fn check_client_secret(
-    ctx: &mut Context,
-    inputs: &mut InitInputs,
-    args: &InitArgs,
-) -> Result<()> {
-    loop {
-        let (_, remote, _) = ctx.parts()?;
-        let probe = probe_client_secret(
-            remote.http,
-            &remote.endpoints.cc_token,
-            &inputs.client_id,
-            &inputs.client_secret,
-            inputs.redirect.uri(),
-        )
-        .await;
-        match probe {
-            SecretProbe::Accepted => {
-                ctx.io
-                    .success("Constant Contact accepts this API Key and Client Secret.");
-                return Ok(());
-            }
-            SecretProbe::Unknown(why) => {
-                ctx.io.warn(format!(
-                    "could not check the Client Secret ({why}); going on"
-                ));
-                return Ok(());
-            }
-            SecretProbe::Refused => {}
-        }
-        let failure = Error::authorization(format!(
-            "Constant Contact refused the Client Secret for API Key {} (invalid_client)",
-            inputs.client_id
-        ))
-        .with_hint(INVALID_CLIENT_HINT);
-        let typed_here = !ctx
-            .secrets
-            .is_given(&SecretInput::CLIENT_SECRET, args.client_secret_stdin);
-        if !typed_here || !ctx.prompter.is_interactive() {
-            return Err(failure);
-        }
-        ctx.io.warn(format!(
-            "{} — {}",
-            failure.message(),
-            failure.hint().unwrap_or_default()
-        ));
-        match prompt_for(
-            &mut ctx.io,
-            ctx.prompter.as_mut(),
-            &SecretInput::CLIENT_SECRET,
-            &no_check,
-        )? {
-            Some(secret) => inputs.client_secret = secret,
-            None => return Err(failure),
-        }
-    }
 }
 
 /// SPEC `init` step 4: redeems the new refresh token once, under the lock
@@ -1147,64 +1080,6 @@ async fn check_refresh_token_type(
         None => {}
     }
     Ok(kind)
-}
-
-/// Proves the StackOne API key with one read-only call before consent (and
-/// in `--dry-run`: it changes nothing): a wrong key found at step 6 would
-/// waste the authorization. A refused key typed at the prompt is asked
-/// again; a given one (stdin, environment) is exit 2, as every refused
-/// StackOne key is. Returns the key.
-async fn check_stackone_key(
-    ctx: &mut Context,
-    args: &InitArgs,
-    key: Option<SecretString>,
-    mut first: Option<Result<()>>,
-) -> Result<Option<SecretString>> {
-    let Some(mut key) = key else {
-        return Ok(None); // --skip-stackone
-    };
-    let input = &SecretInput::STACKONE_API_KEY;
-    let from_stdin = args.stackone.stackone_api_key_stdin;
-    loop {
-        let answer = match first.take() {
-            Some(answer) => answer,
-            None => {
-                let (_, remote, _) = ctx.parts()?;
-                crate::workflow::stackone::check_api_key(remote, &key).await
-            }
-        };
-        match answer {
-            Ok(()) => {
-                ctx.io.success("StackOne accepts the API key.");
-                return Ok(Some(key));
-            }
-            Err(e)
-                if e.kind() == crate::error::ErrorKind::Usage
-                    && ctx.prompter.is_interactive()
-                    && !ctx.secrets.is_given(input, from_stdin) =>
-            {
-                ctx.io.warn(e.message());
-                key = ctx.secrets.resolve(
-                    &mut ctx.io,
-                    ctx.prompter.as_mut(),
-                    input,
-                    from_stdin,
-                    None,
-                    &no_check,
-                )?;
-            }
-            Err(e) if e.kind() == crate::error::ErrorKind::Usage => return Err(e),
-            // StackOne unreachable or failing: not the key's fault; step 6
-            // tries again (as the registration check, this only warns).
-            Err(e) => {
-                ctx.io.warn(format!(
-                    "could not check the StackOne API key now ({}); going on",
-                    e.message()
-                ));
-                return Ok(Some(key));
-            }
-        }
-    }
 }
 
 // ---- Step 4 ----

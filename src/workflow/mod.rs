@@ -11,6 +11,8 @@
 //! - [`tokens`]: the rotation-safe token lifecycle (refresh under the lock,
 //!   persist before print, recovery);
 //! - [`authorize`]: the authorization flow plus the account check;
+//! - [`preflight`]: `init`'s checks before the browser (StackOne key,
+//!   registration, Client Secret);
 //! - [`stackone`]: the Connector Profile and connect-session workflows;
 //! - [`rotation`]: client-secret rotation and re-authorization, shared by
 //!   `rotate` and `init`'s re-run menu;
@@ -18,6 +20,7 @@
 
 pub mod authorize;
 pub mod dashboard_guide;
+pub mod preflight;
 pub mod rotation;
 pub mod secrets;
 pub mod session;
