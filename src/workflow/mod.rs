@@ -11,6 +11,7 @@
 //! - [`tokens`]: the rotation-safe token lifecycle (refresh under the lock,
 //!   persist before print, recovery);
 //! - [`authorize`]: the authorization flow plus the account check;
+//! - [`health`]: the checks `status` reports, one function each;
 //! - [`preflight`]: `init`'s checks before the browser (StackOne key,
 //!   registration, Client Secret);
 //! - [`stackone`]: the Connector Profile and connect-session workflows;
@@ -20,6 +21,7 @@
 
 pub mod authorize;
 pub mod dashboard_guide;
+pub mod health;
 pub mod preflight;
 pub mod rotation;
 pub mod secrets;
