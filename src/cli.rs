@@ -1,4 +1,4 @@
-//! The command-line surface of SPEC.md, as clap derive types.
+//! The command-line surface of docs/contract.md, as clap derive types.
 //!
 //! Parsing only: no IO, no defaults that depend on the machine. Commands turn
 //! these into their own options in `commands::*`.

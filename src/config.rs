@@ -1,4 +1,4 @@
-//! `config.toml`: the non-secret state of every profile (SPEC.md "Storage").
+//! `config.toml`: the non-secret state of every profile (docs/contract.md "Storage").
 //!
 //! Written atomically (temp file in the same directory, fsync, rename), mode
 //! 0600 in a 0700 directory. A file that cannot be read or parsed is reported

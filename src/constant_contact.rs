@@ -1,5 +1,5 @@
 //! Facts about Constant Contact that the wizard checks locally: the app name
-//! rule, the scopes, the redirect URIs (REFERENCE.md §1, §3).
+//! rule, the scopes, the redirect URIs (docs/vendors.md §1, §3).
 
 pub mod probe;
 
@@ -118,7 +118,7 @@ pub fn validate_client_secret(secret: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Who the authorized account is: `GET /account/summary` (REFERENCE.md §2).
+/// Who the authorized account is: `GET /account/summary` (docs/vendors.md §2).
 /// Every field is optional: the check must not fail on a sparse profile.
 /// Every field is remote text, sanitized as it is read ([`crate::text`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]

@@ -1,4 +1,4 @@
-//! The remote endpoints, overridable through the environment (SPEC.md
+//! The remote endpoints, overridable through the environment (docs/contract.md
 //! "Endpoints") for tests, staging, proxies and `demo`.
 
 use url::Url;

@@ -1,7 +1,7 @@
 //! One error type for the whole program, carrying the exit code it maps to.
 //!
 //! Every failure a user can see is an [`Error`]: a kind (which decides the exit
-//! code of SPEC.md "Exit codes"), a message in the user's terms, and an optional
+//! code of docs/contract.md "Exit codes"), a message in the user's terms, and an optional
 //! hint saying what to do next. Messages must never contain a secret: build them
 //! from names, ids, paths and status codes only.
 
@@ -38,7 +38,7 @@ impl ErrorKind {
         }
     }
 
-    /// The process exit code of SPEC.md for this kind.
+    /// The process exit code of docs/contract.md for this kind.
     pub fn exit_code(self) -> i32 {
         match self {
             ErrorKind::Failure => 1,

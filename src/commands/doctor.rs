@@ -316,7 +316,7 @@ async fn check_endpoint(http: &reqwest::Client, name: &'static str, url: &url::U
     }
 }
 
-/// The profile's app registration (SPEC.md `init` step 3), probed without
+/// The profile's app registration (docs/contract.md `init` step 3), probed without
 /// signing in.
 async fn check_registration(
     http: &reqwest::Client,

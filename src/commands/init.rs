@@ -65,7 +65,7 @@ impl InitInputs {
     }
 }
 
-/// What the re-run menu offers (SPEC.md `init` step 1).
+/// What the re-run menu offers (docs/contract.md `init` step 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RerunChoice {
     RotateSecret,
@@ -562,7 +562,7 @@ fn guide_app_creation(
 }
 
 /// Non-interactive step 2: what the application must look like (nothing is
-/// opened: SPEC.md).
+/// opened: docs/contract.md).
 fn print_app_checklist(ctx: &mut Context, app_name: &str, client_id: &str, local: &str) {
     ctx.io.info(format!(
         "Using the application \"{app_name}\" (API Key {client_id}). In the developer portal \
@@ -1022,7 +1022,7 @@ fn resolve_redirect(
     Ok((target, port))
 }
 
-/// SPEC's registration check, before the browser (the workflow's rule).
+/// the contract's registration check, before the browser (the workflow's rule).
 async fn check_registration(
     ctx: &mut Context,
     inputs: &InitInputs,
@@ -1332,7 +1332,7 @@ struct InitResult<'a> {
 }
 
 impl InitResult<'_> {
-    /// SPEC.md's `--json` result of `init` (never a secret).
+    /// docs/contract.md's `--json` result of `init` (never a secret).
     fn to_json(&self, profile_name: &str) -> serde_json::Value {
         let account = render::account_json(self.authorization.and_then(|a| a.account.as_ref()));
         let stackone = render::stackone_json(self.stackone);

@@ -14,7 +14,7 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
     let profile = ctx.profile.clone();
     let existing = config::load(&ctx.config_dir)?.profile(&profile).cloned();
 
-    // Destructive: needs --yes when nobody can be asked (SPEC.md).
+    // Destructive: needs --yes when nobody can be asked (docs/contract.md).
     if !args.yes {
         if !ctx.prompter.is_interactive() {
             return Err(Error::usage("reset deletes secrets and needs confirmation")

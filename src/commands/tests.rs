@@ -248,7 +248,7 @@ async fn rotation_left_unfinished_resumes_with_the_same_secret() {
     assert_eq!(setup.stored(SecretKind::PreviousClientSecret).await, None);
 }
 
-/// SPEC.md "Storage": flags and env vars given to a command override the
+/// docs/contract.md "Storage": flags and env vars given to a command override the
 /// store for that call — for every command that reads a stored secret.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_given_secret_wins_over_the_stored_one_in_every_command() {

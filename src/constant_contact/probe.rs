@@ -1,8 +1,8 @@
 //! Checks of the app's settings that spend nothing, before anyone is sent
-//! to a browser (SPEC.md `init` step 3, `status`, `doctor`).
+//! to a browser (docs/contract.md `init` step 3, `status`, `doctor`).
 //!
 //! Constant Contact's authorization server is an Okta custom authorization
-//! server (REFERENCE.md §3): `GET /authorize` without a session redirects to
+//! server (docs/vendors.md §3): `GET /authorize` without a session redirects to
 //! the sign-in page when the client id and the redirect URI are registered,
 //! and answers 400 when either is not; its token endpoint authenticates the
 //! client before it looks at the grant, so a deliberately invalid code tells
@@ -33,7 +33,7 @@ pub enum RedirectProbe {
 }
 
 impl RedirectProbe {
-    /// SPEC's `--json` word: `registered`, `missing` or `unknown`.
+    /// the contract's `--json` word: `registered`, `missing` or `unknown`.
     pub fn as_str(&self) -> &'static str {
         match self {
             RedirectProbe::Registered => "registered",

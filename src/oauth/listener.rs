@@ -333,7 +333,7 @@ async fn accept_optional(listener: Option<&TcpListener>) -> io::Result<(TcpStrea
 }
 
 /// The browser's request that brought the code, not answered yet: the page
-/// it gets says how the token exchange went (SPEC.md step 4).
+/// it gets says how the token exchange went (docs/contract.md step 4).
 #[derive(Debug)]
 pub struct PendingAnswer {
     stream: TcpStream,

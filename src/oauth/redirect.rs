@@ -1,4 +1,4 @@
-//! Where the browser is sent after consent (`--redirect-uri`, SPEC.md
+//! Where the browser is sent after consent (`--redirect-uri`, docs/contract.md
 //! `init`): a loopback `http` URI is served by the listener on its port and
 //! path; any other URI (Constant Contact's own examples use
 //! `https://localhost:8888`) runs no listener, and the user pastes the

@@ -81,7 +81,7 @@ pub fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> 
 }
 
 /// Whether a 429 is Constant Contact's daily quota (`error_key`
-/// `quota_exceeded`, REFERENCE.md §2): not worth retrying before 00:00 UTC,
+/// `quota_exceeded`, docs/vendors.md §2): not worth retrying before 00:00 UTC,
 /// unlike the per-second `throttled`.
 pub fn is_quota_exceeded(status: u16, body: &[u8]) -> bool {
     #[derive(serde::Deserialize)]

@@ -1,7 +1,7 @@
 //! RFC 7009 token revocation, so a forgotten refresh token is also a dead
 //! one (`reset`). Constant Contact documents no revocation endpoint; the
 //! Okta path `…/oauth2/default/v1/revoke` is the safest reading
-//! (REFERENCE.md §5), and a failure here is only ever a warning.
+//! (docs/vendors.md §5), and a failure here is only ever a warning.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The token endpoint: exchanging an authorization code and redeeming a
 //! refresh token, with HTTP Basic client authentication and a form body
-//! (REFERENCE.md §1, §5), bounded retries, and errors in the user's terms.
+//! (docs/vendors.md §1, §5), bounded retries, and errors in the user's terms.
 //!
 //! Requests are built and successful answers parsed by the oauth2 crate
 //! (with a lenient token-response type, [`CcTokenResponse`], because
@@ -262,7 +262,7 @@ pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> 
 }
 
 /// When the access token expires (Unix seconds), read defensively
-/// (REFERENCE.md §5): `expires_in` as seconds; a value over ten years is an
+/// (docs/vendors.md §5): `expires_in` as seconds; a value over ten years is an
 /// epoch timestamp (seconds, or milliseconds if huge); absent or unreadable,
 /// the JWT's `exp` claim (decoded, not verified); else 24 h.
 pub fn expires_at_from(
@@ -623,7 +623,7 @@ impl TokenEndpoint {
                         && answers_lost > 0
                     {
                         // Our own earlier request spent the token: the server
-                        // rotated it and the answer never arrived (SPEC: a
+                        // rotated it and the answer never arrived (docs/contract.md: a
                         // failure after sending ends with exit 4).
                         Error::remote(
                             "the answer to a refresh request was lost in the network, and Constant Contact has \

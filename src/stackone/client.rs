@@ -85,8 +85,8 @@ impl StackOneError {
     }
 
     /// A create or update answered 400, 404, 405, 409, 422 or 501: StackOne
-    /// documents no write endpoint for profiles (REFERENCE.md §4), so any
-    /// refusal other than 401/403/429/5xx means "not this way" (SPEC.md:
+    /// documents no write endpoint for profiles (docs/vendors.md §4), so any
+    /// refusal other than 401/403/429/5xx means "not this way" (docs/contract.md:
     /// `auto` then switches to the dashboard).
     pub fn is_write_refused(&self) -> bool {
         matches!(self.status, Some(400 | 404 | 405 | 409 | 422 | 501))
@@ -362,7 +362,7 @@ impl StackOneClient {
     }
 
     /// `GET /accounts?providers=…`, every page. StackOne's SDK says the
-    /// answer is a bare array, a guide shows `{data:[…]}` (REFERENCE.md §5):
+    /// answer is a bare array, a guide shows `{data:[…]}` (docs/vendors.md §5):
     /// both are read. Pages are asked for with an explicit `page_size` until
     /// one comes back short (a bare array carries no total).
     pub async fn list_accounts(&self, provider: &str) -> CallResult<Vec<LinkedAccount>> {

@@ -1,5 +1,5 @@
 //! The dashboard path: when StackOne's API cannot create or update the
-//! profile (REFERENCE.md §4: no public endpoint does), the user fills the
+//! profile (docs/vendors.md §4: no public endpoint does), the user fills the
 //! dashboard form and ccsetup verifies the result through the list endpoint.
 //!
 //! [`DashboardSteps`] holds the values to enter, in the order of the seed
@@ -176,7 +176,7 @@ pub struct PrintedDashboardGuide<'a> {
 }
 
 impl<'a> PrintedDashboardGuide<'a> {
-    /// Prints the steps, then fails with exit 4 (SPEC: the non-interactive
+    /// Prints the steps, then fails with exit 4 (docs/contract.md: the non-interactive
     /// dashboard path opens nothing and does not poll).
     pub fn non_interactive(io: &'a mut IoStreams) -> Self {
         PrintedDashboardGuide { io, proceed: false }

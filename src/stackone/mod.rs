@@ -10,7 +10,7 @@
 //!   seam the wizard implements.
 //!
 //! StackOne documents listing profiles and connect sessions but no public
-//! create/update endpoint (REFERENCE.md §4), so the dashboard path is a
+//! create/update endpoint (docs/vendors.md §4), so the dashboard path is a
 //! first-class way to finish, not an error case.
 
 pub mod client;

@@ -256,7 +256,7 @@ pub struct ConnectSessionRequest {
     /// Seconds; StackOne's default (1800) when `None`.
     pub expires_in: Option<u64>,
     /// Name the profile with `integration_id`, the older name of
-    /// `connector_profile_id` (REFERENCE.md §5), for a StackOne that refuses
+    /// `connector_profile_id` (docs/vendors.md §5), for a StackOne that refuses
     /// the newer field.
     pub legacy_profile_field: bool,
 }
@@ -322,7 +322,7 @@ impl fmt::Debug for ConnectSession {
     }
 }
 
-/// `latest_connection_attempt` of a connect session (REFERENCE.md §4).
+/// `latest_connection_attempt` of a connect session (docs/vendors.md §4).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ConnectionAttempt {
     /// `pending`, `authenticated`, `error` or `cancelled`.

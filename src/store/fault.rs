@@ -1,6 +1,6 @@
 //! A fault hook for end-to-end tests, compiled into debug builds only.
 //!
-//! Why it exists: SPEC.md `token` requires that a rotated refresh token
+//! Why it exists: docs/contract.md `token` requires that a rotated refresh token
 //! which the secret store refuses to take is not lost — it goes to a 0600
 //! recovery file, the run exits 5, and the next run puts it back. Proving
 //! that against the real binary needs a store that fails a write *after* a

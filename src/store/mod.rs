@@ -1,6 +1,6 @@
 //! Where secrets live: the OS keyring, or an explicit 0600 file.
 //!
-//! Entries are named as SPEC.md "Storage" says: service `ccsetup`, user
+//! Entries are named as docs/contract.md "Storage" says: service `ccsetup`, user
 //! `<profile>:<kind>` for the platform's default config dir and
 //! `<profile>@<dir_id>:<kind>` for any other config dir ([`EntryName`]).
 //! Every operation is bounded in time: a keyring that does not answer is an

@@ -134,7 +134,7 @@ pub struct RegistrationNeeds {
     pub ask_again: bool,
 }
 
-/// SPEC's registration check (`init` step 3, `rotate --reauthorize`): the
+/// the contract's registration check (`init` step 3, `rotate --reauthorize`): the
 /// local redirect URI and StackOne's, probed without signing in, before any
 /// browser opens. A needed URI refused is exit 3 naming it — or, when
 /// someone can edit the app now, the fix and "check again"; an answer that

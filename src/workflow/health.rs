@@ -230,7 +230,7 @@ pub async fn stackone_checks(
 }
 
 /// The profile must be listed and enabled: a disabled profile is hidden
-/// from the Hub and its accounts go inactive (REFERENCE.md §5).
+/// from the Hub and its accounts go inactive (docs/vendors.md §5).
 pub fn stackone_profile_check(
     found: Result<Option<crate::stackone::ConnectorProfile>>,
     profile_id: &str,
@@ -309,7 +309,7 @@ pub fn stackone_accounts_check(listed: &Result<Vec<crate::stackone::LinkedAccoun
     }
 }
 
-/// SPEC's registration check, as `status` reports it.
+/// the contract's registration check, as `status` reports it.
 pub async fn app_registration_check(remote: Remote<'_>, settings: &ProfileConfig) -> Check {
     let (level, detail, fix) = super::authorize::saved_registration_check(remote, settings).await;
     let status = match level {

@@ -78,7 +78,7 @@ pub async fn first_answers(
     }
 }
 
-/// SPEC's secret check that spends nothing: a token request with an
+/// the contract's secret check that spends nothing: a token request with an
 /// invalid code. A refused secret is asked again when it was typed at the
 /// prompt (`secret` is then replaced), else exit 3; an answer that proves
 /// nothing is a warning.

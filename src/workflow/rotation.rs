@@ -1,6 +1,6 @@
 //! Rotation, shared by `rotate` and `init`'s re-run menu.
 //!
-//! Client secret order (SPEC.md): prove the new secret first (a refresh
+//! Client secret order (docs/contract.md): prove the new secret first (a refresh
 //! grant, or a new authorization when there is no refresh token), then store
 //! it — keeping the previous one under `client_secret_previous` — then update
 //! StackOne, and only then forget the previous secret.

@@ -1,4 +1,4 @@
-//! Where a secret input comes from — one rule for every command (SPEC.md
+//! Where a secret input comes from — one rule for every command (docs/contract.md
 //! "Storage": flags and env vars given to a command override the store for
 //! that call):
 //!

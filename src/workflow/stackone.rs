@@ -48,7 +48,7 @@ pub fn record_outcome(settings: &mut ProfileConfig, outcome: &ProfileOutcome) {
 
 /// Creates, updates or verifies the Connector Profile (API or dashboard).
 /// With someone at the terminal the dashboard path asks and waits; without,
-/// it prints the steps and the run stops with exit 4 (SPEC.md).
+/// it prints the steps and the run stops with exit 4 (docs/contract.md).
 pub async fn ensure_profile(
     term: Terminal<'_>,
     remote: Remote<'_>,
@@ -189,7 +189,7 @@ pub async fn create_connect_session(
 /// How `link --wait` follows a connect session.
 #[derive(Debug, Clone, Copy)]
 pub struct WaitOptions {
-    /// Between two reads of the session (SPEC.md: 2 s).
+    /// Between two reads of the session (docs/contract.md: 2 s).
     pub interval: std::time::Duration,
     /// When to stop waiting (`--wait-timeout`).
     pub timeout: std::time::Duration,

@@ -1,4 +1,4 @@
-//! The token lifecycle, rotation-safe (SPEC.md `token`): Constant Contact
+//! The token lifecycle, rotation-safe (docs/contract.md `token`): Constant Contact
 //! rotates refresh tokens, and a rotated token that is not saved is lost
 //! access. So a refresh runs under the profile lock, the new refresh token
 //! is stored before anything else (or kept in a 0600 recovery file when the
@@ -138,7 +138,7 @@ pub async fn redeem_locked(
     persist_rotated_tokens(session, io, &tokens, reservation).await
 }
 
-/// Whether the app's refresh tokens rotate (SPEC.md `init` step 4).
+/// Whether the app's refresh tokens rotate (docs/contract.md `init` step 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshTokenType {
     /// A different refresh token came back: single use, as the seed guide asks.

@@ -1,4 +1,4 @@
-//! The command-line surface of SPEC.md: every command parses, help is
+//! The command-line surface of docs/contract.md: every command parses, help is
 //! useful and reviewed (snapshots), usage errors exit 2.
 
 use assert_cmd::Command;

@@ -1,6 +1,6 @@
 //! The V3 API under `/v3`: only `GET /account/summary`, the wizard's
 //! identity check. Errors use the API's own shape, an array of
-//! `{error_key, error_message}` (REFERENCE.md §2) — not OAuth's.
+//! `{error_key, error_message}` (docs/vendors.md §2) — not OAuth's.
 
 use super::super::server::{Request, Response};
 use super::state::State;

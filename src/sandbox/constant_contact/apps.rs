@@ -1,5 +1,5 @@
 //! Registering applications, and the portal's rules for them: the name
-//! rule and the redirect URI rules (REFERENCE.md §3). The portal pages and
+//! rule and the redirect URI rules (docs/vendors.md §3). The portal pages and
 //! the test API ([`super::CcStandIn::register_app`]) both go through here,
 //! so a test can never set up an app the real portal would refuse.
 

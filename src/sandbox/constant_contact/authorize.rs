@@ -21,7 +21,7 @@ use super::state::{
 /// Where the consent form posts.
 pub const DECISION_PATH: &str = "/oauth2/default/v1/authorize/decision";
 /// The sign-in and consent page `GET /authorize` redirects to, as Okta sends
-/// a browser without a session to its sign-in page (REFERENCE.md §3).
+/// a browser without a session to its sign-in page (docs/vendors.md §3).
 pub const SIGN_IN_PATH: &str = "/oauth2/default/v1/authorize/signin";
 
 const ACCESS_DENIED_DESCRIPTION: &str =

@@ -3,7 +3,7 @@
 //! (`/portal/`), on one loopback port.
 //!
 //! Strict on purpose: it refuses what the real service refuses (and, where
-//! REFERENCE.md §5 leaves a rule open, takes the safest reading), so a
+//! docs/vendors.md §5 leaves a rule open, takes the safest reading), so a
 //! client bug shows up here rather than against a real account.
 //!
 //! - [`state`]: apps, the account, codes and tokens, the test clock;
@@ -306,7 +306,7 @@ impl CcStandIn {
 
     /// [`CcStandIn::throttle_fault`] on the token endpoint: CC's limits are
     /// per API key, so its authorization server answers 429 with the same
-    /// `error_key` body (REFERENCE.md §2, §5).
+    /// `error_key` body (docs/vendors.md §2, §5).
     pub fn token_throttle_fault(times: usize) -> Fault {
         Self::too_many_requests_on(
             TOKEN_PATH,

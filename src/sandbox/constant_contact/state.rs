@@ -17,7 +17,7 @@ use rand::RngCore as _;
 pub const STACKONE_REDIRECT_URI: &str =
     "https://api.stackone.com/connect/oauth2/constantcontact/callback";
 
-/// Every scope Constant Contact V3 knows (REFERENCE.md §1).
+/// Every scope Constant Contact V3 knows (docs/vendors.md §1).
 pub const KNOWN_SCOPES: [&str; 5] = [
     "account_read",
     "account_update",
@@ -26,7 +26,7 @@ pub const KNOWN_SCOPES: [&str; 5] = [
     "offline_access",
 ];
 
-/// An authorization code is good for 5 minutes (REFERENCE.md §1).
+/// An authorization code is good for 5 minutes (docs/vendors.md §1).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
 /// Access tokens live a fixed 24 hours.
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);

@@ -549,7 +549,7 @@ fn get_session(svc: &StackOneService, id: &str) -> Response {
     Response::json(200, &body)
 }
 
-/// The account statuses StackOne documents (REFERENCE.md §4).
+/// The account statuses StackOne documents (docs/vendors.md §4).
 const ACCOUNT_STATUSES: &[&str] = &[
     "active",
     "inactive",
@@ -643,7 +643,7 @@ fn list_accounts(svc: &StackOneService, options: &StackOneOptions, req: &Request
 }
 
 /// `page` (from 1) or `page_size` (1 to `max_page_size`) of a list call,
-/// as StackOne validates them (REFERENCE.md §4); `Err` is the 400.
+/// as StackOne validates them (docs/vendors.md §4); `Err` is the 400.
 fn set_paging(
     name: &str,
     value: &str,

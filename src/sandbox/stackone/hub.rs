@@ -2,7 +2,7 @@
 //! "Connect" runs the authorization-code flow (PKCE S256) against the
 //! stand-in Constant Contact with the connector profile's stored client id
 //! and secret and StackOne's callback URI, and records the connection
-//! attempt in the session's `latest_connection_attempt` (REFERENCE.md §4):
+//! attempt in the session's `latest_connection_attempt` (docs/vendors.md §4):
 //! `authenticated` with the new linked account's id, or `error` with
 //! Constant Contact's `oauth_error_code` (e.g. `invalid_client` for a wrong
 //! secret). Constant Contact is reached over HTTP only, through the
@@ -121,7 +121,7 @@ fn connect(svc: &StackOneService, session_id: u64, token: &str) -> Response {
         .iter()
         .find(|s| s.id == session_id)
         .and_then(|s| s.body["connector_profile_id"].as_str().map(str::to_string));
-    // A disabled profile is hidden from the Hub (REFERENCE.md §5).
+    // A disabled profile is hidden from the Hub (docs/vendors.md §5).
     let profile = state
         .profiles
         .iter()

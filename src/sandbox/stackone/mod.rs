@@ -1,7 +1,7 @@
 //! Strict stand-in of the StackOne API and of the dashboard's Connector
 //! Profiles page, for tests and `ccsetup demo`.
 //!
-//! What it models (REFERENCE.md §4, SPEC.md "StackOne API"):
+//! What it models (docs/vendors.md §4, docs/contract.md "StackOne API"):
 //! - HTTP Basic with the API key as username and an EMPTY password; anything
 //!   else is 401 (a known but under-privileged key is 403);
 //! - errors shaped `{statusCode, message, timestamp, errorCode?, provider_errors?}`;
@@ -60,7 +60,7 @@ pub enum ProfileWriteApi {
     /// 501 Not Implemented.
     NotImplemented,
     /// The body is refused as if the endpoint existed but knew none of its
-    /// fields: 400 or 422 (both documented StackOne error codes, REFERENCE.md
+    /// fields: 400 or 422 (both documented StackOne error codes, docs/vendors.md
     /// §4), with a NestJS-style message.
     Rejected(u16),
 }
@@ -76,7 +76,7 @@ pub enum Listing {
 }
 
 /// How `GET /accounts` answers: the SDK says a bare array, a guide shows
-/// `{data:[…]}` (REFERENCE.md §5); ccsetup must read both.
+/// `{data:[…]}` (docs/vendors.md §5); ccsetup must read both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AccountsShape {
     #[default]
@@ -93,7 +93,7 @@ pub struct CcEndpoints {
     pub api: url::Url,
 }
 
-/// StackOne's OAuth callback for Constant Contact (REFERENCE.md §3/§4): the
+/// StackOne's OAuth callback for Constant Contact (docs/vendors.md §3/§4): the
 /// redirect URI the hub sends, which the app must have registered.
 pub const STACKONE_CALLBACK_URI: &str =
     "https://api.stackone.com/connect/oauth2/constantcontact/callback";
@@ -115,7 +115,7 @@ pub struct StackOneOptions {
     pub seed_unrelated_profiles: bool,
     pub accounts_shape: AccountsShape,
     /// The older API: `POST /connect_sessions` knows `integration_id` but
-    /// not `connector_profile_id` (REFERENCE.md §5: only the newest SDK has it).
+    /// not `connector_profile_id` (docs/vendors.md §5: only the newest SDK has it).
     pub legacy_connect_sessions: bool,
     /// The Constant Contact the hub links against (set by [`crate::sandbox::Sandbox`]);
     /// without it the hub's Connect fails with a clear page.
@@ -339,7 +339,7 @@ impl StackOneStandIn {
     }
 
     /// Enables or disables a profile, as the dashboard's toggle does (a
-    /// disabled profile is hidden from the Hub: REFERENCE.md §5).
+    /// disabled profile is hidden from the Hub: docs/vendors.md §5).
     pub fn set_profile_active(&self, id: &str, active: bool) -> bool {
         let mut state = self.service.state();
         match state.profiles.iter_mut().find(|p| p.id == id) {

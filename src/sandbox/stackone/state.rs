@@ -36,7 +36,7 @@ const API_KEY: AuthType = AuthType {
 };
 
 /// The connectors the stand-in knows. Constant Contact supports OAuth 2.0
-/// only (REFERENCE.md §3/§4); the others exist so filtering matters.
+/// only (docs/vendors.md §3/§4); the others exist so filtering matters.
 pub const CONNECTORS: &[Connector] = &[
     Connector {
         key: "constantcontact",
@@ -273,7 +273,7 @@ impl fmt::Debug for StoredSession {
     }
 }
 
-/// A linked account (REFERENCE.md §4, `GET /accounts`).
+/// A linked account (docs/vendors.md §4, `GET /accounts`).
 #[derive(Debug, Clone)]
 pub struct LinkedAccount {
     pub id: String,
