@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::config::parse_profile_name;
+pub use crate::store::parse_profile_name;
 pub use crate::stackone::{DEFAULT_STACKONE_PROFILE_NAME, StackOneMode};
 pub use crate::store::StoreChoice;
 

@@ -71,20 +71,6 @@ pub struct ProfileConfig {
     pub client_secret_rotated_at: Option<String>,
 }
 
-/// Profile names become keyring user names (`<profile>:<kind>`) and TOML keys:
-/// keep them to a safe, unambiguous alphabet.
-pub fn parse_profile_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err("use 1-64 letters, digits, '-' or '_'".to_string())
-    }
-}
-
 /// The config file of a config dir.
 pub fn config_path(config_dir: &Path) -> PathBuf {
     config_dir.join(CONFIG_FILE_NAME)

@@ -1,6 +1,7 @@
 //! Facts about Constant Contact that the wizard checks locally: the app name
 //! rule, the scopes, the redirect URIs (docs/vendors.md §1, §3).
 
+pub mod portal;
 pub mod probe;
 
 use crate::error::{Error, Result};

@@ -3,11 +3,12 @@
 //!
 //! The binary is a thin wrapper around [`run`]. Layers, top down (each
 //! imports only from the layers below it; `layering_tests` keeps it so):
-//! - [`cli`]: the clap surface; [`context`]: what a command receives;
 //! - [`commands`]: one module per command: arguments → inputs → workflow →
-//!   render;
+//!   render (`init` is a folder: seven named steps over one resolved plan);
+//! - [`context`]: what a command receives; [`cli`]: the clap surface;
 //! - [`workflow`]: what the commands share (the token lifecycle,
-//!   authorization, StackOne, rotation), over a [`workflow::ProfileSession`];
+//!   authorization, `init`'s storage, the portal and dashboard guides,
+//!   StackOne, rotation), over a [`workflow::ProfileSession`];
 //!   [`render`]: output several commands print;
 //! - the domain, which knows nothing above it:
 //! - [`oauth`]: PKCE authorization with a loopback listener, token grants;
@@ -18,7 +19,7 @@
 //! - [`endpoints`], [`http`], [`clock`], [`fsutil`], [`error`]: plumbing;
 //! - [`text`]: remote text made safe for a terminal; [`secret_env`]: secret
 //!   environment variables, read once and removed from the environment;
-//! - [`testing`]: in-process test support (scripted prompter, test context);
+//! - `testing` (compiled into unit tests only): a scripted prompter, a test context;
 //! - [`sandbox`]: strict local stand-ins of both remote services.
 
 pub mod browser;
@@ -40,6 +41,7 @@ pub mod sandbox;
 pub mod secret_env;
 pub mod stackone;
 pub mod store;
+#[cfg(test)]
 pub mod testing;
 pub mod text;
 pub mod ui;
@@ -160,12 +162,15 @@ fn init_tracing(verbose: u8, quiet: bool, color: bool) {
 /// The layering rules of the module map above, checked on the source text
 /// so that a forbidden `use` fails `cargo test`.
 #[cfg(test)]
+mod shape_tests;
+
+#[cfg(test)]
 mod layering_tests {
     use std::path::{Path, PathBuf};
 
     /// Every `.rs` file under `src/`, as (path relative to `src/`, code
     /// without comment lines).
-    fn sources() -> Vec<(String, String)> {
+    pub(super) fn sources() -> Vec<(String, String)> {
         fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -192,29 +197,35 @@ mod layering_tests {
             .collect()
     }
 
-    fn code_of(text: &str) -> String {
+    pub(super) fn code_of(text: &str) -> String {
         text.lines()
             .filter(|l| !l.trim_start().starts_with("//"))
             .collect::<Vec<_>>()
             .join("\n")
     }
 
-    /// The crate modules `code` names (`crate::x` → `x`).
-    fn crate_modules(code: &str) -> Vec<String> {
+    /// The crate paths `code` names (`crate::x::y::z` → `x::y::z`).
+    fn crate_paths(code: &str) -> Vec<String> {
         code.match_indices("crate::")
             .map(|(i, m)| {
                 code[i + m.len()..]
                     .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                    .collect::<String>()
+                    .trim_end_matches(':')
+                    .to_string()
             })
             .collect()
     }
 
-    /// The rule broken by `file` importing `module`, if any.
-    fn violation(file: &str, module: &str) -> Option<&'static str> {
+    /// The one command another command may run: `demo` runs the real `init`.
+    const COMMAND_EXCEPTIONS: [(&str, &str); 1] = [("commands/demo.rs", "commands::init::run")];
+
+    /// The rule broken by `file` naming `crate::path`, if any.
+    fn violation(file: &str, path: &str) -> Option<&'static str> {
         let top = file.split('/').next().unwrap_or(file);
         let in_commands = top == "commands";
+        let module = path.split("::").next().unwrap_or(path);
         match module {
             "cli" if !(in_commands || ["lib.rs", "cli.rs", "context.rs"].contains(&file)) => {
                 Some("only lib.rs, cli.rs, context.rs and commands/ may import crate::cli")
@@ -222,8 +233,8 @@ mod layering_tests {
             "commands" if !(in_commands || file == "lib.rs") => {
                 Some("only lib.rs and commands/ may import crate::commands")
             }
-            "commands" if in_commands => Some(
-                "a command module must not import another command (demo uses commands::run_init_for_demo)",
+            "commands" if in_commands && !COMMAND_EXCEPTIONS.contains(&(file, path)) => Some(
+                "a command module must not import another command (the exceptions are named in COMMAND_EXCEPTIONS)",
             ),
             "context"
                 if !(in_commands || ["lib.rs", "context.rs", "testing.rs"].contains(&file)) =>
@@ -233,6 +244,9 @@ mod layering_tests {
             "constant_contact" if top == "oauth" => {
                 Some("oauth must not import constant_contact (no import cycle)")
             }
+            "config" if top == "store" => {
+                Some("store must not import config (config imports store: no import cycle)")
+            }
             m if top == "sandbox" && !["sandbox", "endpoints", "http"].contains(&m) => {
                 Some("the sandbox depends on nothing of the product but endpoints and http")
             }
@@ -240,15 +254,35 @@ mod layering_tests {
         }
     }
 
+    /// The `super::` paths by which a command file reaches outside its own
+    /// command: from `commands/x.rs` anything but its own test module's
+    /// `use super::*`, from `commands/x/y.rs` anything above `x`
+    /// (`super::super::`). `commands/tests.rs` tests the dispatcher.
+    fn super_violations(file: &str, code: &str) -> Vec<String> {
+        let depth = file.matches('/').count();
+        if !file.starts_with("commands/") || file == "commands/tests.rs" {
+            return Vec::new();
+        }
+        code.lines()
+            .map(str::trim)
+            .filter(|line| match depth {
+                1 => line.contains("super::") && *line != "use super::*;",
+                _ => line.contains("super::super::"),
+            })
+            .map(|line| format!("{file}: `{line}`: a command reaches another through super::"))
+            .collect()
+    }
+
     #[test]
     fn dependencies_point_downward() {
         let mut broken = Vec::new();
         for (file, code) in sources() {
-            for module in crate_modules(&code) {
-                if let Some(rule) = violation(&file, &module) {
-                    broken.push(format!("{file}: crate::{module}: {rule}"));
+            for path in crate_paths(&code) {
+                if let Some(rule) = violation(&file, &path) {
+                    broken.push(format!("{file}: crate::{path}: {rule}"));
                 }
             }
+            broken.extend(super_violations(&file, &code));
         }
         broken.sort();
         broken.dedup();
@@ -258,17 +292,32 @@ mod layering_tests {
     #[test]
     fn the_checker_catches_forbidden_imports() {
         let code = code_of("// crate::cli in a comment is fine\nuse crate::cli::StoreChoice;");
-        let found: Vec<_> = crate_modules(&code)
+        let found: Vec<_> = crate_paths(&code)
             .into_iter()
             .filter_map(|m| violation("store/mod.rs", &m))
             .collect();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(violation("workflow/tokens.rs", "commands").is_some());
-        assert!(violation("commands/demo.rs", "commands").is_some());
+        assert!(violation("commands/demo.rs", "commands::run_init_for_demo").is_some());
+        assert!(violation("commands/demo.rs", "commands::init::run").is_none());
+        assert!(violation("commands/status.rs", "commands::init::run").is_some());
         assert!(violation("workflow/rotation.rs", "context").is_some());
         assert!(violation("oauth/listener.rs", "constant_contact").is_some());
+        assert!(violation("store/mod.rs", "config::parse_profile_name").is_some());
         assert!(violation("sandbox/server.rs", "store").is_some());
-        assert!(violation("commands/init.rs", "cli").is_none());
+        assert!(violation("commands/init/mod.rs", "cli").is_none());
         assert!(violation("workflow/tokens.rs", "store").is_none());
+    }
+
+    #[test]
+    fn the_checker_catches_super_paths_between_commands() {
+        let demo = "use super::*;\n    super::run_init_for_demo(ctx, args).await";
+        assert_eq!(super_violations("commands/demo.rs", demo).len(), 1);
+        assert!(super_violations("commands/init/plan.rs", "use super::Wizard;").is_empty());
+        assert_eq!(
+            super_violations("commands/init/plan.rs", "use super::super::status;").len(),
+            1
+        );
+        assert!(super_violations("commands/tests.rs", "use super::dispatch;").is_empty());
     }
 }

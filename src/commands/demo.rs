@@ -149,7 +149,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         Some(app) if args.dashboard => {
             play_the_dashboard_user(ctx, &sandbox, init_args, &app, args.mistype_secret).await
         }
-        _ => super::run_init_for_demo(ctx, init_args).await,
+        _ => crate::commands::init::run(ctx, init_args).await,
     };
     if let Some(out) = real_stdout {
         ctx.io.replace_stdout(out);
@@ -198,7 +198,7 @@ async fn play_the_dashboard_user(
     app: &crate::sandbox::constant_contact::RegisteredApp,
     mistype_secret: bool,
 ) -> Result<()> {
-    match super::run_init_for_demo(ctx, init_args.clone()).await {
+    match crate::commands::init::run(ctx, init_args.clone()).await {
         Err(e) if e.exit_code() == 4 => {}
         Err(e) => return Err(e),
         Ok(()) => {}
@@ -228,7 +228,7 @@ async fn play_the_dashboard_user(
         })?;
     ctx.io
         .info("Running `ccsetup init` again: it now finds the profile.");
-    super::run_init_for_demo(ctx, init_args).await?;
+    crate::commands::init::run(ctx, init_args).await?;
     ctx.io.info(
         "\nStackOne's API cannot show the profile's credentials: proving them with `ccsetup link --wait`.",
     );

@@ -1,7 +1,7 @@
 //! One module per command. Each takes the [`Context`] and its parsed args,
 //! turns them into inputs, calls [`crate::workflow`], and renders the
-//! result. No command module imports another: `demo` runs `init` through
-//! `run_init_for_demo`, the one deliberate exception.
+//! result. No command module imports another: `demo` running the real
+//! `init` is the one deliberate exception, named in the layering test.
 
 pub mod completions;
 pub mod demo;
@@ -16,11 +16,6 @@ pub mod token;
 use crate::cli::Command;
 use crate::context::Context;
 use crate::error::Result;
-
-/// `demo` runs the real `init` against the stand-ins it started.
-async fn run_init_for_demo(ctx: &mut Context, args: crate::cli::InitArgs) -> Result<()> {
-    init::run(ctx, args).await
-}
 
 /// Runs one command.
 pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {

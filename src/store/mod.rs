@@ -200,10 +200,24 @@ pub fn open(choice: StoreChoice, config_dir: &Path) -> Result<Arc<dyn SecretStor
     Ok(store)
 }
 
+/// Profile names become keyring user names (`<profile>:<kind>`) and TOML keys:
+/// keep them to a safe, unambiguous alphabet.
+pub fn parse_profile_name(s: &str) -> std::result::Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("use 1-64 letters, digits, '-' or '_'".to_string())
+    }
+}
+
 /// Checks a profile name before it becomes part of a path or keyring entry
 /// (the CLI enforces the same rule; this guards library callers).
 pub(crate) fn check_profile(profile: &str) -> Result<()> {
-    crate::config::parse_profile_name(profile)
+    parse_profile_name(profile)
         .map(|_| ())
         .map_err(|why| Error::usage(format!("invalid profile name {profile:?}: {why}")))
 }

@@ -17,15 +17,19 @@
 //! - [`stackone`]: the Connector Profile and connect-session workflows;
 //! - [`rotation`]: client-secret rotation and re-authorization, shared by
 //!   `rotate` and `init`'s re-run menu;
+//! - [`setup`]: `init`'s storage and StackOne steps (lock, secrets, settings);
+//! - [`portal_guide`]: the terminal side of the Constant Contact portal walk;
 //! - [`dashboard_guide`]: the terminal side of StackOne's dashboard path.
 
 pub mod authorize;
 pub mod dashboard_guide;
 pub mod health;
+pub mod portal_guide;
 pub mod preflight;
 pub mod rotation;
 pub mod secrets;
 pub mod session;
+pub mod setup;
 pub mod stackone;
 pub mod tokens;
 
@@ -52,14 +56,19 @@ impl Terminal<'_> {
         }
     }
 
-    /// Opens `url` in the browser, or says why not (callers print the URL
-    /// beforehand).
+    /// Opens `url`, or says why not (callers print the URL beforehand): no
+    /// browser here is a note, a launch that failed is a warning.
     pub fn open_in_browser(&mut self, url: &str) {
+        if let Err(why) = self.browser.can_launch() {
+            self.io
+                .info(format!("(Not opening a browser: {why}. Open it yourself.)"));
+            return;
+        }
         match self.browser.open(url) {
             Ok(()) => self.io.info("(Opened it in your browser.)"),
-            Err(why) => self
-                .io
-                .info(format!("(Not opening a browser: {why}. Open it yourself.)")),
+            Err(why) => self.io.warn(format!(
+                "could not open a browser ({why}); open the URL above yourself"
+            )),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use secrecy::SecretString;
 
-use super::secrets::{SecretInput, SecretSources, no_check, prompt_for};
+use super::secrets::{SecretInput, SecretSources, ask_again, no_check};
 use super::{Remote, Terminal};
 use crate::constant_contact::probe::{
     RegistrationReport, SecretProbe, probe_client_secret, probe_registration,
@@ -127,15 +127,7 @@ pub async fn check_client_secret(
             failure.message(),
             failure.hint().unwrap_or_default()
         ));
-        match prompt_for(
-            term.io,
-            term.prompter,
-            &SecretInput::CLIENT_SECRET,
-            &no_check,
-        )? {
-            Some(again) => *secret = again,
-            None => return Err(failure),
-        }
+        *secret = ask_again(term.io, term.prompter, &SecretInput::CLIENT_SECRET)?;
     }
 }
 

@@ -178,6 +178,19 @@ pub fn prompt_for(
     prompter.password(input.prompt, &validate).map(Some)
 }
 
+/// Asks for `input` again with a hidden prompt, whatever flags or the
+/// environment gave (the value given was refused); exit 2 when nobody can
+/// be asked.
+pub fn ask_again(
+    io: &mut IoStreams,
+    prompter: &mut dyn Prompter,
+    input: &SecretInput,
+) -> Result<SecretString> {
+    prompt_for(io, prompter, input, &no_check)?.ok_or_else(|| {
+        missing_input(prompter, input.what, input.stdin_flag, Some(input.env))
+    })
+}
+
 /// No check beyond the input's own.
 pub fn no_check(_: &str) -> std::result::Result<(), String> {
     Ok(())

@@ -383,7 +383,7 @@ fn a_wrong_client_secret_is_exit_3_and_never_printed() {
     let run = env.run(cmd, Decision::Approve);
     run.assert_code(3);
     let err = error_text(&run);
-    // Found by the secret check, before any browser (SPEC `init` step 3).
+    // Found by the secret check, before any browser (docs/contract.md `init` step 3).
     assert!(err.contains("refused the Client Secret"), "{err}");
     assert!(err.contains("ccsetup rotate"), "hint: {err}");
     assert!(run.callbacks.is_empty(), "no browser: {:?}", run.callbacks);

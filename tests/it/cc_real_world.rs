@@ -117,7 +117,7 @@ fn init_for(env: &TestEnv, app: &RegisteredApp, extra: &[&str]) -> Command {
     cmd
 }
 
-/// Runs a refused `init` with the browser stub and checks SPEC's promise:
+/// Runs a refused `init` with the browser stub and checks the promise of docs/contract.md:
 /// exit 3 within 2 s, the fix named, no browser, no token request.
 #[track_caller]
 fn assert_refused_before_the_browser(env: &TestEnv, mut cmd: Command, names: &[&str]) -> Run {

@@ -12,7 +12,7 @@
 //!
 //! Two appearances are allowed, and only these:
 //! 1. `ccsetup token` prints the access token on its stdout — that is its
-//!    purpose (SPEC `token`). Its stdout must be exactly that token.
+//!    purpose (docs/contract.md `token`). Its stdout must be exactly that token.
 //! 2. A StackOne connect-session token appears inside the hub link
 //!    (`auth_link_url`) that `link` prints and opens: StackOne embeds it in
 //!    the link, and handing that link to a customer is `link`'s purpose. The

@@ -457,7 +457,7 @@ async fn a_refresh_whose_answer_is_lost_is_retried_once_then_flagged() {
     );
 }
 
-/// SPEC `token`: a network failure after the refresh request was sent is
+/// docs/contract.md `token`: a network failure after the refresh request was sent is
 /// retried once with the same token, then exit 4 with the reauthorize hint.
 /// Against rotating tokens that retry meets `invalid_grant` (our own lost
 /// request spent the token): still exit 4, not 3, and the token is gone.

@@ -219,7 +219,7 @@ fn get(store: &dyn SecretStore, profile: &str, kind: SecretKind) -> Option<Strin
         .map(|s| s.expose_secret().to_string())
 }
 
-/// What `secret-tool` (libsecret, not our code) finds under the SPEC's
+/// What `secret-tool` (libsecret, not our code) finds under docs/contract.md's
 /// attributes: the number of items and the secret of the first one.
 fn secret_tool_lookup(user: &str) -> (usize, Option<String>) {
     let out = Command::new("secret-tool")

@@ -29,7 +29,7 @@ fn a_422_or_400_from_create_leads_to_the_dashboard_with_stackones_message() {
             env.init_cmd(&[]),
             ccsetup::sandbox::test_browser::Decision::Approve,
         );
-        // Non-interactive dashboard path: the steps, then exit 4 (SPEC).
+        // Non-interactive dashboard path: the steps, then exit 4 (docs/contract.md).
         run.assert_code(4);
         assert!(
             run.stderr.contains(&format!("HTTP {status}")) && run.stderr.contains(message),
