@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::store::parse_profile_name;
 pub use crate::stackone::{DEFAULT_STACKONE_PROFILE_NAME, StackOneMode};
 pub use crate::store::StoreChoice;
+pub use crate::store::parse_profile_name;
 
 /// Default scopes: enough for a refresh token and the account check.
 pub const DEFAULT_SCOPES: &str = "account_read,contact_data,campaign_data,offline_access";

@@ -95,7 +95,11 @@ mod tests {
             app_name: "My app",
             local_redirect_uri: "http://localhost:8917/callback",
         };
-        let walked = format!("{}{}", steps.create_application(), steps.add_redirect_uris());
+        let walked = format!(
+            "{}{}",
+            steps.create_application(),
+            steps.add_redirect_uris()
+        );
         for text in [walked, steps.checklist("abc")] {
             assert!(text.contains(STACKONE_REDIRECT_URI), "{text}");
             assert!(text.contains("http://localhost:8917/callback"), "{text}");

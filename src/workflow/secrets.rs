@@ -186,9 +186,8 @@ pub fn ask_again(
     prompter: &mut dyn Prompter,
     input: &SecretInput,
 ) -> Result<SecretString> {
-    prompt_for(io, prompter, input, &no_check)?.ok_or_else(|| {
-        missing_input(prompter, input.what, input.stdin_flag, Some(input.env))
-    })
+    prompt_for(io, prompter, input, &no_check)?
+        .ok_or_else(|| missing_input(prompter, input.what, input.stdin_flag, Some(input.env)))
 }
 
 /// No check beyond the input's own.

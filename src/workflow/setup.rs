@@ -91,7 +91,10 @@ pub async fn store_secrets(
         Some(_) => "Client Secret and access token (no refresh token was granted)",
         None => "Client Secret",
     };
-    io.success(format!("{stored} stored in the {}.", session.store().describe()));
+    io.success(format!(
+        "{stored} stored in the {}.",
+        session.store().describe()
+    ));
     // Saved after the secrets: state never points at secrets that are not there.
     let settings = new_settings(inputs, authorization, saved, store_choice);
     session.save_config(&settings)?;
@@ -140,7 +143,8 @@ pub async fn create_stackone_profile(
     // StackOne holds this secret now: no rotation is left unfinished.
     session.delete(SecretKind::PreviousClientSecret).await?;
     drop(lock);
-    term.io.success(crate::render::stackone_outcome_line(&outcome));
+    term.io
+        .success(crate::render::stackone_outcome_line(&outcome));
     super::stackone::record_outcome(&mut stored.settings, &outcome);
     stored.settings.updated_at = crate::clock::now_rfc3339();
     session.save_config(&stored.settings)?;

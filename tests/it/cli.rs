@@ -18,12 +18,7 @@ const COMMANDS: [&str; 9] = [
 
 /// The binary with no ccsetup variables from the caller's environment.
 fn ccsetup() -> Command {
-    let mut cmd = Command::cargo_bin("ccsetup").unwrap();
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CCSETUP_") || k.starts_with("CC_") || k == "STACKONE_API_KEY" {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = Command::from_std(crate::support::ccsetup_command());
     cmd.env("NO_COLOR", "1");
     cmd
 }

@@ -3,33 +3,19 @@
 use std::process::Command;
 
 fn demo() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CCSETUP_")
-            || k.starts_with("CC_")
-            || k == "STACKONE_API_KEY"
-            || k == "BROWSER"
-        {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = crate::support::ccsetup_command();
     // A keyring call would fail here: the demo must not make one.
     cmd.env(
         "DBUS_SESSION_BUS_ADDRESS",
         "unix:path=/nonexistent/ccsetup-demo-test",
     )
     .env("NO_COLOR", "1")
-    .env("CCSETUP_REDIRECT_PORT", free_port().to_string())
+    .env(
+        "CCSETUP_REDIRECT_PORT",
+        crate::support::e2e::free_port().to_string(),
+    )
     .stdin(std::process::Stdio::null());
     cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The temporary directory the demo announced.

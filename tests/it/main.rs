@@ -64,3 +64,38 @@ mod wizard_newcomer;
 mod wizard_noninteractive;
 mod wizard_pty;
 mod wizard_snapshots;
+
+/// Every test file of this directory is one of the modules above: a file
+/// nobody lists would compile into nothing and test nothing.
+#[test]
+fn every_test_file_is_listed_here() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    let listing = std::fs::read_to_string(dir.join("main.rs")).unwrap();
+    let unlisted = unlisted_files(&dir, &listing);
+    assert!(
+        unlisted.is_empty(),
+        "not listed in tests/it/main.rs (add `mod <name>;`): {unlisted:?}"
+    );
+    // The check itself: a listing without `mod cli;` misses cli.rs.
+    let without_cli = listing.replace("\nmod cli;", "\n");
+    assert_eq!(unlisted_files(&dir, &without_cli), ["cli.rs"]);
+}
+
+/// The `.rs` files directly in `dir` (but `main.rs`) that `listing` does not
+/// declare as `mod <name>;`.
+#[cfg(test)]
+fn unlisted_files(dir: &std::path::Path, listing: &str) -> Vec<String> {
+    let mut unlisted: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".rs") && name != "main.rs")
+        .filter(|name| {
+            let module = name.trim_end_matches(".rs");
+            !listing
+                .lines()
+                .any(|l| l.trim() == format!("mod {module};"))
+        })
+        .collect();
+    unlisted.sort();
+    unlisted
+}

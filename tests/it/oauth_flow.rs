@@ -484,10 +484,7 @@ async fn a_lost_answer_then_invalid_grant_is_rejected() {
 #[tokio::test]
 async fn an_unreachable_token_endpoint_is_exit_4_with_the_token_unused() {
     // A port nobody listens on: connection refused before anything is sent.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = crate::support::e2e::free_port();
     let url = url::Url::parse(&format!("http://127.0.0.1:{port}/token")).unwrap();
     let e = TokenEndpoint::new(
         ccsetup::http::client().unwrap(),

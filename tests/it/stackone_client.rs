@@ -637,10 +637,7 @@ async fn server_errors_on_reads_are_retried_and_unreachable_is_exit_4() {
     h.client().list_profiles("constantcontact").await.unwrap();
     assert_eq!(h.requests("GET", "/connector_profiles").len(), 3);
 
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
+    let closed = format!("127.0.0.1:{}", crate::support::e2e::free_port());
     let client = StackOneClient::new(
         ccsetup::http::client().unwrap(),
         url::Url::parse(&format!("http://{closed}/")).unwrap(),

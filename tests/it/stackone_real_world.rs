@@ -440,16 +440,7 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
 // ------------------------------------------------- the demo's dashboard mode
 
 fn demo(extra: &[&str]) -> crate::support::e2e::Run {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CCSETUP_")
-            || k.starts_with("CC_")
-            || k == "STACKONE_API_KEY"
-            || k == "BROWSER"
-        {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = crate::support::ccsetup_command();
     cmd.env(
         "DBUS_SESSION_BUS_ADDRESS",
         "unix:path=/nonexistent/ccsetup-demo-test",

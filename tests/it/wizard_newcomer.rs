@@ -390,12 +390,7 @@ fn a_browser_that_fails_to_launch_is_reported_and_the_url_can_be_pasted() {
 /// `ccsetup` with a clean environment: nothing of the caller's ccsetup
 /// settings, no keyring, no browser.
 fn bare_ccsetup() -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CCSETUP_") || k.starts_with("CC_") || k == "STACKONE_API_KEY" {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = crate::support::ccsetup_command();
     cmd.env(
         "DBUS_SESSION_BUS_ADDRESS",
         "unix:path=/nonexistent/ccsetup-test",

@@ -71,8 +71,11 @@ impl Wizard<'_> {
             match self.retry_menu(&failed, failure)? {
                 Retry::Secret => {
                     let ctx = &mut *self.ctx;
-                    inputs.client_secret =
-                        ask_again(&mut ctx.io, ctx.prompter.as_mut(), &SecretInput::CLIENT_SECRET)?;
+                    inputs.client_secret = ask_again(
+                        &mut ctx.io,
+                        ctx.prompter.as_mut(),
+                        &SecretInput::CLIENT_SECRET,
+                    )?;
                 }
                 Retry::Consent => {}
                 Retry::Quit => return Err(failed),

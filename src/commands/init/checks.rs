@@ -85,7 +85,8 @@ impl Wizard<'_> {
 
     fn say_who_shares_the_app(&mut self, client_id: &str) {
         let ctx = &mut *self.ctx;
-        let sharing = rotation::other_profiles_with_client_id(&ctx.config_dir, &ctx.profile, client_id);
+        let sharing =
+            rotation::other_profiles_with_client_id(&ctx.config_dir, &ctx.profile, client_id);
         if sharing.is_empty() {
             return;
         }

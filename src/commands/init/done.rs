@@ -187,7 +187,12 @@ impl Wizard<'_> {
         Ok(())
     }
 
-    fn print_dry_run_text(&mut self, inputs: &SetupInputs, store_choice: StoreChoice, action: &str) {
+    fn print_dry_run_text(
+        &mut self,
+        inputs: &SetupInputs,
+        store_choice: StoreChoice,
+        action: &str,
+    ) {
         let ctx = &mut *self.ctx;
         let authorize = !self.plan.skip_authorize;
         let authorize_note = if authorize {

@@ -191,11 +191,14 @@ impl Wizard<'_> {
         redirect_port: u16,
     ) -> Result<SetupInputs> {
         let client_id = self.client_id()?;
-        let client_secret = self.secret(&SecretInput::CLIENT_SECRET, self.plan.client_secret_stdin)?;
+        let client_secret =
+            self.secret(&SecretInput::CLIENT_SECRET, self.plan.client_secret_stdin)?;
         let scopes = self.scopes()?;
         let stackone_api_key = match self.plan.skip_stackone {
             true => None,
-            false => Some(self.secret(&SecretInput::STACKONE_API_KEY, self.plan.stackone_key_stdin)?),
+            false => {
+                Some(self.secret(&SecretInput::STACKONE_API_KEY, self.plan.stackone_key_stdin)?)
+            }
         };
         let actions = self.actions()?;
         let stackone_profile_name = self.plan.stackone_profile_name.clone();
@@ -219,8 +222,14 @@ impl Wizard<'_> {
 
     fn secret(&mut self, input: &SecretInput, from_stdin: bool) -> Result<secrecy::SecretString> {
         let ctx = &mut *self.ctx;
-        ctx.secrets
-            .resolve(&mut ctx.io, ctx.prompter.as_mut(), input, from_stdin, None, &no_check)
+        ctx.secrets.resolve(
+            &mut ctx.io,
+            ctx.prompter.as_mut(),
+            input,
+            from_stdin,
+            None,
+            &no_check,
+        )
     }
 
     fn client_id(&mut self) -> Result<String> {

@@ -91,7 +91,9 @@ impl Wizard<'_> {
         stored: &mut StoredSetup,
     ) -> Result<Option<ProfileOutcome>> {
         if self.plan.skip_stackone {
-            self.ctx.io.info("--skip-stackone: StackOne is not touched.");
+            self.ctx
+                .io
+                .info("--skip-stackone: StackOne is not touched.");
             return Ok(None);
         }
         let (term, remote, _) = self.ctx.parts()?;

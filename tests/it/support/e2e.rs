@@ -71,17 +71,7 @@ impl TestEnv {
     /// file store, no browser and nothing inherited from the caller's ccsetup
     /// environment.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("CCSETUP_")
-                || k.starts_with("CC_")
-                || k == "STACKONE_API_KEY"
-                || k == "BROWSER"
-                || k == "RUST_LOG"
-            {
-                cmd.env_remove(k);
-            }
-        }
+        let mut cmd = super::ccsetup_command();
         for (k, v) in self.sandbox.env() {
             cmd.env(k, v);
         }

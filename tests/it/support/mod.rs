@@ -8,6 +8,24 @@ pub mod pty;
 #[cfg(unix)]
 pub mod secret_service_session;
 
+/// The binary with nothing of the caller's ccsetup environment: no ccsetup
+/// or Constant Contact variable, no StackOne key, no `BROWSER`, no
+/// `RUST_LOG`. Every test's command starts here.
+pub fn ccsetup_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CCSETUP_")
+            || k.starts_with("CC_")
+            || k == "STACKONE_API_KEY"
+            || k == "BROWSER"
+            || k == "RUST_LOG"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
 /// A data file of this directory (the D-Bus config and keyring script that
 /// the Secret Service tests run under).
 #[cfg(unix)]
