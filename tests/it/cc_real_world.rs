@@ -748,63 +748,25 @@ fn an_https_redirect_uri_works_through_the_paste_path_in_a_terminal() {
 #[cfg(unix)]
 #[test]
 fn a_terminal_user_fixes_the_app_and_the_secret_without_starting_over() {
-    use expectrl::session::OsSession;
-    use expectrl::{Eof, Expect};
+    use crate::support::pty::Wizard;
 
     let env = TestEnv::new();
     // StackOne's callback only: the local redirect URI is not there yet.
     let app = env.sandbox.cc().register_app(AppRegistration::new());
-    let base = env.cmd();
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg("stty echo icanon; exec \"$0\" \"$@\"")
-        .arg(base.get_program())
-        .args(["init", "--skip-stackone"]);
-    for (key, value) in base.get_envs() {
-        match value {
-            Some(v) => cmd.env(key, v),
-            None => cmd.env_remove(key),
-        };
-    }
-    cmd.env("TERM", "xterm-256color")
-        .env("CC_CLIENT_ID", &app.client_id)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdin(std::process::Stdio::inherit());
-    let mut session = OsSession::spawn(cmd).expect("spawn in a PTY");
-    session.set_expect_timeout(Some(Duration::from_secs(30)));
-    // Text is wrapped to the terminal's width: a space may be a line break.
-    let expect = |session: &mut OsSession, text: &str| {
-        session
-            .expect(crate::support::pty::wrapped_text(text))
-            .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}"));
-    };
-    // A hidden prompt reads once echo is off (it flushes earlier input).
-    let wait_hidden = |session: &OsSession| {
-        let started = Instant::now();
-        while session.get_process().get_echo().unwrap() {
-            assert!(started.elapsed() < Duration::from_secs(30));
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    };
-    expect(&mut session, "Application name");
-    session.send_line("").unwrap();
-    expect(&mut session, "Is the application created?");
-    session.send_line("y").unwrap();
-    expect(&mut session, "Are both redirect URIs saved?");
-    session.send_line("y").unwrap();
-    expect(&mut session, "Client Secret (hidden)");
-    wait_hidden(&session);
-    session.send_line("a-mistyped-secret-4c1d").unwrap();
-    expect(&mut session, "Scopes");
-    session.send("\r").unwrap();
-
-    expect(
-        &mut session,
-        "is not registered in the Constant Contact app",
+    let mut w = Wizard::spawn(
+        &env,
+        &["init", "--skip-stackone"],
+        &[("CC_CLIENT_ID", app.client_id.clone())],
     );
-    expect(&mut session, "Fix:");
-    expect(&mut session, "Check again");
+    w.walk_the_portal("");
+    w.expect("Client Secret (hidden)");
+    w.secret("a-mistyped-secret-4c1d");
+    w.expect("Scopes");
+    w.key("\r");
+
+    w.expect("is not registered in the Constant Contact app");
+    w.expect("Fix:");
+    w.expect("Check again");
     assert!(
         env.cc_requests(TOKEN_PATH).is_empty(),
         "nothing before the fix"
@@ -816,34 +778,23 @@ fn a_terminal_user_fixes_the_app_and_the_secret_without_starting_over() {
             &[STACKONE_REDIRECT_URI, &local_uri(env.port)],
         )
         .unwrap();
-    session.send_line("y").unwrap();
-    expect(&mut session, "both redirect URIs are registered");
+    w.line("y");
+    w.expect("both redirect URIs are registered");
 
-    expect(&mut session, "refused the Client Secret");
-    expect(&mut session, "ccsetup rotate");
-    expect(&mut session, "Client Secret (hidden)");
-    wait_hidden(&session);
-    session.send_line(app.secret()).unwrap();
-    expect(&mut session, "accepts this API Key and Client Secret");
+    w.expect("refused the Client Secret");
+    w.expect("ccsetup rotate");
+    w.expect("Client Secret (hidden)");
+    w.secret(app.secret());
+    w.expect("accepts this API Key and Client Secret");
     assert!(env.token_requests("code").is_empty(), "no browser yet");
 
-    let found = session
-        .expect(expectrl::Regex(
-            r"(http://\S+/oauth2/default/v1/authorize\?\S+)\r?\n",
-        ))
-        .expect("the authorization URL");
-    let url = String::from_utf8_lossy(found.get(1).unwrap()).into_owned();
+    let url = w.expect_capture(r"(http://\S+/oauth2/default/v1/authorize\?\S+)\r?\n");
     let delivered = test_browser::consent_blocking(&url, Decision::Approve)
         .and_then(|l| test_browser::deliver_blocking(&l))
         .unwrap();
     assert_eq!(delivered.0, 200);
-    expect(&mut session, "Step 7/7");
-    session.expect(Eof).unwrap();
-    let status = session.get_process().wait().unwrap();
-    assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-        "{status:?}"
-    );
+    w.expect("Step 7/7");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
     assert_eq!(
         env.secret("default", "client_secret").as_deref(),
         Some(app.secret())

@@ -115,12 +115,7 @@ fn a_broken_keyring_is_found_at_step_1_and_the_file_store_offered() {
     w.expect("0600 file");
     w.expect("The secret store works");
     w.expect("Step 2/7");
-    w.expect("Application name");
-    w.line("");
-    w.expect("Is the application created?");
-    w.line("y");
-    w.expect("Are both redirect URIs saved?");
-    w.line("y");
+    w.walk_the_portal("");
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
@@ -164,12 +159,7 @@ fn quitting_at_a_broken_keyring_asks_nothing_else_and_writes_nothing() {
 /// Answers steps 2 and 3 with the defaults and `secret`, up to the
 /// authorization URL of step 4, which it returns.
 fn through_step_3(w: &mut Wizard, env: &TestEnv, secret: &str) {
-    w.expect("Application name");
-    w.line("");
-    w.expect("Is the application created?");
-    w.line("y");
-    w.expect("Are both redirect URIs saved?");
-    w.line("y");
+    w.walk_the_portal("");
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
@@ -298,12 +288,7 @@ fn reset_yes_on_a_fresh_machine_without_a_keyring_has_nothing_to_reset() {
 fn unticking_offline_access_is_warned_in_the_picker_and_nothing_claims_a_refresh_token() {
     let env = TestEnv::new();
     let mut w = Wizard::spawn(&env, &["init", "--skip-stackone"], &[]);
-    w.expect("Application name");
-    w.line("");
-    w.expect("Is the application created?");
-    w.line("y");
-    w.expect("Are both redirect URIs saved?");
-    w.line("y");
+    w.walk_the_portal("");
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
@@ -347,12 +332,7 @@ fn a_browser_that_fails_to_launch_is_reported_and_the_url_can_be_pasted() {
     w.expect("My Applications page and sign in:");
     w.expect("could not open a browser");
     w.expect("open the URL above yourself");
-    w.expect("Application name");
-    w.line("");
-    w.expect("Is the application created?");
-    w.line("y");
-    w.expect("Are both redirect URIs saved?");
-    w.line("y");
+    w.walk_the_portal("");
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
@@ -569,10 +549,7 @@ fn text_wraps_to_a_narrow_terminal_at_word_boundaries_and_empty_secrets_say_why(
         w.transcript
     );
     w.line("");
-    w.expect("Is the application created?");
-    w.line("y");
-    w.expect("Are both redirect URIs saved?");
-    w.line("y");
+    w.confirm_the_portal_screens();
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
@@ -681,12 +658,7 @@ fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
     let portal = w.expect_capture(r"Stand-in Constant Contact developer portal: (\S+)");
     let local_redirect = format!("http://localhost:{}/callback", env.port);
     let (client_id, secret) = walk_the_stand_in_portal(&portal, &local_redirect);
-    w.expect("Application name");
-    w.line("Demo Bakery");
-    w.expect("Is the application created?");
-    w.line("y");
-    w.expect("Are both redirect URIs saved?");
-    w.line("y");
+    w.walk_the_portal("Demo Bakery");
     w.expect("API Key (client id)");
     w.line(&client_id);
     w.expect("Client Secret (hidden)");

@@ -243,12 +243,7 @@ fn ctrl_c_at_the_hidden_prompt_restores_the_terminal_and_writes_nothing() {
     let mut w = Wizard::spawn(&env, &["init"], &[]);
     // The terminal starts with echo on (`stty echo`); it cannot be checked
     // here, as a waiting prompt holds the terminal in raw mode.
-    w.expect("Application name");
-    w.line("");
-    w.expect("Is the application created?");
-    w.line("y");
-    w.expect("Are both redirect URIs saved?");
-    w.line("y");
+    w.walk_the_portal("");
     w.expect("API Key (client id)");
     w.line(&env.app.client_id);
     w.expect("Client Secret (hidden)");
@@ -392,12 +387,7 @@ fn dashboard_path_offers_the_link_proof_and_it_catches_a_mistyped_secret() {
         let env = TestEnv::new();
         let secret = env.client_secret();
         let mut w = Wizard::spawn(&env, &["init", "--stackone-mode", "dashboard"], &[]);
-        w.expect("Application name");
-        w.line("Bakery Sync");
-        w.expect("Is the application created?");
-        w.line("y");
-        w.expect("Are both redirect URIs saved?");
-        w.line("y");
+        w.walk_the_portal("Bakery Sync");
         w.expect("API Key (client id)");
         w.line(&env.app.client_id);
         w.expect("Client Secret (hidden)");

@@ -108,6 +108,24 @@ impl Wizard {
         String::from_utf8_lossy(found.get(1).expect("a group")).into_owned()
     }
 
+    /// Steps 2's portal walk, answered: names the application `app_name`
+    /// ("" takes the default), then says each portal screen is done.
+    #[track_caller]
+    pub fn walk_the_portal(&mut self, app_name: &str) {
+        self.expect("Application name");
+        self.line(app_name);
+        self.confirm_the_portal_screens();
+    }
+
+    /// Says "yes" to both of the portal walk's "is it done?" questions.
+    #[track_caller]
+    pub fn confirm_the_portal_screens(&mut self) {
+        self.expect("Is the application created?");
+        self.line("y");
+        self.expect("Are both redirect URIs saved?");
+        self.line("y");
+    }
+
     /// Types a line and Enter.
     pub fn line(&mut self, text: &str) {
         self.session.send_line(text).expect("write to the PTY");
