@@ -4,14 +4,18 @@
 //! Areas, from the outside in:
 //!
 //! - `cli`: the command-line surface (parsing, help snapshots).
-//! - `init_flow`, `wizard_noninteractive`, `wizard_pty`, `wizard_snapshots`,
-//!   `demo`: the wizard, by flag and environment, through a real PTY, as
-//!   snapshotted screens, and `ccsetup demo`.
-//! - `authorize_e2e`, `secrets_e2e`, `stackone_e2e`: the real binary end to
-//!   end against the stand-ins (authorization, token cache and rotation,
-//!   Connector Profiles).
-//! - `hardening_canary`, `hardening_faults`, `hardening_fuzz_regressions`:
-//!   no secret leaks anywhere, injected faults end cleanly, fuzzer finds.
+//! - `init`, `wizard_noninteractive`, `wizard_pty`, `wizard_newcomer`,
+//!   `wizard_snapshots`, `demo`: the wizard, by flag and environment, through
+//!   a real PTY, as snapshotted screens, and `ccsetup demo`.
+//! - `authorize`, `secrets`, `stackone_profiles`: the real binary end to end
+//!   against the stand-ins (authorization, token cache and rotation,
+//!   Connector Profiles); `constant_contact`, `stackone`: the two services as
+//!   they really behave (registration and secret checks, the dashboard path,
+//!   linking); `storage_isolation`, `network`: config dirs apart, one
+//!   connection pool.
+//! - `hardening_canary`, `hardening_faults`, `hardening_fuzz_regressions`,
+//!   `attacks`: no secret leaks anywhere, injected faults end cleanly,
+//!   fuzzer finds, attacks (signals, a full disk, hostile files) fail.
 //! - `oauth_flow`, `oauth_listener`, `oauth_paste_stdin`, `oauth_request`:
 //!   the OAuth library in process (scripted HTTP, real sockets).
 //! - `stackone_client`: the StackOne client and `ensure_connector_profile`
@@ -29,23 +33,25 @@
 //! config and keyring script the Secret Service tests run under. A helper
 //! that nothing uses is deleted, not allowed.
 //!
-//! To add an area: create `tests/it/<area>.rs` with a `//!` line saying what
-//! it covers, add `mod <area>;` below (with `#![cfg(unix)]` at the top of the
-//! file if it needs Unix), and take helpers from `crate::support`. Insta
+//! To add an area: create `tests/it/<area>.rs`, named by its subject (not by
+//! an issue), with a `//!` line saying what it covers, add `mod <area>;`
+//! below (with `#![cfg(unix)]` at the top of the file if it needs Unix), and
+//! take helpers from `crate::support` (`every_test_file_is_listed_here`
+//! fails for a file left out). Insta
 //! snapshots land in `tests/it/snapshots/it__<area>__<name>.snap`. Run one
 //! area with `cargo test --test it <area>::`.
 
 mod support;
 
-mod authorize_e2e;
-mod cc_real_world;
+mod attacks;
+mod authorize;
 mod cli;
+mod constant_contact;
 mod demo;
 mod hardening_canary;
 mod hardening_faults;
 mod hardening_fuzz_regressions;
-mod hardening_round2;
-mod init_flow;
+mod init;
 mod network;
 mod oauth_flow;
 mod oauth_listener;
@@ -54,10 +60,10 @@ mod oauth_request;
 mod sandbox_cc;
 mod sandbox_stackone;
 mod secret_service;
-mod secrets_e2e;
+mod secrets;
+mod stackone;
 mod stackone_client;
-mod stackone_e2e;
-mod stackone_real_world;
+mod stackone_profiles;
 mod storage_isolation;
 mod store_files;
 mod wizard_newcomer;

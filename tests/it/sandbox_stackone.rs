@@ -921,7 +921,7 @@ fn connect_sessions_require_the_origin_owner_and_return_a_hub_link() {
         Body::Form(vec![("token", s["token"].as_str().unwrap().into())]),
     );
     // Linking really runs the OAuth flow against Constant Contact, which this
-    // StackOne-only harness lacks (tests/stackone_real_world.rs links for real).
+    // StackOne-only harness lacks (tests/it/stackone.rs links for real).
     assert_eq!(connect.status, 503);
     let got = h.api("GET", &format!("/connect_sessions/{id}"), Body::None);
     assert_eq!(got.json()["latest_connection_attempt"], Value::Null);

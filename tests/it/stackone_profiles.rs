@@ -1,4 +1,4 @@
-//! Issue "StackOne": the real binary's Connector Profile handling against
+//! The real binary's Connector Profile handling against
 //! the StackOne stand-in — create, idempotent re-runs, updates, faults,
 //! pagination, the dashboard path, rotation, connect sessions, and where
 //! secrets may (and may not) travel.

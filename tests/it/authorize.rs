@@ -1,4 +1,4 @@
-//! Issue "Authorize for real": the real binary's authorization flow against
+//! Authorization for real: the real binary's authorization flow against
 //! the Constant Contact stand-in — consent, refusals, the listener under
 //! abuse, IPv6, paste mode, `$BROWSER`, and token-endpoint trouble.
 

@@ -1,4 +1,4 @@
-//! Issue 16, the second round of attacks: each test reproduces one attack
+//! Attacks on the real binary: each test reproduces one attack
 //! against the real binary (stand-ins on loopback, real signals, a real
 //! 64 KiB tmpfs, real symlinks and file modes) and checks the fix.
 // Unix only: signals, tmpfs, file modes, symlinks, ownership.

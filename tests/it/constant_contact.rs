@@ -1,4 +1,4 @@
-//! Constant Contact as it really is (issue 12): the stand-in behaves like
+//! Constant Contact as it really is: the stand-in behaves like
 //! the Okta authorization server behind it, and ccsetup checks the app's
 //! registration and the Client Secret before anyone is sent to a browser,
 //! takes any redirect URI, tells rotating refresh tokens from long-lived

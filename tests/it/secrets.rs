@@ -1,4 +1,4 @@
-//! Issue "Secrets that survive": the real binary's token cache and
+//! Secrets that survive: the real binary's token cache and
 //! rotation, concurrent refreshes, the recovery file, config.toml
 //! robustness, `status`, `reset`, and the real Secret Service.
 // Unix only: file modes, `kill`, and the Secret Service (the Windows CI job runs the portable suites).

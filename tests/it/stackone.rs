@@ -1,4 +1,4 @@
-//! Issue 13, "StackOne as it really is": every refusal leads to the
+//! StackOne as it really is: every refusal leads to the
 //! dashboard, the dashboard path is proven with `link --wait`, linked
 //! accounts show in `status`, and one secret is rotated across profiles.
 
