@@ -87,6 +87,28 @@ fn every_test_file_is_listed_here() {
     assert_eq!(unlisted_files(&dir, &without_cli), ["cli.rs"]);
 }
 
+/// One way to build the command and one way to find a port, both in
+/// `support/`: a copy elsewhere drifts (an environment variable one copy
+/// forgets to strip lets the caller's settings into a test).
+#[test]
+fn the_command_builder_and_free_port_live_only_in_support() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    let mut copies = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for needle in ["fn free_port", concat!("std::env::", "vars()")] {
+            if name != "main.rs" && text.contains(needle) {
+                copies.push(format!("{name}: {needle}"));
+            }
+        }
+    }
+    assert!(copies.is_empty(), "use crate::support instead: {copies:?}");
+}
+
 /// The `.rs` files directly in `dir` (but `main.rs`) that `listing` does not
 /// declare as `mod <name>;`.
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `ccsetup init`: the seed guide as a checked, repeatable wizard.
 //!
 //! Seven steps, each announced as "Step k/7" and each one method of
-//! [`Wizard`], called in order by [`run`]. Inputs come from flags and
+//! `Wizard`, called in order by [`run`]. Inputs come from flags and
 //! environment first, then from the existing setup of this profile, then
 //! from prompts (interactive only); [`plan::InitPlan`] decides once which.
 //! Everything that can be checked locally — names, scopes, the secret store,
@@ -35,7 +35,7 @@ use plan::InitPlan;
 const STEPS: usize = 7;
 
 /// One run of the wizard: the command's context and the plan resolved from
-/// its arguments. The inputs are step 3's result, handed on as [`Ready`].
+/// its arguments. The inputs are step 3's result, handed on as `Ready`.
 struct Wizard<'c> {
     ctx: &'c mut Context,
     plan: InitPlan,
