@@ -5,6 +5,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::Terminal;
 use crate::browser::Browser;
 use crate::error::Result;
 use crate::stackone::dashboard::SECRET_NOT_SHOWN;
@@ -41,10 +42,12 @@ impl DashboardGuide for WizardDashboardGuide<'_> {
             }
         }
         self.io.info(steps.render(&note));
-        if let Err(why) = self.browser.open(steps.dashboard_url.as_str()) {
-            self.io
-                .info(format!("(Open the dashboard URL above yourself: {why}.)"));
+        Terminal {
+            io: self.io,
+            prompter: self.prompter,
+            browser: self.browser,
         }
+        .open_in_browser(steps.dashboard_url.as_str());
         if needs_secret
             && !note.contains("clipboard")
             && self.prompter.confirm(
