@@ -11,8 +11,8 @@ use crate::workflow::portal_guide;
 use crate::workflow::secrets::{SecretInput, missing_input, no_check};
 use crate::workflow::setup::SetupInputs;
 
+use super::Wizard;
 use super::checks::CheckedStore;
-use super::{STEPS, Wizard};
 
 /// What step 2 leaves for step 3.
 pub(super) enum Application {
@@ -39,9 +39,7 @@ impl Wizard<'_> {
         store: Option<CheckedStore>,
     ) -> Result<Application> {
         if let Some(store) = store {
-            self.ctx
-                .io
-                .step(2, STEPS, "Create the Constant Contact application");
+            self.step(2, "Create the Constant Contact application");
             let portal = self.ctx.endpoints.cc_portal.to_string();
             let (mut term, _, _) = self.ctx.parts()?;
             portal_guide::open_portal(&mut term, &portal, !self.plan.is_dry_run());
@@ -63,9 +61,7 @@ impl Wizard<'_> {
         self.refuse_missing_inputs()?;
         let app_name = self.app_name()?;
         let inputs = self.resolve_inputs(app_name, redirect, redirect_port)?;
-        self.ctx
-            .io
-            .step(2, STEPS, "Create the Constant Contact application");
+        self.step(2, "Create the Constant Contact application");
         let portal = self.ctx.endpoints.cc_portal.to_string();
         let steps = PortalSteps {
             portal_url: &portal,
@@ -81,9 +77,7 @@ impl Wizard<'_> {
         &mut self,
         application: Application,
     ) -> Result<(SetupInputs, Option<CheckedStore>)> {
-        self.ctx
-            .io
-            .step(3, STEPS, "Enter the credentials and check this machine");
+        self.step(3, "Enter the credentials and check this machine");
         match application {
             Application::Walked {
                 app_name,

@@ -48,9 +48,11 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     if !wizard.look_for_existing_setup().await? {
         return Ok(());
     }
-    let application = wizard.create_application().await?; // step 2
+    // Steps 2 and 3 announce themselves: a scripted run resolves every
+    // input before step 2 is shown (a missing one is exit 2 at once).
+    let application = wizard.create_application().await?;
     let Some(mut ready) = wizard.enter_inputs_and_check(application).await? else {
-        return Ok(()); // step 3 ended a dry run
+        return Ok(()); // a dry run ends after step 3's checks
     };
     wizard.step(4, "Authorize with Constant Contact");
     let authorized = wizard.authorize(&mut ready).await?;
