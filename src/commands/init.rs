@@ -230,6 +230,9 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     .await?;
     session.save_config(&profile_config)?;
     drop(lock);
+    if let Some(auth) = authorization.as_mut() {
+        auth.stored();
+    }
 
     ctx.io
         .step(6, STEPS, "Create the StackOne Connector Profile");

@@ -21,6 +21,8 @@
 //! - `store_files`, `secret_service`: config.toml, the file store and lock,
 //!   and the keyring backend inside a private D-Bus session (it re-runs this
 //!   binary with `--exact`, see `support::test_name`).
+//! - `config_dir_copies`: a copied config dir never touches the original's
+//!   keyring entries (real Secret Service).
 //!
 //! Helpers live in `support/` and nowhere else: `support::e2e` (a `TestEnv`
 //! running the real binary against the stand-ins, with a test browser),
@@ -40,6 +42,7 @@ mod support;
 mod authorize_e2e;
 mod cc_real_world;
 mod cli;
+mod config_dir_copies;
 mod demo;
 mod hardening_canary;
 mod hardening_faults;

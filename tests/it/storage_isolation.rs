@@ -232,7 +232,7 @@ fn inner_v01_keyring_entries_are_moved_on_first_use() {
     // config.toml without a dir id.
     let keyring = store::open(StoreChoice::Keyring, &dir).unwrap();
     let (old, new) = (
-        EntryName::default_dir("default"),
+        EntryName::legacy("default"),
         EntryName::in_dir("default", &id),
     );
     let mut kept = Vec::new();

@@ -71,7 +71,12 @@ impl TestEnv {
     /// file store, no browser and nothing inherited from the caller's ccsetup
     /// environment.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
+        // `CCSETUP_TEST_BINARY`: run the tests against another build (an
+        // older one, to see a test fail without its fix).
+        let bin = std::env::var_os("CCSETUP_TEST_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("ccsetup"));
+        let mut cmd = Command::new(bin);
         for (k, _) in std::env::vars() {
             if k.starts_with("CCSETUP_")
                 || k.starts_with("CC_")

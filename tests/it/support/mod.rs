@@ -3,6 +3,8 @@
 pub mod e2e;
 pub mod fault;
 pub mod http;
+#[cfg(target_os = "linux")]
+pub mod keyring;
 #[cfg(unix)]
 pub mod pty;
 #[cfg(unix)]
