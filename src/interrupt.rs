@@ -96,10 +96,12 @@ pub fn extend_deferral(more: Duration) {
     }
 }
 
-/// Whether a signal has arrived and waits for deferred work: work that has
-/// not started yet should not start.
-pub fn signal_pending() -> bool {
-    PENDING.load(Ordering::SeqCst) != 0
+/// Whether a signal has arrived and nothing but the caller's own (just
+/// taken) guard holds it off: the caller's work has not started and should
+/// not. Under another guard (a grant not stored yet), the work is part of
+/// finishing that, and goes on.
+pub fn stop_before_starting() -> bool {
+    PENDING.load(Ordering::SeqCst) != 0 && DEFERRED.load(Ordering::SeqCst) <= 1
 }
 
 /// Removes `path` (a temporary dir) if the user interrupts.

@@ -131,7 +131,7 @@ pub async fn redeem_locked(
     };
     let policy = RetryPolicy::default();
     let _defer = crate::interrupt::defer_for(redeem_deferral(&policy, session.store().as_ref()));
-    if crate::interrupt::signal_pending() {
+    if crate::interrupt::stop_before_starting() {
         // Stopped before anything was sent: the stored token is untouched
         // (dropping the guard ends the process with the signal's code).
         return Err(Error::failure("stopped before the refresh was sent"));
@@ -290,7 +290,8 @@ pub fn say_recovered(io: &mut IoStreams, taken: &recovery::Taken) {
             path.display()
         )),
         recovery::Taken::DeadReservationRemoved(path) => io.info(format!(
-            "Removed {}: an earlier run set it aside for a refresh token and ended before              needing it (it held none); the stored refresh token is the live one.",
+            "Removed {}: an earlier run set it aside for a refresh token and ended before \
+             needing it (it held none); the stored refresh token is the live one.",
             path.display()
         )),
     }
@@ -388,5 +389,34 @@ pub async fn revoke_live_refresh_token(
             ));
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::KeyringStore;
+    use crate::store::keyring::DEFAULT_TIMEOUT;
+
+    /// The refresh's signal deferral covers everything the refresh may
+    /// take: every try and wait the retry policy allows, then the store.
+    #[test]
+    fn the_refresh_deferral_covers_the_whole_retry_budget_and_the_store() {
+        let policy = RetryPolicy::default();
+        let store = KeyringStore::new(DEFAULT_TIMEOUT);
+        let deferral = redeem_deferral(&policy, &store);
+        assert!(
+            deferral >= policy.worst_case(crate::http::REQUEST_TIMEOUT) + store.call_timeout(),
+            "{deferral:?}"
+        );
+        // The reported case: `Retry-After: 30` twice, then an answer that
+        // takes the whole request timeout, then a keyring write.
+        let reported = policy.max_retry_after * 2
+            + crate::http::REQUEST_TIMEOUT * 3
+            + DEFAULT_TIMEOUT;
+        assert!(deferral >= reported, "{deferral:?} < {reported:?}");
+        // A slower keyring (CCSETUP_KEYRING_TIMEOUT_SECS) lengthens it.
+        let slow = KeyringStore::new(Duration::from_secs(120));
+        assert!(redeem_deferral(&policy, &slow) >= deferral + Duration::from_secs(90));
     }
 }

@@ -458,3 +458,61 @@ pub fn error_text(run: &Run) -> String {
         .map(|i| run.stderr[i..].to_string())
         .unwrap_or_default()
 }
+
+/// Runs `cmd`, approving consent, and sends SIGTERM (via `kill`) as soon as
+/// a stderr line contains `marker`. Returns the exit code and stderr.
+pub fn terminate_after(cmd: Command, marker: &'static str) -> (Option<i32>, String) {
+    let mut cmd = cmd;
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ccsetup");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        let mut reader = BufReader::new(stderr);
+        let mut line = String::new();
+        while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+            if let Some(url) = authorize_url_in(&line) {
+                std::thread::spawn(move || {
+                    let _ = test_browser::consent_blocking(&url, Decision::Approve)
+                        .and_then(|loc| test_browser::deliver_blocking(&loc));
+                });
+            }
+            if line.contains(marker) {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            line.clear();
+        }
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+        all + &rest
+    });
+    let saw_marker = rx.recv_timeout(Duration::from_secs(60)).is_ok();
+    if saw_marker {
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    } else {
+        let _ = child.kill();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = reader.join().unwrap();
+    assert!(saw_marker, "never saw {marker:?}:\n{stderr}");
+    (status.and_then(|s| s.code()), stderr)
+}
