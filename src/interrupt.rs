@@ -77,8 +77,8 @@ impl Drop for DeferGuard {
 /// the process even while the guard is alive: a hung call must not make
 /// ccsetup unkillable by Ctrl-C).
 pub fn defer_for(longest: Duration) -> DeferGuard {
-    let until = millis_since_epoch()
-        .saturating_add(u64::try_from(longest.as_millis()).unwrap_or(u64::MAX));
+    let until =
+        millis_since_epoch().saturating_add(u64::try_from(longest.as_millis()).unwrap_or(u64::MAX));
     DEFER_UNTIL_MS.fetch_max(until, Ordering::SeqCst);
     DEFERRED.fetch_add(1, Ordering::SeqCst);
     DeferGuard(())

@@ -231,7 +231,11 @@ fn explain_unclaimed(config_dir: &Path, store: &dyn SecretStore, listed: &[Strin
 /// Every keyring name `profile` of `config_dir` may have left: its own
 /// names, and in the default config dir the pre-v0.3 names (a move that
 /// could not delete one). What `reset` deletes.
-pub fn all_names(entry: &EntryName, config_dir: &Path, default_dir: Option<&Path>) -> Vec<EntryName> {
+pub fn all_names(
+    entry: &EntryName,
+    config_dir: &Path,
+    default_dir: Option<&Path>,
+) -> Vec<EntryName> {
     let mut names = vec![entry.clone()];
     if default_dir.is_some_and(|d| same_dir(d, config_dir)) {
         let legacy = EntryName::legacy(entry.profile());

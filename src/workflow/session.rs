@@ -406,7 +406,9 @@ mod tests {
         let (tmp, default) = dirs();
         v01_dir(&default);
         let store = keyring_with_v01_entries(false);
-        session(&default, &default, &store).entry_name(false).unwrap();
+        session(&default, &default, &store)
+            .entry_name(false)
+            .unwrap();
         let id = config::load(&default).unwrap().dir_id.unwrap();
         let before = users(&store);
         // cp -a: same config.toml, elsewhere.
@@ -464,7 +466,9 @@ mod tests {
             .lock()
             .unwrap()
             .insert(format!("default@{id}:client_secret"), "cs".into());
-        session(&default, &default, &store).entry_name(false).unwrap();
+        session(&default, &default, &store)
+            .entry_name(false)
+            .unwrap();
         assert_eq!(
             users(&store),
             vec![
@@ -486,9 +490,16 @@ mod tests {
         let (_tmp, default) = dirs();
         v01_dir(&default);
         let store = keyring_with_v01_entries(true);
-        assert!(session(&default, &default, &store).entry_name(false).is_err());
+        assert!(
+            session(&default, &default, &store)
+                .entry_name(false)
+                .is_err()
+        );
         let file = config::load(&default).unwrap();
-        assert!(file.dir_id.is_some(), "copies are only ever under a recorded id");
+        assert!(
+            file.dir_id.is_some(),
+            "copies are only ever under a recorded id"
+        );
         assert_eq!(file.moving_legacy_entries, vec!["default".to_string()]);
         assert_eq!(
             users(&store),

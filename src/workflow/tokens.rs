@@ -411,9 +411,8 @@ mod tests {
         );
         // The reported case: `Retry-After: 30` twice, then an answer that
         // takes the whole request timeout, then a keyring write.
-        let reported = policy.max_retry_after * 2
-            + crate::http::REQUEST_TIMEOUT * 3
-            + DEFAULT_TIMEOUT;
+        let reported =
+            policy.max_retry_after * 2 + crate::http::REQUEST_TIMEOUT * 3 + DEFAULT_TIMEOUT;
         assert!(deferral >= reported, "{deferral:?} < {reported:?}");
         // A slower keyring (CCSETUP_KEYRING_TIMEOUT_SECS) lengthens it.
         let slow = KeyringStore::new(Duration::from_secs(120));

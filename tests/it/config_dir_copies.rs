@@ -85,7 +85,9 @@ fn a_copy_takes_nothing(from_v02: bool) {
     }
     let before = snapshot();
     assert!(
-        before.iter().any(|(_, v)| v.as_deref() == Some(rt.as_str())),
+        before
+            .iter()
+            .any(|(_, v)| v.as_deref() == Some(rt.as_str())),
         "the refresh token is in the keyring: {before:?}"
     );
     let copy = tmp.join("ccsetup-copy");
@@ -164,10 +166,7 @@ fn a_copy_takes_nothing(from_v02: bool) {
     );
     let secret = store::open(StoreChoice::Keyring, &default_dir)
         .unwrap()
-        .get(
-            &EntryName::in_dir("default", &id),
-            SecretKind::ClientSecret,
-        )
+        .get(&EntryName::in_dir("default", &id), SecretKind::ClientSecret)
         .unwrap()
         .expect("the client secret is still there");
     assert_eq!(secret.expose_secret(), env.client_secret());

@@ -147,7 +147,11 @@ fn reset_revokes_the_token_waiting_in_the_recovery_file_not_the_dead_stored_one(
     let revokes = env.cc_requests("/oauth2/default/v1/revoke");
     assert_eq!(revokes.len(), 1);
     assert!(revokes[0].contains(&live), "the live token was sent");
-    assert!(!env.config_dir().join("recovery/default.refresh_token").exists());
+    assert!(
+        !env.config_dir()
+            .join("recovery/default.refresh_token")
+            .exists()
+    );
 }
 
 #[test]
