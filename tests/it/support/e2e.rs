@@ -15,6 +15,8 @@ use ccsetup::sandbox::{Sandbox, SandboxOptions};
 pub struct TestEnv {
     pub sandbox: Sandbox,
     pub config: tempfile::TempDir,
+    /// `XDG_CONFIG_HOME` of the runs (see [`TestEnv::cmd`]).
+    xdg_config: tempfile::TempDir,
     pub app: RegisteredApp,
     pub port: u16,
 }
@@ -46,6 +48,7 @@ impl TestEnv {
         TestEnv {
             sandbox,
             config: tempfile::tempdir().unwrap(),
+            xdg_config: tempfile::tempdir().unwrap(),
             app,
             port,
         }
@@ -89,6 +92,13 @@ impl TestEnv {
         }
         for (k, v) in self.sandbox.env() {
             cmd.env(k, v);
+        }
+        // The platform's default config dir holds the lock every config dir
+        // takes for its keyring identity: a private one, never the real
+        // home's (inside a Secret Service session the XDG dirs are private
+        // already, and tests there use the default dir on purpose).
+        if std::env::var_os("CCSETUP_SS_TMP").is_none() {
+            cmd.env("XDG_CONFIG_HOME", self.xdg_config.path());
         }
         cmd.env("CCSETUP_CONFIG_DIR", self.config_dir())
             .env("CCSETUP_STORE", "file")
