@@ -205,3 +205,141 @@ fn inner_copy_of_a_default_dir_with_its_id() {
         a_copy_takes_nothing(false);
     }
 }
+
+/// Runs that start at once in the default dir (as v0.2 left it) and in a
+/// copy: the entries move once, to the default dir's names only, and the
+/// rotating token is redeemed once per run, never forked.
+fn concurrent_first_runs_move_once() {
+    let tmp = PathBuf::from(std::env::var("CCSETUP_SS_TMP").unwrap());
+    let default_dir = PathBuf::from(std::env::var("XDG_CONFIG_HOME").unwrap()).join("ccsetup");
+    let env = TestEnv::new();
+    keyring_init(&env, None);
+    make_it_v02(&default_dir);
+    let copy = tmp.join("ccsetup-copy");
+    assert!(
+        Command::new("cp")
+            .arg("-a")
+            .arg(&default_dir)
+            .arg(&copy)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let runs: Vec<(Option<&Path>, &[&str])> = vec![
+        (None, &["token", "--force-refresh"]),
+        (Some(&copy), &["status", "--offline"]),
+        (None, &["token", "--force-refresh"]),
+        (Some(&copy), &["token"]),
+        (None, &["status", "--offline"]),
+    ];
+    let children: Vec<_> = runs
+        .iter()
+        .map(|(dir, args)| {
+            keyring_cmd(&env, *dir, args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for ((dir, args), child) in runs.iter().zip(children) {
+        let out = child.wait_with_output().unwrap();
+        if dir.is_none() {
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "ccsetup {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    assert_eq!(
+        env.sandbox.cc().refresh_tokens_redeemed_more_than_once(),
+        Vec::<String>::new()
+    );
+    let id = dir_id(&default_dir).unwrap();
+    let copy_id = dir_id(&copy).unwrap();
+    assert_ne!(id, copy_id);
+    assert_eq!(
+        lookup(&format!("default@{id}:refresh_token")),
+        Some(env.last_issued_refresh_token())
+    );
+    let users = all_users();
+    assert!(
+        users
+            .iter()
+            .all(|u| u.starts_with(&format!("default@{id}:"))),
+        "only the default dir's new names: {users:?}"
+    );
+}
+
+#[test]
+fn first_runs_at_once_in_the_default_dir_and_a_copy_move_the_entries_once() {
+    crate::support::secret_service_session::run_inner(
+        module_path!(),
+        "inner_concurrent_first_runs",
+        INNER_ENV,
+    );
+}
+
+#[test]
+#[ignore = "started by first_runs_at_once_in_the_default_dir_and_a_copy_move_the_entries_once"]
+fn inner_concurrent_first_runs() {
+    if inner_enabled() {
+        concurrent_first_runs_move_once();
+    }
+}
+
+/// A move killed after its commit point (the id and the profiles to move
+/// recorded, one entry copied): `reset` removes the copy and the old names.
+fn reset_after_a_move_cut_short_leaves_nothing() {
+    let default_dir = PathBuf::from(std::env::var("XDG_CONFIG_HOME").unwrap()).join("ccsetup");
+    let env = TestEnv::new();
+    keyring_init(&env, None);
+    make_it_v02(&default_dir);
+    let id = "0123456789abcdef";
+    let keyring = store::open(StoreChoice::Keyring, &default_dir).unwrap();
+    let secret = keyring
+        .get(&EntryName::legacy("default"), SecretKind::ClientSecret)
+        .unwrap()
+        .unwrap();
+    keyring
+        .set(
+            &EntryName::in_dir("default", id),
+            SecretKind::ClientSecret,
+            &secret,
+        )
+        .unwrap();
+    let config = default_dir.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let real = std::fs::canonicalize(&default_dir).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "dir_id = \"{id}\"\ndir_path = {:?}\nmoving_legacy_entries = [\"default\"]\n{text}",
+            real.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    assert!(all_users().len() > 3, "{:?}", all_users());
+    run_plain(keyring_cmd(&env, None, &["reset", "--yes", "--no-revoke"])).assert_code(0);
+    assert_eq!(all_users(), Vec::<String>::new(), "no orphan left");
+}
+
+#[test]
+fn reset_after_a_keyring_move_cut_short_leaves_no_orphan() {
+    crate::support::secret_service_session::run_inner(
+        module_path!(),
+        "inner_reset_after_a_move_cut_short",
+        INNER_ENV,
+    );
+}
+
+#[test]
+#[ignore = "started by reset_after_a_keyring_move_cut_short_leaves_no_orphan"]
+fn inner_reset_after_a_move_cut_short() {
+    if inner_enabled() {
+        reset_after_a_move_cut_short_leaves_nothing();
+    }
+}
