@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::e2e::{TestEnv, run_plain};
+use crate::support::keyring::{all_users, keyring_cmd, keyring_init, lookup};
 use ccsetup::sandbox::test_browser::Decision;
 use ccsetup::sandbox::{Fault, FaultAction};
 use ccsetup::store::{self, EntryName, ProfileLock, SecretKind, StoreChoice};
@@ -35,34 +36,6 @@ fn inner_enabled() -> bool {
     on
 }
 
-/// What libsecret (not our code) finds under service `ccsetup`, user `user`.
-fn lookup(user: &str) -> Option<String> {
-    let out = Command::new("secret-tool")
-        .args(["lookup", "service", "ccsetup", "username", user])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (!text.is_empty()).then_some(text)
-}
-
-/// Every keyring user name under service `ccsetup`.
-fn all_users() -> Vec<String> {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "service", "ccsetup"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    // secret-tool prints the attributes on stderr.
-    let mut users: Vec<String> = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter_map(|l| l.strip_prefix("attribute.username = "))
-        .map(str::to_string)
-        .collect();
-    users.sort();
-    users
-}
-
 /// The `dir_id` at the top of a config dir's config.toml.
 fn dir_id(config_dir: &Path) -> String {
     let text = std::fs::read_to_string(config_dir.join("config.toml")).unwrap();
@@ -72,29 +45,6 @@ fn dir_id(config_dir: &Path) -> String {
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or_else(|| panic!("no dir_id at the top of config.toml:\n{text}"))
         .to_string()
-}
-
-/// `ccsetup <args>` of `env` on the keyring, in `config_dir` (`None`: the
-/// platform's default config dir).
-fn keyring_cmd(env: &TestEnv, config_dir: Option<&Path>, args: &[&str]) -> Command {
-    let mut cmd = env.ccsetup(args);
-    cmd.env_remove("CCSETUP_STORE");
-    match config_dir {
-        Some(dir) => cmd.env("CCSETUP_CONFIG_DIR", dir),
-        None => cmd.env_remove("CCSETUP_CONFIG_DIR"),
-    };
-    cmd
-}
-
-fn keyring_init(env: &TestEnv, config_dir: Option<&Path>) -> String {
-    let mut cmd = env.init_cmd(&["--skip-stackone"]);
-    cmd.env_remove("CCSETUP_STORE");
-    match config_dir {
-        Some(dir) => cmd.env("CCSETUP_CONFIG_DIR", dir),
-        None => cmd.env_remove("CCSETUP_CONFIG_DIR"),
-    };
-    env.run(cmd, Decision::Approve).assert_code(0);
-    env.last_issued_refresh_token()
 }
 
 #[test]

@@ -3,7 +3,7 @@
 pub mod e2e;
 pub mod fault;
 pub mod http;
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 pub mod keyring;
 #[cfg(unix)]
 pub mod pty;
