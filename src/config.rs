@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::StoreChoice;
+use crate::store::{StoreChoice, parse_profile_name};
 
 pub const CONFIG_FILE_NAME: &str = "config.toml";
 /// The lock file serializing read-modify-writes of config.toml.
@@ -24,11 +24,21 @@ pub const CONFIG_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 pub struct ConfigFile {
     /// This config dir's id, part of its keyring entry names
     /// (`<profile>@<dir_id>:<kind>`; see [`crate::store::EntryName`]).
-    /// Only a dir other than the platform's default one has one: it is
-    /// created when such a dir first uses the keyring (files without it
-    /// still load) and kept by every later write.
+    /// Every dir, the platform's default one included, gets one when it
+    /// first uses the keyring (files without it still load) and keeps it
+    /// ([`crate::store::identity`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir_id: Option<String>,
+    /// The canonical path of the dir `dir_id` was made for: a copy of the
+    /// dir (`cp -a`) carries the same `dir_id` but lives elsewhere, and must
+    /// not use the original's keyring entries ([`crate::store::identity`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir_path: Option<String>,
+    /// Profiles whose pre-v0.3 keyring entries (`<profile>:<kind>`) are
+    /// being moved to this dir's names: recorded before the first copy, so
+    /// a move cut short is finished by the next run, never orphaned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moving_legacy_entries: Vec<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfileConfig>,
 }
@@ -125,6 +135,15 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
     if let Some(id) = &file.dir_id {
         crate::store::check_dir_id(id)
             .map_err(|why| invalid(path, "", &format!("dir_id {id:?}: {why}")))?;
+    }
+    for profile in &file.moving_legacy_entries {
+        parse_profile_name(profile).map_err(|why| {
+            invalid(
+                path,
+                "",
+                &format!("moving_legacy_entries {profile:?}: {why}"),
+            )
+        })?;
     }
     Ok(file)
 }

@@ -74,20 +74,7 @@ impl Context {
             self.profile.clone(),
             crate::store::open(choice, &self.config_dir)?,
         )
-        .in_default_dir(self.config_dir_is_default()))
-    }
-
-    /// Whether the config dir is the platform's default one (given
-    /// explicitly or not): its keyring entries carry no dir id.
-    pub fn config_dir_is_default(&self) -> bool {
-        let Ok(default) = default_config_dir() else {
-            return false;
-        };
-        // Canonical paths once the dirs exist (symlinks), absolute before.
-        let same = |f: fn(&std::path::Path) -> std::io::Result<PathBuf>| matches!((f(&default), f(&self.config_dir)), (Ok(a), Ok(b)) if a == b);
-        default == self.config_dir
-            || same(|p| std::fs::canonicalize(p))
-            || same(|p| std::path::absolute(p))
+        .with_default_config_dir(default_config_dir().ok()))
     }
 
     /// The parts a workflow takes: the terminal, the remote services, and

@@ -7,6 +7,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 pub const USER_AGENT: &str = concat!("ccsetup/", env!("CARGO_PKG_VERSION"));
+/// The longest one request may take, connecting included (the refresh's
+/// signal deferral is computed from it: `workflow::tokens`).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds a client. Cheap enough to call per command; not needed by
 /// `--help`, `--version` or `completions`.
@@ -16,7 +19,7 @@ pub fn client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        .timeout(REQUEST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Error::failure("could not set up HTTPS").with_source(e))

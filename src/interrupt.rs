@@ -9,9 +9,11 @@
 //!   hold the [`critical`] guard, which the handler takes before exiting;
 //! - a refresh-token redemption holds a [`defer`] guard from sending the
 //!   request until the rotated token is stored: the server rotates on
-//!   receipt, so abandoning its answer would lose access. The handler waits
-//!   for those (bounded by [`MAX_DEFER`]), and the last guard to go exits
-//!   at once, so nothing after the store (printing the token) runs.
+//!   receipt, so abandoning its answer would lose access. Each guard says
+//!   how long its work can take at most ([`defer_for`]: the caller computes
+//!   it from its retry policy and store timeout); the handler waits for the
+//!   guards until the latest of those deadlines, and the last guard to go
+//!   exits at once, so nothing after the store (printing the token) runs.
 //!
 //! dialoguer restores the terminal mode itself before re-raising SIGINT, but
 //! not after a hidden prompt (echo off, line mode: the tty raises SIGINT and
@@ -19,8 +21,8 @@
 //! start, shows the cursor again and removes registered temporary paths.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 static CRITICAL: Mutex<()> = Mutex::new(());
@@ -33,9 +35,19 @@ static STOP_NOTE: Mutex<Option<String>> = Mutex::new(None);
 static PENDING: AtomicI32 = AtomicI32::new(0);
 static FINISHING: AtomicBool = AtomicBool::new(false);
 
-/// Longest a deferred operation may hold off Ctrl-C (a token request's
-/// timeout plus a retry).
-pub const MAX_DEFER: Duration = Duration::from_secs(75);
+/// The latest deadline of the [`defer_for`] guards, in milliseconds since
+/// [`epoch`].
+static DEFER_UNTIL_MS: AtomicU64 = AtomicU64::new(0);
+
+/// The instant deadlines are counted from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn millis_since_epoch() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
+}
 
 /// Hold this across a write that must complete once started.
 pub fn critical() -> MutexGuard<'static, ()> {
@@ -46,6 +58,7 @@ pub fn critical() -> MutexGuard<'static, ()> {
 /// When the last guard goes and a signal is waiting, the process exits
 /// right there (128 + signal): the caller has stored what mattered, and
 /// must not go on to print or do anything else.
+#[derive(Debug)]
 pub struct DeferGuard(());
 
 impl Drop for DeferGuard {
@@ -59,9 +72,36 @@ impl Drop for DeferGuard {
     }
 }
 
-pub fn defer() -> DeferGuard {
+/// Holds off every handled signal for the work that follows, which takes at
+/// most `longest` (a signal arriving later than that after this call ends
+/// the process even while the guard is alive: a hung call must not make
+/// ccsetup unkillable by Ctrl-C).
+pub fn defer_for(longest: Duration) -> DeferGuard {
+    let until =
+        millis_since_epoch().saturating_add(u64::try_from(longest.as_millis()).unwrap_or(u64::MAX));
+    DEFER_UNTIL_MS.fetch_max(until, Ordering::SeqCst);
     DEFERRED.fetch_add(1, Ordering::SeqCst);
     DeferGuard(())
+}
+
+/// While a [`defer_for`] guard is alive: the work starting now takes at
+/// most `more`, so signals stay held off until then at least (each bounded
+/// step under a guard, a store call or a lock wait, says its own bound).
+/// Without a guard, nothing happens.
+pub fn extend_deferral(more: Duration) {
+    if DEFERRED.load(Ordering::SeqCst) > 0 {
+        let until = millis_since_epoch()
+            .saturating_add(u64::try_from(more.as_millis()).unwrap_or(u64::MAX));
+        DEFER_UNTIL_MS.fetch_max(until, Ordering::SeqCst);
+    }
+}
+
+/// Whether a signal has arrived and nothing but the caller's own (just
+/// taken) guard holds it off: the caller's work has not started and should
+/// not. Under another guard (a grant not stored yet), the work is part of
+/// finishing that, and goes on.
+pub fn stop_before_starting() -> bool {
+    PENDING.load(Ordering::SeqCst) != 0 && DEFERRED.load(Ordering::SeqCst) <= 1
 }
 
 /// Removes `path` (a temporary dir) if the user interrupts.
@@ -107,9 +147,10 @@ pub fn install(rt: &tokio::runtime::Runtime) {
             break signal;
         };
         PENDING.store(signal.number(), Ordering::SeqCst);
-        let started = Instant::now();
         let mut told = false;
-        while DEFERRED.load(Ordering::SeqCst) > 0 && started.elapsed() < MAX_DEFER {
+        while DEFERRED.load(Ordering::SeqCst) > 0
+            && millis_since_epoch() < DEFER_UNTIL_MS.load(Ordering::SeqCst)
+        {
             if !told {
                 eprintln!(
                     "\nfinishing the token exchange in progress so no refresh token is lost…"

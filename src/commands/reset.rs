@@ -70,7 +70,7 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
     let revoked = if args.no_revoke {
         false
     } else {
-        crate::workflow::tokens::revoke_stored_refresh_token(
+        crate::workflow::tokens::revoke_live_refresh_token(
             term.io,
             remote,
             &session,

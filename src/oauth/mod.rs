@@ -129,6 +129,11 @@ pub struct Authorization {
     /// not among the scopes). Not an error, but `token` will not be able to
     /// refresh: worth a warning, which [`authorize`] already printed.
     pub refresh_token_missing: bool,
+    /// Holds off signals from sending the code until the caller has stored
+    /// the tokens (a new grant may expire the older tokens, docs/vendors.md
+    /// §5, so an answer abandoned now would be lost access): the caller
+    /// drops it once they are stored. `None` in tests built by hand.
+    pub deferral: Option<crate::interrupt::DeferGuard>,
 }
 
 impl Authorization {
@@ -375,7 +380,11 @@ pub async fn authorize_via(
         &params.client_id,
         &params.client_secret,
     )
-    .with_retry_policy(params.retry);
+    .with_retry_policy(params.retry.clone());
+    let exchange_budget = params.retry.worst_case(crate::http::REQUEST_TIMEOUT);
+    // Deferred like a refresh: the exchange's whole retry budget now;
+    // each later step up to the store extends it by its own bound.
+    let deferral = crate::interrupt::defer_for(exchange_budget);
     let spinner = io.spinner("Exchanging the authorization code for tokens");
     let tokens = endpoint
         .exchange_code(&code, &verifier, &redirect_uri, &params.scopes)
@@ -387,6 +396,7 @@ pub async fn authorize_via(
         listener::CallbackAnswer::ExchangeFailed
     });
     if let Some(task) = answering {
+        crate::interrupt::extend_deferral(BROWSER_ANSWER_WAIT);
         let _ = task.await;
     }
     let tokens = tokens?;
@@ -395,6 +405,7 @@ pub async fn authorize_via(
         tokens,
         redirect_uri,
         code_source,
+        deferral: Some(deferral),
     };
     if let Some(warning) = authorization.refresh_token_warning() {
         io.warn(warning);
@@ -436,6 +447,7 @@ mod tests {
             redirect_uri: "http://localhost:1/callback".into(),
             code_source: CodeSource::Listener,
             refresh_token_missing: true,
+            deferral: None,
         };
         let w = auth.refresh_token_warning().unwrap();
         assert!(w.contains("offline_access"));

@@ -41,6 +41,19 @@ impl RetryPolicy {
         }
     }
 
+    /// The longest a call under this policy can take when each try may run
+    /// for `per_try` (the HTTP client's request timeout): every try running
+    /// out its time, and the longest accepted wait between them. What a
+    /// signal deferral around such a call must cover.
+    pub fn worst_case(&self, per_try: Duration) -> Duration {
+        let tries = self.max_attempts.max(1);
+        per_try.saturating_mul(tries)
+            + self
+                .max_retry_after
+                .max(self.max_delay)
+                .saturating_mul(tries - 1)
+    }
+
     /// The wait before try number `next_attempt` (2 for the first retry),
     /// or `None` when the server asked for a longer wait than we accept.
     pub fn delay_before(
@@ -135,6 +148,24 @@ mod tests {
         assert_eq!(p.delay_before(3, None), Some(Duration::from_secs(1)));
         assert_eq!(p.delay_before(4, None), Some(Duration::from_secs(2)));
         assert_eq!(p.delay_before(9, None), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn the_worst_case_covers_every_try_and_every_wait() {
+        let p = RetryPolicy::default();
+        // 3 tries of 30 s, two waits of up to 30 s (Retry-After).
+        assert_eq!(
+            p.worst_case(Duration::from_secs(30)),
+            Duration::from_secs(150)
+        );
+        let mut waited = Duration::ZERO;
+        for attempt in 2..=p.max_attempts {
+            waited += p
+                .delay_before(attempt, Some(p.max_retry_after))
+                .unwrap()
+                .max(p.delay_before(attempt, None).unwrap());
+        }
+        assert!(p.worst_case(Duration::ZERO) >= waited);
     }
 
     #[test]

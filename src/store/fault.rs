@@ -73,4 +73,7 @@ impl SecretStore for FailingWrites {
     fn probe(&self) -> Result<()> {
         self.inner.probe()
     }
+    fn call_timeout(&self) -> std::time::Duration {
+        self.inner.call_timeout()
+    }
 }

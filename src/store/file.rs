@@ -165,6 +165,12 @@ impl SecretStore for FileStore {
         })
     }
 
+    /// The write lock's wait, and a few seconds for the write and fsyncs
+    /// (a local file: no timeout of its own).
+    fn call_timeout(&self) -> Duration {
+        WRITE_LOCK_TIMEOUT + Duration::from_secs(5)
+    }
+
     /// Writes, reads back and removes a throwaway file in the secrets dir,
     /// or, before there is one, in the config dir that will hold it: making
     /// the secrets dir for the probe and removing it again raced with

@@ -178,6 +178,10 @@ impl SecretStore for KeyringStore {
         }
     }
 
+    fn call_timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Writes, reads back and deletes `ccsetup-probe:<random>` with a random
     /// value, all within one timeout.
     fn probe(&self) -> Result<()> {

@@ -1,8 +1,9 @@
 //! Where secrets live: the OS keyring, or an explicit 0600 file.
 //!
 //! Entries are named as docs/contract.md "Storage" says: service `ccsetup`, user
-//! `<profile>:<kind>` for the platform's default config dir and
-//! `<profile>@<dir_id>:<kind>` for any other config dir ([`EntryName`]).
+//! `<profile>@<dir_id>:<kind>`, each config dir with its own `dir_id`
+//! ([`EntryName`], `workflow::dir_identity`); `<profile>:<kind>` names are what earlier
+//! versions wrote, read only to move them.
 //! Every operation is bounded in time: a keyring that does not answer is an
 //! error (exit 5), never a hang.
 
@@ -91,17 +92,17 @@ impl SecretKind {
         }
     }
 
-    /// The keyring user name of this kind for `profile` in the default
-    /// config dir (and of every dir before v0.2): `<profile>:<kind>`.
+    /// The pre-v0.3 keyring user name of this kind for `profile`
+    /// (`<profile>:<kind>`, see [`EntryName::legacy`]).
     pub fn user(self, profile: &str) -> String {
-        EntryName::default_dir(profile).user(self)
+        EntryName::legacy(profile).user(self)
     }
 }
 
 /// Whose secrets an operation is about: a profile of one config dir. The
-/// keyring is shared by every config dir, so a dir other than the platform's
-/// default one adds its `dir_id` (kept in its config.toml) to the names;
-/// the file store lives inside the dir and needs only the profile.
+/// keyring is shared by every config dir, so each dir adds its `dir_id`
+/// (kept in its config.toml, see `workflow::dir_identity`) to the names; the file store
+/// lives inside the dir and needs only the profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryName {
     profile: String,
@@ -109,8 +110,10 @@ pub struct EntryName {
 }
 
 impl EntryName {
-    /// The entries of `profile` in the platform's default config dir.
-    pub fn default_dir(profile: &str) -> Self {
+    /// The name `profile` has in the file store, and had in the keyring
+    /// before v0.3 (`<profile>:<kind>`: v0.1 in every config dir, v0.2 in
+    /// the default one).
+    pub fn legacy(profile: &str) -> Self {
         EntryName {
             profile: profile.to_string(),
             dir_id: None,
@@ -139,11 +142,10 @@ impl EntryName {
     }
 }
 
-/// The profile's entries in the default config dir (what a plain profile
-/// name meant before config dirs had ids).
+/// The profile's entries by their plain name (the file store's).
 impl From<&str> for EntryName {
     fn from(profile: &str) -> Self {
-        EntryName::default_dir(profile)
+        EntryName::legacy(profile)
     }
 }
 
@@ -180,6 +182,9 @@ pub trait SecretStore: Send + Sync {
     fn delete(&self, entry: &EntryName, kind: SecretKind) -> Result<()>;
     /// A bounded write/read/delete round trip of a throwaway entry.
     fn probe(&self) -> Result<()>;
+    /// The longest one call may take before it fails (its timeout): what a
+    /// signal deferral around a write must allow for.
+    fn call_timeout(&self) -> std::time::Duration;
 }
 
 /// Opens the chosen store for a config dir.

@@ -15,8 +15,8 @@
 //! redeemed. After the redeem the new token is written into the already
 //! allocated file ([`Reservation::keep`]) when the store refuses it, or the
 //! file is removed ([`Reservation::release`]). A reservation that was never
-//! filled (the process was killed) holds only zero bytes and is removed by
-//! the next [`take`].
+//! filled (the process was killed) is empty or holds only zero bytes: the
+//! next [`take`] removes it and says so ([`Taken::DeadReservationRemoved`]).
 
 use std::path::{Path, PathBuf};
 
@@ -188,48 +188,163 @@ pub fn save(config_dir: &Path, profile: &str, refresh_token: &SecretString) -> R
     Ok(path)
 }
 
-/// If a recovery file exists for the profile of `entry`, stores its token as
-/// the profile's refresh token in `store` and then deletes the file. Returns
-/// the path of the file it consumed, or `None` when there was none. If the
-/// store write fails the file is kept and the error returned.
-pub fn take(
-    config_dir: &Path,
-    entry: &EntryName,
-    store: &dyn SecretStore,
-) -> Result<Option<PathBuf>> {
-    let path = path(config_dir, entry.profile())?;
+/// The largest recovery file read: a token written into a reservation, or
+/// an ordinary [`save`] of a longer one (never seen) fits many times over.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// What a recovery file holds.
+pub enum Content {
+    /// No recovery file.
+    Absent,
+    /// Empty, or only zero bytes: a reservation whose run ended (a crash, a
+    /// kill) before it needed it, or between creating and filling it. Its
+    /// refresh was never answered, so the stored token is the live one.
+    DeadReservation,
+    /// The refresh token an earlier run could not store: the live one.
+    Token(SecretString),
+}
+
+/// Reads `profile`'s recovery file, refusing anything but what ccsetup
+/// writes there: a regular file with one link, of the current user, mode
+/// 0600, opened with `O_NOFOLLOW|O_NONBLOCK` (a symlink is not followed, a
+/// FIFO does not block the open, a hard link to a file elsewhere is not
+/// read). Refusals are exit 2, naming the path.
+pub fn read(config_dir: &Path, profile: &str) -> Result<Content> {
+    use std::io::Read;
+    let path = path(config_dir, profile)?;
     crate::fsutil::check_trusted_dirs_of(config_dir, &path)?;
-    let bytes = match crate::fsutil::read_private_file(&path) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Ok(None),
-        Err(e) => {
-            return Err(crate::fsutil::io_error(
-                crate::error::ErrorKind::Failure,
-                "read",
-                &path,
-                &e,
+    let file = match open_checked(&path) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(Content::Absent),
+        Err(Refused(why)) => {
+            return Err(Error::usage(format!(
+                "the refresh token recovery file {} is refused: {why}",
+                path.display()
+            ))
+            .with_hint(
+                "ccsetup writes that file itself (a regular 0600 file of yours); if you did not \
+                 put this there, someone else may have: look at it, remove it, then re-run",
             ));
         }
     };
-    if !bytes.is_empty() && bytes.iter().all(|&b| b == 0) {
-        // A reservation whose run was killed before it needed it.
-        crate::fsutil::remove_file_durable(&path)
-            .map_err(|e| crate::fsutil::io_error(ErrorKind::Failure, "remove", &path, &e))?;
-        return Ok(None);
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| crate::fsutil::io_error(ErrorKind::Failure, "read", &path, &e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::usage(format!(
+            "the refresh token recovery file {} is refused: it is larger than {MAX_FILE_BYTES} \
+             bytes, which ccsetup never writes",
+            path.display()
+        ))
+        .with_hint("look at it, remove it, then re-run"));
+    }
+    if bytes.iter().all(|&b| b == 0) {
+        return Ok(Content::DeadReservation);
     }
     // A token written into a reservation that was cut short before the
     // file was trimmed ends in zero bytes.
     let text = std::str::from_utf8(&bytes)
         .map(|t| t.trim_end_matches('\0').trim())
         .unwrap_or("");
-    if text.is_empty() {
+    if text.is_empty() || text.contains('\0') {
         return Err(Error::failure(format!(
-            "the refresh token recovery file {} is empty or not text",
+            "the refresh token recovery file {} holds no readable token",
             path.display()
         ))
-        .with_hint("remove it, then re-run `ccsetup rotate --reauthorize`"));
+        .with_hint(
+            "it was not written by ccsetup as it is now: look at it; if it holds no token, \
+             remove it and re-run",
+        ));
     }
-    let token = SecretString::from(text.to_string());
+    Ok(Content::Token(SecretString::from(text.to_string())))
+}
+
+/// Why a file at the recovery path is not read.
+struct Refused(String);
+
+/// Opens the recovery file without following a link or blocking on a FIFO,
+/// and checks what was opened (see [`read`]). `None`: there is none.
+fn open_checked(path: &Path) -> std::result::Result<Option<std::fs::File>, Refused> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        let file = match options.open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(Refused("it is a symbolic link".into()));
+            }
+            Err(e) => return Err(Refused(format!("it cannot be opened ({e})"))),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| Refused(format!("it cannot be examined ({e})")))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        let mode = meta.mode() & 0o7777;
+        if !meta.file_type().is_file() {
+            return Err(Refused("it is not a regular file".into()));
+        }
+        if meta.nlink() != 1 {
+            return Err(Refused(format!(
+                "it has {} hard links (a link to a file elsewhere)",
+                meta.nlink()
+            )));
+        }
+        if meta.uid() != me {
+            return Err(Refused(format!(
+                "it belongs to another user (uid {})",
+                meta.uid()
+            )));
+        }
+        if mode != 0o600 {
+            return Err(Refused(format!("its mode is {mode:04o}, not 0600")));
+        }
+        Ok(Some(file))
+    }
+    #[cfg(not(unix))]
+    {
+        match options.open(path) {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Refused(format!("it cannot be opened ({e})"))),
+        }
+    }
+}
+
+/// What [`take`] did with a recovery file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// Its token is in the store now; the file (this path) is gone.
+    Recovered(PathBuf),
+    /// It was a dead reservation (see [`Content::DeadReservation`]),
+    /// removed; the stored token is unchanged.
+    DeadReservationRemoved(PathBuf),
+}
+
+/// If a recovery file exists for the profile of `entry`, stores its token as
+/// the profile's refresh token in `store` and then deletes the file; a dead
+/// reservation is removed. `None` when there was none. If the store write
+/// fails the file is kept and the error returned.
+pub fn take(
+    config_dir: &Path,
+    entry: &EntryName,
+    store: &dyn SecretStore,
+) -> Result<Option<Taken>> {
+    let path = path(config_dir, entry.profile())?;
+    let token = match read(config_dir, entry.profile())? {
+        Content::Absent => return Ok(None),
+        Content::DeadReservation => {
+            crate::fsutil::remove_file_durable(&path)
+                .map_err(|e| crate::fsutil::io_error(ErrorKind::Failure, "remove", &path, &e))?;
+            return Ok(Some(Taken::DeadReservationRemoved(path)));
+        }
+        Content::Token(token) => token,
+    };
     store
         .set(entry, SecretKind::RefreshToken, &token)
         .map_err(|e| {
@@ -252,7 +367,7 @@ pub fn take(
     crate::fsutil::remove_file_durable(&path).map_err(|e| {
         crate::fsutil::io_error(crate::error::ErrorKind::Failure, "remove", &path, &e)
     })?;
-    Ok(Some(path))
+    Ok(Some(Taken::Recovered(path)))
 }
 
 /// Removes a pending recovery file (`reset`): its token belongs to a setup

@@ -24,6 +24,16 @@ pub struct AuthorizeRequest {
 pub struct AuthOutcome {
     pub tokens: TokenSet,
     pub account: Option<AccountSummary>,
+    /// Signals wait until the tokens are stored ([`Self::stored`]).
+    deferral: Option<crate::interrupt::DeferGuard>,
+}
+
+impl AuthOutcome {
+    /// The tokens are stored: signals are no longer held off (one that
+    /// arrived meanwhile ends the process now, as after a refresh).
+    pub fn stored(&mut self) {
+        drop(self.deferral.take());
+    }
 }
 
 pub async fn authorize_and_check(
@@ -53,12 +63,16 @@ pub async fn authorize_and_check(
         || cfg!(unix)
         || term.browser.can_launch().is_err())
     .then(crate::oauth::PasteSource::stdin);
-    let authorization =
+    let mut authorization =
         crate::oauth::authorize_via(params, redirect, term.browser, term.io, paste).await?;
     term.io
         .success("Constant Contact accepted the API Key and Client Secret.");
 
     let account = if crate::constant_contact::grants_account_read(&request.scopes) {
+        // Still under the exchange's deferral: the new grant is not stored.
+        crate::interrupt::extend_deferral(
+            crate::oauth::RetryPolicy::default().worst_case(crate::http::REQUEST_TIMEOUT),
+        );
         let spinner = term.io.spinner("Checking whose account this is");
         let result = crate::constant_contact::fetch_account_summary(
             remote.http,
@@ -88,6 +102,7 @@ pub async fn authorize_and_check(
         None
     };
     Ok(AuthOutcome {
+        deferral: authorization.deferral.take(),
         tokens: authorization.tokens,
         account,
     })

@@ -23,6 +23,7 @@
 
 pub mod authorize;
 pub mod dashboard_guide;
+pub mod dir_identity;
 pub mod health;
 pub mod portal_guide;
 pub mod preflight;

@@ -101,7 +101,7 @@ pub async fn rotate_client_secret(
             term.io.info(
                 "No refresh token is stored: proving the new secret with a new authorization.",
             );
-            let auth = authorize_and_check(
+            let mut auth = authorize_and_check(
                 term.reborrow(),
                 remote,
                 authorize_request(settings, new_secret.clone(), options.auth_timeout_secs),
@@ -110,6 +110,7 @@ pub async fn rotate_client_secret(
             .await?;
             let _lock = session.lock().await?;
             tokens::store_token_set(session, &auth.tokens).await?;
+            auth.stored();
             auth.account
         }
     };
@@ -276,7 +277,7 @@ async fn store_in_sibling(
     new_secret: &SecretString,
 ) -> Result<Option<ProfileSession>> {
     let store = crate::store::open(settings.secret_store, session.config_dir())?;
-    let sibling = ProfileSession::new(session.config_dir().to_path_buf(), name.to_string(), store);
+    let sibling = session.sibling(name, store);
     let current = sibling.get(SecretKind::ClientSecret).await?;
     let unfinished = sibling
         .get(SecretKind::PreviousClientSecret)
@@ -608,7 +609,7 @@ pub async fn reauthorize(
         None,
     )
     .await?;
-    let auth = authorize_and_check(
+    let mut auth = authorize_and_check(
         term.reborrow(),
         remote,
         authorize_request(settings, client_secret, auth_timeout_secs),
@@ -620,6 +621,7 @@ pub async fn reauthorize(
         let _lock = session.lock().await?;
         tokens::store_token_set(session, &auth.tokens).await?;
     }
+    auth.stored();
     session.update_config(|p| {
         let now = crate::clock::now_rfc3339();
         match &auth.account {

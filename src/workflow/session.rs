@@ -4,16 +4,17 @@
 //!
 //! Lock order: the profile lock (held by `token`, `init`, `rotate` and
 //! `reset` around their secret writes), then the config lock (held only
-//! around one read-modify-write of config.toml, or while a dir gets its id).
-//! Nothing waits for a profile lock while holding the config lock, so two
-//! runs never wait for each other.
+//! around one read-modify-write of config.toml), or, while a dir gets its
+//! keyring identity, the lock shared by every config dir and then the
+//! config lock. Nothing waits for a profile lock while holding the others,
+//! so two runs never wait for each other.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use crate::config::{self, ConfigFile, ProfileConfig};
+use crate::config::{self, ProfileConfig};
 use crate::error::{Error, Result};
 use crate::store::{EntryName, ProfileLock, SecretKind, SecretStore, StoreChoice, recovery};
 
@@ -23,10 +24,10 @@ pub struct ProfileSession {
     config_dir: PathBuf,
     profile: String,
     store: Arc<dyn SecretStore>,
-    /// Whether `config_dir` is the platform's default config dir, whose
-    /// keyring entries carry no dir id (decided by the caller, which knows
-    /// where the default dir is).
-    default_dir: bool,
+    /// The platform's default config dir, if there is one (the caller
+    /// knows where): it holds the lock shared by every config dir, and only
+    /// it may move the pre-v0.3 keyring entries ([`crate::store::identity`]).
+    default_dir: Option<PathBuf>,
     /// The names of this profile's keyring entries, once known.
     entry: Arc<Mutex<Option<EntryName>>>,
 }
@@ -49,39 +50,46 @@ impl ProfileSession {
             config_dir,
             profile,
             store,
-            default_dir: false,
+            default_dir: None,
             entry: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// Marks `config_dir` as the platform's default config dir (or not):
-    /// its keyring entries are named `<profile>:<kind>`, as before v0.2.
-    pub fn in_default_dir(mut self, default_dir: bool) -> Self {
+    /// Names the platform's default config dir (`None`: there is none).
+    pub fn with_default_config_dir(mut self, default_dir: Option<PathBuf>) -> Self {
         self.default_dir = default_dir;
         self
     }
 
-    /// The names of this profile's entries in its store. The file store and
-    /// the default dir need none but the profile. Another dir's keyring
-    /// entries carry the dir id from config.toml; a dir without one gets
-    /// one when it first writes to the keyring (`create`), or when its
-    /// config.toml lists keyring profiles written before ids existed (their
-    /// entries are moved: [`create_dir_id`]). `None`: the dir has no id and
-    /// nothing to move, so nothing of it can be in the keyring.
+    /// A session of another profile of the same config dir, on `store`.
+    pub fn sibling(&self, profile: &str, store: Arc<dyn SecretStore>) -> ProfileSession {
+        ProfileSession::new(self.config_dir.clone(), profile.to_string(), store)
+            .with_default_config_dir(self.default_dir.clone())
+    }
+
+    /// The names of this profile's entries in its store. The file store
+    /// needs none but the profile. Keyring entries carry the dir's id
+    /// ([`crate::workflow::dir_identity::dir_id`]: created when the dir first
+    /// writes to the keyring (`create`) or lists keyring profiles).
+    /// `None`: the dir has no id and lists no keyring profile, so nothing
+    /// of it can be in the keyring.
     /// Blocking (config.toml, keyring): call it on the blocking pool.
     fn entry_name(&self, create: bool) -> Result<Option<EntryName>> {
-        if self.default_dir || self.store.choice() != StoreChoice::Keyring {
-            return Ok(Some(EntryName::default_dir(&self.profile)));
+        if self.store.choice() != StoreChoice::Keyring {
+            return Ok(Some(EntryName::legacy(&self.profile)));
         }
         let mut slot = self.entry.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(entry) = slot.as_ref() {
             return Ok(Some(entry.clone()));
         }
-        let file = config::load(&self.config_dir)?;
-        let id = match file.dir_id {
-            Some(id) => id,
-            None if !create && keyring_profiles(&file).is_empty() => return Ok(None),
-            None => create_dir_id(&self.config_dir, self.store.as_ref())?,
+        let Some(id) = crate::workflow::dir_identity::dir_id(
+            &self.config_dir,
+            self.default_dir.as_deref(),
+            self.store.as_ref(),
+            create,
+        )?
+        else {
+            return Ok(None);
         };
         let entry = EntryName::in_dir(&self.profile, &id);
         *slot = Some(entry.clone());
@@ -100,6 +108,12 @@ impl ProfileSession {
         &self.store
     }
 
+    /// Under a signal deferral (a token being stored): the `calls` store
+    /// calls starting now may each take the store's whole timeout.
+    fn extend_deferral(&self, calls: u32) {
+        crate::interrupt::extend_deferral(self.store.call_timeout().saturating_mul(calls));
+    }
+
     /// Proves the store works: a bounded write/read/delete.
     pub async fn probe(&self) -> Result<()> {
         let store = self.store.clone();
@@ -107,6 +121,7 @@ impl ProfileSession {
     }
 
     pub async fn get(&self, kind: SecretKind) -> Result<Option<SecretString>> {
+        self.extend_deferral(1);
         let this = self.clone();
         blocking(move || match this.entry_name(false)? {
             Some(entry) => this.store.get(&entry, kind),
@@ -116,6 +131,7 @@ impl ProfileSession {
     }
 
     pub async fn set(&self, kind: SecretKind, value: &SecretString) -> Result<()> {
+        self.extend_deferral(1);
         let (this, value) = (self.clone(), value.clone());
         blocking(move || {
             let entry = this.entry_name(true)?.expect("created on demand");
@@ -124,11 +140,22 @@ impl ProfileSession {
         .await
     }
 
-    /// Deleting what is not there is not an error.
+    /// Deleting what is not there is not an error. In the default config
+    /// dir the pre-v0.3 name goes too (a move that could not remove it).
     pub async fn delete(&self, kind: SecretKind) -> Result<()> {
+        self.extend_deferral(2);
         let this = self.clone();
         blocking(move || match this.entry_name(false)? {
-            Some(entry) => this.store.delete(&entry, kind),
+            Some(entry) => {
+                for name in crate::workflow::dir_identity::all_names(
+                    &entry,
+                    &this.config_dir,
+                    this.default_dir.as_deref(),
+                ) {
+                    this.store.delete(&name, kind)?;
+                }
+                Ok(())
+            }
             None => Ok(()),
         })
         .await
@@ -144,6 +171,7 @@ impl ProfileSession {
     /// The profile's exclusive lock (waiting at most
     /// [`crate::store::lock::DEFAULT_TIMEOUT`] for another process).
     pub async fn lock(&self) -> Result<ProfileLock> {
+        crate::interrupt::extend_deferral(crate::store::lock::DEFAULT_TIMEOUT);
         let (dir, profile) = (self.config_dir.clone(), self.profile.clone());
         blocking(move || ProfileLock::acquire(&dir, &profile, crate::store::lock::DEFAULT_TIMEOUT))
             .await
@@ -152,8 +180,8 @@ impl ProfileSession {
     /// Puts back a refresh token that an earlier run saved to a recovery
     /// file because the store refused it. The caller holds the lock: of two
     /// runs that both saw the file, the second must not put the token back
-    /// after the first has rotated it. Returns the file it came from.
-    pub async fn recover_refresh_token_locked(&self) -> Result<Option<PathBuf>> {
+    /// after the first has rotated it. Returns what was done with the file.
+    pub async fn recover_refresh_token_locked(&self) -> Result<Option<recovery::Taken>> {
         let this = self.clone();
         blocking(move || {
             if !recovery::pending(&this.config_dir, &this.profile)? {
@@ -167,7 +195,7 @@ impl ProfileSession {
 
     /// [`Self::recover_refresh_token_locked`], taking the lock only when a
     /// recovery file is there (the common case costs one `stat`).
-    pub async fn recover_refresh_token(&self) -> Result<Option<PathBuf>> {
+    pub async fn recover_refresh_token(&self) -> Result<Option<recovery::Taken>> {
         if !recovery::pending(&self.config_dir, &self.profile)? {
             return Ok(None);
         }
@@ -225,68 +253,6 @@ impl ProfileSession {
     }
 }
 
-/// The profiles a config.toml keeps in the keyring.
-fn keyring_profiles(file: &ConfigFile) -> Vec<String> {
-    file.profiles
-        .iter()
-        .filter(|(_, p)| p.secret_store == StoreChoice::Keyring)
-        .map(|(name, _)| name.clone())
-        .collect()
-}
-
-/// Gives a config dir (not the default one) its id, under the config lock,
-/// and moves the keyring entries of the profiles its config.toml keeps in
-/// the keyring from their v0.1 names (`<profile>:<kind>`, shared by every
-/// dir) to this dir's names. Crash-safe order: copy each old entry to its
-/// new name; write the id to config.toml (the commit point: a crash before
-/// it leaves the old entries as they were, and the next run starts again
-/// with another id); then delete each old entry that still holds the value
-/// copied (another dir may have written that name meanwhile: it keeps its
-/// value). Returns the id.
-fn create_dir_id(config_dir: &Path, store: &dyn SecretStore) -> Result<String> {
-    let _lock = config::lock(config_dir)?;
-    let mut file = config::load(config_dir)?;
-    if let Some(id) = &file.dir_id {
-        // Another run got here first.
-        return Ok(id.clone());
-    }
-    let id = crate::store::new_dir_id();
-    let mut copied = Vec::new();
-    for profile in keyring_profiles(&file) {
-        let (old, new) = (
-            EntryName::default_dir(&profile),
-            EntryName::in_dir(&profile, &id),
-        );
-        for kind in SecretKind::ALL {
-            if let Some(value) = store.get(&old, kind)? {
-                store.set(&new, kind, &value)?;
-                copied.push((old.clone(), kind, value));
-            }
-        }
-    }
-    file.dir_id = Some(id.clone());
-    config::save(config_dir, &file)?;
-    for (old, kind, value) in &copied {
-        let still_ours = matches!(
-            store.get(old, *kind),
-            Ok(Some(now)) if now.expose_secret() == value.expose_secret()
-        );
-        if still_ours && let Err(e) = store.delete(old, *kind) {
-            tracing::warn!(
-                entry = old.user(*kind),
-                error = e.message(),
-                "old entry kept"
-            );
-        }
-    }
-    tracing::info!(
-        dir_id = id,
-        moved = copied.len(),
-        "this config dir has an id now; its v0.1 keyring entries were moved"
-    );
-    Ok(id)
-}
-
 /// The settings of `profile`, or the exit-2 error telling to run `init`.
 pub fn require_profile(config_dir: &Path, profile: &str) -> Result<ProfileConfig> {
     let file = config::load(config_dir)?;
@@ -313,6 +279,8 @@ pub fn missing_client_secret(profile: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use secrecy::ExposeSecret;
 
     use super::*;
 
@@ -352,12 +320,16 @@ mod tests {
         fn probe(&self) -> Result<()> {
             Ok(())
         }
+        fn call_timeout(&self) -> std::time::Duration {
+            std::time::Duration::from_secs(1)
+        }
     }
 
     fn v01_dir(dir: &Path) {
         let text = "[profiles.default]\nclient_id = \"c\"\napp_name = \"a\"\nscopes = []\n\
                     redirect_port = 8917\nsecret_store = \"keyring\"\ncreated_at = \"x\"\n\
                     updated_at = \"x\"\n";
+        std::fs::create_dir_all(dir).unwrap();
         std::fs::write(config::config_path(dir), text).unwrap();
     }
 
@@ -378,15 +350,31 @@ mod tests {
         store.entries.lock().unwrap().keys().cloned().collect()
     }
 
-    #[test]
-    fn a_v01_dir_gets_an_id_and_its_entries_move() {
+    fn session(dir: &Path, default: &Path, store: &Arc<MemoryKeyring>) -> ProfileSession {
+        ProfileSession::new(dir.into(), "default".into(), store.clone())
+            .with_default_config_dir(Some(default.into()))
+    }
+
+    /// A temp dir with a default config dir in it.
+    fn dirs() -> (tempfile::TempDir, PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
-        v01_dir(tmp.path());
+        let default = tmp.path().join("default");
+        (tmp, default)
+    }
+
+    #[test]
+    fn the_default_dir_gets_an_id_and_its_old_entries_move() {
+        let (_tmp, default) = dirs();
+        v01_dir(&default);
         let store = keyring_with_v01_entries(false);
-        let session = ProfileSession::new(tmp.path().into(), "default".into(), store.clone());
-        let entry = session.entry_name(false).unwrap().unwrap();
-        let id = config::load(tmp.path()).unwrap().dir_id.unwrap();
+        let entry = session(&default, &default, &store)
+            .entry_name(false)
+            .unwrap()
+            .unwrap();
+        let file = config::load(&default).unwrap();
+        let id = file.dir_id.unwrap();
         assert_eq!(entry, EntryName::in_dir("default", &id));
+        assert!(file.moving_legacy_entries.is_empty());
         assert_eq!(
             users(&store),
             vec![
@@ -395,23 +383,124 @@ mod tests {
                 "other:refresh_token".to_string(),
             ]
         );
-        // The default dir's session keeps the v0.1 names.
-        let default = ProfileSession::new(tmp.path().into(), "default".into(), store.clone())
-            .in_default_dir(true);
+    }
+
+    #[test]
+    fn another_dir_without_id_takes_nothing() {
+        let (tmp, default) = dirs();
+        let copy = tmp.path().join("copy");
+        v01_dir(&copy);
+        let store = keyring_with_v01_entries(false);
+        let before = users(&store);
+        let entry = session(&copy, &default, &store)
+            .entry_name(false)
+            .unwrap()
+            .unwrap();
+        let id = config::load(&copy).unwrap().dir_id.unwrap();
+        assert_eq!(entry, EntryName::in_dir("default", &id));
+        assert_eq!(users(&store), before, "the old entries are not this dir's");
+    }
+
+    #[test]
+    fn a_copy_of_a_dir_gets_its_own_id_and_a_moved_dir_keeps_its_own() {
+        let (tmp, default) = dirs();
+        v01_dir(&default);
+        let store = keyring_with_v01_entries(false);
+        session(&default, &default, &store)
+            .entry_name(false)
+            .unwrap();
+        let id = config::load(&default).unwrap().dir_id.unwrap();
+        let before = users(&store);
+        // cp -a: same config.toml, elsewhere.
+        let copy = tmp.path().join("copy");
+        std::fs::create_dir_all(&copy).unwrap();
+        std::fs::copy(config::config_path(&default), config::config_path(&copy)).unwrap();
+        let entry = session(&copy, &default, &store)
+            .entry_name(false)
+            .unwrap()
+            .unwrap();
+        let copy_id = config::load(&copy).unwrap().dir_id.unwrap();
+        assert_ne!(copy_id, id);
+        assert_eq!(entry, EntryName::in_dir("default", &copy_id));
+        assert_eq!(users(&store), before);
+        // The original keeps its id.
+        let entry = session(&default, &default, &store)
+            .entry_name(false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry, EntryName::in_dir("default", &id));
+        // mv: the old place no longer holds the id, so it is still this dir's.
+        let moved = tmp.path().join("moved");
+        std::fs::rename(&default, &moved).unwrap();
+        let entry = session(&moved, &default, &store)
+            .entry_name(false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry, EntryName::in_dir("default", &id));
         assert_eq!(
-            default.entry_name(false).unwrap().unwrap(),
-            EntryName::default_dir("default")
+            config::load(&moved).unwrap().dir_path.unwrap(),
+            crate::workflow::dir_identity::real_path(&moved).to_string_lossy()
         );
     }
 
     #[test]
-    fn a_failed_move_keeps_the_old_entries_and_no_id() {
-        let tmp = tempfile::tempdir().unwrap();
-        v01_dir(tmp.path());
+    fn a_move_cut_short_is_finished_by_the_next_run() {
+        let (_tmp, default) = dirs();
+        v01_dir(&default);
+        let store = keyring_with_v01_entries(false);
+        // What a kill -9 after the commit point and one copy leaves.
+        let id = "0123456789abcdef";
+        config::update(&default, |f| {
+            f.dir_id = Some(id.into());
+            f.dir_path = Some(
+                crate::workflow::dir_identity::real_path(&default)
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            f.moving_legacy_entries = vec!["default".into()];
+            true
+        })
+        .unwrap();
+        store
+            .entries
+            .lock()
+            .unwrap()
+            .insert(format!("default@{id}:client_secret"), "cs".into());
+        session(&default, &default, &store)
+            .entry_name(false)
+            .unwrap();
+        assert_eq!(
+            users(&store),
+            vec![
+                format!("default@{id}:client_secret"),
+                format!("default@{id}:refresh_token"),
+                "other:refresh_token".to_string(),
+            ]
+        );
+        assert!(
+            config::load(&default)
+                .unwrap()
+                .moving_legacy_entries
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_failed_move_keeps_the_old_entries_and_stays_recorded() {
+        let (_tmp, default) = dirs();
+        v01_dir(&default);
         let store = keyring_with_v01_entries(true);
-        let session = ProfileSession::new(tmp.path().into(), "default".into(), store.clone());
-        assert!(session.entry_name(false).is_err());
-        assert_eq!(config::load(tmp.path()).unwrap().dir_id, None);
+        assert!(
+            session(&default, &default, &store)
+                .entry_name(false)
+                .is_err()
+        );
+        let file = config::load(&default).unwrap();
+        assert!(
+            file.dir_id.is_some(),
+            "copies are only ever under a recorded id"
+        );
+        assert_eq!(file.moving_legacy_entries, vec!["default".to_string()]);
         assert_eq!(
             users(&store),
             vec![
@@ -424,14 +513,15 @@ mod tests {
 
     #[test]
     fn a_dir_without_id_reads_nothing_and_writes_nothing_until_a_write() {
-        let tmp = tempfile::tempdir().unwrap();
+        let (tmp, default) = dirs();
+        let dir = tmp.path().join("fresh");
         let store = keyring_with_v01_entries(false);
-        let session = ProfileSession::new(tmp.path().into(), "default".into(), store.clone());
-        // No keyring profile listed: the v0.1 entries are not this dir's.
-        assert_eq!(session.entry_name(false).unwrap(), None);
-        assert!(!config::config_path(tmp.path()).exists());
-        let entry = session.entry_name(true).unwrap().unwrap();
-        let id = config::load(tmp.path()).unwrap().dir_id.unwrap();
+        let s = session(&dir, &default, &store);
+        // No keyring profile listed: the old entries are not this dir's.
+        assert_eq!(s.entry_name(false).unwrap(), None);
+        assert!(!config::config_path(&dir).exists());
+        let entry = s.entry_name(true).unwrap().unwrap();
+        let id = config::load(&dir).unwrap().dir_id.unwrap();
         assert_eq!(entry, EntryName::in_dir("default", &id));
         assert!(users(&store).contains(&"default:refresh_token".to_string()));
     }

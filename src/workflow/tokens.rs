@@ -4,14 +4,16 @@
 //! is stored before anything else (or kept in a 0600 recovery file when the
 //! store refuses it), and a token left in a recovery file is put back first.
 
+use std::time::Duration;
+
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ProfileSession, Remote};
 use crate::config::ProfileConfig;
 use crate::error::{Error, Result};
-use crate::oauth::{TokenEndpoint, TokenSet};
-use crate::store::recovery::Reservation;
-use crate::store::{SecretKind, StoredAccessToken};
+use crate::oauth::{RetryPolicy, TokenEndpoint, TokenSet};
+use crate::store::recovery::{self, Reservation};
+use crate::store::{SecretKind, SecretStore, StoredAccessToken};
 use crate::ui::IoStreams;
 
 /// Seconds a cached access token must still have to be used.
@@ -127,15 +129,32 @@ pub async fn redeem_locked(
         );
         super::session::blocking(move || Reservation::reserve(&dir, &profile)).await?
     };
-    let _defer = crate::interrupt::defer();
+    let policy = RetryPolicy::default();
+    let _defer = crate::interrupt::defer_for(redeem_deferral(&policy, session.store().as_ref()));
+    if crate::interrupt::stop_before_starting() {
+        // Stopped before anything was sent: the stored token is untouched
+        // (dropping the guard ends the process with the signal's code).
+        return Err(Error::failure("stopped before the refresh was sent"));
+    }
     let endpoint = TokenEndpoint::new(
         remote.http.clone(),
         &remote.endpoints.cc_token,
         client_id,
         client_secret,
-    );
+    )
+    .with_retry_policy(policy);
     let tokens = endpoint.refresh(refresh_token).await.map_err(Error::from)?;
     persist_rotated_tokens(session, io, &tokens, reservation).await
+}
+
+/// How long signals are held off while a refresh token is redeemed with
+/// `policy` and its answer stored in `store` (docs/contract.md "Storage"):
+/// every try the policy allows, each running out the HTTP request timeout,
+/// with the longest waits between them, then the two store writes (the
+/// refresh token, or its recovery file, and the access token). The one
+/// place this is computed; the store calls extend it as they start.
+pub fn redeem_deferral(policy: &RetryPolicy, store: &dyn SecretStore) -> Duration {
+    policy.worst_case(crate::http::REQUEST_TIMEOUT) + store.call_timeout().saturating_mul(2)
 }
 
 /// Whether the app's refresh tokens rotate (docs/contract.md `init` step 4).
@@ -264,11 +283,18 @@ fn access_token_of(tokens: &TokenSet) -> StoredAccessToken {
     }
 }
 
-pub fn say_recovered(io: &mut IoStreams, path: &std::path::Path) {
-    io.success(format!(
-        "Recovered the refresh token that an earlier run saved to {}.",
-        path.display()
-    ));
+pub fn say_recovered(io: &mut IoStreams, taken: &recovery::Taken) {
+    match taken {
+        recovery::Taken::Recovered(path) => io.success(format!(
+            "Recovered the refresh token that an earlier run saved to {}.",
+            path.display()
+        )),
+        recovery::Taken::DeadReservationRemoved(path) => io.info(format!(
+            "Removed {}: an earlier run set it aside for a refresh token and ended before \
+             needing it (it held none); the stored refresh token is the live one.",
+            path.display()
+        )),
+    }
 }
 
 /// Why there is no refresh token to redeem, and what helps.
@@ -292,9 +318,13 @@ fn no_refresh_token(profile: &str, scopes: &[String]) -> Error {
     .with_hint("run `ccsetup rotate --reauthorize` (the scopes must include offline_access)")
 }
 
-/// Revokes the stored refresh token at Constant Contact (RFC 7009), best
-/// effort: a failure is a warning saying how to remove the access by hand.
-pub async fn revoke_stored_refresh_token(
+/// Revokes the live refresh token at Constant Contact (RFC 7009), best
+/// effort: the one waiting in a recovery file when there is one (the stored
+/// one was redeemed by the run that wrote the file, so it is dead), else
+/// the stored one. Returns whether that token was revoked; a failure is a
+/// warning saying how to remove the access by hand. The caller holds the
+/// profile lock (no refresh changes which token is live meanwhile).
+pub async fn revoke_live_refresh_token(
     io: &mut IoStreams,
     remote: Remote<'_>,
     session: &ProfileSession,
@@ -303,9 +333,31 @@ pub async fn revoke_stored_refresh_token(
     let Some(settings) = settings else {
         return false;
     };
-    let refresh_token = match session.get(SecretKind::RefreshToken).await {
-        Ok(Some(t)) => t,
-        _ => return false,
+    let pending = {
+        let (dir, profile) = (
+            session.config_dir().to_path_buf(),
+            session.profile().to_string(),
+        );
+        super::session::blocking(move || recovery::read(&dir, &profile)).await
+    };
+    let refresh_token = match pending {
+        Ok(recovery::Content::Token(t)) => t,
+        Ok(recovery::Content::Absent | recovery::Content::DeadReservation) => {
+            match session.get(SecretKind::RefreshToken).await {
+                Ok(Some(t)) => t,
+                _ => return false,
+            }
+        }
+        Err(e) => {
+            io.warn(format!(
+                "{}; so which refresh token is live is unknown and none was revoked. To remove \
+                 the access by hand, disconnect \"{}\" in the Constant Contact account's \
+                 connected apps",
+                e.message(),
+                settings.app_name
+            ));
+            return false;
+        }
     };
     let result = match session.get(SecretKind::ClientSecret).await {
         Ok(Some(secret)) => {
@@ -337,5 +389,33 @@ pub async fn revoke_stored_refresh_token(
             ));
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::KeyringStore;
+    use crate::store::keyring::DEFAULT_TIMEOUT;
+
+    /// The refresh's signal deferral covers everything the refresh may
+    /// take: every try and wait the retry policy allows, then the store.
+    #[test]
+    fn the_refresh_deferral_covers_the_whole_retry_budget_and_the_store() {
+        let policy = RetryPolicy::default();
+        let store = KeyringStore::new(DEFAULT_TIMEOUT);
+        let deferral = redeem_deferral(&policy, &store);
+        assert!(
+            deferral >= policy.worst_case(crate::http::REQUEST_TIMEOUT) + store.call_timeout(),
+            "{deferral:?}"
+        );
+        // The reported case: `Retry-After: 30` twice, then an answer that
+        // takes the whole request timeout, then a keyring write.
+        let reported =
+            policy.max_retry_after * 2 + crate::http::REQUEST_TIMEOUT * 3 + DEFAULT_TIMEOUT;
+        assert!(deferral >= reported, "{deferral:?} < {reported:?}");
+        // A slower keyring (CCSETUP_KEYRING_TIMEOUT_SECS) lengthens it.
+        let slow = KeyringStore::new(Duration::from_secs(120));
+        assert!(redeem_deferral(&policy, &slow) >= deferral + Duration::from_secs(90));
     }
 }

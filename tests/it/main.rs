@@ -25,6 +25,12 @@
 //! - `store_files`, `secret_service`: config.toml, the file store and lock,
 //!   and the keyring backend inside a private D-Bus session (it re-runs this
 //!   binary with `--exact`, see `support::test_name`).
+//! - `config_dir_copies`: a copied config dir never touches the original's
+//!   keyring entries (real Secret Service).
+//! - `recovery_files`, `signal_deferral`: the refresh token recovery file is
+//!   read only as ccsetup writes it, `reset` revokes the live token, and a
+//!   signal during a refresh or between a code exchange and its storing
+//!   costs no token.
 //!
 //! Helpers live in `support/` and nowhere else: `support::e2e` (a `TestEnv`
 //! running the real binary against the stand-ins, with a test browser),
@@ -46,6 +52,7 @@ mod support;
 mod attacks;
 mod authorize;
 mod cli;
+mod config_dir_copies;
 mod constant_contact;
 mod demo;
 mod hardening_canary;
@@ -57,10 +64,12 @@ mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;
 mod oauth_request;
+mod recovery_files;
 mod sandbox_cc;
 mod sandbox_stackone;
 mod secret_service;
 mod secrets;
+mod signal_deferral;
 mod stackone;
 mod stackone_client;
 mod stackone_profiles;

@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::e2e::{TestEnv, run_plain};
+use crate::support::keyring::{all_users, keyring_cmd, keyring_init, lookup};
 use ccsetup::sandbox::test_browser::Decision;
 use ccsetup::sandbox::{Fault, FaultAction};
 use ccsetup::store::{self, EntryName, ProfileLock, SecretKind, StoreChoice};
@@ -17,7 +18,6 @@ use ccsetup::store::{self, EntryName, ProfileLock, SecretKind, StoreChoice};
 const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 const AUTHORIZE_PATH: &str = "/oauth2/default/v1/authorize";
 use ccsetup::sandbox::constant_contact::authorize::SIGN_IN_PATH;
-use secrecy::ExposeSecret;
 
 const INNER_ENV: &str = "CCSETUP_SS_ISOLATION_INNER";
 
@@ -36,34 +36,6 @@ fn inner_enabled() -> bool {
     on
 }
 
-/// What libsecret (not our code) finds under service `ccsetup`, user `user`.
-fn lookup(user: &str) -> Option<String> {
-    let out = Command::new("secret-tool")
-        .args(["lookup", "service", "ccsetup", "username", user])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (!text.is_empty()).then_some(text)
-}
-
-/// Every keyring user name under service `ccsetup`.
-fn all_users() -> Vec<String> {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "service", "ccsetup"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    // secret-tool prints the attributes on stderr.
-    let mut users: Vec<String> = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter_map(|l| l.strip_prefix("attribute.username = "))
-        .map(str::to_string)
-        .collect();
-    users.sort();
-    users
-}
-
 /// The `dir_id` at the top of a config dir's config.toml.
 fn dir_id(config_dir: &Path) -> String {
     let text = std::fs::read_to_string(config_dir.join("config.toml")).unwrap();
@@ -73,29 +45,6 @@ fn dir_id(config_dir: &Path) -> String {
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or_else(|| panic!("no dir_id at the top of config.toml:\n{text}"))
         .to_string()
-}
-
-/// `ccsetup <args>` of `env` on the keyring, in `config_dir` (`None`: the
-/// platform's default config dir).
-fn keyring_cmd(env: &TestEnv, config_dir: Option<&Path>, args: &[&str]) -> Command {
-    let mut cmd = env.ccsetup(args);
-    cmd.env_remove("CCSETUP_STORE");
-    match config_dir {
-        Some(dir) => cmd.env("CCSETUP_CONFIG_DIR", dir),
-        None => cmd.env_remove("CCSETUP_CONFIG_DIR"),
-    };
-    cmd
-}
-
-fn keyring_init(env: &TestEnv, config_dir: Option<&Path>) -> String {
-    let mut cmd = env.init_cmd(&["--skip-stackone"]);
-    cmd.env_remove("CCSETUP_STORE");
-    match config_dir {
-        Some(dir) => cmd.env("CCSETUP_CONFIG_DIR", dir),
-        None => cmd.env_remove("CCSETUP_CONFIG_DIR"),
-    };
-    env.run(cmd, Decision::Approve).assert_code(0);
-    env.last_issued_refresh_token()
 }
 
 #[test]
@@ -119,16 +68,14 @@ fn inner_two_config_dirs_never_share_keyring_entries() {
     let rt_default = keyring_init(&env, None);
     let rt_a = keyring_init(&env, Some(&dir_a));
     let rt_b = keyring_init(&env, Some(&dir_b));
-    let (id_a, id_b) = (dir_id(&dir_a), dir_id(&dir_b));
+    let (id_a, id_b, id_default) = (dir_id(&dir_a), dir_id(&dir_b), dir_id(&default_dir));
     assert_ne!(id_a, id_b);
-    assert!(
-        !std::fs::read_to_string(default_dir.join("config.toml"))
-            .unwrap()
-            .contains("dir_id"),
-        "the default dir needs no id"
-    );
+    assert_ne!(id_a, id_default, "the default dir has its own id too");
     // Each dir's entries under its own names: nobody overwrote anybody.
-    assert_eq!(lookup("default:refresh_token"), Some(rt_default.clone()));
+    assert_eq!(
+        lookup(&format!("default@{id_default}:refresh_token")),
+        Some(rt_default.clone())
+    );
     assert_eq!(
         lookup(&format!("default@{id_a}:refresh_token")),
         Some(rt_a.clone())
@@ -179,7 +126,7 @@ fn inner_two_config_dirs_never_share_keyring_entries() {
         "{users:?}"
     );
     assert!(
-        users.contains(&"default:refresh_token".to_string()),
+        users.contains(&format!("default@{id_default}:refresh_token")),
         "{users:?}"
     );
     run_plain(keyring_cmd(
@@ -197,14 +144,10 @@ fn inner_two_config_dirs_never_share_keyring_entries() {
     ))
     .assert_code(0);
     assert_eq!(
-        lookup("default:refresh_token"),
+        lookup(&format!("default@{id_default}:refresh_token")),
         Some(env.last_issued_refresh_token())
     );
-    assert!(
-        !std::fs::read_to_string(default_dir.join("config.toml"))
-            .unwrap()
-            .contains("dir_id")
-    );
+    assert_eq!(dir_id(&default_dir), id_default);
     assert_eq!(
         env.sandbox.cc().refresh_tokens_redeemed_more_than_once(),
         Vec::<String>::new()
@@ -212,13 +155,13 @@ fn inner_two_config_dirs_never_share_keyring_entries() {
 }
 
 #[test]
-fn v01_keyring_entries_of_another_config_dir_are_moved_on_first_use() {
-    run_in_secret_service_session("inner_v01_keyring_entries_are_moved_on_first_use");
+fn v01_keyring_entries_are_not_taken_by_a_dir_that_cannot_prove_they_are_its() {
+    run_in_secret_service_session("inner_v01_keyring_entries_are_left_alone_and_explained");
 }
 
 #[test]
-#[ignore = "started by v01_keyring_entries_of_another_config_dir_are_moved_on_first_use"]
-fn inner_v01_keyring_entries_are_moved_on_first_use() {
+#[ignore = "started by v01_keyring_entries_are_not_taken_by_a_dir_that_cannot_prove_they_are_its"]
+fn inner_v01_keyring_entries_are_left_alone_and_explained() {
     if !inner_enabled() {
         return;
     }
@@ -229,70 +172,49 @@ fn inner_v01_keyring_entries_are_moved_on_first_use() {
     let id = dir_id(&dir);
 
     // Make it what v0.1 left: entries named `<profile>:<kind>` and a
-    // config.toml without a dir id.
+    // config.toml without a dir id. Nothing records which dir wrote them:
+    // the default dir (or a copy of it) uses the same names.
     let keyring = store::open(StoreChoice::Keyring, &dir).unwrap();
     let (old, new) = (
-        EntryName::default_dir("default"),
+        EntryName::legacy("default"),
         EntryName::in_dir("default", &id),
     );
-    let mut kept = Vec::new();
+    let mut kept = 0;
     for kind in SecretKind::ALL {
         if let Some(value) = keyring.get(&new, kind).unwrap() {
             keyring.set(&old, kind, &value).unwrap();
             keyring.delete(&new, kind).unwrap();
-            kept.push((kind, value.expose_secret().to_string()));
+            kept += 1;
         }
     }
-    assert_eq!(kept.len(), 3, "client secret, refresh and access token");
+    assert_eq!(kept, 3, "client secret, refresh and access token");
     let config = dir.join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(
         &config,
         text.lines()
-            .filter(|l| !l.starts_with("dir_id"))
+            .filter(|l| !l.starts_with("dir_id") && !l.starts_with("dir_path"))
             .collect::<Vec<_>>()
             .join("\n"),
     )
     .unwrap();
-    assert_eq!(
-        all_users(),
-        vec![
-            "default:access_token",
-            "default:client_secret",
-            "default:refresh_token"
-        ]
-    );
+    let before = all_users();
 
-    // First use: the entries move to the dir's new names, and work there.
+    // First use: the entries stay where they are, and the run says why.
     let run = run_plain(keyring_cmd(&env, Some(&dir), &["token", "--force-refresh"]));
-    run.assert_code(0);
-    let moved_to = dir_id(&dir);
-    assert_ne!(moved_to, id, "a new id");
-    let users = all_users();
+    assert_ne!(run.code, Some(0));
     assert!(
-        users
-            .iter()
-            .all(|u| u.starts_with(&format!("default@{moved_to}:"))),
-        "only the new names are left: {users:?}"
+        run.stderr
+            .contains("nothing records that they were written for this"),
+        "{}",
+        run.stderr
     );
-    assert_eq!(
-        lookup(&format!("default@{moved_to}:client_secret")),
-        kept.iter()
-            .find(|(k, _)| *k == SecretKind::ClientSecret)
-            .map(|(_, v)| v.clone())
-    );
-    assert_eq!(
-        lookup(&format!("default@{moved_to}:refresh_token")),
-        Some(env.last_issued_refresh_token()),
-        "the rotated token is stored under the new name"
-    );
+    assert_ne!(dir_id(&dir), id, "a new id of its own");
+    assert_eq!(all_users(), before, "nothing copied, moved or deleted");
     assert_eq!(
         env.sandbox.cc().refresh_tokens_redeemed_more_than_once(),
         Vec::<String>::new()
     );
-    // A second run finds the id and moves nothing.
-    run_plain(keyring_cmd(&env, Some(&dir), &["token", "--force-refresh"])).assert_code(0);
-    assert_eq!(dir_id(&dir), moved_to);
 }
 
 #[test]

@@ -566,7 +566,7 @@ fn recovery_save_then_take_moves_the_token_into_the_store() {
     assert!(recovery::pending(tmp.path(), "default").unwrap());
 
     let taken = recovery::take(tmp.path(), &"default".into(), &*store).unwrap();
-    assert_eq!(taken.as_deref(), Some(path.as_path()));
+    assert_eq!(taken, Some(recovery::Taken::Recovered(path.clone())));
     assert_eq!(
         get(&*store, "default", SecretKind::RefreshToken).as_deref(),
         Some("rt-ROTATED")

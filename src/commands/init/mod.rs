@@ -55,9 +55,9 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         return Ok(()); // a dry run ends after step 3's checks
     };
     wizard.step(4, "Authorize with Constant Contact");
-    let authorized = wizard.authorize(&mut ready).await?;
+    let mut authorized = wizard.authorize(&mut ready).await?;
     wizard.step(5, "Store the secrets");
-    let mut stored = wizard.store_secrets(&ready, &authorized).await?;
+    let mut stored = wizard.store_secrets(&ready, &mut authorized).await?;
     wizard.step(6, "Create the StackOne Connector Profile");
     let stackone = wizard.create_stackone_profile(&ready, &mut stored).await?;
     wizard.step(7, "Done");
@@ -73,9 +73,9 @@ impl Wizard<'_> {
     async fn store_secrets(
         &mut self,
         ready: &Ready,
-        authorized: &Authorized,
+        authorized: &mut Authorized,
     ) -> Result<StoredSetup> {
-        setup::store_secrets(
+        let stored = setup::store_secrets(
             &mut self.ctx.io,
             &ready.session,
             &ready.inputs,
@@ -83,7 +83,12 @@ impl Wizard<'_> {
             self.plan.saved.as_ref(),
             ready.store_choice,
         )
-        .await
+        .await?;
+        // The new grant is stored: a signal may end the process again.
+        if let Some(auth) = authorized.outcome.as_mut() {
+            auth.stored();
+        }
+        Ok(stored)
     }
 
     /// Step 6, unless `--skip-stackone`.

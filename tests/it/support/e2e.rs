@@ -15,6 +15,8 @@ use ccsetup::sandbox::{Sandbox, SandboxOptions};
 pub struct TestEnv {
     pub sandbox: Sandbox,
     pub config: tempfile::TempDir,
+    /// `XDG_CONFIG_HOME` of the runs (see [`TestEnv::cmd`]).
+    xdg_config: tempfile::TempDir,
     pub app: RegisteredApp,
     pub port: u16,
 }
@@ -46,6 +48,7 @@ impl TestEnv {
         TestEnv {
             sandbox,
             config: tempfile::tempdir().unwrap(),
+            xdg_config: tempfile::tempdir().unwrap(),
             app,
             port,
         }
@@ -74,6 +77,13 @@ impl TestEnv {
         let mut cmd = super::ccsetup_command();
         for (k, v) in self.sandbox.env() {
             cmd.env(k, v);
+        }
+        // The platform's default config dir holds the lock every config dir
+        // takes for its keyring identity: a private one, never the real
+        // home's (inside a Secret Service session the XDG dirs are private
+        // already, and tests there use the default dir on purpose).
+        if std::env::var_os("CCSETUP_SS_TMP").is_none() {
+            cmd.env("XDG_CONFIG_HOME", self.xdg_config.path());
         }
         cmd.env("CCSETUP_CONFIG_DIR", self.config_dir())
             .env("CCSETUP_STORE", "file")
@@ -442,4 +452,62 @@ pub fn error_text(run: &Run) -> String {
         .rfind("error: ")
         .map(|i| run.stderr[i..].to_string())
         .unwrap_or_default()
+}
+
+/// Runs `cmd`, approving consent, and sends SIGTERM (via `kill`) as soon as
+/// a stderr line contains `marker`. Returns the exit code and stderr.
+pub fn terminate_after(cmd: Command, marker: &'static str) -> (Option<i32>, String) {
+    let mut cmd = cmd;
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ccsetup");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        let mut reader = BufReader::new(stderr);
+        let mut line = String::new();
+        while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+            if let Some(url) = authorize_url_in(&line) {
+                std::thread::spawn(move || {
+                    let _ = test_browser::consent_blocking(&url, Decision::Approve)
+                        .and_then(|loc| test_browser::deliver_blocking(&loc));
+                });
+            }
+            if line.contains(marker) {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            line.clear();
+        }
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+        all + &rest
+    });
+    let saw_marker = rx.recv_timeout(Duration::from_secs(60)).is_ok();
+    if saw_marker {
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    } else {
+        let _ = child.kill();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = reader.join().unwrap();
+    assert!(saw_marker, "never saw {marker:?}:\n{stderr}");
+    (status.and_then(|s| s.code()), stderr)
 }

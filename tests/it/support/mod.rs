@@ -4,6 +4,8 @@ pub mod e2e;
 pub mod fault;
 pub mod http;
 #[cfg(unix)]
+pub mod keyring;
+#[cfg(unix)]
 pub mod pty;
 #[cfg(unix)]
 pub mod secret_service_session;
@@ -12,7 +14,12 @@ pub mod secret_service_session;
 /// or Constant Contact variable, no StackOne key, no `BROWSER`, no
 /// `RUST_LOG`. Every test's command starts here.
 pub fn ccsetup_command() -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ccsetup"));
+    // `CCSETUP_TEST_BINARY`: run the tests against another build (an older
+    // one, to see a test fail without its fix).
+    let bin = std::env::var_os("CCSETUP_TEST_BINARY")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("ccsetup"));
+    let mut cmd = std::process::Command::new(bin);
     for (k, _) in std::env::vars() {
         if k.starts_with("CCSETUP_")
             || k.starts_with("CC_")
