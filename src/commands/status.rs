@@ -118,7 +118,8 @@ async fn collect(
         format!(
             "{} (API Key {})",
             config::config_path(&ctx.config_dir).display(),
-            profile_config.client_id
+            // config.toml is a local file anyone with access may have edited.
+            crate::text::sanitize_local(&profile_config.client_id)
         ),
     ));
 

@@ -704,6 +704,17 @@ fn classify_request_error(
             grant_rejected: false,
             retry_after: None,
         },
+        RequestTokenError::Request(TransportError::AnswerTooLarge { limit }) => AttemptFailure {
+            error: Error::remote(format!(
+                "Constant Contact's token endpoint sent an answer larger than {} KiB, more than any token response",
+                limit / 1024
+            ))
+            .with_hint("check CCSETUP_CC_TOKEN_URL (if set) and try again"),
+            retryable: false,
+            answer_lost: true,
+            grant_rejected: false,
+            retry_after: None,
+        },
         RequestTokenError::Request(TransportError::Build(source)) => {
             plain(Error::failure("could not prepare the token request").with_source(source))
         }

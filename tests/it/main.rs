@@ -11,7 +11,10 @@
 //!   end against the stand-ins (authorization, token cache and rotation,
 //!   Connector Profiles).
 //! - `hardening_canary`, `hardening_faults`, `hardening_fuzz_regressions`:
-//!   no secret leaks anywhere, injected faults end cleanly, fuzzer finds.
+//!   no secret leaks anywhere, injected faults end cleanly, fuzzer finds;
+//!   `echoed_secrets`: secrets a service quotes back are redacted;
+//!   `network_hardening`: answers of any size, proxies, hub links, deadlines,
+//!   remote text in JSON, the overridden-endpoints notice.
 //! - `oauth_flow`, `oauth_listener`, `oauth_paste_stdin`, `oauth_request`:
 //!   the OAuth library in process (scripted HTTP, real sockets).
 //! - `stackone_client`: the StackOne client and `ensure_connector_profile`
@@ -41,12 +44,14 @@ mod authorize_e2e;
 mod cc_real_world;
 mod cli;
 mod demo;
+mod echoed_secrets;
 mod hardening_canary;
 mod hardening_faults;
 mod hardening_fuzz_regressions;
 mod hardening_round2;
 mod init_flow;
 mod network;
+mod network_hardening;
 mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;
