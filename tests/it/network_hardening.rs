@@ -455,11 +455,9 @@ const HOSTILE_TEXT: &str = "Bad\u{202e}gnp.exe\u{200b} \u{9b}31mred\u{1b}]0;titl
 
 fn assert_terminal_safe(what: &str, text: &str) {
     for c in text.chars() {
-        assert!(
-            !(c.is_control() && c != '\n')
-                && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'),
-            "{what} holds {c:?}: {text:?}"
-        );
+        let invisible = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        let control = c.is_control() && c != '\n';
+        assert!(!invisible && !control, "{what} holds {c:?}: {text:?}");
     }
 }
 
