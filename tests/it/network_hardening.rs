@@ -200,6 +200,28 @@ fn a_huge_stackone_answer_during_a_held_refresh_keeps_the_rotated_token() {
     assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
 }
 
+/// The token endpoint's answer has a smaller cap: an answer past it is an
+/// answer lost (clear error, exit 4), not something read into memory.
+#[test]
+fn a_token_answer_past_its_cap_is_refused() {
+    let env = initialized();
+    let padded = format!("{}{{\"token_type\":\"Bearer\"}}", " ".repeat(100 * 1024));
+    env.sandbox.cc().inject(Fault::new(
+        Some("POST"),
+        TOKEN_PATH,
+        FaultAction::RespondAfterHandling(
+            Response::new(200)
+                .with_header("Content-Type", "application/json")
+                .with_body(padded),
+        ),
+        1,
+    ));
+    let run = run_plain(without_proxies(env.ccsetup(&["token", "--force-refresh"])));
+    run.assert_code(4);
+    assert!(run.stderr.contains("larger than 64 KiB"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+}
+
 // ---- proxies ----
 
 /// A "proxy" that records the request line of every connection and refuses
