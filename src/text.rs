@@ -162,8 +162,9 @@ fn is_invisible_format(c: char) -> bool {
 }
 
 /// Shorter forms are not searched for: they could match ordinary words,
-/// and no secret ccsetup handles is that short.
-const MIN_SECRET_LEN: usize = 8;
+/// and no secret ccsetup handles is that short. Not below the length of
+/// `[redacted]`, so redacting never makes a text longer.
+const MIN_SECRET_LEN: usize = 10;
 
 /// Every form of every secret sent or received so far, ASCII-lower-cased.
 static KNOWN_SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
