@@ -238,6 +238,17 @@ pub fn de_sanitized<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error>
     Ok(sanitize_remote(&String::deserialize(d)?))
 }
 
+/// Serde: a local string (from config.toml), made terminal-safe
+/// ([`sanitize_local`]).
+pub fn de_local<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(sanitize_local(&String::deserialize(d)?))
+}
+
+/// Serde: an optional local string, made terminal-safe.
+pub fn de_local_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(|s| sanitize_local(&s)))
+}
+
 /// Serde: an optional remote string, sanitized (`null` stays `None`).
 pub fn de_sanitized_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.map(|s| sanitize_remote(&s)))

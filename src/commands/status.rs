@@ -118,8 +118,7 @@ async fn collect(
         format!(
             "{} (API Key {})",
             config::config_path(&ctx.config_dir).display(),
-            // config.toml is a local file anyone with access may have edited.
-            crate::text::sanitize_local(&profile_config.client_id)
+            profile_config.client_id
         ),
     ));
 
