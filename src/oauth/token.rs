@@ -372,16 +372,21 @@ fn token_type_any_case<'de, D: Deserializer<'de>>(d: D) -> Result<BasicTokenType
 fn scopes_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Scope>>, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     Ok(match v {
+        // Remote text, shown and stored: the one sanitizer (crate::text).
         Some(serde_json::Value::String(s)) => Some(
             s.split_whitespace()
-                .map(|x| Scope::new(x.to_string()))
+                .map(crate::text::sanitize_remote)
+                .filter(|x| !x.is_empty())
+                .map(Scope::new)
                 .collect(),
         ),
         Some(serde_json::Value::Array(items)) => Some(
             items
                 .iter()
                 .filter_map(|i| i.as_str())
-                .map(|x| Scope::new(x.to_string()))
+                .map(crate::text::sanitize_remote)
+                .filter(|x| !x.is_empty())
+                .map(Scope::new)
                 .collect(),
         ),
         _ => None,
