@@ -193,6 +193,7 @@ fn a_huge_stackone_answer_during_a_held_refresh_keeps_the_rotated_token() {
         "{accounts}"
     );
     let sent = huge.sent.load(Ordering::Relaxed);
+    eprintln!("the 1.5 GB answer: {sent} bytes accepted by ccsetup's socket, run took {elapsed:?}");
     assert!(
         sent < 64 << 20,
         "only about the cap was read before hanging up ({sent} bytes sent)"
