@@ -11,12 +11,51 @@ pub trait Browser: Send + Sync {
     fn can_launch(&self) -> Result<(), String>;
 }
 
+/// Whether `url` may be handed to a browser or any other child process:
+/// an absolute `https` URL, or `http` to a loopback host (the local
+/// callback), written the way it parses. Anything else — a leading `-` a
+/// browser would read as an option (`--gpu-launcher=…`), another scheme
+/// (`file:`, `javascript:`), spaces or control characters — is refused with
+/// the reason (SECURITY.md "Links"). A hub link comes from StackOne's answer,
+/// so this is checked, not assumed.
+pub fn check_openable(url: &str) -> Result<url::Url, String> {
+    let refuse = |why: &str| Err(format!("not a link a browser may be given ({why})"));
+    if url.starts_with('-') {
+        return refuse("it starts with `-`, which a browser would read as an option");
+    }
+    if url.contains(' ') || !crate::text::is_terminal_safe(url) {
+        return refuse("it contains spaces or control characters");
+    }
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return refuse("only https:// links are opened");
+    }
+    let parsed = url::Url::parse(url).map_err(|e| format!("not a valid URL ({e})"))?;
+    match parsed.scheme() {
+        "https" if parsed.host_str().is_some_and(|h| !h.is_empty()) => Ok(parsed),
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        "http" => refuse("plain http is opened only for this machine (loopback)"),
+        _ => refuse("only https:// links are opened"),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// The platform default browser through the `webbrowser` crate, which honours
 /// `$BROWSER` on Unix.
 pub struct SystemBrowser;
 
 impl Browser for SystemBrowser {
     fn open(&self, url: &str) -> Result<(), String> {
+        // Before anything runs: no child is ever given a refused URL.
+        check_openable(url)?;
         self.can_launch()?;
         // The webbrowser crate spawns `$BROWSER` in the background and
         // reports success whatever it does (`BROWSER=false` "works"): run
@@ -235,5 +274,41 @@ pub mod browser_env {
             );
             assert!(problem("sh").is_none());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_openable;
+
+    #[test]
+    fn only_https_or_loopback_http_links_are_opened() {
+        for ok in [
+            "https://hub.stackone.com/connect?token=abc",
+            "http://localhost:8917/callback",
+            "http://127.0.0.1:9/x",
+            "http://[::1]:9/",
+        ] {
+            assert!(check_openable(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "--gpu-launcher=touch ~/pwned",
+            "-https://x",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://example.com/",
+            "https://x/ --flag",
+            "https://x/\u{202e}y",
+            "https:///",
+            "hub.stackone.com/connect",
+        ] {
+            let err = check_openable(bad).unwrap_err();
+            assert!(!err.is_empty(), "{bad}");
+        }
+        assert!(
+            check_openable("--gpu-launcher=x")
+                .unwrap_err()
+                .contains("`-`")
+        );
     }
 }

@@ -43,22 +43,34 @@ pub struct ConfigFile {
     pub profiles: BTreeMap<String, ProfileConfig>,
 }
 
-/// One `[profiles.<name>]` table. No secret ever goes here.
+/// One `[profiles.<name>]` table. No secret ever goes here. The text
+/// values are shown on the terminal: made terminal-safe as they are read
+/// (crate::text::sanitize_local), whoever edited the file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileConfig {
+    #[serde(deserialize_with = "crate::text::de_local")]
     pub client_id: String,
+    #[serde(deserialize_with = "crate::text::de_local")]
     pub app_name: String,
     pub scopes: Vec<String>,
     pub redirect_port: u16,
     /// `--redirect-uri`, when not `http://localhost:<redirect_port>/callback`
     /// (files written before it existed have none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::text::de_local_opt"
+    )]
     pub redirect_uri: Option<String>,
     /// Which store holds this profile's secrets.
     pub secret_store: StoreChoice,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stackone_connector_profile_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::text::de_local_opt"
+    )]
     pub stackone_profile_name: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stackone_actions: Vec<String>,
@@ -70,7 +82,11 @@ pub struct ProfileConfig {
         deserialize_with = "crate::text::de_sanitized_opt"
     )]
     pub account_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::text::de_local_opt"
+    )]
     pub account_email: Option<String>,
     /// RFC 3339 timestamps.
     pub created_at: String,

@@ -188,12 +188,12 @@ pub async fn fetch_account_summary_with(
     let mut attempt = 1;
     loop {
         tracing::trace!(%url, attempt, "GET account summary");
-        let sent = http
-            .get(url.clone())
-            .bearer_auth(access_token.expose_secret())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await;
+        let sent = crate::http::send(
+            http.get(url.clone())
+                .bearer_auth(access_token.expose_secret())
+                .header(reqwest::header::ACCEPT, "application/json"),
+        )
+        .await;
         let (error, retry_after) = match sent {
             Err(e) => (
                 Error::remote("could not reach the Constant Contact API for the account check")
@@ -205,9 +205,12 @@ pub async fn fetch_account_summary_with(
                 let status = response.status().as_u16();
                 tracing::trace!(%url, status, "account summary answer");
                 let retry_after = crate::oauth::retry::retry_after_of(response.headers());
-                let body = response.bytes().await.map_err(|e| {
-                    Error::remote("the account check's answer was cut off").with_source(e)
-                })?;
+                let body = crate::http::read_body(response, crate::http::MAX_BODY_BYTES)
+                    .await
+                    .map_err(|e| {
+                        Error::remote(format!("the account check's answer could not be read: {e}"))
+                            .with_source(e)
+                    })?;
                 if status == 200 {
                     return serde_json::from_slice(&body).map_err(|e| {
                         Error::remote("the Constant Contact API sent an account summary that could not be read")

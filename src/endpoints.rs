@@ -79,6 +79,33 @@ impl Endpoints {
     }
 }
 
+impl Endpoints {
+    /// The variables whose URL differs from the real service's, with it.
+    pub fn overridden(&self) -> Vec<(&'static str, String)> {
+        let production = Self::production().to_env();
+        self.to_env()
+            .into_iter()
+            .zip(production)
+            .filter(|(ours, real)| ours.1 != real.1)
+            .map(|(ours, _)| ours)
+            .collect()
+    }
+
+    /// The one line every command prints on stderr when an endpoint is
+    /// overridden (docs/contract.md "Endpoints"): secrets then go to other
+    /// servers than Constant Contact's and StackOne's, which nobody should
+    /// learn only from reading the environment. `None` for the real ones.
+    pub fn override_notice(&self) -> Option<String> {
+        let names: Vec<&str> = self.overridden().into_iter().map(|(n, _)| n).collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "note: endpoints overridden by {}: requests and secrets go there, not to the real services",
+                names.join(", ")
+            )
+        })
+    }
+}
+
 /// Joins a path onto a base URL that may itself have a path (`…/v3`).
 pub fn join(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
@@ -142,6 +169,19 @@ mod tests {
         assert!(err.message().contains("CCSETUP_CC_API_URL"));
         assert!(Endpoints::from_lookup(|_| Some("ftp://x".into())).is_err());
         assert!(Endpoints::from_lookup(|_| Some("not a url".into())).is_err());
+    }
+
+    #[test]
+    fn overrides_are_named_once() {
+        assert_eq!(Endpoints::production().override_notice(), None);
+        let e = Endpoints::from_lookup(|n| {
+            (n == "CCSETUP_CC_TOKEN_URL").then(|| "http://127.0.0.1:9/token".into())
+        })
+        .unwrap();
+        let notice = e.override_notice().unwrap();
+        assert!(notice.contains("CCSETUP_CC_TOKEN_URL"), "{notice}");
+        assert!(!notice.contains("CCSETUP_CC_API_URL"), "{notice}");
+        assert!(!notice.contains('\n'));
     }
 
     #[test]

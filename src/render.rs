@@ -47,15 +47,11 @@ pub fn print_rotation_report(
     Ok(())
 }
 
-/// Text that came from a remote service, safe for a terminal: control
-/// characters (escape sequences, newlines) become spaces, and it is clipped.
+/// Text that came from a remote service, safe for a terminal and clipped:
+/// the one rule, [`crate::text::sanitize_remote`] (escape sequences dropped
+/// whole, bidi and zero-width characters dropped, echoed secrets redacted).
 pub fn remote_text(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect();
-    clean.trim().to_string()
+    crate::text::sanitize_remote_clipped(text, 300)
 }
 
 /// One row of the table that `status` and `doctor` print.

@@ -119,6 +119,12 @@ impl IoStreams {
         }
     }
 
+    /// A one-line notice about how this run is set up: always shown on
+    /// stderr (also under `-q` and `--json`), unwrapped so it stays one line.
+    pub fn notice(&mut self, msg: impl AsRef<str>) {
+        let _ = writeln!(self.err, "{}", msg.as_ref());
+    }
+
     /// A warning: always shown on stderr.
     pub fn warn(&mut self, msg: impl AsRef<str>) {
         let prefix = if self.color {
@@ -159,11 +165,22 @@ impl IoStreams {
     /// The error report on stderr; with `--json` also the error object on
     /// stdout, so a script reading stdout learns what failed.
     pub fn error(&mut self, err: &Error, verbose: bool) {
-        let _ = writeln!(self.err, "{}", err.render(verbose));
+        // Remote text in errors was redacted as it was read; this catches a
+        // secret echoed anywhere else (a cause's text), since no error ever
+        // needs to show one (crate::text).
+        let _ = writeln!(
+            self.err,
+            "{}",
+            crate::text::redact_known(&err.render(verbose))
+        );
         // A command that printed its result object and then fails (`status`
         // found a failing part) keeps stdout at one object.
         if self.json && !self.json_printed {
-            let _ = self.print_json(&err.to_json());
+            let text = serde_json::to_string(&err.to_json()).unwrap_or_default();
+            self.json_printed = true;
+            let _ = self.print_raw_stdout(crate::text::escape_json_invisible(
+                &crate::text::redact_known(&text),
+            ));
         }
     }
 
@@ -191,7 +208,7 @@ impl IoStreams {
         let text = serde_json::to_string(value)
             .map_err(|e| Error::failure("could not encode the JSON result").with_source(e))?;
         self.json_printed = true;
-        self.print_raw_stdout(text)
+        self.print_raw_stdout(crate::text::escape_json_invisible(&text))
     }
 
     /// Replaces the stdout sink, returning the previous one (`demo --serve`

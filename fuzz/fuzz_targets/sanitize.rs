@@ -1,10 +1,13 @@
 //! `text::sanitize_remote`, the one rule for remote text on a terminal:
 //! its output is terminal-safe, a fixed point (sanitizing again changes
 //! nothing), never longer than its input, and the clipped form keeps to
-//! its limit.
+//! its limit. `--json` output of any text (`escape_json_invisible`) is
+//! terminal-safe and reads back as the same text.
 #![no_main]
 
-use ccsetup::text::{is_terminal_safe, sanitize_remote, sanitize_remote_clipped};
+use ccsetup::text::{
+    escape_json_invisible, is_terminal_safe, sanitize_remote, sanitize_remote_clipped,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -20,4 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let clipped = sanitize_remote_clipped(text, max);
     assert!(is_terminal_safe(&clipped));
     assert!(clipped.chars().count() <= max + 1);
+    let json = escape_json_invisible(&serde_json::to_string(text).unwrap());
+    assert!(is_terminal_safe(&json), "{json:?}");
+    assert_eq!(serde_json::from_str::<String>(&json).unwrap(), text);
 });

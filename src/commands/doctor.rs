@@ -125,6 +125,13 @@ pub async fn run(ctx: &mut Context, args: DoctorArgs) -> Result<()> {
     );
     findings.extend([store, clock, authorize, token, api, stackone]);
     findings.extend(registration);
+    findings.push(check_overrides(&ctx.endpoints));
+    findings.push(finding(
+        "proxy",
+        Level::Ok,
+        crate::http::ProxySettings::from_env().describe(),
+        None,
+    ));
 
     let ok = findings.iter().all(|f| f.status != Level::Failing);
     if ctx.io.json {
@@ -230,6 +237,32 @@ async fn check_store(ctx: &Context, configured: Option<crate::store::StoreChoice
             ),
         ),
     }
+}
+
+/// Flags endpoints pointed elsewhere than the real services (docs/contract.md
+/// "Endpoints"): secrets go wherever they point.
+fn check_overrides(endpoints: &crate::endpoints::Endpoints) -> Finding {
+    let overridden = endpoints.overridden();
+    if overridden.is_empty() {
+        return finding(
+            "endpoints",
+            Level::Ok,
+            "the real Constant Contact and StackOne endpoints",
+            None,
+        );
+    }
+    let list: Vec<String> = overridden
+        .iter()
+        .map(|(name, url)| format!("{name}={}", crate::text::sanitize_local(url)))
+        .collect();
+    finding(
+        "endpoints",
+        Level::Warning,
+        format!("overridden: {}", list.join(", ")),
+        Some(
+            "secrets are sent to these URLs: unset the CCSETUP_*_URL variables unless you meant them",
+        ),
+    )
 }
 
 /// Compares our clock with the `Date` header of the token endpoint.

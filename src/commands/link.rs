@@ -52,7 +52,12 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
         "Send this link to {owner_name} to link their Constant Contact account (valid until {}):\n{}",
         connect.expires_at, connect.auth_link_url
     ));
-    if open_browser && let Err(why) = term.browser.open(&connect.auth_link_url) {
+    // The link is StackOne's answer: it reaches a browser only if it is one.
+    if let Err(why) = crate::browser::check_openable(&connect.auth_link_url) {
+        term.io.warn(format!(
+            "The hub link was not opened in a browser: {why}. Check it before sending it."
+        ));
+    } else if open_browser && let Err(why) = term.browser.open(&connect.auth_link_url) {
         tracing::debug!("browser not opened: {why}");
     }
     let mut result = json!({

@@ -57,11 +57,7 @@ pub async fn probe_redirect_uri(
         Ok(r) => r,
         Err(e) => return RedirectProbe::Unknown(e.message().to_string()),
     };
-    let sent = http
-        .get(request.url().clone())
-        .timeout(PROBE_TIMEOUT)
-        .send()
-        .await;
+    let sent = crate::http::send(http.get(request.url().clone()).timeout(PROBE_TIMEOUT)).await;
     match sent {
         Err(e) => RedirectProbe::Unknown(format!("could not reach {authorize_url}: {e}")),
         Ok(r) if r.status().is_redirection() => RedirectProbe::Registered,
@@ -164,25 +160,28 @@ pub async fn probe_client_secret(
         oauth2::CsrfToken::new_random().secret()
     );
     let (_, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
-    let sent = http
-        .post(token_url.clone())
-        .basic_auth(client_id, Some(client_secret.expose_secret()))
-        .header(reqwest::header::ACCEPT, "application/json")
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", redirect_uri),
-            ("code_verifier", verifier.secret().as_str()),
-        ])
-        .timeout(PROBE_TIMEOUT)
-        .send()
-        .await;
+    let sent = crate::http::send(
+        http.post(token_url.clone())
+            .basic_auth(client_id, Some(client_secret.expose_secret()))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier.secret().as_str()),
+            ])
+            .timeout(PROBE_TIMEOUT),
+    )
+    .await;
     let response = match sent {
         Ok(r) => r,
         Err(e) => return SecretProbe::Unknown(format!("could not reach {token_url}: {e}")),
     };
     let status = response.status().as_u16();
-    let body = response.bytes().await.unwrap_or_default();
+    let body = match crate::http::read_body(response, crate::http::MAX_TOKEN_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(e) => return SecretProbe::Unknown(format!("{token_url}: {e}")),
+    };
     classify_secret_probe(status, &body)
 }
 

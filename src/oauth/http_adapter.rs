@@ -30,6 +30,10 @@ pub enum TransportError {
     /// (timeout, reset): the server may have acted on it.
     #[error("the connection to the token endpoint failed after the request was sent")]
     AnswerLost(#[source] reqwest::Error),
+    /// A 200 answer larger than [`crate::http::MAX_TOKEN_BODY_BYTES`]: the
+    /// server acted, and what it sent is not read.
+    #[error("the token endpoint's answer was larger than {limit} bytes")]
+    AnswerTooLarge { limit: usize },
     /// The server answered with a status other than 200.
     #[error("the token endpoint answered HTTP {status}")]
     Status {
@@ -47,6 +51,10 @@ impl fmt::Debug for TransportError {
             TransportError::Build(e) => f.debug_tuple("Build").field(e).finish(),
             TransportError::NotSent(e) => f.debug_tuple("NotSent").field(e).finish(),
             TransportError::AnswerLost(e) => f.debug_tuple("AnswerLost").field(e).finish(),
+            TransportError::AnswerTooLarge { limit } => f
+                .debug_struct("AnswerTooLarge")
+                .field("limit", limit)
+                .finish(),
             TransportError::Status {
                 status,
                 retry_after,
@@ -79,6 +87,9 @@ impl<'c> AsyncHttpClient<'c> for ReqwestAdapter<'_> {
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request).map_err(TransportError::Build)?;
+            // Whatever secret this request carries, an echo of it in an
+            // answer is redacted (crate::text).
+            crate::http::remember_request_secrets(&request);
             // -vv: method, URL and status only. The URL of a token request
             // carries no secret (they travel in the Basic header and the
             // form body, neither of which is ever logged).
@@ -98,12 +109,24 @@ impl<'c> AsyncHttpClient<'c> for ReqwestAdapter<'_> {
                 builder = builder.header(name, value);
             }
             // The status arrived, so the server did act: a body lost now is
-            // an answer lost.
-            let body = response
-                .bytes()
+            // an answer lost. Capped: a huge answer must not exhaust memory
+            // while a redeemed refresh token waits to be stored.
+            let body = match crate::http::read_body(response, crate::http::MAX_TOKEN_BODY_BYTES)
                 .await
-                .map_err(TransportError::AnswerLost)?
-                .to_vec();
+            {
+                Ok(body) => body,
+                Err(crate::http::BodyError::Cut(e)) => return Err(TransportError::AnswerLost(e)),
+                // An error status is still an error: its text is not needed.
+                Err(crate::http::BodyError::TooLarge { .. }) if status.as_u16() != 200 => {
+                    Vec::new()
+                }
+                Err(crate::http::BodyError::TooLarge { limit }) => {
+                    return Err(TransportError::AnswerTooLarge { limit });
+                }
+            };
+            if status.as_u16() == 200 {
+                crate::http::remember_token_answer_secrets(&body);
+            }
             if status.as_u16() != 200 {
                 return Err(TransportError::Status {
                     status: status.as_u16(),

@@ -35,10 +35,19 @@ impl RedirectTarget {
     pub fn parse(text: &str) -> Result<Self> {
         let text = text.trim();
         let bad = |why: &str| {
-            Error::usage(format!("invalid redirect URI \"{text}\": {why}")).with_hint(
+            Error::usage(format!(
+                "invalid redirect URI \"{}\": {why}",
+                crate::text::sanitize_local(text)
+            ))
+            .with_hint(
                 "pass --redirect-uri (CCSETUP_REDIRECT_URI) exactly as registered in the app, e.g. http://localhost:8917/callback",
             )
         };
+        // URL parsing silently drops some control characters; the URI is
+        // kept as given and shown on the terminal, so none may be in it.
+        if !crate::text::is_terminal_safe(text) || text.contains(' ') {
+            return Err(bad("it contains spaces, control or invisible characters"));
+        }
         let url = Url::parse(text).map_err(|e| bad(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad("it must be an http or https URL"));

@@ -20,27 +20,31 @@ pub async fn revoke_refresh_token(
     client_secret: &SecretString,
     refresh_token: &SecretString,
 ) -> Result<()> {
-    let response = http
-        .post(revoke_url.clone())
-        .basic_auth(client_id, Some(client_secret.expose_secret()))
-        .form(&[
-            ("token", refresh_token.expose_secret()),
-            ("token_type_hint", "refresh_token"),
-        ])
-        .timeout(Duration::from_secs(15))
-        .send()
-        .await
-        .map_err(|e| {
-            Error::remote(format!(
-                "could not reach {revoke_url} to revoke the refresh token"
-            ))
-            .with_source(e)
-        })?;
+    let response = crate::http::send(
+        http.post(revoke_url.clone())
+            .basic_auth(client_id, Some(client_secret.expose_secret()))
+            .form(&[
+                ("token", refresh_token.expose_secret()),
+                ("token_type_hint", "refresh_token"),
+            ])
+            .timeout(Duration::from_secs(15)),
+    )
+    .await
+    .map_err(|e| {
+        Error::remote(format!(
+            "could not reach {revoke_url} to revoke the refresh token"
+        ))
+        .with_source(e)
+    })?;
     let status = response.status().as_u16();
     if status == 200 {
         return Ok(());
     }
-    let body = response.bytes().await.unwrap_or_default();
+    // Only the error's name is shown; an unreadable or oversized body says
+    // nothing more than the status.
+    let body = crate::http::read_body(response, crate::http::MAX_TOKEN_BODY_BYTES)
+        .await
+        .unwrap_or_default();
     let detail = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))

@@ -372,16 +372,21 @@ fn token_type_any_case<'de, D: Deserializer<'de>>(d: D) -> Result<BasicTokenType
 fn scopes_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Scope>>, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     Ok(match v {
+        // Remote text, shown and stored: the one sanitizer (crate::text).
         Some(serde_json::Value::String(s)) => Some(
             s.split_whitespace()
-                .map(|x| Scope::new(x.to_string()))
+                .map(crate::text::sanitize_remote)
+                .filter(|x| !x.is_empty())
+                .map(Scope::new)
                 .collect(),
         ),
         Some(serde_json::Value::Array(items)) => Some(
             items
                 .iter()
                 .filter_map(|i| i.as_str())
-                .map(|x| Scope::new(x.to_string()))
+                .map(crate::text::sanitize_remote)
+                .filter(|x| !x.is_empty())
+                .map(Scope::new)
                 .collect(),
         ),
         _ => None,
@@ -700,6 +705,17 @@ fn classify_request_error(
             )
             .with_source(source),
             retryable: true,
+            answer_lost: true,
+            grant_rejected: false,
+            retry_after: None,
+        },
+        RequestTokenError::Request(TransportError::AnswerTooLarge { limit }) => AttemptFailure {
+            error: Error::remote(format!(
+                "Constant Contact's token endpoint sent an answer larger than {} KiB, more than any token response",
+                limit / 1024
+            ))
+            .with_hint("check CCSETUP_CC_TOKEN_URL (if set) and try again"),
+            retryable: false,
             answer_lost: true,
             grant_rejected: false,
             retry_after: None,

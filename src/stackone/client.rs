@@ -488,6 +488,12 @@ impl StackOneClient {
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(call.query.iter());
         }
+        // Echoes of the key or of a secret in the body are redacted from
+        // every message built from an answer (crate::text), before clipping.
+        crate::text::remember_secret(self.api_key.expose_secret());
+        for secret in &call.redact {
+            crate::text::remember_secret(secret.expose_secret());
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -503,7 +509,7 @@ impl StackOneClient {
             }
             tracing::debug!(method = %call.method, path = %call.path, attempt, "StackOne request");
             let last = attempt >= self.retry.max_attempts;
-            let resp = match rb.send().await {
+            let resp = match crate::http::send(rb).await {
                 Ok(resp) => resp,
                 Err(e) => {
                     tracing::debug!(path = %call.path, "StackOne request failed: {}", describe_transport(&e));
@@ -517,11 +523,13 @@ impl StackOneClient {
             let status = resp.status().as_u16();
             tracing::debug!(path = %call.path, status, "StackOne answer");
             if resp.status().is_success() {
-                return resp
-                    .bytes()
-                    .await
-                    .map(|b| b.to_vec())
-                    .map_err(|e| self.transport_error(&call, e, attempt));
+                return match crate::http::read_body(resp, crate::http::MAX_BODY_BYTES).await {
+                    Ok(body) => Ok(body),
+                    Err(crate::http::BodyError::Cut(e)) => {
+                        Err(self.transport_error(&call, e, attempt))
+                    }
+                    Err(too_large) => Err(self.bad_answer(call.what, &too_large.to_string())),
+                };
             }
             let retry_after = resp
                 .headers()
@@ -543,7 +551,11 @@ impl StackOneClient {
                     continue;
                 }
             }
-            let text = resp.text().await.unwrap_or_default();
+            // An unreadable or oversized error body: the status alone.
+            let body = crate::http::read_body(resp, crate::http::MAX_BODY_BYTES)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
             return Err(self.status_error(&call, status, &text, retry_after, attempt));
         }
     }
@@ -576,12 +588,9 @@ impl StackOneClient {
         retry_after: Option<Duration>,
         attempts: u32,
     ) -> StackOneError {
-        let mut secrets: Vec<&str> = vec![self.api_key.expose_secret()];
-        secrets.extend(call.redact.iter().map(|s| s.expose_secret()));
-        let messages: Vec<String> = server_messages(body)
-            .into_iter()
-            .map(|m| redact(&m, &secrets))
-            .collect();
+        // The key and the body's secrets were remembered in `send`:
+        // server_messages' sanitizing redacts them before it clips.
+        let messages: Vec<String> = server_messages(body);
         let detail = match messages.as_slice() {
             [] => String::new(),
             [one] => format!(": {one}"),
@@ -681,15 +690,6 @@ fn server_messages(body: &str) -> Vec<String> {
     }
 }
 
-/// Replaces every occurrence of a secret with `[redacted]`.
-fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s, "[redacted]");
-    }
-    out
-}
-
 /// `Retry-After`: delta-seconds, or an HTTP date.
 fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
@@ -761,9 +761,10 @@ mod tests {
         assert!(server_messages("<html>oops</html>").is_empty());
         let long = format!(r#"{{"message":"{}"}}"#, "a".repeat(500));
         assert!(server_messages(&long)[0].chars().count() <= 301);
+        crate::text::remember_secret("v1.eu.abc-unit-key");
         assert_eq!(
-            redact("bad key v1.eu.abc", &["v1.eu.abc"]),
-            "bad key [redacted]"
+            server_messages(r#"{"message":"bad key V1.EU.ABC-UNIT-KEY"}"#),
+            ["bad key [redacted]"]
         );
     }
 

@@ -77,7 +77,7 @@ fn fold_name(name: &str) -> String {
 /// The non-secret credentials a read-back may show.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct PublicCredentials {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub client_id: Option<String>,
     // Anything else (a secret, if a server ever echoed one) is not kept.
 }
@@ -330,9 +330,9 @@ pub struct ConnectionAttempt {
     pub status: String,
     #[serde(default, deserialize_with = "opt_id_string")]
     pub account_secure_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub oauth_error_code: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub oauth_error_description: Option<String>,
 }
 
@@ -352,9 +352,9 @@ pub struct LinkedAccount {
     pub status: String,
     #[serde(default, deserialize_with = "opt_id_string")]
     pub origin_owner_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub origin_owner_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::de_sanitized_opt")]
     pub label: Option<String>,
 }
 
@@ -395,7 +395,7 @@ fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
+        Value::String(s) => Some(crate::text::sanitize_remote(&s)),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     })

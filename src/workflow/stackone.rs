@@ -233,9 +233,18 @@ pub async fn wait_for_link(
 ) -> Result<LinkOutcome> {
     let client = client(remote, api_key);
     let started = std::time::Instant::now();
+    // `--wait-timeout` bounds the whole wait: a read of the session that
+    // hangs (with its own timeouts and retries) is cut off at the deadline
+    // too (docs/contract.md `link`).
+    let deadline = tokio::time::Instant::now() + options.timeout;
     let spinner = io.spinner("Waiting for the account to be linked in the StackOne hub");
     loop {
-        let state = match client.get_connect_session(session_id).await {
+        let read = tokio::time::timeout_at(deadline, client.get_connect_session(session_id));
+        let Ok(read) = read.await else {
+            tracing::debug!("the wait ended during a read of the connect session");
+            return Ok(LinkOutcome::Pending);
+        };
+        let state = match read {
             Ok(state) => state,
             // Only StackOne's newest API documents reading a session back.
             Err(e) if e.is_not_offered() => {

@@ -15,7 +15,10 @@
 //!   connection pool.
 //! - `hardening_canary`, `hardening_faults`, `hardening_fuzz_regressions`,
 //!   `attacks`: no secret leaks anywhere, injected faults end cleanly,
-//!   fuzzer finds, attacks (signals, a full disk, hostile files) fail.
+//!   fuzzer finds, attacks (signals, a full disk, hostile files) fail;
+//!   `echoed_secrets`: secrets a service quotes back are redacted;
+//!   `network_hardening`: answers of any size, proxies, hub links, deadlines,
+//!   remote text in JSON, the overridden-endpoints notice.
 //! - `oauth_flow`, `oauth_listener`, `oauth_paste_stdin`, `oauth_request`:
 //!   the OAuth library in process (scripted HTTP, real sockets).
 //! - `stackone_client`: the StackOne client and `ensure_connector_profile`
@@ -55,11 +58,13 @@ mod cli;
 mod config_dir_copies;
 mod constant_contact;
 mod demo;
+mod echoed_secrets;
 mod hardening_canary;
 mod hardening_faults;
 mod hardening_fuzz_regressions;
 mod init;
 mod network;
+mod network_hardening;
 mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;

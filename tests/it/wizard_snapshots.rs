@@ -9,13 +9,28 @@
 use crate::support::e2e::{Run, TestEnv};
 use ccsetup::sandbox::test_browser::Decision;
 
-/// The run's text with everything volatile replaced.
+/// The run's text with everything volatile replaced. The one-line notice
+/// that the endpoints are overridden (here: by the stand-ins, which is how
+/// these tests run) is not part of a screen a user sees against the real
+/// services; `network_hardening` tests it.
 fn screens(env: &TestEnv, run: &Run) -> String {
+    let stderr = run
+        .stderr
+        .strip_prefix(&format!("{}\n", overridden_notice(env)))
+        .unwrap_or(&run.stderr);
     let text = format!(
         "exit code: {:?}\n--- stderr ---\n{}\n--- stdout ---\n{}",
-        run.code, run.stderr, run.stdout
+        run.code, stderr, run.stdout
     );
     redact(env, &text)
+}
+
+/// What every run against the stand-ins prints first.
+fn overridden_notice(env: &TestEnv) -> String {
+    env.sandbox
+        .endpoints()
+        .override_notice()
+        .expect("the stand-ins override the endpoints")
 }
 
 fn redact(env: &TestEnv, text: &str) -> String {
