@@ -5,7 +5,7 @@
 //!
 //! - `cli`: the command-line surface (parsing, help snapshots).
 //! - `init_flow`, `wizard_noninteractive`, `wizard_pty`, `wizard_snapshots`,
-//!   `demo`: the wizard, by flag and environment, through a real PTY, as
+//!   `demo`, `demo_serve`: the wizard, by flag and environment, through a real PTY, as
 //!   snapshotted screens, and `ccsetup demo`.
 //! - `authorize_e2e`, `secrets_e2e`, `stackone_e2e`: the real binary end to
 //!   end against the stand-ins (authorization, token cache and rotation,
@@ -18,6 +18,8 @@
 //!   in process; every call through its `Ensure` builder, and the cases that
 //!   are one call against one prepared stand-in as rows of its `cases!` table.
 //! - `sandbox_cc`, `sandbox_stackone`: the stand-ins themselves are strict.
+//! - `browser`: the web pages a user sees, clicked through in headless
+//!   Chromium (`support::webdriver`, one helper per page in `support::pages`).
 //! - `store_files`, `secret_service`: config.toml, the file store and lock,
 //!   and the keyring backend inside a private D-Bus session (it re-runs this
 //!   binary with `--exact`, see `support::test_name`).
@@ -38,9 +40,11 @@
 mod support;
 
 mod authorize_e2e;
+mod browser;
 mod cc_real_world;
 mod cli;
 mod demo;
+mod demo_serve;
 mod hardening_canary;
 mod hardening_faults;
 mod hardening_fuzz_regressions;

@@ -4,9 +4,13 @@ pub mod e2e;
 pub mod fault;
 pub mod http;
 #[cfg(unix)]
+pub mod pages;
+#[cfg(unix)]
 pub mod pty;
 #[cfg(unix)]
 pub mod secret_service_session;
+#[cfg(unix)]
+pub mod webdriver;
 
 /// A data file of this directory (the D-Bus config and keyring script that
 /// the Secret Service tests run under).
