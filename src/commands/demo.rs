@@ -166,7 +166,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     result?;
 
     let exports = demo_env(&sandbox, workdir.path(), &ctx.profile);
-    let bin_dir = running_binary_dir(workdir.path());
+    let bin_dir = running_binary_dir();
     if args.serve {
         serve(ctx, &exports, bin_dir.as_deref()).await?;
     } else if interactive
@@ -337,10 +337,17 @@ async fn serve(
             .print_raw_stdout(format!("export {name}={}", shell_quote(value)))?;
     }
     ctx.io.info(
-        "\nThe stand-ins keep running. In another shell, run `eval \"$(…)\"` on the lines above (or paste them; \
-         they also put this ccsetup first on PATH), then try `ccsetup status`, `ccsetup token`, \
-         `ccsetup link --origin-owner-id c1 --origin-owner-name Demo`. Ctrl-C, SIGTERM or SIGHUP (`kill %1` for \
-         a background job) stops the demo and removes everything.",
+        format!(
+            "\nThe stand-ins keep running. In another shell, run `eval \"$(…)\"` on the lines above (or paste \
+             them{}), then try `ccsetup status`, `ccsetup token`, \
+             `ccsetup link --origin-owner-id c1 --origin-owner-name Demo`. Ctrl-C, SIGTERM or SIGHUP (`kill %1` \
+             for a background job) stops the demo and removes everything.",
+            if bin_dir.is_some() {
+                "; they also put this ccsetup first on PATH"
+            } else {
+                ""
+            }
+        ),
     );
     crate::interrupt::stop_on_signal(
         "demo stopped: the stand-ins and the temporary directory are gone",
@@ -393,46 +400,41 @@ async fn run_shell(
     Ok(())
 }
 
-/// A folder holding only `ccsetup`, the running binary (a link in the
-/// demo's temporary dir, so nothing else on PATH is shadowed), to put first
-/// on the demo's PATH; where links cannot be made, the binary's own folder.
-/// `None` when the running binary cannot be found.
-fn running_binary_dir(workdir: &Path) -> Option<std::path::PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    #[cfg(unix)]
-    {
-        let bin = workdir.join("bin");
-        if std::fs::create_dir(&bin).is_ok()
-            && std::os::unix::fs::symlink(&exe, bin.join("ccsetup")).is_ok()
-        {
-            return Some(bin);
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = workdir;
-    exe.parent().map(Path::to_path_buf)
-}
-
-/// What the user types to run this binary: `ccsetup` when that name on
-/// their PATH is this binary, else its full path (`cargo run` builds it
-/// under target/).
-fn how_to_run_ccsetup() -> String {
-    let Ok(exe) = std::env::current_exe().and_then(std::fs::canonicalize) else {
-        return "ccsetup".to_string();
-    };
-    let name = exe
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+/// This binary (its canonical path), and whether `ccsetup` on PATH is it.
+fn running_binary() -> Option<(std::path::PathBuf, bool)> {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .ok()?;
+    let name = exe.file_name()?.to_os_string();
     let on_path = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default()
         .into_iter()
         .map(|dir| dir.join(&name))
-        .find(|candidate| candidate.is_file());
-    match on_path.and_then(|p| std::fs::canonicalize(p).ok()) {
-        Some(found) if found == exe => "ccsetup".to_string(),
-        _ => exe.display().to_string(),
+        .find(|candidate| candidate.is_file())
+        .and_then(|found| std::fs::canonicalize(found).ok())
+        .is_some_and(|found| found == exe);
+    Some((exe, on_path))
+}
+
+/// The folder to put first on the demo's PATH so that `ccsetup` there is
+/// this binary (`cargo run` builds it under target/); `None` when it
+/// already is. The binary's own folder, not a link in the demo's temporary
+/// directory: a shell remembers where it found a command, and that must
+/// still exist after the demo.
+fn running_binary_dir() -> Option<std::path::PathBuf> {
+    match running_binary()? {
+        (exe, false) => exe.parent().map(Path::to_path_buf),
+        (_, true) => None,
+    }
+}
+
+/// What the user types to run this binary: `ccsetup` when that name on
+/// their PATH is this binary, else its full path.
+fn how_to_run_ccsetup() -> String {
+    match running_binary() {
+        Some((exe, false)) => exe.display().to_string(),
+        _ => "ccsetup".to_string(),
     }
 }
 

@@ -60,9 +60,11 @@ pub struct Element {
     css: String,
 }
 
+/// `$env` when set (a path), else the first of `names` on PATH or where
+/// Debian puts them.
 fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
