@@ -3,7 +3,8 @@
 //!
 //! Areas, from the outside in:
 //!
-//! - `cli`: the command-line surface (parsing, help snapshots).
+//! - `cli`, `manual`: the command-line surface (parsing, help snapshots),
+//!   `ccsetup help` and `ccsetup man`.
 //! - `init_flow`, `wizard_noninteractive`, `wizard_pty`, `wizard_snapshots`,
 //!   `demo`, `demo_serve`: the wizard, by flag and environment, through a real PTY, as
 //!   snapshotted screens, and `ccsetup demo`.
@@ -50,6 +51,7 @@ mod hardening_faults;
 mod hardening_fuzz_regressions;
 mod hardening_round2;
 mod init_flow;
+mod manual;
 mod network;
 mod oauth_flow;
 mod oauth_listener;
