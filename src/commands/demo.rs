@@ -86,6 +86,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     let saved_endpoints = std::mem::replace(&mut ctx.endpoints, sandbox.endpoints());
     let saved_dir = std::mem::replace(&mut ctx.config_dir, workdir.path().to_path_buf());
     let saved_store = ctx.store_choice.replace(StoreChoice::File);
+    let saved_store_given = std::mem::replace(&mut ctx.store_choice_given, false);
     ctx.secrets
         .preset("STACKONE_API_KEY", SecretString::from(stackone_key));
 
@@ -158,6 +159,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     ctx.endpoints = saved_endpoints;
     ctx.config_dir = saved_dir;
     ctx.store_choice = saved_store;
+    ctx.store_choice_given = saved_store_given;
     ctx.secrets.clear_preset("STACKONE_API_KEY");
     ctx.secrets.clear_preset("CC_CLIENT_SECRET");
     if let Some(b) = saved_browser {

@@ -895,7 +895,8 @@ fn resolve_actions(
     }
     let current = current.join(",");
     let text = ctx.prompter.input(
-        "StackOne actions to enable (optional, comma-separated; Enter for none)",
+        "StackOne actions to enable (optional, comma-separated, named as under Actions in StackOne's \
+         Connector Profile form; Enter for none)",
         (!current.is_empty()).then_some(current.as_str()),
         &validate_actions,
     )?;
@@ -912,7 +913,8 @@ async fn check_secret_store(
     existing: Option<&ProfileConfig>,
 ) -> Result<(ProfileSession, StoreChoice)> {
     let mut store_choice = ctx.store_choice_or(existing.map(|e| e.secret_store));
-    if store_choice == StoreChoice::File {
+    // Not for the demo's own choice: its banner says where its secrets go.
+    if store_choice == StoreChoice::File && (ctx.store_choice_given || ctx.store_choice.is_none()) {
         warn_file_store(ctx);
     }
     let mut session = ctx.session(Some(store_choice))?;

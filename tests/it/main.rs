@@ -6,7 +6,7 @@
 //! - `cli`, `manual`: the command-line surface (parsing, help snapshots),
 //!   `ccsetup help` and `ccsetup man`.
 //! - `init_flow`, `wizard_noninteractive`, `wizard_pty`, `wizard_snapshots`,
-//!   `demo`, `demo_serve`: the wizard, by flag and environment, through a real PTY, as
+//!   `demo`, `demo_messages`, `demo_serve`: the wizard, by flag and environment, through a real PTY, as
 //!   snapshotted screens, and `ccsetup demo`.
 //! - `authorize_e2e`, `secrets_e2e`, `stackone_e2e`: the real binary end to
 //!   end against the stand-ins (authorization, token cache and rotation,
@@ -45,6 +45,7 @@ mod browser;
 mod cc_real_world;
 mod cli;
 mod demo;
+mod demo_messages;
 mod demo_serve;
 mod hardening_canary;
 mod hardening_faults;
