@@ -48,7 +48,7 @@ pub struct Browser {
     session: String,
     base: String,
     driver: Child,
-    _profile: tempfile::TempDir,
+    profile_dir: tempfile::TempDir,
     test: String,
     artifacts_kept: Cell<bool>,
 }
@@ -115,7 +115,7 @@ impl Browser {
             session: String::new(),
             base,
             driver,
-            _profile: profile,
+            profile_dir: profile,
             test: test.to_string(),
             artifacts_kept: Cell::new(false),
         };
@@ -123,7 +123,7 @@ impl Browser {
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
         args.push(format!(
             "--user-data-dir={}",
-            browser._profile.path().display()
+            browser.profile_dir.path().display()
         ));
         args.push("--window-size=1000,900".into());
         let created = browser.call(
