@@ -33,8 +33,7 @@ then `ccsetup init` for real.";
 the API Key and Client Secret with a real authorization (PKCE, loopback redirect), keeps the client \
 secret and the rotating refresh token in your OS keyring, and creates the StackOne Connector Profile.",
     after_help = AFTER_HELP,
-    propagate_version = true,
-    disable_help_subcommand = true
+    propagate_version = true
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -116,6 +115,9 @@ pub enum Command {
     /// Print shell completions
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
+    /// Print a man page, or write them all to a directory (source installs)
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
 }
 
 /// Inputs shared by `init` and `rotate` that reach StackOne.
@@ -330,6 +332,17 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (ccsetup-COMMAND(1)) [default: ccsetup(1)]
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+
+    /// Write every page (ccsetup.1, ccsetup-COMMAND.1) to DIR instead of printing one
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
+}
+
 const INIT_EXAMPLES: &str = "\
 Examples:
   ccsetup init
@@ -374,6 +387,11 @@ Examples:
   ccsetup completions zsh > \"${fpath[1]}/_ccsetup\"
   ccsetup completions fish > ~/.config/fish/completions/ccsetup.fish";
 
+const MAN_EXAMPLES: &str = "\
+Examples:
+  ccsetup man init | man -l -
+  ccsetup man --dir ~/.local/share/man/man1     # then: man ccsetup, man ccsetup-init";
+
 /// The global options in a few lines, as `gh` shows its "INHERITED FLAGS":
 /// a subcommand's `--help` is about that subcommand.
 const GLOBAL_OPTIONS_SUMMARY: &str = "\
@@ -387,7 +405,8 @@ Global options (before or after the command; details: ccsetup --help):
 /// untouched.
 pub fn subcommand_long_help(args: &[std::ffi::OsString]) -> Option<String> {
     use clap::CommandFactory;
-    if !args.iter().any(|a| a == "--help") {
+    // `ccsetup help init` shows what `ccsetup init --help` shows.
+    if !args.iter().any(|a| a == "--help" || a == "help") {
         return None;
     }
     let mut cmd = Cli::command();
@@ -396,7 +415,7 @@ pub fn subcommand_long_help(args: &[std::ffi::OsString]) -> Option<String> {
         .iter()
         .skip(1)
         .filter_map(|a| a.to_str())
-        .find(|a| cmd.find_subcommand(a).is_some())?
+        .find(|a| *a != "help" && cmd.find_subcommand(a).is_some())?
         .to_string();
     let globals: Vec<clap::Id> = cmd
         .get_arguments()

@@ -27,6 +27,10 @@ pub struct Context {
     pub config_dir_given: bool,
     /// `--store` as given (None: use the profile's, else keyring).
     pub store_choice: Option<StoreChoice>,
+    /// Whether the user gave `--store` (or `CCSETUP_STORE`); false when
+    /// `store_choice` is the demo's own, which no warning should blame on
+    /// a flag.
+    pub store_choice_given: bool,
     /// `--non-interactive` as given (whether anyone can be asked at all is
     /// the prompter's answer: no terminal also means no prompts).
     pub non_interactive: bool,
@@ -140,6 +144,7 @@ pub fn from_global(global: &GlobalArgs, io: IoStreams) -> Result<Context> {
         config_dir,
         config_dir_given: global.config_dir.is_some(),
         store_choice: global.store,
+        store_choice_given: global.store.is_some(),
         non_interactive,
         secrets: SecretSources::default(),
         http_client: std::sync::OnceLock::new(),

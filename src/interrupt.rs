@@ -183,7 +183,13 @@ fn finish(signal: Signal) -> ! {
         .unwrap_or_else(|p| p.into_inner())
         .as_deref()
     {
-        eprintln!("\n{note}");
+        // A background server (`demo --serve … &`) says nothing on the
+        // terminal; a closed one makes the write fail, which is no reason
+        // to stop cleaning up.
+        if crate::ui::terminal_is_ours(2) {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "\n{note}");
+        }
         std::process::exit(0);
     }
     eprintln!(

@@ -86,9 +86,14 @@ where
     }
     let verbose = cli.global.verbose;
 
-    // Completions need no runtime, config, network or keyring.
-    if let Command::Completions(args) = &cli.command {
-        return match commands::completions::run(args, &mut io) {
+    // Completions and man pages need no runtime, config, network or keyring.
+    let offline = match &cli.command {
+        Command::Completions(args) => Some(commands::completions::run(args, &mut io)),
+        Command::Man(args) => Some(commands::man::run(args, &mut io)),
+        _ => None,
+    };
+    if let Some(result) = offline {
+        return match result {
             Ok(()) => 0,
             Err(e) => report(&mut io, &e, verbose),
         };

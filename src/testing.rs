@@ -215,6 +215,7 @@ pub fn context(
         config_dir: config_dir.to_path_buf(),
         config_dir_given: true,
         store_choice: Some(StoreChoice::File),
+        store_choice_given: true,
         non_interactive: false,
         secrets,
         http_client: std::sync::OnceLock::new(),

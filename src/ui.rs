@@ -611,16 +611,37 @@ pub fn remember_terminal_state() {
 /// Restores what a prompt may have changed when Ctrl-C cut it short: a
 /// hidden prompt turns echo off (and the process exits before dialoguer
 /// turns it on again), a menu hides the cursor.
+/// Never from a background job: changing a terminal's settings (or writing
+/// to it under `stty tostop`) would stop the process with SIGTTOU.
 pub fn restore_terminal() {
     #[cfg(unix)]
-    if let Some(termios) = TERMINAL_AT_START.get() {
+    if let Some(termios) = TERMINAL_AT_START.get()
+        && terminal_is_ours(0)
+    {
         // SAFETY: a termios obtained from tcgetattr on the same fd.
         unsafe {
             libc::tcsetattr(0, libc::TCSANOW, termios);
         }
     }
     // Only to a terminal: logs and pipes get no control characters.
-    if io::stderr().is_terminal() {
+    if io::stderr().is_terminal() && terminal_is_ours(2) {
         let _ = console::Term::stderr().show_cursor();
+    }
+}
+
+/// Whether this process may use file descriptor `fd` without being stopped
+/// for it: it is not a terminal (a pipe, a file), or it is the terminal
+/// whose foreground process group is this process's. False for a
+/// background job (`ccsetup … &`) and for a terminal that hung up.
+pub fn terminal_is_ours(fd: i32) -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: isatty, tcgetpgrp and getpgrp only read process and fd state.
+        unsafe { libc::isatty(fd) == 0 || libc::tcgetpgrp(fd) == libc::getpgrp() }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = fd;
+        true
     }
 }

@@ -39,7 +39,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     })
     .map_err(|e| Error::failure("could not start the local stand-ins").with_source(e))?;
     let mut workdir = tempfile::Builder::new();
-    workdir.prefix("ccsetup-demo-");
+    workdir.prefix(DEMO_DIR_PREFIX);
     // Private from its creation: the file store's secrets go in it.
     #[cfg(unix)]
     workdir.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
@@ -86,6 +86,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     let saved_endpoints = std::mem::replace(&mut ctx.endpoints, sandbox.endpoints());
     let saved_dir = std::mem::replace(&mut ctx.config_dir, workdir.path().to_path_buf());
     let saved_store = ctx.store_choice.replace(StoreChoice::File);
+    let saved_store_given = std::mem::replace(&mut ctx.store_choice_given, false);
     ctx.secrets
         .preset("STACKONE_API_KEY", SecretString::from(stackone_key));
 
@@ -158,6 +159,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     ctx.endpoints = saved_endpoints;
     ctx.config_dir = saved_dir;
     ctx.store_choice = saved_store;
+    ctx.store_choice_given = saved_store_given;
     ctx.secrets.clear_preset("STACKONE_API_KEY");
     ctx.secrets.clear_preset("CC_CLIENT_SECRET");
     if let Some(b) = saved_browser {
@@ -166,22 +168,29 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     result?;
 
     let exports = demo_env(&sandbox, workdir.path(), &ctx.profile);
+    let bin_dir = running_binary_dir();
     if args.serve {
-        serve(ctx, &exports).await?;
+        serve(ctx, &exports, bin_dir.as_deref()).await?;
     } else if interactive
         && ctx.prompter.confirm(
             "Try the other commands (status, token, link, rotate) against the stand-ins in a shell?",
             true,
         )?
     {
-        run_shell(ctx, &exports).await?;
+        run_shell(ctx, &exports, bin_dir.as_deref()).await?;
     }
-    ctx.io.info(
+    let ccsetup = how_to_run_ccsetup();
+    ctx.io.info(format!(
         "\nDemo finished: that was the real `ccsetup init`. Everything it created lived in the stand-ins and the \
          temporary directory, both gone now (so the `link` and `status` above have nothing to talk to: \
-         `ccsetup demo --serve` keeps the stand-ins running to try them). Run `ccsetup doctor`, then \
-         `ccsetup init`, when you are ready for the real thing.",
-    );
+         `{ccsetup} demo --serve` keeps the stand-ins running to try them). Run `{ccsetup} doctor`, then \
+         `{ccsetup} init`, when you are ready for the real thing.{}",
+        if ccsetup == "ccsetup" {
+            ""
+        } else {
+            " (`ccsetup` is not on your PATH: `cargo install --locked --path .` puts it there.)"
+        }
+    ));
     drop(sandbox);
     Ok(())
 }
@@ -258,7 +267,9 @@ async fn play_the_dashboard_user(
 /// The demo never touches the user's real state: flags that point at it
 /// are refused, not silently ignored.
 fn refuse_real_state(ctx: &Context, args: &DemoArgs) -> Result<()> {
-    if ctx.config_dir_given {
+    // A shell that sourced an earlier `demo --serve`'s exports still names
+    // that demo's directory: never real state, so a second demo starts.
+    if ctx.config_dir_given && !is_a_demo_dir(&ctx.config_dir) {
         return Err(Error::usage(
             "demo uses its own temporary config dir and does not take --config-dir (or CCSETUP_CONFIG_DIR)",
         )
@@ -277,6 +288,18 @@ fn refuse_real_state(ctx: &Context, args: &DemoArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// Whether `dir` is (or was) a demo's temporary directory.
+fn is_a_demo_dir(dir: &Path) -> bool {
+    dir.parent() == Some(std::env::temp_dir().as_path())
+        && dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(DEMO_DIR_PREFIX))
+}
+
+/// The name every demo's temporary directory starts with.
+const DEMO_DIR_PREFIX: &str = "ccsetup-demo-";
 
 /// The variables that point every command at the demo's stand-ins and state.
 fn demo_env(sandbox: &Sandbox, workdir: &Path, profile: &str) -> Vec<(&'static str, String)> {
@@ -299,15 +322,34 @@ fn shell_quote(value: &str) -> String {
 /// `demo --serve`: the exports on stdout, then wait for Ctrl-C or SIGTERM,
 /// whose handler removes the temporary directory (the stand-ins end with
 /// the process).
-async fn serve(ctx: &mut Context, exports: &[(&'static str, String)]) -> Result<()> {
+async fn serve(
+    ctx: &mut Context,
+    exports: &[(&'static str, String)],
+    bin_dir: Option<&Path>,
+) -> Result<()> {
+    if let Some(dir) = bin_dir {
+        // `ccsetup` in that shell is this binary, whatever else is installed.
+        ctx.io.print_raw_stdout(format!(
+            "export PATH={}\"${{PATH:+:$PATH}}\"",
+            shell_quote(&dir.display().to_string())
+        ))?;
+    }
     for (name, value) in exports {
         ctx.io
             .print_raw_stdout(format!("export {name}={}", shell_quote(value)))?;
     }
     ctx.io.info(
-        "\nThe stand-ins keep running. In another shell, run `eval \"$(…)\"` on the lines above (or paste them), \
-         then try `ccsetup status`, `ccsetup token`, `ccsetup link --origin-owner-id c1 --origin-owner-name Demo`. \
-         Ctrl-C (or SIGTERM) stops the demo and removes everything.",
+        format!(
+            "\nThe stand-ins keep running. In another shell, run `eval \"$(…)\"` on the lines above (or paste \
+             them{}), then try `ccsetup status`, `ccsetup token`, \
+             `ccsetup link --origin-owner-id c1 --origin-owner-name Demo`. Ctrl-C, SIGTERM or SIGHUP (`kill %1` \
+             for a background job) stops the demo and removes everything.",
+            if bin_dir.is_some() {
+                "; they also put this ccsetup first on PATH"
+            } else {
+                ""
+            }
+        ),
     );
     crate::interrupt::stop_on_signal(
         "demo stopped: the stand-ins and the temporary directory are gone",
@@ -318,7 +360,11 @@ async fn serve(ctx: &mut Context, exports: &[(&'static str, String)]) -> Result<
 
 /// The interactive demo's playground: `$SHELL` with the demo's variables;
 /// `exit` ends the demo.
-async fn run_shell(ctx: &mut Context, exports: &[(&'static str, String)]) -> Result<()> {
+async fn run_shell(
+    ctx: &mut Context,
+    exports: &[(&'static str, String)],
+    bin_dir: Option<&Path>,
+) -> Result<()> {
     let shell = std::env::var("SHELL")
         .ok()
         .filter(|s| !s.trim().is_empty())
@@ -333,9 +379,20 @@ async fn run_shell(ctx: &mut Context, exports: &[(&'static str, String)]) -> Res
          Type `exit` to end the demo (everything is removed then)."
     ));
     let _ctrl_c_is_the_shells = crate::interrupt::foreground_child();
-    let status = tokio::process::Command::new(&shell)
+    let mut command = tokio::process::Command::new(&shell);
+    command
         .envs(exports.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("CCSETUP_DEMO", "1")
+        .env("CCSETUP_DEMO", "1");
+    if let Some(dir) = bin_dir {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let with_ours = std::env::join_paths(
+            std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&path)),
+        );
+        if let Ok(with_ours) = with_ours {
+            command.env("PATH", with_ours);
+        }
+    }
+    let status = command
         .status()
         .await
         .map_err(|e| Error::failure(format!("could not start {shell}")).with_source(e))?;
@@ -343,6 +400,44 @@ async fn run_shell(ctx: &mut Context, exports: &[(&'static str, String)]) -> Res
         tracing::debug!("the demo shell ended with {status}");
     }
     Ok(())
+}
+
+/// This binary (its canonical path), and whether `ccsetup` on PATH is it.
+fn running_binary() -> Option<(std::path::PathBuf, bool)> {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .ok()?;
+    let name = exe.file_name()?.to_os_string();
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|dir| dir.join(&name))
+        .find(|candidate| candidate.is_file())
+        .and_then(|found| std::fs::canonicalize(found).ok())
+        .is_some_and(|found| found == exe);
+    Some((exe, on_path))
+}
+
+/// The folder to put first on the demo's PATH so that `ccsetup` there is
+/// this binary (`cargo run` builds it under target/); `None` when it
+/// already is. The binary's own folder, not a link in the demo's temporary
+/// directory: a shell remembers where it found a command, and that must
+/// still exist after the demo.
+fn running_binary_dir() -> Option<std::path::PathBuf> {
+    match running_binary()? {
+        (exe, false) => exe.parent().map(Path::to_path_buf),
+        (_, true) => None,
+    }
+}
+
+/// What the user types to run this binary: `ccsetup` when that name on
+/// their PATH is this binary, else its full path.
+fn how_to_run_ccsetup() -> String {
+    match running_binary() {
+        Some((exe, false)) => exe.display().to_string(),
+        _ => "ccsetup".to_string(),
+    }
 }
 
 /// 8917 when free (what the real flow uses), else a free loopback port that

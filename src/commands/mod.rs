@@ -8,6 +8,7 @@ pub mod demo;
 pub mod doctor;
 pub mod init;
 pub mod link;
+pub mod man;
 pub mod reset;
 pub mod rotate;
 pub mod status;
@@ -37,6 +38,7 @@ pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
         Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Demo(args) => demo::run(ctx, args).await,
         Command::Completions(args) => completions::run(&args, &mut ctx.io),
+        Command::Man(args) => man::run(&args, &mut ctx.io),
     }
 }
 

@@ -4,7 +4,7 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "init",
     "status",
     "token",
@@ -14,6 +14,7 @@ const COMMANDS: [&str; 9] = [
     "doctor",
     "demo",
     "completions",
+    "man",
 ];
 
 /// The binary with no ccsetup variables from the caller's environment.

@@ -3,10 +3,12 @@
 //!
 //! Areas, from the outside in:
 //!
-//! - `cli`: the command-line surface (parsing, help snapshots).
+//! - `cli`, `manual`: the command-line surface (parsing, help snapshots),
+//!   `ccsetup help` and `ccsetup man`.
 //! - `init`, `wizard_noninteractive`, `wizard_pty`, `wizard_newcomer`,
-//!   `wizard_snapshots`, `demo`: the wizard, by flag and environment, through
-//!   a real PTY, as snapshotted screens, and `ccsetup demo`.
+//!   `wizard_snapshots`, `demo`, `demo_messages`, `demo_serve`: the wizard, by
+//!   flag and environment, through a real PTY, as snapshotted screens, and
+//!   `ccsetup demo`; `browser`: the web pages clicked through in Chromium.
 //! - `authorize`, `secrets`, `stackone_profiles`: the real binary end to end
 //!   against the stand-ins (authorization, token cache and rotation,
 //!   Connector Profiles); `constant_contact`, `stackone`: the two services as
@@ -25,6 +27,8 @@
 //!   in process; every call through its `Ensure` builder, and the cases that
 //!   are one call against one prepared stand-in as rows of its `cases!` table.
 //! - `sandbox_cc`, `sandbox_stackone`: the stand-ins themselves are strict.
+//! - `browser`: the web pages a user sees, clicked through in headless
+//!   Chromium (`support::webdriver`, one helper per page in `support::pages`).
 //! - `store_files`, `secret_service`: config.toml, the file store and lock,
 //!   and the keyring backend inside a private D-Bus session (it re-runs this
 //!   binary with `--exact`, see `support::test_name`).
@@ -54,15 +58,19 @@ mod support;
 
 mod attacks;
 mod authorize;
+mod browser;
 mod cli;
 mod config_dir_copies;
 mod constant_contact;
 mod demo;
+mod demo_messages;
+mod demo_serve;
 mod echoed_secrets;
 mod hardening_canary;
 mod hardening_faults;
 mod hardening_fuzz_regressions;
 mod init;
+mod manual;
 mod network;
 mod network_hardening;
 mod oauth_flow;

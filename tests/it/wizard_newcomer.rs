@@ -653,7 +653,8 @@ fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
         cmd.env_remove("CCSETUP_CONFIG_DIR")
             .env_remove("CCSETUP_STORE")
             .env("SHELL", "/bin/sh")
-            .env("CCSETUP_BIN", assert_cmd::cargo::cargo_bin("ccsetup"));
+            // No ccsetup on this PATH: the demo shell must bring its own.
+            .env("PATH", "/usr/bin:/bin");
     });
     let portal = w.expect_capture(r"Stand-in Constant Contact developer portal: (\S+)");
     let local_redirect = format!("http://localhost:{}/callback", env.port);
@@ -677,10 +678,19 @@ fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
     w.expect("ccsetup demo shell");
     w.expect("Type `exit` to end the demo");
     std::thread::sleep(Duration::from_millis(300));
-    w.line("\"$CCSETUP_BIN\" token >/dev/null && echo TOKEN-OK-$CCSETUP_STORE");
+    // What the banner and the closing words tell the user to type.
+    w.line("ccsetup status && ccsetup token >/dev/null && echo TOKEN-OK-$CCSETUP_STORE");
     w.expect("TOKEN-OK-file");
-    w.line("echo \"$CCSETUP_CONFIG_DIR\" > /dev/null; exit");
+    w.line("exit");
     w.expect("Demo finished");
+    // Outside the demo shell no `ccsetup` is on this PATH: the closing
+    // words name the binary by its path.
+    w.expect("`ccsetup` is not on your PATH");
+    assert!(
+        !w.transcript.contains("Run `ccsetup doctor`"),
+        "{}",
+        w.transcript
+    );
     assert_eq!(w.finish(), 0, "{}", w.transcript);
     assert!(!w.transcript.contains(&secret));
 }

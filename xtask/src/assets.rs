@@ -30,7 +30,7 @@ pub fn write_dist_assets(out: &Path) -> io::Result<Vec<PathBuf>> {
     }
 
     // ccsetup.1, then ccsetup-<command>.1 for each command (recursively).
-    clap_mangen::generate_to(Cli::command(), &man_dir)?;
+    ccsetup::commands::man::write_pages(&man_dir)?;
 
     for shell in Shell::value_variants() {
         let mut cmd = Cli::command();

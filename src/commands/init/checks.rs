@@ -107,7 +107,10 @@ impl Wizard<'_> {
     /// user may switch to the file store (with its warning) or quit.
     async fn check_secret_store(&mut self) -> Result<CheckedStore> {
         let mut store_choice = self.ctx.store_choice_or(self.plan.saved_store());
-        if store_choice == StoreChoice::File {
+        // Not for the demo's own choice: its banner says where its secrets go.
+        if store_choice == StoreChoice::File
+            && (self.ctx.store_choice_given || self.ctx.store_choice.is_none())
+        {
             self.warn_file_store();
         }
         let mut session = self.ctx.session(Some(store_choice))?;

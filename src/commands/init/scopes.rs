@@ -76,7 +76,8 @@ impl Wizard<'_> {
         }
         let current = current.join(",");
         let text = self.ctx.prompter.input(
-            "StackOne actions to enable (optional, comma-separated; Enter for none)",
+            "StackOne actions to enable (optional, comma-separated, named as under Actions in \
+             StackOne's Connector Profile form; Enter for none)",
             (!current.is_empty()).then_some(current.as_str()),
             &validate_actions,
         )?;

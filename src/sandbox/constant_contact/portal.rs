@@ -2,7 +2,8 @@
 //! Applications" site, so a newcomer running `ccsetup demo` walks the seed
 //! guide's steps in a browser — New Application, Create, Edit, redirect
 //! URIs, Save, the API Key, Generate Client Secret (shown once).
-//! Plain HTML forms, no script; no CSRF tokens (a loopback sandbox).
+//! Plain HTML forms, no script; no CSRF tokens (a loopback sandbox). The
+//! buttons carry ids the browser tests click (tests/it/support/pages.rs).
 
 use super::super::server::{Request, Response};
 use super::apps::{AppRegistration, register, validate_redirect_uris};
@@ -71,7 +72,7 @@ fn my_applications(state: &State) -> Response {
     };
     let body = format!(
         "<p>Signed in as {email}.</p>\
-<p><a href=\"/portal/apps/new\"><button type=\"button\">New Application</button></a></p>{table}",
+<p><a href=\"/portal/apps/new\"><button type=\"button\" id=\"new-application\">New Application</button></a></p>{table}",
         email = escape(&state.account.contact_email)
     );
     no_store(Response::html(200, page("My Applications", &body)))
@@ -117,7 +118,7 @@ fn new_application_form(
 <p><small>The name cannot contain \"Constant Contact\".</small></p>\
 <fieldset><legend>OAuth2 flow</legend>{flows}</fieldset>\
 <fieldset><legend>Refresh token type</legend>{kinds}</fieldset>\
-<button type=\"submit\">Create</button> <a href=\"/portal/\">Cancel</a></form>",
+<button type=\"submit\" id=\"create-application\">Create</button> <a href=\"/portal/\">Cancel</a></form>",
         name = escape(name),
     );
     let status = if error.is_some() { 400 } else { 200 };
@@ -246,7 +247,7 @@ fn app_page(app: &App, notice: Option<Notice>, draft: Option<&str>) -> Response 
         };
         format!(
             "{state_line}<form method=\"post\" action=\"/portal/apps/{id}/client-secret\">\
-<button type=\"submit\">Generate Client Secret</button></form>",
+<button type=\"submit\" id=\"generate-client-secret\">Generate Client Secret</button></form>",
             id = escape(&app.client_id)
         )
     };
@@ -260,7 +261,7 @@ fn app_page(app: &App, notice: Option<Notice>, draft: Option<&str>) -> Response 
 <form method=\"post\" action=\"/portal/apps/{id}/redirect-uris\">\
 <label>One per line, exactly as the application sends them. For StackOne: <code>{stackone}</code>\
 <textarea name=\"redirect_uris\" rows=\"4\">{uris}</textarea></label>\
-<button type=\"submit\">Save</button></form>\
+<button type=\"submit\" id=\"save-redirect-uris\">Save</button></form>\
 <h2>Client Secret</h2>{secret_section}",
         name = escape(&app.name),
         id = escape(&app.client_id),

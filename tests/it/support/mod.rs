@@ -6,9 +6,13 @@ pub mod http;
 #[cfg(unix)]
 pub mod keyring;
 #[cfg(unix)]
+pub mod pages;
+#[cfg(unix)]
 pub mod pty;
 #[cfg(unix)]
 pub mod secret_service_session;
+#[cfg(unix)]
+pub mod webdriver;
 
 /// The binary with nothing of the caller's ccsetup environment: no ccsetup
 /// or Constant Contact variable, no StackOne key, no `BROWSER`, no
@@ -19,7 +23,13 @@ pub fn ccsetup_command() -> std::process::Command {
     let bin = std::env::var_os("CCSETUP_TEST_BINARY")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("ccsetup"));
-    let mut cmd = std::process::Command::new(bin);
+    clean_command(bin)
+}
+
+/// `program` with nothing of the caller's ccsetup environment (see
+/// [`ccsetup_command`]): for a shell that runs ccsetup itself.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
     for (k, _) in std::env::vars() {
         if k.starts_with("CCSETUP_")
             || k.starts_with("CC_")
