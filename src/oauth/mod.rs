@@ -13,6 +13,7 @@
 //! separate step.
 
 pub mod callback;
+pub mod client_auth;
 pub mod http_adapter;
 pub mod listener;
 pub mod paste;
@@ -31,6 +32,7 @@ use url::Url;
 pub use listener::LoopbackListener;
 pub use paste::{PasteRejection, PasteSource, parse_pasted_redirect};
 pub use redirect::RedirectTarget;
+pub use client_auth::ClientCredentials;
 pub use request::AuthorizationRequest;
 pub use retry::RetryPolicy;
 pub use token::{Grant, RefreshError, RefreshTokenState, TokenEndpoint, TokenSet};

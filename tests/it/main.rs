@@ -18,6 +18,10 @@
 //!   in process; every call through its `Ensure` builder, and the cases that
 //!   are one call against one prepared stand-in as rows of its `cases!` table.
 //! - `sandbox_cc`, `sandbox_stackone`: the stand-ins themselves are strict.
+//! - `okta`: Constant Contact's Okta as it really answers (errors on the
+//!   redirect URI, both `invalid_client` shapes, rate limits, rotation grace
+//!   period and reuse detection) and one rule for client authentication.
+//! - `cached_token` (Linux): a cached `token` opens no certificate file.
 //! - `store_files`, `secret_service`: config.toml, the file store and lock,
 //!   and the keyring backend inside a private D-Bus session (it re-runs this
 //!   binary with `--exact`, see `support::test_name`).
@@ -38,6 +42,7 @@
 mod support;
 
 mod authorize_e2e;
+mod cached_token;
 mod cc_real_world;
 mod cli;
 mod demo;
@@ -51,6 +56,7 @@ mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;
 mod oauth_request;
+mod okta;
 mod sandbox_cc;
 mod sandbox_stackone;
 mod secret_service;
