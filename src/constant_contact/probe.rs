@@ -494,6 +494,25 @@ mod tests {
             r(Refused, Unknown("x".into())).verdict(),
             RegistrationVerdict::Inconclusive(_)
         ));
+        let refusal = AuthorizeRefusal {
+            error: "unauthorized_client".into(),
+            description: None,
+            scopes: Vec::new(),
+            requested: vec!["account_read".into()],
+        };
+        // About the app, whichever URI said it, before a missing URI.
+        assert_eq!(
+            r(Registered, AppRefused(refusal.clone())).verdict(),
+            RegistrationVerdict::AppRefused(refusal.clone())
+        );
+        assert_eq!(
+            r(AppRefused(refusal.clone()), Refused).verdict(),
+            RegistrationVerdict::AppRefused(refusal.clone())
+        );
+        assert_eq!(
+            r(AppRefused(refusal.clone()), Registered).to_json(),
+            serde_json::json!({"local_redirect_uri":"registered","stackone_redirect_uri":"registered","error":{"error":"unauthorized_client"}})
+        );
         assert_eq!(
             r(Refused, Registered).to_json(),
             serde_json::json!({"local_redirect_uri":"missing","stackone_redirect_uri":"registered"})

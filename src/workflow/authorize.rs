@@ -195,7 +195,8 @@ pub async fn check_app_registration(
                 ));
                 return Ok(report);
             }
-            verdict => registration_error(&verdict, client_id, local),
+            verdict => registration_error(&verdict, client_id, local)
+                .with_json_field("registration", report.to_json()),
         };
         if !(needs.ask_again && term.prompter.is_interactive()) {
             return Err(failure);

@@ -22,7 +22,7 @@ const CERT_PLACES: [&str; 7] = [
 ];
 
 /// Every path `cmd` (and its threads) opened or looked at.
-fn paths_touched(mut cmd: Command, trace: &Path) -> (i32, Vec<String>) {
+fn paths_touched(cmd: Command, trace: &Path) -> (i32, Vec<String>) {
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
     let mut strace = Command::new("strace");
