@@ -111,7 +111,11 @@ fn token_cache_report(report: &mut Report, env: &Env, bin: &str, runs: usize) {
     let keyring_env = (std::env::var("CCSETUP_BENCH_KEYRING").as_deref() == Ok("1")).then(|| {
         let env = Env::new().with_keyring();
         let setup = env.init_with_store(bin, true, "keyring");
-        assert_eq!(setup.code, 0, "init --store keyring failed:\n{}", setup.stderr);
+        assert_eq!(
+            setup.code, 0,
+            "init --store keyring failed:\n{}",
+            setup.stderr
+        );
         env
     });
     let mut token = Vec::new();
@@ -141,17 +145,22 @@ fn token_cache_report(report: &mut Report, env: &Env, bin: &str, runs: usize) {
     report.scenario("version", &version);
     if gh.is_some() {
         report.scenario("gh-auth-token", &gh_token);
-        let cpu = |samples: &[Sample]| {
-            stats(samples.iter().map(|s| s.cpu.as_secs_f64()).collect())[0]
-        };
-        report.ratio("token-cache.cpu/gh-auth-token.cpu", cpu(&token) / cpu(&gh_token));
+        let cpu =
+            |samples: &[Sample]| stats(samples.iter().map(|s| s.cpu.as_secs_f64()).collect())[0];
+        report.ratio(
+            "token-cache.cpu/gh-auth-token.cpu",
+            cpu(&token) / cpu(&gh_token),
+        );
         if keyring_env.is_some() {
             report.ratio(
                 "token-cache-keyring.cpu/gh-auth-token.cpu",
                 cpu(&keyring) / cpu(&gh_token),
             );
         }
-        report.ratio("version.cpu/gh-auth-token.cpu", cpu(&version) / cpu(&gh_token));
+        report.ratio(
+            "version.cpu/gh-auth-token.cpu",
+            cpu(&version) / cpu(&gh_token),
+        );
     } else {
         eprintln!("  no gh: set CCSETUP_BENCH_GH or install gh to compare with `gh auth token`");
     }

@@ -15,9 +15,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
-use crate::oauth::{AuthorizationRequest, ClientCredentials};
 use crate::oauth::callback::sanitize_provider_text;
 use crate::oauth::token::TokenErrorBody;
+use crate::oauth::{AuthorizationRequest, ClientCredentials};
 
 /// One probe's time budget: a check must not hold the wizard up.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -436,7 +436,9 @@ mod tests {
         // The scope parameter names the scope.
         let RedirectProbe::AppRefused(r) = classify(
             303,
-            Some("http://localhost:8917/callback?error=invalid_scope&error_description=nope&state=s&scope=campaign_data"),
+            Some(
+                "http://localhost:8917/callback?error=invalid_scope&error_description=nope&state=s&scope=campaign_data",
+            ),
         ) else {
             panic!("an app refusal")
         };
@@ -446,7 +448,9 @@ mod tests {
         // Else the description's quoted names, whole words only.
         let RedirectProbe::AppRefused(r) = classify(
             302,
-            Some("http://localhost:8917/callback?error=invalid_scope&error_description=The+following+scopes+are+not+allowed%3A+%27campaign_data%27.&state=s"),
+            Some(
+                "http://localhost:8917/callback?error=invalid_scope&error_description=The+following+scopes+are+not+allowed%3A+%27campaign_data%27.&state=s",
+            ),
         ) else {
             panic!("an app refusal")
         };
@@ -457,7 +461,9 @@ mod tests {
         );
         let RedirectProbe::AppRefused(r) = classify(
             302,
-            Some("http://localhost:8917/callback?error=unauthorized_client&error_description=%1b[31mno"),
+            Some(
+                "http://localhost:8917/callback?error=unauthorized_client&error_description=%1b[31mno",
+            ),
         ) else {
             panic!("an app refusal")
         };

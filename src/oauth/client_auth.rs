@@ -49,7 +49,8 @@ impl ClientCredentials {
     /// `Basic base64(urlencode(id) ":" urlencode(secret))`, marked sensitive
     /// so no HTTP log shows it.
     pub fn authorization(&self) -> HeaderValue {
-        let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let encode =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let pair = format!(
             "{}:{}",
             encode(&self.client_id),
@@ -97,10 +98,7 @@ mod tests {
 
     #[test]
     fn plain_credentials_are_unchanged() {
-        let c = ClientCredentials::new(
-            "0f9a-uuid",
-            &SecretString::from("AbC_dEf-123456789012345"),
-        );
+        let c = ClientCredentials::new("0f9a-uuid", &SecretString::from("AbC_dEf-123456789012345"));
         assert_eq!(decoded(&c), "0f9a-uuid:AbC_dEf-123456789012345");
     }
 
@@ -118,15 +116,18 @@ mod tests {
             .set_token_uri(TokenUrl::new("https://auth.example/token".into()).unwrap());
         let captured = std::sync::Mutex::new(None);
         let token = RefreshToken::new("rt".into());
-        let _ = client.exchange_refresh_token(&token).request(
-            &|req: oauth2::HttpRequest| -> Result<oauth2::HttpResponse, std::io::Error> {
-                *captured.lock().unwrap() = req
-                    .headers()
-                    .get(oauth2::http::header::AUTHORIZATION)
-                    .map(|v| v.as_bytes().to_vec());
-                Err(std::io::Error::other("not sent"))
-            },
-        );
+        let _ =
+            client
+                .exchange_refresh_token(&token)
+                .request(
+                    &|req: oauth2::HttpRequest| -> Result<oauth2::HttpResponse, std::io::Error> {
+                        *captured.lock().unwrap() = req
+                            .headers()
+                            .get(oauth2::http::header::AUTHORIZATION)
+                            .map(|v| v.as_bytes().to_vec());
+                        Err(std::io::Error::other("not sent"))
+                    },
+                );
         let ours = ClientCredentials::new("id:1", &SecretString::from(secret));
         assert_eq!(
             captured.into_inner().unwrap().as_deref(),

@@ -91,13 +91,11 @@ impl<'c> AsyncHttpClient<'c> for ReqwestAdapter<'_> {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let mut request =
-                reqwest::Request::try_from(request).map_err(TransportError::Build)?;
+            let mut request = reqwest::Request::try_from(request).map_err(TransportError::Build)?;
             if let Some(credentials) = self.client_auth {
-                request.headers_mut().insert(
-                    reqwest::header::AUTHORIZATION,
-                    credentials.authorization(),
-                );
+                request
+                    .headers_mut()
+                    .insert(reqwest::header::AUTHORIZATION, credentials.authorization());
             }
             // -vv: method, URL and status only. The URL of a token request
             // carries no secret (they travel in the Basic header and the

@@ -29,10 +29,10 @@ use secrecy::SecretString;
 use tokio::time::Instant;
 use url::Url;
 
+pub use client_auth::ClientCredentials;
 pub use listener::LoopbackListener;
 pub use paste::{PasteRejection, PasteSource, parse_pasted_redirect};
 pub use redirect::RedirectTarget;
-pub use client_auth::ClientCredentials;
 pub use request::AuthorizationRequest;
 pub use retry::RetryPolicy;
 pub use token::{Grant, RefreshError, RefreshTokenState, TokenEndpoint, TokenSet};

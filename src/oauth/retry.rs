@@ -176,7 +176,10 @@ mod tests {
             parse_rate_limit_reset("1000005", 1_000_000),
             Some(Duration::from_secs(5))
         );
-        assert_eq!(parse_rate_limit_reset("999", 1_000_000), Some(Duration::ZERO));
+        assert_eq!(
+            parse_rate_limit_reset("999", 1_000_000),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_rate_limit_reset("soon", 0), None);
         let mut headers = reqwest::header::HeaderMap::new();
         let reset = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;

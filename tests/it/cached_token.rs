@@ -44,10 +44,12 @@ fn paths_touched(cmd: Command, trace: &Path) -> (i32, Vec<String>) {
         };
     }
     // Where the store is, and nothing else, decides what is read.
-    strace.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
-    let out = strace.output().expect(
-        "strace runs (apt-get install strace; .ci/run installs it on CI)",
-    );
+    strace
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    let out = strace
+        .output()
+        .expect("strace runs (apt-get install strace; .ci/run installs it on CI)");
     let text = std::fs::read_to_string(trace).expect("strace wrote its trace");
     let paths = text
         .lines()
@@ -106,8 +108,21 @@ fn the_first_https_handshake_loads_the_platform_roots() {
             .status()
     };
     let generated = openssl(&[
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
     ]);
     if !generated.is_ok_and(|s| s.success()) {
         eprintln!("skipped: no openssl to run a local TLS server");
@@ -115,7 +130,9 @@ fn the_first_https_handshake_loads_the_platform_roots() {
     }
     let port = crate::support::e2e::free_port();
     let mut server = Command::new("openssl")
-        .args(["s_server", "-quiet", "-www", "-cert", "cert.pem", "-key", "key.pem", "-accept"])
+        .args([
+            "s_server", "-quiet", "-www", "-cert", "cert.pem", "-key", "key.pem", "-accept",
+        ])
         .arg(port.to_string())
         .current_dir(dir.path())
         .stdin(Stdio::null())

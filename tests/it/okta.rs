@@ -27,7 +27,12 @@ fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
 /// `GET` without following redirects: status and `Location`.
 fn get(url: &str) -> (u16, Option<String>) {
     block_on(async {
-        let resp = ccsetup::http::client().unwrap().get(url).send().await.unwrap();
+        let resp = ccsetup::http::client()
+            .unwrap()
+            .get(url)
+            .send()
+            .await
+            .unwrap();
         let location = resp
             .headers()
             .get("location")
@@ -183,7 +188,12 @@ fn init_stops_before_any_browser_when_the_app_may_not_ask_for_a_scope() {
         .cc()
         .set_allowed_scopes(
             &env.app.client_id,
-            &["account_read", "account_update", "contact_data", "offline_access"],
+            &[
+                "account_read",
+                "account_update",
+                "contact_data",
+                "offline_access",
+            ],
         )
         .unwrap();
     let run = env.run(env.init_cmd(&["--json"]), Decision::Approve);
@@ -243,7 +253,10 @@ fn init_names_the_app_type_for_unauthorized_client() {
         "{text}"
     );
     assert!(env.cc_requests(SIGN_IN_PATH).is_empty());
-    assert!(env.cc_requests(TOKEN_PATH).is_empty(), "no secret check either");
+    assert!(
+        env.cc_requests(TOKEN_PATH).is_empty(),
+        "no secret check either"
+    );
 }
 
 #[test]
@@ -264,7 +277,10 @@ fn status_reports_a_refused_scope_as_a_failing_registration() {
         detail.contains("contact_data") && detail.contains("campaign_data"),
         "{detail}"
     );
-    assert!(detail.contains("--scopes account_read,offline_access"), "{detail}");
+    assert!(
+        detail.contains("--scopes account_read,offline_access"),
+        "{detail}"
+    );
 }
 
 // ------------------------------------------------- client authentication
@@ -279,13 +295,19 @@ fn stand_in_form_urldecodes_basic_credentials() {
         Some(encoded_basic(&id, AWKWARD_SECRET)),
         &REFRESH_WITH_UNKNOWN_TOKEN,
     );
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, _, body) = post_token(
         &env,
         Some(raw_basic(&id, AWKWARD_SECRET)),
         &REFRESH_WITH_UNKNOWN_TOKEN,
     );
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
 }
 
 #[test]
@@ -320,7 +342,11 @@ fn a_secret_with_reserved_characters_is_judged_alike_by_the_probe_and_the_exchan
     cmd.env("CC_CLIENT_SECRET", "s3:cr%t+a/b  c");
     let run = env.run(cmd, Decision::Approve);
     run.assert_code(3);
-    assert!(error_text(&run).contains("invalid_client"), "{}", run.stderr);
+    assert!(
+        error_text(&run).contains("invalid_client"),
+        "{}",
+        run.stderr
+    );
     assert!(env.token_requests("code").is_empty());
 }
 
@@ -337,7 +363,10 @@ fn stand_in_words_invalid_client_in_the_shape_the_app_chose() {
     assert_eq!(rfc["error"], "invalid_client");
     assert!(rfc.get("errorCode").is_none());
 
-    env.sandbox.cc().set_error_shape(&id, ErrorShape::Okta).unwrap();
+    env.sandbox
+        .cc()
+        .set_error_shape(&id, ErrorShape::Okta)
+        .unwrap();
     let (status, _, okta) = post_token(&env, wrong, &REFRESH_WITH_UNKNOWN_TOKEN);
     assert_eq!(status, 401);
     assert!(okta.get("error").is_none(), "{okta}");
@@ -357,7 +386,11 @@ fn okta_shaped_invalid_client_is_a_wrong_secret_to_the_probe_and_the_refresh() {
     cmd.env("CC_CLIENT_SECRET", "not-the-secret");
     let run = env.run(cmd, Decision::Approve);
     run.assert_code(3);
-    assert!(error_text(&run).contains("invalid_client"), "{}", run.stderr);
+    assert!(
+        error_text(&run).contains("invalid_client"),
+        "{}",
+        run.stderr
+    );
 
     env.init_ok(&["--skip-stackone"]);
     env.sandbox.cc().generate_client_secret(&env.app.client_id);
@@ -383,7 +416,11 @@ fn stand_in_rate_limits_the_token_endpoint_with_x_rate_limit_reset() {
     );
     assert_eq!(status, 429);
     assert_eq!(body["errorCode"], "E0000047");
-    let reset: u64 = headers["x-rate-limit-reset"].to_str().unwrap().parse().unwrap();
+    let reset: u64 = headers["x-rate-limit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -452,7 +489,10 @@ fn stand_in_grace_period_then_reuse_detection_revokes_the_newest() {
 
     cc.advance_clock(Duration::from_secs(31));
     let (status, body) = refresh(&env, &first);
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     assert_eq!(cc.refresh_token_reuses(), vec![first]);
     for token in [&second, &newest] {
         let (status, body) = refresh(&env, token);

@@ -248,7 +248,10 @@ impl CcStandIn {
         let app = state
             .app_mut(client_id)
             .unwrap_or_else(|| panic!("no sandbox app {client_id}"));
-        assert!(app.flow.has_client_secret(), "this app has no client secret");
+        assert!(
+            app.flow.has_client_secret(),
+            "this app has no client secret"
+        );
         app.client_secret = Some(secret.to_string());
     }
 

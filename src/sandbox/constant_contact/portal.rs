@@ -5,9 +5,7 @@
 //! Plain HTML forms, no script; no CSRF tokens (a loopback sandbox).
 
 use super::super::server::{Request, Response};
-use super::apps::{
-    AppRegistration, register, validate_allowed_scopes, validate_redirect_uris,
-};
+use super::apps::{AppRegistration, register, validate_allowed_scopes, validate_redirect_uris};
 use super::html::{error_page, escape, no_store, page};
 use super::params::{Params, is_form};
 use super::state::{App, KNOWN_SCOPES, OAuthFlow, RefreshKind, STACKONE_REDIRECT_URI, State};

@@ -76,12 +76,9 @@ fn authenticated_client(state: &State, req: &Request, params: &Params) -> Result
 /// reserved character, as it would at a server that follows the RFC.
 fn authenticate_client(state: &State, req: &Request, params: &Params) -> Result<String, Response> {
     let body_secret = params.contains("client_secret");
-    let credentials = req.basic_auth().map(|(id, secret)| {
-        (
-            form_urldecode(&id).unwrap_or(id),
-            form_urldecode(&secret),
-        )
-    });
+    let credentials = req
+        .basic_auth()
+        .map(|(id, secret)| (form_urldecode(&id).unwrap_or(id), form_urldecode(&secret)));
     let Some((client_id, secret)) = credentials else {
         let description = if body_secret {
             "Client authentication failed: send the client credentials with HTTP Basic, not in the request body."
@@ -520,7 +517,10 @@ mod tests {
 
     #[test]
     fn basic_credentials_are_form_urldecoded() {
-        assert_eq!(form_urldecode("a%3Ab%25c%2Bd%2Fe+f").as_deref(), Some("a:b%c+d/e f"));
+        assert_eq!(
+            form_urldecode("a%3Ab%25c%2Bd%2Fe+f").as_deref(),
+            Some("a:b%c+d/e f")
+        );
         assert_eq!(form_urldecode("plain-_.~").as_deref(), Some("plain-_.~"));
         assert_eq!(form_urldecode("bad%2"), None);
         assert_eq!(form_urldecode("bad%zz"), None);
