@@ -265,11 +265,12 @@ fn app_refusal_error(refusal: &AuthorizeRefusal, client_id: &str) -> Error {
                 let list: Vec<&str> = named.iter().map(|s| s.as_str()).collect();
                 format!("the scope {}", list.join(", "))
             };
+            // `--scopes` is init's: status and doctor show the same fix.
             let untick = if keep.is_empty() {
-                "pass --scopes without it".to_string()
+                "untick it: run `ccsetup init` with --scopes without it".to_string()
             } else {
                 let list: Vec<&str> = keep.iter().map(|s| s.as_str()).collect();
-                format!("untick it: pass --scopes {}", list.join(","))
+                format!("untick it: `ccsetup init --scopes {}`", list.join(","))
             };
             Error::authorization(format!(
                 "the Constant Contact app (API Key {client_id}) may not ask for {named} ({said})"
