@@ -263,7 +263,8 @@ fn app_refusal_error(refusal: &AuthorizeRefusal, client_id: &str) -> Error {
                 )
             } else {
                 let list: Vec<&str> = named.iter().map(|s| s.as_str()).collect();
-                format!("the scope {}", list.join(", "))
+                let noun = if list.len() == 1 { "scope" } else { "scopes" };
+                format!("the {noun} {}", list.join(", "))
             };
             // `--scopes` is init's: status and doctor show the same fix.
             let untick = if keep.is_empty() {
@@ -276,7 +277,7 @@ fn app_refusal_error(refusal: &AuthorizeRefusal, client_id: &str) -> Error {
                 "the Constant Contact app (API Key {client_id}) may not ask for {named} ({said})"
             ))
             .with_hint(format!(
-                "{untick}; or allow that scope for the app in the developer portal's My Applications; then run ccsetup again"
+                "{untick}; or allow it for the app in the developer portal's My Applications; then run ccsetup again"
             ))
         }
         "unauthorized_client" => Error::authorization(format!(

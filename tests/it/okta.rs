@@ -205,7 +205,7 @@ fn init_stops_before_any_browser_when_the_app_may_not_ask_for_a_scope() {
         text.contains("--scopes account_read,contact_data,offline_access"),
         "the fix: untick it\n{text}"
     );
-    assert!(text.contains("allow that scope"), "{text}");
+    assert!(text.contains("or allow it for the app"), "{text}");
     assert!(run.callbacks.is_empty(), "no consent: {:?}", run.callbacks);
     assert!(env.cc_requests(SIGN_IN_PATH).is_empty(), "no browser");
     assert!(env.token_requests("code").is_empty());
