@@ -529,3 +529,95 @@ fn ccsetup_never_replays_a_spent_refresh_token() {
     run_plain(env.ccsetup(&["token", "--force-refresh"])).assert_code(0);
     assert!(cc.refresh_token_reuses().is_empty());
 }
+
+/// In a terminal, a refused scope shows the fix and offers to check again;
+/// once the scope is allowed for the app, the same run goes on — all before
+/// the browser.
+#[cfg(unix)]
+#[test]
+fn a_terminal_user_allows_the_scope_and_checks_again() {
+    use expectrl::Expect;
+    use expectrl::session::OsSession;
+    use std::process::Command;
+
+    let env = TestEnv::new();
+    let cc = env.sandbox.cc();
+    cc.set_allowed_scopes(
+        &env.app.client_id,
+        &["account_read", "contact_data", "offline_access"],
+    )
+    .unwrap();
+    let base = env.cmd();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("stty echo icanon; exec \"$0\" \"$@\"")
+        .arg(base.get_program())
+        .args(["init", "--skip-stackone"]);
+    for (key, value) in base.get_envs() {
+        match value {
+            Some(v) => cmd.env(key, v),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd.env("TERM", "xterm-256color")
+        .env("CC_CLIENT_ID", &env.app.client_id)
+        .env("CC_CLIENT_SECRET", env.client_secret())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(std::process::Stdio::inherit());
+    let mut session = OsSession::spawn(cmd).expect("spawn in a PTY");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    let expect = |session: &mut OsSession, text: &str| {
+        session
+            .expect(crate::support::pty::wrapped_text(text))
+            .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}"));
+    };
+    expect(&mut session, "Application name");
+    session.send_line("").unwrap();
+    expect(&mut session, "Is the application created?");
+    session.send_line("y").unwrap();
+    expect(&mut session, "Are both redirect URIs saved?");
+    session.send_line("y").unwrap();
+    expect(&mut session, "Scopes");
+    session.send("\r").unwrap();
+
+    expect(&mut session, "may not ask for the scope campaign_data");
+    expect(&mut session, "Fix:");
+    expect(&mut session, "Check again");
+    assert!(env.cc_requests(SIGN_IN_PATH).is_empty(), "no browser");
+    cc.set_allowed_scopes(
+        &env.app.client_id,
+        &[
+            "account_read",
+            "contact_data",
+            "campaign_data",
+            "offline_access",
+        ],
+    )
+    .unwrap();
+    session.send_line("y").unwrap();
+    expect(&mut session, "both redirect URIs are registered");
+    expect(&mut session, "accepts this API Key and Client Secret");
+    let found = session
+        .expect(expectrl::Regex(
+            r"(http://\S+/oauth2/default/v1/authorize\?\S+)\r?\n",
+        ))
+        .expect("the authorization URL");
+    let url = String::from_utf8_lossy(found.get(1).unwrap()).into_owned();
+    let delivered = ccsetup::sandbox::test_browser::consent_blocking(&url, Decision::Approve)
+        .and_then(|l| ccsetup::sandbox::test_browser::deliver_blocking(&l))
+        .unwrap();
+    assert_eq!(delivered.0, 200);
+    session.expect(expectrl::Eof).unwrap();
+    let status = session.get_process().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    assert_eq!(
+        env.cc_requests(SIGN_IN_PATH).len(),
+        1,
+        "one browser, after the fix"
+    );
+    assert!(env.has_secret("default", "refresh_token"));
+}
