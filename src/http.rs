@@ -3,9 +3,9 @@
 //! call is an error worth seeing, and must not carry credentials elsewhere).
 //!
 //! The platform's roots are loaded by the first TLS handshake, not when the
-//! client is built: reading and parsing them is most of the cost of a
-//! command that makes no HTTPS call (a cached `token`: about 150 files and
-//! 90% of its instructions; docs/performance.md).
+//! client is built: reading and parsing them (about 150 files here, most of
+//! the instructions of a whole `token --force-refresh`; docs/performance.md)
+//! is wasted on a run that makes no HTTPS call, such as a cached `token`.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
