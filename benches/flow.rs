@@ -8,7 +8,10 @@
 //! fresh config dir for every `init`):
 //! - `init --non-interactive --store file --skip-stackone`
 //! - the same with StackOne (the Connector Profile created over the API)
-//! - `token` answered from the cached access token
+//! - `token` answered from the cached access token (file store; also the
+//!   Secret Service store with `CCSETUP_BENCH_KEYRING=1` inside a private
+//!   D-Bus session with an unlocked gnome-keyring), interleaved with
+//!   `--version` and with `gh auth token` (`GH_TOKEN` set) as the yardstick
 //! - `token --force-refresh` (a refresh grant against the stand-in)
 //!
 //! Per run: wall time from spawn to exit; the child's CPU time and peak RSS
@@ -30,7 +33,10 @@
 //! Environment: `CCSETUP_BENCH_RUNS` (default 15), `CCSETUP_BENCH_BIN` (a
 //! binary to measure instead of the one cargo built for this bench, e.g. the
 //! `panic = "abort"` release binary: cargo builds bench dependencies with
-//! unwinding). A non-flag argument filters scenarios by name
+//! unwinding), `CCSETUP_BENCH_GH` (the `gh` to compare with),
+//! `CCSETUP_BENCH_KEYRING=1` (also the Secret Service store: run the bench
+//! through `tests/it/support/secret-service-session.sh`, see
+//! docs/performance.md). A non-flag argument filters scenarios by name
 //! (`cargo bench --bench flow -- token`).
 
 use std::io::{BufRead, BufReader, Read};
@@ -81,8 +87,7 @@ fn main() {
             setup.stderr
         );
         if wanted("token-cache") {
-            let samples = repeat(runs, || env.token(&bin, false));
-            report.scenario("token-cache", &samples);
+            token_cache_report(&mut report, &env, &bin, runs);
         }
         if wanted("token-force-refresh") {
             let samples = repeat(runs, || env.token(&bin, true));
@@ -93,6 +98,113 @@ fn main() {
     if wanted("latency") {
         latency_report(&bin, runs.min(5));
     }
+}
+
+/// `token` from the cache (file store; and the Secret Service store when
+/// the bench runs inside a private D-Bus session with an unlocked keyring,
+/// `CCSETUP_BENCH_KEYRING=1`), `--version`, and `gh auth token` with
+/// `GH_TOKEN` set as the yardstick (`CCSETUP_BENCH_GH`, else `gh` on PATH;
+/// left out when there is none). Interleaved run by run, so load drifts hit
+/// all alike.
+fn token_cache_report(report: &mut Report, env: &Env, bin: &str, runs: usize) {
+    let gh = gh_binary();
+    let keyring_env = (std::env::var("CCSETUP_BENCH_KEYRING").as_deref() == Ok("1")).then(|| {
+        let env = Env::new().with_keyring();
+        let setup = env.init_with_store(bin, true, "keyring");
+        assert_eq!(
+            setup.code, 0,
+            "init --store keyring failed:\n{}",
+            setup.stderr
+        );
+        env
+    });
+    let mut token = Vec::new();
+    let mut keyring = Vec::new();
+    let mut version = Vec::new();
+    let mut gh_token = Vec::new();
+    for i in 0..=runs {
+        let warm_up = i == 0;
+        let keep = |into: &mut Vec<Sample>, sample: Sample| {
+            if !warm_up {
+                into.push(sample);
+            }
+        };
+        keep(&mut token, env.token(bin, false));
+        if let Some(k) = &keyring_env {
+            keep(&mut keyring, k.token(bin, false));
+        }
+        keep(&mut version, version_run(bin));
+        if let Some(gh) = &gh {
+            keep(&mut gh_token, gh_auth_token_run(gh));
+        }
+    }
+    report.scenario("token-cache", &token);
+    if keyring_env.is_some() {
+        report.scenario("token-cache-keyring", &keyring);
+    }
+    report.scenario("version", &version);
+    if gh.is_some() {
+        report.scenario("gh-auth-token", &gh_token);
+        let cpu =
+            |samples: &[Sample]| stats(samples.iter().map(|s| s.cpu.as_secs_f64()).collect())[0];
+        report.ratio(
+            "token-cache.cpu/gh-auth-token.cpu",
+            cpu(&token) / cpu(&gh_token),
+        );
+        if keyring_env.is_some() {
+            report.ratio(
+                "token-cache-keyring.cpu/gh-auth-token.cpu",
+                cpu(&keyring) / cpu(&gh_token),
+            );
+        }
+        report.ratio(
+            "version.cpu/gh-auth-token.cpu",
+            cpu(&version) / cpu(&gh_token),
+        );
+    } else {
+        eprintln!("  no gh: set CCSETUP_BENCH_GH or install gh to compare with `gh auth token`");
+    }
+}
+
+/// `gh`, if one runs: `CCSETUP_BENCH_GH`, else the one on PATH.
+fn gh_binary() -> Option<String> {
+    let gh = std::env::var("CCSETUP_BENCH_GH").unwrap_or_else(|_| "gh".into());
+    Command::new(&gh)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        .then_some(gh)
+}
+
+/// `gh auth token` answering from `GH_TOKEN` (no network, a throwaway
+/// config dir): what a CLI printing a stored token costs elsewhere.
+fn gh_auth_token_run(gh: &str) -> Sample {
+    let config = tempfile::tempdir().expect("temp dir");
+    let mut cmd = Command::new(gh);
+    cmd.env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
+        .env("GH_TOKEN", "ghp_benchmark0000000000000000000000000000")
+        .env("GH_CONFIG_DIR", config.path())
+        .env("NO_COLOR", "1")
+        .args(["auth", "token"])
+        .stdin(Stdio::null());
+    let run = run(cmd, false);
+    assert_eq!(run.code, 0, "gh auth token failed:\n{}", run.stderr);
+    run.sample(&[])
+}
+
+/// `ccsetup --version`.
+fn version_run(bin: &str) -> Sample {
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
+        .arg("--version")
+        .stdin(Stdio::null());
+    let run = run(cmd, false);
+    assert_eq!(run.code, 0, "--version failed:\n{}", run.stderr);
+    run.sample(&[])
 }
 
 /// One latency scenario: its arguments and its longest chain of dependent
@@ -235,6 +347,8 @@ struct Env {
     client_id: String,
     client_secret: String,
     port: u16,
+    /// Whether the run's Secret Service session is passed to the binary.
+    keyring: bool,
 }
 
 impl Env {
@@ -250,7 +364,15 @@ impl Env {
             sandbox,
             config: tempfile::tempdir().expect("temp dir"),
             port,
+            keyring: false,
         }
+    }
+
+    /// Passes the bench's D-Bus session and XDG dirs to the binary, for
+    /// the Secret Service store.
+    fn with_keyring(mut self) -> Self {
+        self.keyring = true;
+        self
     }
 
     /// The binary with nothing inherited but `PATH`, pointed at the stand-ins.
@@ -263,12 +385,29 @@ impl Env {
             .env("CCSETUP_NO_BROWSER", "1")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
+        if self.keyring {
+            for name in [
+                "DBUS_SESSION_BUS_ADDRESS",
+                "XDG_RUNTIME_DIR",
+                "XDG_DATA_HOME",
+                "XDG_CONFIG_HOME",
+                "XDG_CACHE_HOME",
+            ] {
+                if let Some(value) = std::env::var_os(name) {
+                    cmd.env(name, value);
+                }
+            }
+        }
         cmd
     }
 
     fn init(&self, bin: &str, skip_stackone: bool) -> Run {
+        self.init_with_store(bin, skip_stackone, "file")
+    }
+
+    fn init_with_store(&self, bin: &str, skip_stackone: bool, store: &str) -> Run {
         let mut cmd = self.cmd(bin);
-        cmd.args(["init", "--non-interactive", "--store", "file", "--json"])
+        cmd.args(["init", "--non-interactive", "--store", store, "--json"])
             .args(["--client-id", &self.client_id])
             .args(["--redirect-port", &self.port.to_string()])
             .env("CC_CLIENT_SECRET", &self.client_secret);
@@ -459,9 +598,15 @@ struct Sample {
 #[derive(Default)]
 struct Report {
     rows: Vec<(String, &'static str, [f64; 3], &'static str)>,
+    /// Ratios of medians, e.g. ccsetup's CPU against `gh`'s.
+    ratios: Vec<(&'static str, f64)>,
 }
 
 impl Report {
+    fn ratio(&mut self, name: &'static str, value: f64) {
+        self.ratios.push((name, value));
+    }
+
     fn scenario(&mut self, name: &str, samples: &[Sample]) {
         let ms = |f: fn(&Sample) -> Duration| -> Vec<f64> {
             samples.iter().map(|s| f(s).as_secs_f64() * 1e3).collect()
@@ -501,9 +646,16 @@ impl Report {
             println!("{name:<22} {metric:<13} {median:>9.2} {p90:>9.2} {min:>9.2} {unit}");
         }
         println!();
+        for (name, value) in &self.ratios {
+            println!("ratio of medians {name}: {value:.3}");
+        }
+        println!();
         // One line per figure for scripts (scripts/measure-startup.sh).
         for (name, metric, [median, p90, _], unit) in &self.rows {
             println!("summary {name}.{metric} median={median:.3} p90={p90:.3} unit={unit}");
+        }
+        for (name, value) in &self.ratios {
+            println!("summary ratio {name}={value:.4}");
         }
     }
 }

@@ -59,6 +59,9 @@ pub struct Error {
     hint: Option<String>,
     /// Lower-level cause, shown with `-v`. Must not carry secrets either.
     source: Option<anyhow::Error>,
+    /// Extra top-level members of the `--json` error object (e.g. the
+    /// `registration` report an exit 3 is about).
+    json_fields: Vec<(&'static str, serde_json::Value)>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -70,6 +73,7 @@ impl Error {
             message: message.into(),
             hint: None,
             source: None,
+            json_fields: Vec::new(),
         }
     }
     pub fn failure(message: impl Into<String>) -> Self {
@@ -109,6 +113,11 @@ impl Error {
         self.source = Some(source.into());
         self
     }
+    /// Adds `name: value` beside `"error"` in the `--json` object.
+    pub fn with_json_field(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.json_fields.push((name, value));
+        self
+    }
 
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -128,7 +137,8 @@ impl Error {
 
     /// The text printed on stderr: `error: …`, then the hint, then (verbose)
     /// the chain of causes.
-    /// The `--json` form: `{"error":{"kind","message","hint"?,"exit_code"}}`
+    /// The `--json` form: `{"error":{"kind","message","hint"?,"exit_code"}}`,
+    /// plus any [`Error::with_json_field`] members
     /// (messages hold no secret, so this is as safe as [`Error::render`]).
     pub fn to_json(&self) -> serde_json::Value {
         let mut error = serde_json::json!({
@@ -139,7 +149,11 @@ impl Error {
         if let Some(hint) = &self.hint {
             error["hint"] = serde_json::json!(hint);
         }
-        serde_json::json!({ "error": error })
+        let mut object = serde_json::json!({ "error": error });
+        for (name, value) in &self.json_fields {
+            object[*name] = value.clone();
+        }
+        object
     }
 
     pub fn render(&self, verbose: bool) -> String {

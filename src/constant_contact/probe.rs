@@ -12,11 +12,12 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use url::Url;
 
-use crate::oauth::AuthorizationRequest;
 use crate::oauth::callback::sanitize_provider_text;
+use crate::oauth::token::TokenErrorBody;
+use crate::oauth::{AuthorizationRequest, ClientCredentials};
 
 /// One probe's time budget: a check must not hold the wizard up.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,19 +25,64 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What the authorization server said about one redirect URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedirectProbe {
-    /// 3xx: the client id and this redirect URI are registered.
+    /// 3xx elsewhere (the sign-in page): the client id and this redirect
+    /// URI are registered.
     Registered,
     /// 400: the client id is unknown or this redirect URI is not registered.
     Refused,
+    /// 3xx back to this redirect URI with `error=`: the client and the URI
+    /// are registered (Okta validated them first), but the app may not make
+    /// this request (docs/vendors.md §5, source [51]).
+    AppRefused(AuthorizeRefusal),
     /// Anything else (network error, 5xx, 200, …): why, for a warning.
     Unknown(String),
 }
 
+/// An `error=` the authorization server sent back to the redirect URI
+/// before anyone signed in: `invalid_scope`, `unauthorized_client`,
+/// `access_denied`, …
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizeRefusal {
+    /// The `error` code, sanitised.
+    pub error: String,
+    /// The `error_description`, sanitised, if any.
+    pub description: Option<String>,
+    /// For `invalid_scope`: the requested scopes the answer names (its
+    /// `scope` parameter, else those its description quotes); empty when
+    /// it names none.
+    pub scopes: Vec<String>,
+    /// The scopes the probe asked for.
+    pub requested: Vec<String>,
+}
+
+impl AuthorizeRefusal {
+    /// `error: description` as the server said it.
+    pub fn said(&self) -> String {
+        match &self.description {
+            Some(d) => format!("{}: {d}", self.error),
+            None => self.error.clone(),
+        }
+    }
+
+    /// `"registration"."error"` of `--json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "error": self.error });
+        if let Some(d) = &self.description {
+            v["error_description"] = d.as_str().into();
+        }
+        if self.error == "invalid_scope" {
+            v["scopes"] = self.scopes.clone().into();
+        }
+        v
+    }
+}
+
 impl RedirectProbe {
-    /// the contract's `--json` word: `registered`, `missing` or `unknown`.
+    /// the contract's `--json` word: `registered`, `missing` or `unknown`
+    /// (an app refusal is on a registered URI; its error is reported apart).
     pub fn as_str(&self) -> &'static str {
         match self {
-            RedirectProbe::Registered => "registered",
+            RedirectProbe::Registered | RedirectProbe::AppRefused(_) => "registered",
             RedirectProbe::Refused => "missing",
             RedirectProbe::Unknown(_) => "unknown",
         }
@@ -60,13 +106,100 @@ pub async fn probe_redirect_uri(
     let sent = crate::http::send(http.get(request.url().clone()).timeout(PROBE_TIMEOUT)).await;
     match sent {
         Err(e) => RedirectProbe::Unknown(format!("could not reach {authorize_url}: {e}")),
-        Ok(r) if r.status().is_redirection() => RedirectProbe::Registered,
-        Ok(r) if r.status().as_u16() == 400 => RedirectProbe::Refused,
-        Ok(r) => RedirectProbe::Unknown(format!(
-            "the authorization endpoint answered HTTP {}",
-            r.status().as_u16()
-        )),
+        Ok(r) => {
+            let location = r
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            classify_authorize_answer(
+                r.status().as_u16(),
+                location,
+                request.url(),
+                redirect_uri,
+                scopes,
+            )
+        }
     }
+}
+
+/// The verdict on one answer of `GET /authorize`. Pure.
+///
+/// A 3xx is "registered" unless its `Location` goes back to `redirect_uri`
+/// (same scheme, host, port and path) with `error=`: Okta reports an
+/// already-validated client's errors that way (docs/vendors.md §5 [51]).
+pub fn classify_authorize_answer(
+    status: u16,
+    location: Option<&str>,
+    request_url: &Url,
+    redirect_uri: &str,
+    requested_scopes: &[String],
+) -> RedirectProbe {
+    match status {
+        300..=399 => {}
+        400 => return RedirectProbe::Refused,
+        other => {
+            return RedirectProbe::Unknown(format!(
+                "the authorization endpoint answered HTTP {other}"
+            ));
+        }
+    }
+    let back_to_client = location
+        .and_then(|l| request_url.join(l).ok())
+        .zip(Url::parse(redirect_uri).ok())
+        .filter(|(to, uri)| {
+            to.scheme() == uri.scheme()
+                && to.host_str() == uri.host_str()
+                && to.port_or_known_default() == uri.port_or_known_default()
+                && to.path() == uri.path()
+        })
+        .map(|(to, _)| to);
+    let Some(to) = back_to_client else {
+        return RedirectProbe::Registered;
+    };
+    let param = |name: &str| {
+        to.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let Some(error) = param("error").filter(|e| !e.is_empty()) else {
+        return RedirectProbe::Registered;
+    };
+    let description = param("error_description")
+        .map(|d| sanitize_provider_text(&d, 300))
+        .filter(|d| !d.is_empty());
+    let named_in_scope_param: Vec<String> = param("scope")
+        .map(|s| {
+            s.split_whitespace()
+                .map(|x| sanitize_provider_text(x, 64))
+                .collect()
+        })
+        .unwrap_or_default();
+    let scopes = if !named_in_scope_param.is_empty() {
+        named_in_scope_param
+    } else {
+        let text = description.as_deref().unwrap_or("");
+        requested_scopes
+            .iter()
+            .filter(|s| mentions_word(text, s))
+            .cloned()
+            .collect()
+    };
+    RedirectProbe::AppRefused(AuthorizeRefusal {
+        error: sanitize_provider_text(&error, 64),
+        description,
+        scopes,
+        requested: requested_scopes.to_vec(),
+    })
+}
+
+/// Whether `text` has `word` not inside a longer scope-like name.
+fn mentions_word(text: &str, word: &str) -> bool {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
 }
 
 /// Both redirect URIs the app needs, probed at once.
@@ -81,6 +214,10 @@ pub struct RegistrationReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegistrationVerdict {
     AllRegistered,
+    /// The app may not make the request (`invalid_scope`,
+    /// `unauthorized_client`, …): about the app, whichever URI said it, so
+    /// it comes before any other verdict.
+    AppRefused(AuthorizeRefusal),
     /// Both refused: the API Key is unknown, or neither URI is registered.
     ClientUnknownOrNoUris,
     LocalMissing,
@@ -92,21 +229,41 @@ pub enum RegistrationVerdict {
 impl RegistrationReport {
     pub fn verdict(&self) -> RegistrationVerdict {
         use RedirectProbe::*;
+        if let Some(refusal) = self.app_refusal() {
+            return RegistrationVerdict::AppRefused(refusal.clone());
+        }
         match (&self.local, &self.stackone) {
-            (Registered, Registered) => RegistrationVerdict::AllRegistered,
-            (Refused, Refused) => RegistrationVerdict::ClientUnknownOrNoUris,
-            (Refused, Registered) => RegistrationVerdict::LocalMissing,
-            (Registered, Refused) => RegistrationVerdict::StackOneMissing,
             (Unknown(why), _) | (_, Unknown(why)) => RegistrationVerdict::Inconclusive(why.clone()),
+            (Refused, Refused) => RegistrationVerdict::ClientUnknownOrNoUris,
+            (Refused, _) => RegistrationVerdict::LocalMissing,
+            (_, Refused) => RegistrationVerdict::StackOneMissing,
+            // Both registered (an app refusal, handled above, is on a
+            // registered URI too).
+            _ => RegistrationVerdict::AllRegistered,
         }
     }
 
-    /// `"registration"` of `init --json`.
+    /// The first app refusal of the two answers, if any.
+    pub fn app_refusal(&self) -> Option<&AuthorizeRefusal> {
+        [&self.local, &self.stackone]
+            .into_iter()
+            .find_map(|p| match p {
+                RedirectProbe::AppRefused(r) => Some(r),
+                _ => None,
+            })
+    }
+
+    /// `"registration"` of `init --json`; `"error"` when the authorization
+    /// server refused the app's request.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "local_redirect_uri": self.local.as_str(),
             "stackone_redirect_uri": self.stackone.as_str(),
-        })
+        });
+        if let Some(refusal) = self.app_refusal() {
+            v["error"] = refusal.to_json();
+        }
+        v
     }
 }
 
@@ -160,9 +317,12 @@ pub async fn probe_client_secret(
         oauth2::CsrfToken::new_random().secret()
     );
     let (_, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+    // The same client authentication as the real exchange, or a secret
+    // with a reserved character would be judged by another rule here.
+    let credentials = ClientCredentials::new(client_id, client_secret);
     let sent = crate::http::send(
-        http.post(token_url.clone())
-            .basic_auth(client_id, Some(client_secret.expose_secret()))
+        credentials
+            .authenticate(http.post(token_url.clone()))
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&[
                 ("grant_type", "authorization_code"),
@@ -185,25 +345,22 @@ pub async fn probe_client_secret(
     classify_secret_probe(status, &body)
 }
 
-/// The verdict on the invalid-code answer. Pure.
+/// The verdict on the invalid-code answer. Pure. Any 401 is a refused
+/// client whatever its body (Okta's may carry no `error` key), as at the
+/// real exchange ([`crate::oauth::token::classify_token_error_response`]).
 pub fn classify_secret_probe(status: u16, body: &[u8]) -> SecretProbe {
-    #[derive(serde::Deserialize)]
-    struct OAuthError {
-        error: String,
-        #[serde(default)]
-        error_description: Option<String>,
-    }
-    let parsed: Option<OAuthError> = serde_json::from_slice(body).ok();
-    match parsed.as_ref().map(|p| p.error.as_str()) {
-        Some("invalid_grant") => SecretProbe::Accepted,
+    let parsed = TokenErrorBody::parse(body);
+    let code = parsed.as_ref().and_then(|p| p.code());
+    match code {
+        _ if status == 401 => SecretProbe::Refused,
         Some("invalid_client") => SecretProbe::Refused,
-        None if status == 401 => SecretProbe::Refused,
+        Some("invalid_grant") => SecretProbe::Accepted,
         Some(other) => SecretProbe::Unknown(format!(
             "the token endpoint answered HTTP {status}, {}{}",
             sanitize_provider_text(other, 64),
             parsed
                 .as_ref()
-                .and_then(|p| p.error_description.as_deref())
+                .and_then(|p| p.description())
                 .map(|d| format!(": {}", sanitize_provider_text(d, 200)))
                 .unwrap_or_default()
         )),
@@ -226,6 +383,18 @@ mod tests {
             SecretProbe::Refused
         );
         assert_eq!(classify_secret_probe(401, b""), SecretProbe::Refused);
+        assert_eq!(
+            classify_secret_probe(
+                401,
+                br#"{"errorCode":"invalid_client","errorSummary":"Invalid value for 'client_id' parameter."}"#
+            ),
+            SecretProbe::Refused
+        );
+        assert_eq!(
+            classify_secret_probe(401, br#"{"error":"invalid_grant"}"#),
+            SecretProbe::Refused,
+            "any 401 is the client's credentials"
+        );
         assert!(matches!(
             classify_secret_probe(429, br#"[{"error_key":"throttled"}]"#),
             SecretProbe::Unknown(_)
@@ -234,6 +403,73 @@ mod tests {
             classify_secret_probe(400, br#"{"error":"invalid_request"}"#),
             SecretProbe::Unknown(_)
         ));
+    }
+
+    fn scopes(list: &str) -> Vec<String> {
+        list.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn an_error_redirect_to_the_redirect_uri_is_an_app_refusal() {
+        let request = Url::parse("https://authz.example/oauth2/default/v1/authorize?x=1").unwrap();
+        let local = "http://localhost:8917/callback";
+        let requested = scopes("account_read campaign_data offline_access");
+        let classify = |status, location: Option<&str>| {
+            classify_authorize_answer(status, location, &request, local, &requested)
+        };
+        assert_eq!(
+            classify(302, Some("/login/login.htm?fromURI=x")),
+            RedirectProbe::Registered
+        );
+        assert_eq!(classify(400, None), RedirectProbe::Refused);
+        assert!(matches!(classify(200, None), RedirectProbe::Unknown(_)));
+        // The redirect URI without error=: not a refusal.
+        assert_eq!(
+            classify(302, Some("http://localhost:8917/callback?state=x")),
+            RedirectProbe::Registered
+        );
+        // Another path with error=: not the client's redirect URI.
+        assert_eq!(
+            classify(302, Some("http://localhost:8917/other?error=invalid_scope")),
+            RedirectProbe::Registered
+        );
+        // The scope parameter names the scope.
+        let RedirectProbe::AppRefused(r) = classify(
+            303,
+            Some(
+                "http://localhost:8917/callback?error=invalid_scope&error_description=nope&state=s&scope=campaign_data",
+            ),
+        ) else {
+            panic!("an app refusal")
+        };
+        assert_eq!(r.error, "invalid_scope");
+        assert_eq!(r.scopes, vec!["campaign_data"]);
+        assert_eq!(r.description.as_deref(), Some("nope"));
+        // Else the description's quoted names, whole words only.
+        let RedirectProbe::AppRefused(r) = classify(
+            302,
+            Some(
+                "http://localhost:8917/callback?error=invalid_scope&error_description=The+following+scopes+are+not+allowed%3A+%27campaign_data%27.&state=s",
+            ),
+        ) else {
+            panic!("an app refusal")
+        };
+        assert_eq!(r.scopes, vec!["campaign_data"]);
+        assert_eq!(
+            r.to_json(),
+            serde_json::json!({"error":"invalid_scope","error_description":"The following scopes are not allowed: 'campaign_data'.","scopes":["campaign_data"]})
+        );
+        let RedirectProbe::AppRefused(r) = classify(
+            302,
+            Some(
+                "http://localhost:8917/callback?error=unauthorized_client&error_description=%1b[31mno",
+            ),
+        ) else {
+            panic!("an app refusal")
+        };
+        assert_eq!(r.error, "unauthorized_client");
+        assert!(!r.description.unwrap().contains('\u{1b}'), "sanitised");
+        assert!(!mentions_word("not account_read_all", "account_read"));
     }
 
     #[test]
@@ -264,6 +500,25 @@ mod tests {
             r(Refused, Unknown("x".into())).verdict(),
             RegistrationVerdict::Inconclusive(_)
         ));
+        let refusal = AuthorizeRefusal {
+            error: "unauthorized_client".into(),
+            description: None,
+            scopes: Vec::new(),
+            requested: vec!["account_read".into()],
+        };
+        // About the app, whichever URI said it, before a missing URI.
+        assert_eq!(
+            r(Registered, AppRefused(refusal.clone())).verdict(),
+            RegistrationVerdict::AppRefused(refusal.clone())
+        );
+        assert_eq!(
+            r(AppRefused(refusal.clone()), Refused).verdict(),
+            RegistrationVerdict::AppRefused(refusal.clone())
+        );
+        assert_eq!(
+            r(AppRefused(refusal.clone()), Registered).to_json(),
+            serde_json::json!({"local_redirect_uri":"registered","stackone_redirect_uri":"registered","error":{"error":"unauthorized_client"}})
+        );
         assert_eq!(
             r(Refused, Registered).to_json(),
             serde_json::json!({"local_redirect_uri":"missing","stackone_redirect_uri":"registered"})

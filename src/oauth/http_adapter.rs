@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
 
+use super::client_auth::ClientCredentials;
 use super::retry::retry_after_of;
 
 /// Why an exchange with the token endpoint did not produce a 200 answer.
@@ -72,11 +73,23 @@ impl fmt::Debug for TransportError {
 /// Sends oauth2's requests with our client.
 pub struct ReqwestAdapter<'a> {
     client: &'a reqwest::Client,
+    client_auth: Option<&'a ClientCredentials>,
 }
 
 impl<'a> ReqwestAdapter<'a> {
     pub fn new(client: &'a reqwest::Client) -> Self {
-        ReqwestAdapter { client }
+        ReqwestAdapter {
+            client,
+            client_auth: None,
+        }
+    }
+
+    /// Every request carries `credentials`' `Authorization` header, the one
+    /// rule for client authentication ([`super::client_auth`]), in place of
+    /// the header oauth2 built.
+    pub fn with_client_auth(mut self, credentials: &'a ClientCredentials) -> Self {
+        self.client_auth = Some(credentials);
+        self
     }
 }
 
@@ -86,7 +99,12 @@ impl<'c> AsyncHttpClient<'c> for ReqwestAdapter<'_> {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let request = reqwest::Request::try_from(request).map_err(TransportError::Build)?;
+            let mut request = reqwest::Request::try_from(request).map_err(TransportError::Build)?;
+            if let Some(credentials) = self.client_auth {
+                request
+                    .headers_mut()
+                    .insert(reqwest::header::AUTHORIZATION, credentials.authorization());
+            }
             // Whatever secret this request carries, an echo of it in an
             // answer is redacted (crate::text).
             crate::http::remember_request_secrets(&request);

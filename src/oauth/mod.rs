@@ -13,6 +13,7 @@
 //! separate step.
 
 pub mod callback;
+pub mod client_auth;
 pub mod http_adapter;
 pub mod listener;
 pub mod paste;
@@ -28,6 +29,7 @@ use secrecy::SecretString;
 use tokio::time::Instant;
 use url::Url;
 
+pub use client_auth::ClientCredentials;
 pub use listener::LoopbackListener;
 pub use paste::{PasteRejection, PasteSource, parse_pasted_redirect};
 pub use redirect::RedirectTarget;

@@ -1,6 +1,6 @@
 //! Bounded retries with backoff for calls to Constant Contact (token
 //! endpoint, account check): which delays, how many tries, and how to read
-//! `Retry-After`.
+//! `Retry-After` and Okta's `X-Rate-Limit-Reset`.
 
 use std::time::Duration;
 
@@ -85,12 +85,25 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
-/// The `Retry-After` of a response, if present and readable.
+/// How long a response asks to wait: its `Retry-After`, else Okta's
+/// `X-Rate-Limit-Reset` (docs/vendors.md §5), if present and readable. Both
+/// are then capped alike by [`RetryPolicy::max_retry_after`].
 pub fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    header(reqwest::header::RETRY_AFTER.as_str())
         .and_then(parse_retry_after)
+        .or_else(|| {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            header("x-rate-limit-reset").and_then(|v| parse_rate_limit_reset(v, now))
+        })
+}
+
+/// Reads Okta's `X-Rate-Limit-Reset`: the epoch second at which the limit
+/// resets, as a wait from `now` (zero if it has passed). `now` is the
+/// current second rounded down, so the wait is never short.
+pub fn parse_rate_limit_reset(value: &str, now: i64) -> Option<Duration> {
+    let reset: i64 = value.trim().parse().ok()?;
+    Some(Duration::from_secs(reset.saturating_sub(now).max(0) as u64))
 }
 
 /// Whether a 429 is Constant Contact's daily quota (`error_key`
@@ -186,6 +199,28 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn okta_rate_limit_reset_is_a_wait_until_that_second() {
+        assert_eq!(
+            parse_rate_limit_reset("1000005", 1_000_000),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_rate_limit_reset("999", 1_000_000),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_rate_limit_reset("soon", 0), None);
+        let mut headers = reqwest::header::HeaderMap::new();
+        let reset = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+        headers.insert("x-rate-limit-reset", reset.to_string().parse().unwrap());
+        let wait = retry_after_of(&headers).unwrap();
+        assert!(wait > Duration::from_secs(3590), "{wait:?}");
+        // Capped like Retry-After.
+        assert_eq!(RetryPolicy::default().delay_before(2, Some(wait)), None);
+        headers.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after_of(&headers), Some(Duration::from_secs(7)));
     }
 
     #[test]

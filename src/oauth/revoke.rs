@@ -8,9 +8,11 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use super::client_auth::ClientCredentials;
 use crate::error::{Error, Result};
 
-/// Revokes `refresh_token` with HTTP Basic client authentication and
+/// Revokes `refresh_token` with HTTP Basic client authentication
+/// ([`ClientCredentials`]) and
 /// `token_type_hint=refresh_token`. 200 is success (RFC 7009 §2.2: also for
 /// a token the server no longer knows).
 pub async fn revoke_refresh_token(
@@ -20,9 +22,10 @@ pub async fn revoke_refresh_token(
     client_secret: &SecretString,
     refresh_token: &SecretString,
 ) -> Result<()> {
+    let credentials = ClientCredentials::new(client_id, client_secret);
     let response = crate::http::send(
-        http.post(revoke_url.clone())
-            .basic_auth(client_id, Some(client_secret.expose_secret()))
+        credentials
+            .authenticate(http.post(revoke_url.clone()))
             .form(&[
                 ("token", refresh_token.expose_secret()),
                 ("token_type_hint", "refresh_token"),

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use oauth2::basic::{
-    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
-    BasicTokenIntrospectionResponse, BasicTokenType,
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
 };
 use oauth2::{
     AccessToken, AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
@@ -27,6 +27,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
 use super::callback::sanitize_provider_text;
+use super::client_auth::ClientCredentials;
 use super::http_adapter::{ReqwestAdapter, TransportError};
 use super::retry::RetryPolicy;
 use crate::error::{Error, ErrorKind};
@@ -126,7 +127,43 @@ pub const INVALID_CLIENT_HINT: &str = "if a new Client Secret was generated in t
      otherwise copy the API Key again from the application's page. A \"PKCE Flow\" app has no Client Secret: \
      the app must use \"Authorization Code Flow and Implicit Flow\" (create a new application with that flow)";
 
-/// Maps a non-200 answer (status and `{error, error_description}` body) to a
+/// An error body of the token endpoint: RFC 6749's `{error,
+/// error_description}`, or Okta's `{errorCode, errorSummary, …}`
+/// (docs/vendors.md §5).
+#[derive(Debug, Deserialize)]
+pub struct TokenErrorBody {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default, rename = "errorCode")]
+    okta_error_code: Option<String>,
+    #[serde(default, rename = "errorSummary")]
+    okta_error_summary: Option<String>,
+}
+
+impl TokenErrorBody {
+    /// `None` when the body is not a JSON object.
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        serde_json::from_slice(body).ok()
+    }
+
+    /// The error code: `error`, else Okta's `errorCode`.
+    pub fn code(&self) -> Option<&str> {
+        self.error
+            .as_deref()
+            .or(self.okta_error_code.as_deref())
+            .filter(|c| !c.is_empty())
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.error_description
+            .as_deref()
+            .or(self.okta_error_summary.as_deref())
+    }
+}
+
+/// Maps a non-200 answer (status and error body, either shape) to a
 /// user-facing error. Pure, so every mapping is unit-tested.
 pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> TokenErrorVerdict {
     if super::retry::is_quota_exceeded(status, body) {
@@ -136,13 +173,14 @@ pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> 
             grant_rejected: false,
         };
     }
-    let parsed: Option<BasicErrorResponse> = serde_json::from_slice(body).ok();
+    let parsed = TokenErrorBody::parse(body);
     let code = parsed
         .as_ref()
-        .map(|p| sanitize_provider_text(p.error().as_ref(), 64));
+        .and_then(|p| p.code())
+        .map(|c| sanitize_provider_text(c, 64));
     let description = parsed
         .as_ref()
-        .and_then(|p| p.error_description())
+        .and_then(|p| p.description())
         .map(|d| sanitize_provider_text(d, 300))
         .filter(|d| !d.is_empty());
     let said = |code: &str| match &description {
@@ -156,15 +194,14 @@ pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> 
     };
     let code_str = code.as_deref().unwrap_or("");
 
-    if matches!(
-        parsed.as_ref().map(|p| p.error()),
-        Some(BasicErrorResponseType::InvalidClient)
-    ) || (status == 401 && code.is_none())
-    {
-        let what = if code.is_some() {
-            said("invalid_client")
-        } else {
-            format!("HTTP {status}")
+    // Any 401 is the client's credentials, whatever its body says (Okta's
+    // may have no `error` key: docs/vendors.md §5); so is `invalid_client`
+    // with another status.
+    if status == 401 || code_str == "invalid_client" {
+        let what = match code.as_deref() {
+            Some("invalid_client") => said("invalid_client"),
+            Some(other) => format!("HTTP {status}, {}", said(other)),
+            None => format!("HTTP {status}"),
         };
         return verdict(
             Error::authorization(format!(
@@ -450,6 +487,7 @@ type CcOAuthClient = oauth2::Client<
 pub struct TokenEndpoint {
     http: reqwest::Client,
     client: CcOAuthClient,
+    credentials: ClientCredentials,
     retry: RetryPolicy,
 }
 
@@ -485,7 +523,9 @@ impl GrantRequest<'_> {
 
 impl TokenEndpoint {
     /// `http` should be [`crate::http::client`] (redirects off). The secret is
-    /// sent only in the `Authorization: Basic` header.
+    /// sent only in the `Authorization: Basic` header, built by
+    /// [`ClientCredentials`] (oauth2 gets the secret too, only so that it
+    /// leaves `client_id` out of the body, as with Basic auth).
     pub fn new(
         http: reqwest::Client,
         token_url: &Url,
@@ -499,6 +539,7 @@ impl TokenEndpoint {
         TokenEndpoint {
             http,
             client,
+            credentials: ClientCredentials::new(client_id, client_secret),
             retry: RetryPolicy::default(),
         }
     }
@@ -558,7 +599,7 @@ impl TokenEndpoint {
         &self,
         request: &GrantRequest<'_>,
     ) -> Result<CcTokenResponse, RequestTokenError<TransportError, BasicErrorResponse>> {
-        let adapter = ReqwestAdapter::new(&self.http);
+        let adapter = ReqwestAdapter::new(&self.http).with_client_auth(&self.credentials);
         match request {
             GrantRequest::Code {
                 code,
@@ -808,6 +849,18 @@ mod tests {
             (400, r#"{"error":"invalid_client"}"#),
             (401, ""),
             (401, "<html>nope</html>"),
+            // Okta's shape, no `error` key.
+            (
+                401,
+                r#"{"errorCode":"invalid_client","errorSummary":"Invalid value for 'client_id' parameter.","errorLink":"invalid_client","errorId":"oae1","errorCauses":[]}"#,
+            ),
+            (
+                400,
+                r#"{"errorCode":"invalid_client","errorSummary":"Client authentication failed."}"#,
+            ),
+            // Any 401, whatever the body names.
+            (401, r#"{"error":"invalid_grant"}"#),
+            (401, r#"{"error":"invalid_request"}"#),
         ] {
             let v = classify(Grant::AuthorizationCode, status, body);
             assert_eq!(v.error.kind(), ErrorKind::Authorization, "{body}");

@@ -7,7 +7,9 @@ use secrecy::SecretString;
 use super::{Remote, Terminal};
 use crate::constant_contact::AccountSummary;
 use crate::constant_contact::STACKONE_REDIRECT_URI;
-use crate::constant_contact::probe::{RegistrationReport, RegistrationVerdict, probe_registration};
+use crate::constant_contact::probe::{
+    AuthorizeRefusal, RegistrationReport, RegistrationVerdict, probe_registration,
+};
 use crate::error::{Error, Result};
 use crate::oauth::{Redirect, RedirectTarget, TokenSet};
 
@@ -208,7 +210,8 @@ pub async fn check_app_registration(
                 ));
                 return Ok(report);
             }
-            verdict => registration_error(&verdict, client_id, local),
+            verdict => registration_error(&verdict, client_id, local)
+                .with_json_field("registration", report.to_json()),
         };
         if !(needs.ask_again && term.prompter.is_interactive()) {
             return Err(failure);
@@ -230,6 +233,7 @@ pub async fn check_app_registration(
 pub fn registration_error(verdict: &RegistrationVerdict, client_id: &str, local: &str) -> Error {
     let portal_step = "in the developer portal's My Applications, click Edit on the app";
     match verdict {
+        RegistrationVerdict::AppRefused(refusal) => app_refusal_error(refusal, client_id),
         RegistrationVerdict::LocalMissing => Error::authorization(format!(
             "the redirect URI {local} is not registered in the Constant Contact app"
         ))
@@ -250,6 +254,66 @@ pub fn registration_error(verdict: &RegistrationVerdict, client_id: &str, local:
             "check the API Key (--client-id / CC_CLIENT_ID) on the app's page in My Applications, \
              and that its redirect URIs include exactly {STACKONE_REDIRECT_URI} and {local}"
         )),
+    }
+}
+
+/// The exit-3 error for an `error=` the authorization server sent back
+/// before sign-in (docs/contract.md `init` step 3): the cause and its fix.
+fn app_refusal_error(refusal: &AuthorizeRefusal, client_id: &str) -> Error {
+    let said = refusal.said();
+    match refusal.error.as_str() {
+        "invalid_scope" => {
+            let (named, keep): (Vec<&String>, Vec<&String>) = if refusal.scopes.is_empty() {
+                (Vec::new(), Vec::new())
+            } else {
+                refusal
+                    .requested
+                    .iter()
+                    .partition(|s| refusal.scopes.contains(s))
+            };
+            let named = if named.is_empty() {
+                format!(
+                    "one of the requested scopes ({})",
+                    refusal.requested.join(" ")
+                )
+            } else {
+                let list: Vec<&str> = named.iter().map(|s| s.as_str()).collect();
+                let noun = if list.len() == 1 { "scope" } else { "scopes" };
+                format!("the {noun} {}", list.join(", "))
+            };
+            // `--scopes` is init's: status and doctor show the same fix.
+            let untick = if keep.is_empty() {
+                "untick it: run `ccsetup init` with --scopes without it".to_string()
+            } else {
+                let list: Vec<&str> = keep.iter().map(|s| s.as_str()).collect();
+                format!("untick it: `ccsetup init --scopes {}`", list.join(","))
+            };
+            Error::authorization(format!(
+                "the Constant Contact app (API Key {client_id}) may not ask for {named} ({said})"
+            ))
+            .with_hint(format!(
+                "{untick}; or allow it for the app in the developer portal's My Applications; then run ccsetup again"
+            ))
+        }
+        "unauthorized_client" => Error::authorization(format!(
+            "the Constant Contact app (API Key {client_id}) does not allow the authorization-code flow ({said})"
+        ))
+        .with_hint(
+            "the app's OAuth2 flow must be \"Authorization Code Flow and Implicit Flow\" (a \"PKCE Flow\" or \"Device Flow\" app cannot be used): \
+             create a new application with that flow in My Applications and use its API Key and Client Secret",
+        ),
+        "access_denied" => Error::authorization(format!(
+            "Constant Contact refused this app's authorization request before sign-in ({said})"
+        ))
+        .with_hint(
+            "check in My Applications that the app is active and may be used by this account; then run ccsetup again",
+        ),
+        _ => Error::authorization(format!(
+            "Constant Contact refused this app's authorization request before sign-in ({said})"
+        ))
+        .with_hint(
+            "check the app's settings in My Applications (OAuth2 flow \"Authorization Code Flow and Implicit Flow\", the scopes it may ask for); then run ccsetup again",
+        ),
     }
 }
 

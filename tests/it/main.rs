@@ -29,6 +29,10 @@
 //! - `sandbox_cc`, `sandbox_stackone`: the stand-ins themselves are strict.
 //! - `browser`: the web pages a user sees, clicked through in headless
 //!   Chromium (`support::webdriver`, one helper per page in `support::pages`).
+//! - `okta`: Constant Contact's Okta as it really answers (errors on the
+//!   redirect URI, both `invalid_client` shapes, rate limits, rotation grace
+//!   period and reuse detection) and one rule for client authentication.
+//! - `cached_token` (Linux): a cached `token` opens no certificate file.
 //! - `store_files`, `secret_service`: config.toml, the file store and lock,
 //!   and the keyring backend inside a private D-Bus session (it re-runs this
 //!   binary with `--exact`, see `support::test_name`).
@@ -59,6 +63,7 @@ mod support;
 mod attacks;
 mod authorize;
 mod browser;
+mod cached_token;
 mod cli;
 mod config_dir_copies;
 mod constant_contact;
@@ -77,6 +82,7 @@ mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;
 mod oauth_request;
+mod okta;
 mod recovery_files;
 mod sandbox_cc;
 mod sandbox_stackone;

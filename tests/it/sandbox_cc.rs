@@ -991,7 +991,12 @@ async fn device_and_pkce_apps_cannot_do_the_confidential_code_flow() {
     let resp = env
         .get(&env.authorize_url(&p.challenge, &[("client_id", Some(&device.client_id))]))
         .await;
-    assert_eq!(resp.status(), 400, "an error page");
+    // Okta validated the client and the redirect URI: the error goes back
+    // to the client (docs/vendors.md §5).
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&format!("{LOCAL}?")), "{location}");
+    assert_eq!(query_of(&location)["error"], "unauthorized_client");
     let pkce_app = env
         .cc()
         .register_app(AppRegistration::new().name("SPA").flow(OAuthFlow::Pkce));

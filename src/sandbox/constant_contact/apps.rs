@@ -4,7 +4,8 @@
 //! so a test can never set up an app the real portal would refuse.
 
 use super::state::{
-    App, OAuthFlow, RefreshKind, STACKONE_REDIRECT_URI, State, random_client_id, random_token,
+    App, ErrorShape, KNOWN_SCOPES, OAuthFlow, OktaRotation, RefreshKind, STACKONE_REDIRECT_URI,
+    State, all_scopes, random_client_id, random_token,
 };
 
 /// What to register; the defaults follow StackOne's guide.
@@ -14,6 +15,10 @@ pub struct AppRegistration {
     pub flow: OAuthFlow,
     pub refresh_kind: RefreshKind,
     pub redirect_uris: Vec<String>,
+    /// The scopes the app may ask for (default: all).
+    pub allowed_scopes: Vec<String>,
+    pub error_shape: ErrorShape,
+    pub okta_rotation: Option<OktaRotation>,
 }
 
 impl Default for AppRegistration {
@@ -25,6 +30,9 @@ impl Default for AppRegistration {
             flow: OAuthFlow::AuthorizationCodeAndImplicit,
             refresh_kind: RefreshKind::Rotating,
             redirect_uris: vec![STACKONE_REDIRECT_URI.into()],
+            allowed_scopes: all_scopes(),
+            error_shape: ErrorShape::default(),
+            okta_rotation: None,
         }
     }
 }
@@ -43,6 +51,21 @@ impl AppRegistration {
     }
     pub fn refresh_kind(mut self, kind: RefreshKind) -> Self {
         self.refresh_kind = kind;
+        self
+    }
+    /// Restricts the scopes the app may ask for (the portal can).
+    pub fn allowed_scopes<S: AsRef<str>>(mut self, scopes: &[S]) -> Self {
+        self.allowed_scopes = scopes.iter().map(|s| s.as_ref().to_string()).collect();
+        self
+    }
+    /// `invalid_client` in Okta's `{errorCode, errorSummary}` shape.
+    pub fn okta_error_shape(mut self) -> Self {
+        self.error_shape = ErrorShape::Okta;
+        self
+    }
+    /// Okta's grace period and reuse detection for rotating refresh tokens.
+    pub fn okta_rotation(mut self, grace_period: std::time::Duration) -> Self {
+        self.okta_rotation = Some(OktaRotation { grace_period });
         self
     }
     /// Adds a redirect URI (after the StackOne one).
@@ -81,6 +104,7 @@ pub(super) fn register(
 ) -> Result<RegisteredApp, String> {
     validate_app_name(&registration.name)?;
     let redirect_uris = validate_redirect_uris(&registration.redirect_uris)?;
+    let allowed_scopes = validate_allowed_scopes(&registration.allowed_scopes)?;
     let client_secret =
         (with_secret && registration.flow.has_client_secret()).then(|| random_token(16));
     let app = App {
@@ -90,6 +114,9 @@ pub(super) fn register(
         refresh_kind: registration.refresh_kind,
         redirect_uris,
         client_secret: client_secret.clone(),
+        allowed_scopes,
+        error_shape: registration.error_shape,
+        okta_rotation: registration.okta_rotation,
     };
     let registered = RegisteredApp {
         client_id: app.client_id.clone(),
@@ -114,6 +141,23 @@ pub fn validate_app_name(name: &str) -> Result<(), String> {
         return Err("Application names cannot contain \"Constant Contact\".".into());
     }
     Ok(())
+}
+
+/// The scopes an app may ask for: known ones, each once, in the
+/// authorization server's order.
+pub fn validate_allowed_scopes<S: AsRef<str>>(scopes: &[S]) -> Result<Vec<String>, String> {
+    if let Some(unknown) = scopes
+        .iter()
+        .map(AsRef::as_ref)
+        .find(|s| !KNOWN_SCOPES.contains(s))
+    {
+        return Err(format!("Unknown scope: {unknown}"));
+    }
+    Ok(KNOWN_SCOPES
+        .iter()
+        .filter(|k| scopes.iter().any(|s| s.as_ref() == **k))
+        .map(|k| k.to_string())
+        .collect())
 }
 
 /// Checks redirect URIs as the portal does and returns them trimmed, empty
@@ -244,6 +288,9 @@ mod tests {
                 "https://*.example.com/cb".into(),
             ],
             client_secret: None,
+            allowed_scopes: all_scopes(),
+            error_shape: ErrorShape::Rfc6749,
+            okta_rotation: None,
         };
         assert!(redirect_uri_registered(
             &app,

@@ -3,7 +3,10 @@
 //! Order of checks, as OAuth requires (RFC 6749 §4.1.2.1): until the client
 //! and its redirect URI are verified, errors are shown as a page — never a
 //! redirect to an unverified URI. After that, errors go back to the client
-//! as `error=…&error_description=…&state=…` on the redirect URI.
+//! as `error=…&error_description=…&state=…` on the redirect URI — as Okta
+//! does for `unauthorized_client` (an app type without the code flow) and
+//! `invalid_scope` (a scope the app may not ask for), before any sign-in
+//! (docs/vendors.md §5 [51]).
 //!
 //! The consent form carries only a one-time consent id: the parameters stay
 //! on the server, so the browser cannot tamper with them between the page
@@ -77,13 +80,8 @@ pub(super) fn authorize(state: &mut State, req: &Request) -> Response {
             ),
         );
     }
-    if app.flow == OAuthFlow::Device {
-        return error_page(
-            400,
-            "unauthorized_client",
-            "This application uses the Device Flow; it cannot use the authorization code flow.",
-        );
-    }
+    let flow = app.flow;
+    let allowed_scopes = app.allowed_scopes.clone();
     let client_id = client_id.to_string();
 
     // 2. Everything else: errors go back to the client.
@@ -95,6 +93,14 @@ pub(super) fn authorize(state: &mut State, req: &Request) -> Response {
         }
         redirect_with(redirect_uri, &pairs)
     };
+    // Okta: an app whose type does not allow the code flow is told so on
+    // its (validated) redirect URI (docs/vendors.md §5 [51]).
+    if flow == OAuthFlow::Device {
+        return fail(
+            "unauthorized_client",
+            "The client is not authorized to use the provided grant type. Configured grant types: [urn:ietf:params:oauth:grant-type:device_code].",
+        );
+    }
     if let Some(name) = params.first_repeated() {
         return fail(
             "invalid_request",
@@ -120,6 +126,23 @@ pub(super) fn authorize(state: &mut State, req: &Request) -> Response {
         Ok(scopes) => scopes,
         Err(description) => return fail("invalid_scope", &description),
     };
+    // A known scope the app may not ask for (the portal restricted it):
+    // `invalid_scope` on the redirect URI, naming it (docs/vendors.md §5).
+    let refused: Vec<&str> = scopes
+        .iter()
+        .filter(|s| !allowed_scopes.contains(s))
+        .map(String::as_str)
+        .collect();
+    if !refused.is_empty() {
+        let quoted: Vec<String> = refused.iter().map(|s| format!("'{s}'")).collect();
+        return fail(
+            "invalid_scope",
+            &format!(
+                "The following scopes are not allowed for this client: {}.",
+                quoted.join(", ")
+            ),
+        );
+    }
     if state_param.is_none() {
         return fail("invalid_request", "The 'state' parameter is required.");
     }

@@ -28,8 +28,8 @@ use super::server::{Fault, FaultAction, HttpServer, Request, RequestLog, Respons
 
 pub use apps::{AppRegistration, RegisteredApp};
 pub use state::{
-    Account, App, IssuedRefreshToken, OAuthFlow, RefreshKind, RefreshRedemption,
-    STACKONE_REDIRECT_URI,
+    Account, App, ErrorShape, IssuedRefreshToken, OAuthFlow, OktaRotation, RefreshKind,
+    RefreshRedemption, STACKONE_REDIRECT_URI,
 };
 
 const AUTHORIZE_PATH: &str = "/oauth2/default/v1/authorize";
@@ -219,6 +219,80 @@ impl CcStandIn {
             .app_mut(client_id)
             .ok_or_else(|| format!("no sandbox app {client_id}"))?;
         app.redirect_uris = uris;
+        Ok(())
+    }
+
+    /// Restricts (or widens) the scopes the app may ask for, as the portal
+    /// can; a request for any other is `invalid_scope` by redirect.
+    pub fn set_allowed_scopes<S: AsRef<str>>(
+        &self,
+        client_id: &str,
+        scopes: &[S],
+    ) -> Result<(), String> {
+        let scopes = apps::validate_allowed_scopes(scopes)?;
+        let mut state = self.state();
+        let app = state
+            .app_mut(client_id)
+            .ok_or_else(|| format!("no sandbox app {client_id}"))?;
+        app.allowed_scopes = scopes;
+        Ok(())
+    }
+
+    /// Sets the app's Client Secret to `secret` (tests of how clients
+    /// encode one with reserved characters; the old one stops working).
+    ///
+    /// # Panics
+    /// If no app has this client id, or its flow has no secret.
+    pub fn set_client_secret(&self, client_id: &str, secret: &str) {
+        let mut state = self.state();
+        let app = state
+            .app_mut(client_id)
+            .unwrap_or_else(|| panic!("no sandbox app {client_id}"));
+        assert!(
+            app.flow.has_client_secret(),
+            "this app has no client secret"
+        );
+        app.client_secret = Some(secret.to_string());
+    }
+
+    /// Answers every token request with Okta's 429 (and
+    /// `X-Rate-Limit-Reset`) for `period` of real time, rounded up to whole
+    /// seconds as the header is.
+    pub fn rate_limit_token_endpoint(&self, period: Duration) {
+        let until = SystemTime::now() + period;
+        let secs = state::epoch_seconds(until) + 1;
+        self.state().token_rate_limited_until =
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+    }
+
+    /// Spent refresh tokens presented after their grace period (apps with
+    /// Okta's rotation options), once per presentation.
+    pub fn refresh_token_reuses(&self) -> Vec<String> {
+        self.state().refresh_reuses.clone()
+    }
+
+    /// Turns Okta's rotation options (grace period, reuse detection) on or
+    /// off for the app's rotating refresh tokens.
+    pub fn set_okta_rotation(
+        &self,
+        client_id: &str,
+        rotation: Option<OktaRotation>,
+    ) -> Result<(), String> {
+        let mut state = self.state();
+        let app = state
+            .app_mut(client_id)
+            .ok_or_else(|| format!("no sandbox app {client_id}"))?;
+        app.okta_rotation = rotation;
+        Ok(())
+    }
+
+    /// Chooses the shape of the app's `invalid_client` answers.
+    pub fn set_error_shape(&self, client_id: &str, shape: ErrorShape) -> Result<(), String> {
+        let mut state = self.state();
+        let app = state
+            .app_mut(client_id)
+            .ok_or_else(|| format!("no sandbox app {client_id}"))?;
+        app.error_shape = shape;
         Ok(())
     }
 

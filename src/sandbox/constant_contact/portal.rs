@@ -6,10 +6,10 @@
 //! buttons carry ids the browser tests click (tests/it/support/pages.rs).
 
 use super::super::server::{Request, Response};
-use super::apps::{AppRegistration, register, validate_redirect_uris};
+use super::apps::{AppRegistration, register, validate_allowed_scopes, validate_redirect_uris};
 use super::html::{error_page, escape, no_store, page};
 use super::params::{Params, is_form};
-use super::state::{App, OAuthFlow, RefreshKind, STACKONE_REDIRECT_URI, State};
+use super::state::{App, KNOWN_SCOPES, OAuthFlow, RefreshKind, STACKONE_REDIRECT_URI, State};
 
 /// What an app page shows above its details.
 enum Notice {
@@ -36,6 +36,7 @@ pub(super) fn handle(state: &mut State, req: &Request, path: &str) -> Response {
         },
         ("POST", ["apps", id, "redirect-uris"]) => save_redirect_uris(state, req, id),
         ("POST", ["apps", id, "client-secret"]) => generate_secret(state, id),
+        ("POST", ["apps", id, "scopes"]) => save_scopes(state, req, id),
         _ => not_found(),
     }
 }
@@ -162,6 +163,7 @@ fn create(state: &mut State, req: &Request) -> Response {
         refresh_kind: kind,
         // Redirect URIs are added afterwards, under Edit (as in the guide).
         redirect_uris: Vec::new(),
+        ..AppRegistration::default()
     };
     match register(state, registration, false) {
         Ok(app) => {
@@ -193,6 +195,35 @@ fn save_redirect_uris(state: &mut State, req: &Request, id: &str) -> Response {
             Response::new(303).with_header("location", &format!("/portal/apps/{id}?saved=1"))
         }
         Err(message) => app_page(app, Some(Notice::Error(message)), Some(&text)),
+    }
+}
+
+/// The scopes the app may ask for: one checkbox each (an unticked scope is
+/// then `invalid_scope` at `/authorize`).
+fn save_scopes(state: &mut State, req: &Request, id: &str) -> Response {
+    if state.app(id).is_none() {
+        return not_found();
+    }
+    if !is_form(req) {
+        return error_page(400, "Bad request", "Submit the scopes form.");
+    }
+    let ticked: Vec<String> = req
+        .form()
+        .into_iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v)
+        .collect();
+    match validate_allowed_scopes(&ticked) {
+        Ok(scopes) => {
+            if let Some(app) = state.app_mut(id) {
+                app.allowed_scopes = scopes;
+            }
+            Response::new(303).with_header("location", &format!("/portal/apps/{id}?saved=1"))
+        }
+        Err(message) => match state.app(id) {
+            Some(app) => app_page(app, Some(Notice::Error(message)), None),
+            None => not_found(),
+        },
     }
 }
 
@@ -251,6 +282,19 @@ fn app_page(app: &App, notice: Option<Notice>, draft: Option<&str>) -> Response 
             id = escape(&app.client_id)
         )
     };
+    let scope_boxes: String = KNOWN_SCOPES
+        .iter()
+        .map(|scope| {
+            format!(
+                "<label><input type=\"checkbox\" name=\"scope\" value=\"{scope}\"{}> <code>{scope}</code></label> ",
+                if app.allowed_scopes.iter().any(|s| s == scope) {
+                    " checked"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
     let body = format!(
         "{notice_html}<p><a href=\"/portal/\">← My Applications</a></p>\
 <table><tr><th>Name</th><td>{name}</td></tr>\
@@ -262,6 +306,10 @@ fn app_page(app: &App, notice: Option<Notice>, draft: Option<&str>) -> Response 
 <label>One per line, exactly as the application sends them. For StackOne: <code>{stackone}</code>\
 <textarea name=\"redirect_uris\" rows=\"4\">{uris}</textarea></label>\
 <button type=\"submit\" id=\"save-redirect-uris\">Save</button></form>\
+<h2>Scopes</h2>\
+<form method=\"post\" action=\"/portal/apps/{id}/scopes\">\
+<p>The scopes this application may ask for:</p>{scope_boxes}\
+<button type=\"submit\" id=\"save-scopes\">Save</button></form>\
 <h2>Client Secret</h2>{secret_section}",
         name = escape(&app.name),
         id = escape(&app.client_id),

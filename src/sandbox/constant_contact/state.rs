@@ -112,6 +112,26 @@ impl RefreshKind {
     }
 }
 
+/// How the token endpoint words `invalid_client` for an app: RFC 6749's
+/// `{error, error_description}`, or Okta's `{errorCode, errorSummary, …}`
+/// with no `error` key (docs/vendors.md §5). Chosen per app so that a
+/// client is tested against both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorShape {
+    #[default]
+    Rfc6749,
+    Okta,
+}
+
+/// Okta's refresh-token rotation options (docs/vendors.md §5): a grace
+/// period during which a spent token still works, and reuse detection —
+/// a spent token presented after it revokes the newest token of its
+/// grant. Off by default: Constant Contact documents neither (§1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OktaRotation {
+    pub grace_period: Duration,
+}
+
 /// A registered application, as the portal keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
@@ -123,6 +143,12 @@ pub struct App {
     pub redirect_uris: Vec<String>,
     /// `None` until "Generate Client Secret" is pressed.
     pub client_secret: Option<String>,
+    /// The scopes this app may ask for (all known ones unless the portal
+    /// restricted them); any other is `invalid_scope` by redirect.
+    pub allowed_scopes: Vec<String>,
+    pub error_shape: ErrorShape,
+    /// `Some`: Okta's grace period and reuse detection for rotating tokens.
+    pub okta_rotation: Option<OktaRotation>,
 }
 
 /// The one Constant Contact account that signs in to the stand-in.
@@ -170,6 +196,9 @@ pub struct IssuedRefreshToken {
     pub issued_at: SystemTime,
     pub last_used: SystemTime,
     pub alive: bool,
+    /// When a rotation spent it (apps with [`OktaRotation`] only: other
+    /// apps kill a spent token at once).
+    pub spent_at: Option<SystemTime>,
 }
 
 /// One `grant_type=refresh_token` request that named a token.
@@ -229,7 +258,11 @@ pub(super) struct State {
     pub grants: Vec<Grant>,
     pub refresh_tokens: Vec<IssuedRefreshToken>,
     pub refresh_redemptions: Vec<RefreshRedemption>,
+    /// Spent refresh tokens presented after their grace period (each time).
+    pub refresh_reuses: Vec<String>,
     pub access_tokens: HashMap<String, AccessToken>,
+    /// Until when the token endpoint answers 429 (Okta's rate limit).
+    pub token_rate_limited_until: Option<SystemTime>,
 }
 
 impl State {
@@ -261,6 +294,11 @@ impl State {
             token.revoked = true;
         }
     }
+}
+
+/// Every known scope, as the list a new app may ask for.
+pub fn all_scopes() -> Vec<String> {
+    KNOWN_SCOPES.iter().map(|s| s.to_string()).collect()
 }
 
 /// `n` random bytes, base64url without padding (16 bytes → 22 characters,

@@ -9,8 +9,9 @@ use super::super::server::{Request, Response};
 use super::html::no_store;
 use super::params::{Params, Repeated, is_form};
 use super::state::{
-    ACCESS_TOKEN_LIFETIME, AccessToken, Grant, IssuedRefreshToken, REFRESH_TOKEN_IDLE_LIFETIME,
-    RefreshKind, RefreshRedemption, State, epoch_seconds, random_client_id, random_token,
+    ACCESS_TOKEN_LIFETIME, AccessToken, ErrorShape, Grant, IssuedRefreshToken,
+    REFRESH_TOKEN_IDLE_LIFETIME, RefreshKind, RefreshRedemption, State, epoch_seconds,
+    random_client_id, random_token,
 };
 
 /// The legacy service's wording, kept for every refused refresh token.
@@ -19,6 +20,9 @@ pub const INVALID_REFRESH_TOKEN: &str = "unknown, invalid, or expired refresh to
 pub(super) fn token(state: &mut State, req: &Request, issuer: &str) -> Response {
     if req.method != "POST" {
         return oauth_error(405, "invalid_request", "Use POST for token requests.");
+    }
+    if let Some(limited) = rate_limited(state) {
+        return limited;
     }
     // A body must be a form; an empty body with the parameters in the query
     // string is what CC's support sample sends.
@@ -65,17 +69,24 @@ fn authenticated_client(state: &State, req: &Request, params: &Params) -> Result
     authenticate_client(state, req, params)
 }
 
-/// HTTP Basic with `client_id:client_secret`, and nothing else: a secret
-/// in the body is refused, as is a second set of credentials.
+/// HTTP Basic with `client_id:client_secret`, each form-urlencoded first
+/// (RFC 6749 §2.3.1), and nothing else: a secret in the body is refused, as
+/// is a second set of credentials. A `+` is a space and `%XX` a byte, so a
+/// client that skips the encoding fails here with a secret that has a
+/// reserved character, as it would at a server that follows the RFC.
 fn authenticate_client(state: &State, req: &Request, params: &Params) -> Result<String, Response> {
     let body_secret = params.contains("client_secret");
-    let Some((client_id, secret)) = req.basic_auth() else {
+    let credentials = req
+        .basic_auth()
+        .map(|(id, secret)| (form_urldecode(&id).unwrap_or(id), form_urldecode(&secret)));
+    let Some((client_id, secret)) = credentials else {
         let description = if body_secret {
             "Client authentication failed: send the client credentials with HTTP Basic, not in the request body."
         } else {
             "Client authentication failed: HTTP Basic client credentials (API Key and Client Secret) are required."
         };
-        return Err(oauth_error(401, "invalid_client", description));
+        let named = params.get("client_id").ok().flatten();
+        return Err(invalid_client(state, named, description));
     };
     if body_secret {
         return Err(oauth_error(
@@ -87,24 +98,97 @@ fn authenticate_client(state: &State, req: &Request, params: &Params) -> Result<
     if let Ok(Some(body_id)) = params.get("client_id")
         && body_id != client_id
     {
-        return Err(oauth_error(
-            401,
-            "invalid_client",
+        return Err(invalid_client(
+            state,
+            Some(&client_id),
             "The client_id in the body does not match the authenticated client.",
         ));
     }
     let authenticated = state
         .app(&client_id)
         .and_then(|app| app.client_secret.as_deref())
-        .is_some_and(|expected| expected == secret);
+        .is_some_and(|expected| secret.as_deref() == Some(expected));
     if !authenticated {
-        return Err(oauth_error(
-            401,
-            "invalid_client",
+        return Err(invalid_client(
+            state,
+            Some(&client_id),
             "Client authentication failed: unknown client, or the client secret is wrong or no longer valid.",
         ));
     }
     Ok(client_id)
+}
+
+/// `application/x-www-form-urlencoded` decoding of one value: `+` is a
+/// space, `%XX` a byte; a malformed escape or non-UTF-8 result is `None`.
+fn form_urldecode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `invalid_client` (401) in the shape the app's settings choose: RFC
+/// 6749's, or Okta's `{errorCode, errorSummary, errorLink, errorId,
+/// errorCauses}` with no `error` key (docs/vendors.md §5). An unknown
+/// client gets the RFC shape.
+fn invalid_client(state: &State, client_id: Option<&str>, description: &str) -> Response {
+    let shape = client_id
+        .and_then(|id| state.app(id))
+        .map_or(ErrorShape::Rfc6749, |app| app.error_shape);
+    match shape {
+        ErrorShape::Rfc6749 => oauth_error(401, "invalid_client", description),
+        ErrorShape::Okta => no_store(Response::json(
+            401,
+            &serde_json::json!({
+                "errorCode": "invalid_client",
+                "errorSummary": description,
+                "errorLink": "invalid_client",
+                "errorId": format!("oae{}", random_token(16)),
+                "errorCauses": [],
+            }),
+        ))
+        .with_header("www-authenticate", "Basic realm=\"ccsetup sandbox\""),
+    }
+}
+
+/// Okta's rate limit on the token endpoint (docs/vendors.md §5): while it
+/// lasts, 429 with Okta's error body and `X-Rate-Limit-*` headers, the
+/// reset as epoch seconds. Real time, not the test clock: clients wait for
+/// it in real time.
+fn rate_limited(state: &State) -> Option<Response> {
+    let until = state.token_rate_limited_until?;
+    if std::time::SystemTime::now() >= until {
+        return None;
+    }
+    let reset = epoch_seconds(until).to_string();
+    Some(
+        no_store(Response::json(
+            429,
+            &serde_json::json!({
+                "errorCode": "E0000047",
+                "errorSummary": "API call exceeded rate limit due to too many requests.",
+                "errorLink": "E0000047",
+                "errorId": format!("oae{}", random_token(16)),
+                "errorCauses": [],
+            }),
+        ))
+        .with_header("x-rate-limit-limit", "600")
+        .with_header("x-rate-limit-remaining", "0")
+        .with_header("x-rate-limit-reset", &reset),
+    )
 }
 
 /// `POST /oauth2/default/v1/revoke` (RFC 7009): the client authenticates as
@@ -230,6 +314,7 @@ fn refresh_token(state: &mut State, params: &Params, client_id: &str, issuer: &s
         );
     };
     let now = state.now();
+    let okta_rotation = state.app(client_id).and_then(|app| app.okta_rotation);
     let found = state.refresh_tokens.iter().position(|t| {
         t.token == presented
             && t.client_id == client_id
@@ -244,6 +329,22 @@ fn refresh_token(state: &mut State, params: &Params, client_id: &str, issuer: &s
     let Some(index) = found else {
         return invalid_grant(INVALID_REFRESH_TOKEN);
     };
+    // Okta: a spent token works during the grace period; after it, its
+    // reuse revokes the newest token of the grant too (docs/vendors.md §5).
+    if let (Some(rotation), Some(spent_at)) = (okta_rotation, state.refresh_tokens[index].spent_at)
+        && now >= spent_at + rotation.grace_period
+    {
+        let grant_id = state.refresh_tokens[index].grant_id;
+        for t in state
+            .refresh_tokens
+            .iter_mut()
+            .filter(|t| t.grant_id == grant_id)
+        {
+            t.alive = false;
+        }
+        state.refresh_reuses.push(presented.to_string());
+        return invalid_grant(INVALID_REFRESH_TOKEN);
+    }
     let grant_id = state.refresh_tokens[index].grant_id;
     let granted = state.grants[grant_id].scopes.clone();
     // An optional narrower scope applies to the new access token only.
@@ -274,13 +375,19 @@ fn refresh_token(state: &mut State, params: &Params, client_id: &str, issuer: &s
     let refresh_token = match kind {
         RefreshKind::Rotating => {
             // A new token set invalidates every earlier refresh token of
-            // the grant — the used one included.
+            // the grant — the used one included. With Okta's rotation
+            // options they are only spent: usable for the grace period,
+            // then a reuse is detected.
             for token in state
                 .refresh_tokens
                 .iter_mut()
                 .filter(|t| t.grant_id == grant_id)
             {
-                token.alive = false;
+                if okta_rotation.is_some() {
+                    token.spent_at.get_or_insert(now);
+                } else {
+                    token.alive = false;
+                }
             }
             mint_refresh_token(state, client_id, grant_id)
         }
@@ -361,6 +468,7 @@ fn mint_refresh_token(state: &mut State, client_id: &str, grant_id: usize) -> St
         issued_at: now,
         last_used: now,
         alive: true,
+        spent_at: None,
     });
     token
 }
@@ -405,6 +513,17 @@ mod tests {
             s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn basic_credentials_are_form_urldecoded() {
+        assert_eq!(
+            form_urldecode("a%3Ab%25c%2Bd%2Fe+f").as_deref(),
+            Some("a:b%c+d/e f")
+        );
+        assert_eq!(form_urldecode("plain-_.~").as_deref(), Some("plain-_.~"));
+        assert_eq!(form_urldecode("bad%2"), None);
+        assert_eq!(form_urldecode("bad%zz"), None);
     }
 
     #[test]
