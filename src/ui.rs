@@ -29,6 +29,11 @@ pub struct IoStreams {
     pub width: Option<usize>,
     /// A JSON object already went to stdout (an error then adds none).
     json_printed: bool,
+    /// Stdout is a terminal: text printed there is wrapped too.
+    stdout_is_tty: bool,
+    /// The spinner on screen, if any: cleared before any other line and
+    /// drawn again after it, so they never share a line.
+    live_spinner: Option<indicatif::ProgressBar>,
 }
 
 impl IoStreams {
@@ -50,6 +55,8 @@ impl IoStreams {
                 .map(|(_rows, cols)| usize::from(cols))
                 .filter(|&cols| cols >= 20),
             json_printed: false,
+            stdout_is_tty: io::stdout().is_terminal(),
+            live_spinner: None,
         };
         if !stderr_is_tty || no_color {
             streams.disable_color();
@@ -77,6 +84,8 @@ impl IoStreams {
             color: false,
             width: None,
             json_printed: false,
+            stdout_is_tty: false,
+            live_spinner: None,
         }
     }
 
@@ -84,38 +93,40 @@ impl IoStreams {
     /// longer than the terminal is wrapped on its own, continuing at its
     /// indentation; words longer than a line (URLs) are never split.
     pub fn wrap(&self, text: &str) -> String {
-        let Some(width) = self.width else {
-            return text.to_string();
-        };
-        text.split('\n')
-            .map(|line| {
-                if textwrap::core::display_width(line) <= width {
-                    return line.to_string();
-                }
-                // Continue under the text, past a list marker ("7. ", "- ").
-                let spaces = line.chars().take_while(|c| *c == ' ').count();
-                let rest = &line[spaces..];
-                let marker = rest
-                    .split_once(' ')
-                    .filter(|(m, _)| {
-                        *m == "-" || (m.ends_with('.') && m[..m.len() - 1].parse::<u32>().is_ok())
-                    })
-                    .map_or(0, |(m, _)| m.len() + 1);
-                let indent = " ".repeat(spaces + marker);
-                let options = textwrap::Options::new(width)
-                    .subsequent_indent(&indent)
-                    .break_words(false);
-                textwrap::wrap(line, options).join("\n")
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        match self.width {
+            Some(width) => wrap_to(text, width),
+            None => text.to_string(),
+        }
+    }
+
+    /// Writes one (already wrapped) line to stderr, with a live spinner
+    /// cleared first and drawn again after.
+    fn err_line(&mut self, text: &str) {
+        let IoStreams {
+            err, live_spinner, ..
+        } = self;
+        match live_spinner.as_ref().filter(|bar| !bar.is_finished()) {
+            Some(bar) => bar.suspend(|| {
+                let _ = writeln!(err, "{text}");
+            }),
+            None => {
+                let _ = writeln!(err, "{text}");
+            }
+        }
+    }
+
+    /// Text the user needs even under `-q` (a URL to open, what to paste):
+    /// stderr, wrapped, never sharing a line with a spinner.
+    pub fn always(&mut self, msg: impl AsRef<str>) {
+        let text = self.wrap(msg.as_ref());
+        self.err_line(&text);
     }
 
     /// Human-readable progress text: stderr, suppressed by `-q`.
     pub fn info(&mut self, msg: impl AsRef<str>) {
         if !self.quiet {
             let text = self.wrap(msg.as_ref());
-            let _ = writeln!(self.err, "{text}");
+            self.err_line(&text);
         }
     }
 
@@ -127,7 +138,7 @@ impl IoStreams {
             "warning:".to_string()
         };
         let text = self.wrap(&format!("{prefix} {}", msg.as_ref()));
-        let _ = writeln!(self.err, "{text}");
+        self.err_line(&text);
     }
 
     /// A completed step or check.
@@ -139,7 +150,7 @@ impl IoStreams {
                 "✓".to_string()
             };
             let text = self.wrap(&format!("{mark} {}", msg.as_ref()));
-            let _ = writeln!(self.err, "{text}");
+            self.err_line(&text);
         }
     }
 
@@ -152,14 +163,15 @@ impl IoStreams {
             } else {
                 head
             };
-            let _ = writeln!(self.err, "\n{head}");
+            self.err_line(&format!("\n{head}"));
         }
     }
 
     /// The error report on stderr; with `--json` also the error object on
     /// stdout, so a script reading stdout learns what failed.
     pub fn error(&mut self, err: &Error, verbose: bool) {
-        let _ = writeln!(self.err, "{}", err.render(verbose));
+        let text = self.wrap(&err.render(verbose));
+        self.err_line(&text);
         // A command that printed its result object and then fails (`status`
         // found a failing part) keeps stdout at one object.
         if self.json && !self.json_printed {
@@ -170,12 +182,15 @@ impl IoStreams {
     /// Primary output for humans: stdout normally, stderr under `--json`
     /// (stdout then belongs to the JSON object alone).
     pub fn println(&mut self, msg: impl AsRef<str>) {
-        let sink = if self.json {
-            &mut self.err
+        if self.json {
+            let text = self.wrap(msg.as_ref());
+            self.err_line(&text);
+        } else if self.stdout_is_tty {
+            let text = self.wrap(msg.as_ref());
+            let _ = writeln!(self.out, "{text}");
         } else {
-            &mut self.out
-        };
-        let _ = writeln!(sink, "{}", msg.as_ref());
+            let _ = writeln!(self.out, "{}", msg.as_ref());
+        }
     }
 
     /// Machine output that bypasses `--json` redirection (e.g. `token` prints
@@ -213,6 +228,7 @@ impl IoStreams {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_message(msg);
             bar.enable_steady_tick(Duration::from_millis(100));
+            self.live_spinner = Some(bar.clone());
             Spinner { bar: Some(bar) }
         } else {
             self.info(format!("{msg}…"));
@@ -220,6 +236,88 @@ impl IoStreams {
         }
     }
 }
+
+/// `text` wrapped to `width` columns at spaces only: each line longer than
+/// that is wrapped on its own, continuing at its indentation (past a list
+/// marker, "7. " or "- "); a word longer than a line (a URL, a path) is
+/// never split, nor a word at its hyphens.
+pub fn wrap_to(text: &str, width: usize) -> String {
+    text.split('\n')
+        .map(|line| {
+            if textwrap::core::display_width(line) <= width {
+                return line.to_string();
+            }
+            let spaces = line.chars().take_while(|c| *c == ' ').count();
+            let rest = &line[spaces..];
+            let marker = rest
+                .split_once(' ')
+                .filter(|(m, _)| {
+                    *m == "-" || (m.ends_with('.') && m[..m.len() - 1].parse::<u32>().is_ok())
+                })
+                .map_or(0, |(m, _)| m.len() + 1);
+            let indent = " ".repeat(spaces + marker);
+            let options = textwrap::Options::new(width)
+                .subsequent_indent(&indent)
+                .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            textwrap::wrap(line, options).join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Stderr's width when it is a terminal (asked each time: it can change).
+fn terminal_width() -> Option<usize> {
+    io::stderr()
+        .is_terminal()
+        .then(|| console::Term::stderr().size_checked())
+        .flatten()
+        .map(|(_rows, cols)| usize::from(cols))
+        .filter(|&cols| cols >= 20)
+}
+
+/// A prompt that fits on one terminal line with `room` columns to spare
+/// (the theme's marks, the default, the answer): a prompt redrawn on each
+/// key press must be one line, or its first line is left behind and the
+/// question shows twice. A longer one is wrapped; all but its last line
+/// are printed once above, the last line is returned as the prompt.
+fn fit_prompt(prompt: &str, room: usize) -> String {
+    let Some(width) = terminal_width() else {
+        return prompt.to_string();
+    };
+    let available = width.saturating_sub(room).max(10);
+    if textwrap::core::display_width(prompt) <= available {
+        return prompt.to_string();
+    }
+    let wrapped = wrap_to(prompt, available);
+    let (head, last) = wrapped.rsplit_once('\n').unwrap_or(("", &wrapped));
+    if !head.is_empty() {
+        let _ = console::Term::stderr().write_line(head);
+    }
+    last.to_string()
+}
+
+/// A refusal shown under a prompt ("✘ reason"), wrapped by us: the prompt
+/// clears as many lines as the text has, so a line the terminal wrapped
+/// would be left behind or another one erased.
+fn fit_refusal(reason: String) -> String {
+    match terminal_width() {
+        Some(width) => {
+            let options = textwrap::Options::new(width.saturating_sub(2).max(10))
+                .subsequent_indent("  ")
+                .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            textwrap::wrap(&reason, options).join("\n")
+        }
+        None => reason,
+    }
+}
+
+/// Room a prompt line needs besides its text: "? " and " › ", plus the
+/// longest answer a person is likely to see echoed there.
+const PROMPT_ROOM: usize = 24;
 
 /// A running spinner; dropping it clears the line.
 pub struct Spinner {
@@ -366,8 +464,10 @@ fn prompt_error(e: dialoguer::Error) -> Error {
     if io.kind() == io::ErrorKind::Interrupted {
         // Prompts come before anything is written, or between complete
         // writes: what the Ctrl-C handler says holds here too.
-        Error::interrupted()
-            .with_hint("nothing half-written was left; re-run the command to continue")
+        Error::interrupted().with_hint(
+            "nothing half-written was left; running the command again starts it from its \
+                 beginning (what it stored before stays)",
+        )
     } else {
         Error::usage("could not read an answer from the terminal")
             .with_hint(
@@ -409,10 +509,11 @@ impl Prompter for DialoguerPrompter {
     ) -> Result<String> {
         // Empty answers reach the validator, which says why they are
         // refused (dialoguer would otherwise re-ask without a word).
+        let room = PROMPT_ROOM + default.map_or(0, |d| d.chars().count() + 3);
         let mut input = dialoguer::Input::<String>::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, room))
             .allow_empty(true)
-            .validate_with(|s: &String| validate(s.trim()));
+            .validate_with(|s: &String| validate(s.trim()).map_err(fit_refusal));
         if let Some(d) = default {
             input = input.default(d.to_string());
         }
@@ -430,16 +531,16 @@ impl Prompter for DialoguerPrompter {
         // Empty answers reach the validator, which says why they are refused
         // (dialoguer would re-ask without a word).
         dialoguer::Password::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, PROMPT_ROOM))
             .allow_empty_password(true)
             .validate_with(|s: &String| {
                 if s.trim().is_empty() {
-                    Err(
+                    Err(fit_refusal(
                         "this cannot be empty (typing shows nothing; paste, then press Enter)"
                             .to_string(),
-                    )
+                    ))
                 } else {
-                    validate(s.trim())
+                    validate(s.trim()).map_err(fit_refusal)
                 }
             })
             .interact()
@@ -451,7 +552,7 @@ impl Prompter for DialoguerPrompter {
         // Waits for Enter: people type `y` then Enter, and a one-key prompt
         // would hand that Enter to the next question's default.
         dialoguer::Confirm::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, PROMPT_ROOM))
             .default(default)
             .wait_for_newline(true)
             .interact()
@@ -460,7 +561,7 @@ impl Prompter for DialoguerPrompter {
 
     fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<usize> {
         dialoguer::Select::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, PROMPT_ROOM))
             .items(items)
             .default(default)
             .interact()
@@ -474,7 +575,7 @@ impl Prompter for DialoguerPrompter {
         defaults: &[bool],
     ) -> Result<Vec<usize>> {
         dialoguer::MultiSelect::with_theme(&FocusMarked(&self.theme))
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, PROMPT_ROOM))
             .items(items)
             .defaults(defaults)
             .interact()

@@ -30,8 +30,8 @@ use crate::render;
 use crate::stackone::{DesiredProfile, ProfileOutcome, StackOneMode};
 use crate::store::{SecretKind, StoreChoice};
 use crate::workflow::authorize::{
-    AuthOutcome, AuthorizeRequest, RegistrationNeeds, authorize_and_check, check_app_registration,
-    prepare_redirect, redirect_target_of,
+    ApiKeyUnderTest, AuthOutcome, AuthorizeRequest, RegistrationNeeds, authorize_and_check,
+    check_app_registration, prepare_redirect, redirect_target_of,
 };
 use crate::workflow::rotation::{self, RotationOptions};
 use crate::workflow::secrets::{SecretInput, missing_input, no_check};
@@ -99,6 +99,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         .cloned();
 
     ctx.io.step(1, STEPS, "Look for an existing setup");
+    crate::interrupt::set_rerun_note(crate::workflow::setup_notes::BEFORE_STORING);
     if let Some(existing) = &existing
         && !continue_after_rerun_menu(ctx, existing, &args).await?
     {
@@ -172,7 +173,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         drop(listener);
         return print_dry_run(ctx, &inputs, &args, existing.as_ref(), store_choice);
     }
-    let registration = check_registration(ctx, &inputs, &args, first).await?;
+    let registration = check_registration(ctx, &mut inputs, &args, first).await?;
     {
         let (mut term, remote, sources) = ctx.parts()?;
         let (client_id, redirect, scopes) = (
@@ -192,6 +193,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             app,
             &mut inputs.client_secret,
             args.client_secret_stdin,
+            crate::hints::Command::Init,
         )
         .await?;
     }
@@ -228,8 +230,12 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         args.skip_stackone,
     )
     .await?;
+    if let Some(kind) = refresh_token_type {
+        profile_config.refresh_token_type = Some(kind.as_str().to_string());
+    }
     session.save_config(&profile_config)?;
     drop(lock);
+    crate::interrupt::set_rerun_note(crate::workflow::setup_notes::AFTER_STORING);
 
     ctx.io
         .step(6, STEPS, "Create the StackOne Connector Profile");
@@ -1025,7 +1031,7 @@ fn resolve_redirect(
 /// the contract's registration check, before the browser (the workflow's rule).
 async fn check_registration(
     ctx: &mut Context,
-    inputs: &InitInputs,
+    inputs: &mut InitInputs,
     args: &InitArgs,
     first: Option<RegistrationReport>,
 ) -> Result<Option<RegistrationReport>> {
@@ -1035,14 +1041,19 @@ async fn check_registration(
         stackone: !args.skip_stackone,
         ask_again: !args.yes,
     };
+    let api_key = ApiKeyUnderTest {
+        client_id: &mut inputs.client_id,
+        typed_here: args.client_id.is_none(),
+    };
     check_app_registration(
         &mut term,
         remote,
-        &inputs.client_id,
+        api_key,
         inputs.redirect.uri(),
         &inputs.scopes,
         needs,
         first,
+        crate::hints::Command::Init,
     )
     .await
     .map(Some)
@@ -1058,7 +1069,10 @@ async fn check_refresh_token_type(
     inputs: &InitInputs,
     auth: &mut AuthOutcome,
 ) -> Result<Option<tokens::RefreshTokenType>> {
-    let (term, remote, _) = ctx.parts()?;
+    let existing_setup = crate::config::load(&ctx.config_dir)?
+        .profile(&ctx.profile)
+        .is_some();
+    let (mut term, remote, _) = ctx.parts()?;
     let kind = tokens::check_refresh_token_type(
         session,
         remote,
@@ -1068,17 +1082,7 @@ async fn check_refresh_token_type(
         &mut auth.tokens,
     )
     .await?;
-    match kind {
-        Some(tokens::RefreshTokenType::Rotating) => term
-            .io
-            .success("The refresh path works, and refresh tokens rotate."),
-        Some(tokens::RefreshTokenType::LongLived) => term.io.warn(
-            "the app issues long-lived refresh tokens (the same token came back): the seed guide asks for \
-             \"Refresh token type: Rotating Refresh Tokens\"; the portal fixes it when the app is created, \
-             so create a new application with that setting for StackOne",
-        ),
-        None => {}
-    }
+    tokens::explain_refresh_token_type(&mut term, session, kind, existing_setup).await?;
     Ok(kind)
 }
 
@@ -1150,7 +1154,8 @@ fn retry_menu(ctx: &mut Context, failed: &Error, failure: AuthorizeFailure) -> R
             "The consent page was answered with Deny. To go on, open it again and choose Approve."
         }
         AuthorizeFailure::TimedOut => {
-            "No answer reached ccsetup in time. Open the URL again, sign in and choose Approve; the \
+            "No answer reached ccsetup in time. \"Open the consent page again\" makes a new \
+             authorization URL (the one above cannot be used again): sign in and choose Approve; the \
              browser must reach this machine's redirect URI (or paste the redirected URL here)."
         }
     };
@@ -1263,6 +1268,10 @@ fn new_profile_config(
         updated_at: now.clone(),
         authorized_at: authorization.map(|_| now.clone()),
         client_secret_rotated_at: existing.and_then(|e| e.client_secret_rotated_at.clone()),
+        // Replaced by what step 4 found, when it checked.
+        refresh_token_type: existing
+            .filter(|e| e.client_id == inputs.client_id)
+            .and_then(|e| e.refresh_token_type.clone()),
     }
 }
 

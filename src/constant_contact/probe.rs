@@ -28,7 +28,10 @@ pub enum RedirectProbe {
     Registered,
     /// 400: the client id is unknown or this redirect URI is not registered.
     Refused,
-    /// Anything else (network error, 5xx, 200, …): why, for a warning.
+    /// No answer at all (no route, refused connection, DNS, timeout): the
+    /// host, named without the request's `state` and PKCE challenge.
+    Unreachable(String),
+    /// Anything else (5xx, 200, …): why, for a warning.
     Unknown(String),
 }
 
@@ -38,7 +41,7 @@ impl RedirectProbe {
         match self {
             RedirectProbe::Registered => "registered",
             RedirectProbe::Refused => "missing",
-            RedirectProbe::Unknown(_) => "unknown",
+            RedirectProbe::Unreachable(_) | RedirectProbe::Unknown(_) => "unknown",
         }
     }
 }
@@ -63,13 +66,31 @@ pub async fn probe_redirect_uri(
         .send()
         .await;
     match sent {
-        Err(e) => RedirectProbe::Unknown(format!("could not reach {authorize_url}: {e}")),
+        // Never the error's own text: it repeats the whole URL, with the
+        // request's `state` and `code_challenge`.
+        Err(e) if e.is_connect() || e.is_timeout() => {
+            RedirectProbe::Unreachable(host_of(authorize_url))
+        }
+        Err(e) => RedirectProbe::Unknown(format!(
+            "could not reach {}: {}",
+            host_of(authorize_url),
+            e.without_url()
+        )),
         Ok(r) if r.status().is_redirection() => RedirectProbe::Registered,
         Ok(r) if r.status().as_u16() == 400 => RedirectProbe::Refused,
         Ok(r) => RedirectProbe::Unknown(format!(
             "the authorization endpoint answered HTTP {}",
             r.status().as_u16()
         )),
+    }
+}
+
+/// `host[:port]` of `url`, for messages that must not repeat its query.
+pub fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => url.scheme().to_string(),
     }
 }
 
@@ -89,6 +110,8 @@ pub enum RegistrationVerdict {
     ClientUnknownOrNoUris,
     LocalMissing,
     StackOneMissing,
+    /// The authorization server did not answer at all: its host.
+    Unreachable(String),
     /// At least one answer was neither: why.
     Inconclusive(String),
 }
@@ -101,6 +124,9 @@ impl RegistrationReport {
             (Refused, Refused) => RegistrationVerdict::ClientUnknownOrNoUris,
             (Refused, Registered) => RegistrationVerdict::LocalMissing,
             (Registered, Refused) => RegistrationVerdict::StackOneMissing,
+            (Unreachable(host), _) | (_, Unreachable(host)) => {
+                RegistrationVerdict::Unreachable(host.clone())
+            }
             (Unknown(why), _) | (_, Unknown(why)) => RegistrationVerdict::Inconclusive(why.clone()),
         }
     }
@@ -179,7 +205,13 @@ pub async fn probe_client_secret(
         .await;
     let response = match sent {
         Ok(r) => r,
-        Err(e) => return SecretProbe::Unknown(format!("could not reach {token_url}: {e}")),
+        Err(e) => {
+            return SecretProbe::Unknown(format!(
+                "could not reach {}: {}",
+                host_of(token_url),
+                e.without_url()
+            ));
+        }
     };
     let status = response.status().as_u16();
     let body = response.bytes().await.unwrap_or_default();
@@ -265,6 +297,10 @@ mod tests {
             r(Refused, Unknown("x".into())).verdict(),
             RegistrationVerdict::Inconclusive(_)
         ));
+        assert_eq!(
+            r(Unreachable("h:1".into()), Unknown("x".into())).verdict(),
+            RegistrationVerdict::Unreachable("h:1".into())
+        );
         assert_eq!(
             r(Refused, Registered).to_json(),
             serde_json::json!({"local_redirect_uri":"missing","stackone_redirect_uri":"registered"})

@@ -17,7 +17,8 @@
 //! - [`stackone`]: the Connector Profile and connect-session workflows;
 //! - [`rotation`]: client-secret rotation and re-authorization, shared by
 //!   `rotate` and `init`'s re-run menu;
-//! - [`dashboard_guide`]: the terminal side of StackOne's dashboard path.
+//! - [`dashboard_guide`]: the terminal side of StackOne's dashboard path;
+//! - [`setup_notes`]: what an interrupted `init` leaves for the next run.
 
 pub mod authorize;
 pub mod dashboard_guide;
@@ -26,6 +27,7 @@ pub mod preflight;
 pub mod rotation;
 pub mod secrets;
 pub mod session;
+pub mod setup_notes;
 pub mod stackone;
 pub mod tokens;
 

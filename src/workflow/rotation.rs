@@ -9,8 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::authorize::{
-    AuthorizeRequest, RegistrationNeeds, authorize_and_check, check_app_registration,
-    prepare_redirect, redirect_target_of,
+    ApiKeyUnderTest, AuthorizeRequest, RegistrationNeeds, authorize_and_check,
+    check_app_registration, prepare_redirect, redirect_target_of,
 };
 use super::secrets::{SecretInput, SecretSources};
 use super::{ProfileSession, Remote, Terminal, tokens};
@@ -594,10 +594,14 @@ pub async fn reauthorize(
     let target = redirect_target_of(settings)?;
     let listener = prepare_redirect(&target, term.prompter.is_interactive())?;
     // Before the browser: a refused API Key or redirect URI is found now.
+    let mut client_id = settings.client_id.clone();
     check_app_registration(
         term,
         remote,
-        &settings.client_id,
+        ApiKeyUnderTest {
+            client_id: &mut client_id,
+            typed_here: false,
+        },
         target.uri(),
         &settings.scopes,
         RegistrationNeeds {
@@ -606,6 +610,7 @@ pub async fn reauthorize(
             ask_again: true,
         },
         None,
+        crate::hints::Command::Rotate,
     )
     .await?;
     let auth = authorize_and_check(
