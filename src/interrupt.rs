@@ -82,9 +82,15 @@ pub fn set_rerun_note(note: impl Into<String>) {
     *RERUN_NOTE.lock().unwrap_or_else(|p| p.into_inner()) = Some(note.into());
 }
 
-/// The words after "interrupted": what is true next. A temporary dir to
-/// remove means a demo, whose stand-ins end with it.
-fn rerun_note(removed_temporary_dirs: bool) -> String {
+/// What is true after an interrupt now: what a re-run will and will not redo.
+pub fn rerun_note() -> String {
+    let demo = !CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+    rerun_note_for(demo)
+}
+
+/// The words after "interrupted". A temporary dir to remove means a demo,
+/// whose stand-ins end with it.
+fn rerun_note_for(removed_temporary_dirs: bool) -> String {
     if removed_temporary_dirs {
         return "the demo's stand-ins and its temporary folder are gone with it; \
                 `ccsetup demo` starts a new one from the beginning"
@@ -176,7 +182,7 @@ fn finish(signal: Signal) -> ! {
     eprintln!(
         "\n{}: {}",
         signal.describe(),
-        rerun_note(removed_temporary_dirs)
+        rerun_note_for(removed_temporary_dirs)
     );
     std::process::exit(signal.exit_code());
 }

@@ -315,9 +315,9 @@ fn fit_refusal(reason: String) -> String {
     }
 }
 
-/// Room a prompt line needs besides its text: "? " and " › ", plus the
-/// longest answer a person is likely to see echoed there.
-const PROMPT_ROOM: usize = 24;
+/// Room a prompt line needs besides its text: "? ", " [y/n] › " and the
+/// answer "· yes" that replaces them.
+const PROMPT_ROOM: usize = 12;
 
 /// A running spinner; dropping it clears the line.
 pub struct Spinner {
@@ -464,10 +464,7 @@ fn prompt_error(e: dialoguer::Error) -> Error {
     if io.kind() == io::ErrorKind::Interrupted {
         // Prompts come before anything is written, or between complete
         // writes: what the Ctrl-C handler says holds here too.
-        Error::interrupted().with_hint(
-            "nothing half-written was left; running the command again starts it from its \
-                 beginning (what it stored before stays)",
-        )
+        Error::interrupted().with_hint(crate::interrupt::rerun_note())
     } else {
         Error::usage("could not read an answer from the terminal")
             .with_hint(
@@ -509,7 +506,8 @@ impl Prompter for DialoguerPrompter {
     ) -> Result<String> {
         // Empty answers reach the validator, which says why they are
         // refused (dialoguer would otherwise re-ask without a word).
-        let room = PROMPT_ROOM + default.map_or(0, |d| d.chars().count() + 3);
+        // "? " and " › ", then the default in parentheses; typed text may wrap.
+        let room = 6 + default.map_or(0, |d| d.chars().count() + 3);
         let mut input = dialoguer::Input::<String>::with_theme(&self.theme)
             .with_prompt(fit_prompt(prompt, room))
             .allow_empty(true)
@@ -602,8 +600,15 @@ impl dialoguer::theme::Theme for FocusMarked<'_> {
         prompt: &str,
         selections: &[&str],
     ) -> std::fmt::Result {
+        // The answer line lists every ticked item: wrapped here, at spaces,
+        // or the terminal would split a scope's name.
+        let mut line = String::new();
         self.0
-            .format_multi_select_prompt_selection(f, prompt, selections)
+            .format_multi_select_prompt_selection(&mut line, prompt, selections)?;
+        match terminal_width() {
+            Some(width) => f.write_str(&wrap_to(&line, width)),
+            None => f.write_str(&line),
+        }
     }
 
     fn format_multi_select_prompt_item(

@@ -17,6 +17,8 @@
 //! - `stackone_client`: the StackOne client and `ensure_connector_profile`
 //!   in process; every call through its `Ensure` builder, and the cases that
 //!   are one call against one prepared stand-in as rows of its `cases!` table.
+//! - `next_steps`, `wizard_reask`: hints that fit their place, refused
+//!   answers asked again, output that fits the terminal.
 //! - `sandbox_cc`, `sandbox_stackone`: the stand-ins themselves are strict.
 //! - `store_files`, `secret_service`: config.toml, the file store and lock,
 //!   and the keyring backend inside a private D-Bus session (it re-runs this
@@ -47,6 +49,7 @@ mod hardening_fuzz_regressions;
 mod hardening_round2;
 mod init_flow;
 mod network;
+mod next_steps;
 mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;
@@ -63,4 +66,5 @@ mod store_files;
 mod wizard_newcomer;
 mod wizard_noninteractive;
 mod wizard_pty;
+mod wizard_reask;
 mod wizard_snapshots;

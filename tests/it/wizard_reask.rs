@@ -1,0 +1,161 @@
+//! Refused answers are asked again in place, and what the wizard prints fits
+//! the terminal: the real binary in a PTY, typed at as people type (`y`
+//! then Enter; Enter alone for a default), against the stand-ins.
+#![cfg(unix)]
+
+use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
+
+use crate::support::e2e::TestEnv;
+use crate::support::pty::{AUTHORIZE_URL, Wizard, approve_in_background};
+
+/// Walks step 2 and the prompts of step 3 up to the API Key.
+fn up_to_the_api_key(w: &mut Wizard) {
+    w.expect("Application name");
+    w.line("");
+    w.expect("Is the application created?");
+    w.line("y");
+    w.expect("Are both redirect URIs saved?");
+    w.line("y");
+    w.expect("API Key (client id)");
+}
+
+/// The rest of step 3 after the API Key: secret, scopes, StackOne key, actions.
+fn rest_of_step_3(w: &mut Wizard, secret: &str, stackone_key: &str) {
+    w.expect("Client Secret (hidden)");
+    w.secret(secret);
+    w.expect("Scopes");
+    w.expect("offline_access");
+    w.key("\r");
+    w.expect("StackOne API key (hidden)");
+    w.secret(stackone_key);
+    w.expect("StackOne actions to enable");
+    w.line("");
+}
+
+#[test]
+fn a_mistyped_api_key_is_asked_again_with_the_reason() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    up_to_the_api_key(&mut w);
+    w.line("abc");
+    rest_of_step_3(&mut w, &env.client_secret(), &env.stackone_key());
+    w.expect("does not know the API Key abc");
+    w.expect("What do you want to do?");
+    // The default entry: type the key again.
+    w.expect("Enter the API Key again");
+    w.key("\r");
+    w.expect("API Key (client id)");
+    w.line(&env.app.client_id);
+    w.expect("The API Key and both redirect URIs are registered.");
+    w.expect("Step 4/7");
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert!(
+        env.config_text()
+            .contains(&format!("client_id = \"{}\"", env.app.client_id)),
+        "{}",
+        env.config_text()
+    );
+}
+
+/// The text as the terminal shows it: control sequences removed, one entry
+/// per line (a carriage return starts the line again).
+fn screen_lines(transcript: &str) -> Vec<String> {
+    let mut plain = String::new();
+    let mut chars = transcript.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() || c == '~' {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    plain
+        .split(['\n', '\r'])
+        .map(str::to_string)
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
+
+#[test]
+fn at_80_columns_the_longest_error_hint_and_prompt_fit_and_show_once() {
+    let env = TestEnv::new();
+    let app = env.sandbox.cc().register_app(
+        AppRegistration::new()
+            .refresh_kind(RefreshKind::LongLived)
+            .redirect_uri(format!("http://localhost:{}/callback", env.port)),
+    );
+    let mut w = Wizard::spawn(
+        &env,
+        &["init"],
+        &[("WIZARD_TEST_STTY", "cols 80 rows 40".to_string())],
+    );
+    up_to_the_api_key(&mut w);
+    // A refused registration first: its warning and fix are long lines.
+    w.line("not-an-app");
+    rest_of_step_3(&mut w, app.secret(), &env.stackone_key());
+    w.expect("What do you want to do?");
+    w.key("\r");
+    w.expect("API Key (client id)");
+    w.line(&app.client_id);
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    // The longest prompt: stop for a long-lived app, default yes.
+    w.expect("never rotate");
+    w.expect("Stop here, so you can create");
+    w.expect("Refresh Tokens? (y/n)");
+    w.line("y");
+    // The longest error and hint: the stop, and how to create the app again.
+    w.expect("stopped");
+    assert_eq!(w.finish(), 3, "{}", w.transcript);
+    browser.join().unwrap();
+
+    let lines = screen_lines(&w.transcript);
+    // A word longer than a line (the authorization URL) stands alone on its
+    // line, whole; every other line fits.
+    let too_long: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.chars().count() > 80 && l.trim().contains(' '))
+        .collect();
+    assert!(
+        too_long.is_empty(),
+        "lines wider than the terminal (the terminal would split them mid-word):\n{too_long:#?}\n{}",
+        w.transcript
+    );
+    // The prompt's text is printed once: its first line is not redrawn.
+    let head = "Stop here, so you can create";
+    assert_eq!(w.transcript.matches(head).count(), 1, "{}", w.transcript);
+    // A new profile that stopped keeps nothing.
+    assert!(env.config_text().is_empty(), "{}", env.config_text());
+    assert!(!env.has_secret("default", "refresh_token"));
+}
+
+#[test]
+fn ctrl_c_says_what_running_init_again_redoes() {
+    let env = TestEnv::new();
+    let mut w = Wizard::spawn(&env, &["init"], &[]);
+    up_to_the_api_key(&mut w);
+    w.ctrl_c();
+    w.expect("interrupted");
+    assert_eq!(w.finish(), 130, "{}", w.transcript);
+    assert!(
+        w.transcript.contains("starts at step 1"),
+        "{}",
+        w.transcript
+    );
+    assert!(
+        !w.transcript.contains("re-run the command to continue"),
+        "{}",
+        w.transcript
+    );
+}
