@@ -98,18 +98,21 @@ pub fn hint(problem: Problem, command: Command, state: State) -> String {
         }
 
         // ---- refresh tokens ----
+        (P::RefreshTokenDead, C::Init, S::NotSetUp) => {
+            "approve the access in the browser: this run stores a new refresh token".into()
+        }
+        (P::RefreshTokenDead, C::Init, _) => {
+            "choose \"Re-authorize\" in the menu of this command's first step".into()
+        }
         (P::RefreshTokenDead, _, S::NotSetUp) => "run `ccsetup init` to set this profile up".into(),
         (P::RefreshTokenDead, C::Rotate, _) => {
             "approve the access in the browser again: this command asks for a new refresh token".into()
         }
-        (P::RefreshTokenDead, C::Init, _) => {
-            "choose \"Re-authorize\" in the menu of `ccsetup init`'s first step".into()
-        }
         (P::RefreshTokenDead, _, _) => "run `ccsetup rotate --reauthorize` to authorize again".into(),
 
         // ---- status's closing line ----
-        (P::PartsMissing, _, S::NotSetUp) => "`ccsetup init` sets this profile up".into(),
         (P::PartsMissing, C::Init, _) => "the menu of this command's first step fixes each part".into(),
+        (P::PartsMissing, _, S::NotSetUp) => "`ccsetup init` sets this profile up".into(),
         (P::PartsMissing, _, _) => {
             "`ccsetup init` sets up what is missing; each failing line above says its own fix".into()
         }
