@@ -1040,6 +1040,7 @@ async fn check_registration(
         local: !args.skip_authorize,
         stackone: !args.skip_stackone,
         ask_again: !args.yes,
+        command: crate::hints::Command::Init,
     };
     let api_key = ApiKeyUnderTest {
         client_id: &mut inputs.client_id,
@@ -1053,7 +1054,6 @@ async fn check_registration(
         &inputs.scopes,
         needs,
         first,
-        crate::hints::Command::Init,
     )
     .await
     .map(Some)

@@ -133,6 +133,8 @@ pub struct RegistrationNeeds {
     /// Whether to show the fix and offer "check again" (someone is there to
     /// edit the app, and did not pass `--yes`), instead of exit 3.
     pub ask_again: bool,
+    /// The command checking: the fix's last words fit it ([`hints`]).
+    pub command: hints::Command,
 }
 
 /// The API Key a registration check probes, and whether the user may type
@@ -168,8 +170,8 @@ pub async fn check_app_registration(
     scopes: &[String],
     needs: RegistrationNeeds,
     mut first: Option<RegistrationReport>,
-    command: hints::Command,
 ) -> Result<RegistrationReport> {
+    let command = needs.command;
     let ApiKeyUnderTest {
         client_id,
         typed_here,
@@ -375,6 +377,7 @@ pub async fn saved_registration_check(
         stackone: settings.stackone_profile_name.is_some()
             || settings.stackone_connector_profile_id.is_some(),
         ask_again: false,
+        command: hints::Command::Status,
     };
     registration_check(&report, &settings.client_id, needs)
 }
@@ -420,7 +423,7 @@ pub fn registration_check(
                 &verdict,
                 client_id,
                 local,
-                hints::Command::Status,
+                needs.command,
                 hints::State::SetUp,
             );
             (

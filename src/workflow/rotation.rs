@@ -608,9 +608,9 @@ pub async fn reauthorize(
             local: true,
             stackone: false,
             ask_again: true,
+            command: crate::hints::Command::Rotate,
         },
         None,
-        crate::hints::Command::Rotate,
     )
     .await?;
     let auth = authorize_and_check(
