@@ -561,7 +561,13 @@ fn guide_app_creation(
          Then click Save."
     ));
     if !unattended {
-        offer_to_clipboard(ctx, &[STACKONE_REDIRECT_URI, local])?;
+        offer_to_clipboard(
+            ctx,
+            &[
+                ("StackOne's redirect URI", STACKONE_REDIRECT_URI),
+                ("this machine's redirect URI", local),
+            ],
+        )?;
     }
     wait_until_done(ctx, "Are both redirect URIs saved?", unattended)?;
     Ok(app_name)
@@ -620,15 +626,16 @@ fn open_in_browser(ctx: &mut Context, url: &str) {
     }
 }
 
-/// Offers each value to the clipboard, where there is one.
-fn offer_to_clipboard(ctx: &mut Context, values: &[&str]) -> Result<()> {
+/// Offers each value (shown above) to the clipboard, where there is one;
+/// the question names it, so it stays one line.
+fn offer_to_clipboard(ctx: &mut Context, values: &[(&str, &str)]) -> Result<()> {
     if !crate::clipboard::available() {
         return Ok(());
     }
-    for value in values {
+    for (name, value) in values {
         if ctx
             .prompter
-            .confirm(&format!("Copy {value} to the clipboard?"), true)?
+            .confirm(&format!("Copy {name} to the clipboard?"), true)?
         {
             match crate::clipboard::copy(value) {
                 Ok(_) => ctx.io.success("Copied: paste it into the portal."),

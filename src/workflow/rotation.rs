@@ -463,7 +463,7 @@ async fn prove_with_refresh_grant(
         .await?
         .ok_or_else(|| {
             Error::authorization("the refresh token disappeared while waiting for the lock")
-                .with_hint("run `ccsetup rotate --client-secret` again")
+                .with_hint("nothing was changed: run this command again")
         })?;
     tokens::redeem_locked(
         session,

@@ -384,7 +384,10 @@ fn a_wrong_client_secret_is_exit_3_and_never_printed() {
     let err = error_text(&run);
     // Found by the secret check, before any browser (SPEC `init` step 3).
     assert!(err.contains("refused the Client Secret"), "{err}");
-    assert!(err.contains("ccsetup rotate"), "hint: {err}");
+    // The first init: the fix is the secret to pass, not a command that
+    // needs a setup (src/hints.rs).
+    assert!(err.contains("CC_CLIENT_SECRET"), "hint: {err}");
+    assert!(!err.contains("ccsetup rotate"), "hint: {err}");
     assert!(run.callbacks.is_empty(), "no browser: {:?}", run.callbacks);
     assert!(env.token_requests("code").is_empty());
     assert_no_secret_in(&run, &[wrong, &env.client_secret()]);

@@ -816,11 +816,12 @@ fn a_terminal_user_fixes_the_app_and_the_secret_without_starting_over() {
             &[STACKONE_REDIRECT_URI, &local_uri(env.port)],
         )
         .unwrap();
-    session.send_line("y").unwrap();
+    // The menu's default entry.
+    session.send("\r").unwrap();
     expect(&mut session, "both redirect URIs are registered");
 
     expect(&mut session, "refused the Client Secret");
-    expect(&mut session, "ccsetup rotate");
+    expect(&mut session, "Generate Client Secret");
     expect(&mut session, "Client Secret (hidden)");
     wait_hidden(&session);
     session.send_line(app.secret()).unwrap();
