@@ -713,3 +713,67 @@ pub fn restore_terminal() {
         let _ = console::Term::stderr().show_cursor();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line fits, or is one word alone (a URL, a path), whole.
+    fn assert_fits(text: &str, width: usize) {
+        for line in text.lines() {
+            assert!(
+                textwrap::core::display_width(line) <= width || !line.trim().contains(' '),
+                "{line:?} is wider than {width}:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrapping_never_splits_a_word_at_its_hyphens() {
+        let path = "/tmp/ccsetup-demo-x1y2z3/secrets";
+        let text =
+            format!("warning: secrets go to a 0600 file under {path} instead of the keyring");
+        let wrapped = wrap_to(&text, 40);
+        assert_fits(&wrapped, 40);
+        assert!(wrapped.lines().any(|l| l.contains(path)), "{wrapped}");
+        let url = "https://api.stackone.com/connect/oauth2/constantcontact/callback";
+        let wrapped = wrap_to(&format!("add exactly {url} to the redirect URIs"), 30);
+        assert!(wrapped.lines().any(|l| l.trim() == url), "{wrapped}");
+    }
+
+    #[test]
+    fn an_error_and_its_hint_are_wrapped_with_nothing_lost() {
+        let err = Error::authorization(
+            "Constant Contact does not know the API Key not-an-app, or neither redirect URI is registered in its app",
+        )
+        .with_hint("check the API Key on the app's page in My Applications, and that its redirect URIs include exactly https://api.stackone.com/connect/oauth2/constantcontact/callback and http://localhost:8917/callback");
+        let (out, err_sink) = (SharedSink::default(), SharedSink::default());
+        let mut io = IoStreams::captured(Box::new(out), Box::new(err_sink.clone()));
+        io.width = Some(80);
+        io.error(&err, false);
+        let text = err_sink.text();
+        assert_fits(&text, 80);
+        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words(&text), words(&err.render(false)), "{text}");
+    }
+
+    /// A cloneable in-memory writer.
+    #[derive(Clone, Default)]
+    struct SharedSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl SharedSink {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    impl Write for SharedSink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+}
