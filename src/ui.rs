@@ -729,7 +729,7 @@ mod tests {
     }
 
     #[test]
-    fn wrapping_never_splits_a_word_at_its_hyphens() {
+    fn wrapping_keeps_paths_and_urls_whole() {
         let path = "/tmp/ccsetup-demo-x1y2z3/secrets";
         let text =
             format!("warning: secrets go to a 0600 file under {path} instead of the keyring");
