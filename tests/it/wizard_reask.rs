@@ -159,3 +159,41 @@ fn ctrl_c_says_what_running_init_again_redoes() {
         w.transcript
     );
 }
+
+#[test]
+fn an_unreachable_authorization_server_is_offered_again_then_exit_4() {
+    let env = TestEnv::new();
+    let port = crate::support::e2e::free_port();
+    let mut w = Wizard::spawn(
+        &env,
+        &["init"],
+        &[
+            (
+                "CCSETUP_CC_AUTHORIZE_URL",
+                format!("http://127.0.0.1:{port}/oauth2/default/v1/authorize"),
+            ),
+            (
+                "CCSETUP_CC_TOKEN_URL",
+                format!("http://127.0.0.1:{port}/oauth2/default/v1/token"),
+            ),
+        ],
+    );
+    up_to_the_api_key(&mut w);
+    w.line(&env.app.client_id);
+    rest_of_step_3(&mut w, &env.client_secret(), &env.stackone_key());
+    w.expect(&format!(
+        "could not reach Constant Contact's authorization server (127.0.0.1:{port})"
+    ));
+    w.expect("ccsetup doctor");
+    w.expect("Try again?");
+    w.line("y");
+    // Checked again: the same answer, asked again.
+    w.expect("Try again? · yes");
+    w.expect("could not reach Constant Contact's authorization server");
+    w.expect("Try again?");
+    w.line("n");
+    assert_eq!(w.finish(), 4, "{}", w.transcript);
+    for leak in ["state=", "code_challenge", "Open this URL", "Step 4/7"] {
+        assert!(!w.transcript.contains(leak), "{leak}:\n{}", w.transcript);
+    }
+}
