@@ -197,3 +197,66 @@ fn an_unreachable_authorization_server_is_offered_again_then_exit_4() {
         assert!(!w.transcript.contains(leak), "{leak}:\n{}", w.transcript);
     }
 }
+
+#[test]
+fn a_warning_while_a_spinner_spins_gets_its_own_line() {
+    let env = TestEnv::new();
+    let secret = env.client_secret();
+    // Colour on: the spinner runs (NO_COLOR turns it off).
+    let mut w = Wizard::spawn_with(
+        &env,
+        &["init", "--yes", "--stackone-mode", "dashboard"],
+        |cmd| {
+            cmd.env("CC_CLIENT_ID", &env.app.client_id)
+                .env("CC_CLIENT_SECRET", &secret)
+                .env("STACKONE_API_KEY", env.stackone_key())
+                .env_remove("NO_COLOR");
+        },
+    );
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Show the Client Secret on screen");
+    w.line("n");
+    w.expect("Done?");
+    let scopes = [
+        "account_read",
+        "contact_data",
+        "campaign_data",
+        "offline_access",
+    ];
+    // A profile named almost right: the poll warns about it, spinner running.
+    env.sandbox
+        .stackone()
+        .create_profile_as_dashboard(
+            "constant  contact",
+            &env.app.client_id,
+            &secret,
+            &scopes,
+            &[],
+        )
+        .expect("the dashboard accepts the form");
+    w.line("y");
+    w.expect("Looking for the profile in StackOne");
+    w.expect("which is not exactly");
+    env.sandbox
+        .stackone()
+        .create_profile_as_dashboard(
+            "Constant Contact",
+            &env.app.client_id,
+            &secret,
+            &scopes,
+            &[],
+        )
+        .expect("the dashboard accepts the form");
+    w.expect("Step 7/7");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    let shared: Vec<String> = screen_lines(&w.transcript)
+        .into_iter()
+        .filter(|l| l.contains("Looking for the profile") && l.contains("warning"))
+        .collect();
+    assert!(
+        shared.is_empty(),
+        "a spinner and a warning share a line:\n{shared:#?}"
+    );
+}
