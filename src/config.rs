@@ -95,6 +95,10 @@ pub struct ProfileConfig {
     pub authorized_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_rotated_at: Option<String>,
+    /// What `init` found the app's refresh tokens to be: `rotating` or
+    /// `long_lived` (docs/contract.md `init` step 4); none when unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_type: Option<String>,
 }
 
 /// The config file of a config dir.
@@ -286,6 +290,7 @@ mod tests {
             updated_at: now.into(),
             authorized_at: None,
             client_secret_rotated_at: None,
+            refresh_token_type: None,
         }
     }
 

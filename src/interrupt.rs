@@ -30,6 +30,7 @@ static DEFERRED: AtomicUsize = AtomicUsize::new(0);
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static FOREGROUND_CHILDREN: AtomicUsize = AtomicUsize::new(0);
 static STOP_NOTE: Mutex<Option<String>> = Mutex::new(None);
+static RERUN_NOTE: Mutex<Option<String>> = Mutex::new(None);
 /// The number of a signal that arrived and waits for the deferred work
 /// (0: none).
 static PENDING: AtomicI32 = AtomicI32::new(0);
@@ -115,6 +116,37 @@ pub fn stop_on_signal(note: impl Into<String>) {
     *STOP_NOTE.lock().unwrap_or_else(|p| p.into_inner()) = Some(note.into());
 }
 
+/// What running the command again will and will not redo, said when a
+/// signal stops it; a command updates it as its steps store things.
+pub fn set_rerun_note(note: impl Into<String>) {
+    *RERUN_NOTE.lock().unwrap_or_else(|p| p.into_inner()) = Some(note.into());
+}
+
+/// What is true after an interrupt now: what a re-run will and will not redo.
+pub fn rerun_note() -> String {
+    let demo = !CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+    rerun_note_for(demo)
+}
+
+/// The words after "interrupted". A temporary dir to remove means a demo,
+/// whose stand-ins end with it.
+fn rerun_note_for(removed_temporary_dirs: bool) -> String {
+    if removed_temporary_dirs {
+        return "the demo's stand-ins and its temporary folder are gone with it; \
+                `ccsetup demo` starts a new one from the beginning"
+            .into();
+    }
+    RERUN_NOTE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .unwrap_or_else(|| {
+            "nothing half-written was left; running the command again starts it from its \
+             beginning (what it stored before stays)"
+                .into()
+        })
+}
+
 /// While alive, Ctrl-C belongs to a child in the foreground (a shell the
 /// user types into): the terminal sends it to both, and only the child acts.
 pub struct ForegroundChild(());
@@ -175,8 +207,10 @@ fn finish(signal: Signal) -> ! {
     }
     let _guard = critical();
     crate::ui::restore_terminal();
+    let mut removed_temporary_dirs = false;
     for path in CLEANUP.lock().unwrap_or_else(|p| p.into_inner()).iter() {
         let _ = std::fs::remove_dir_all(path);
+        removed_temporary_dirs = true;
     }
     if let Some(note) = STOP_NOTE
         .lock()
@@ -193,8 +227,9 @@ fn finish(signal: Signal) -> ! {
         std::process::exit(0);
     }
     eprintln!(
-        "\n{}: nothing half-written was left; re-run the command to continue",
-        signal.describe()
+        "\n{}: {}",
+        signal.describe(),
+        rerun_note_for(removed_temporary_dirs)
     );
     std::process::exit(signal.exit_code());
 }

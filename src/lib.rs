@@ -17,6 +17,7 @@
 //! - [`store`] and [`config`]: secrets and non-secret state;
 //! - [`ui`], [`browser`], [`interrupt`]: the terminal, the browser, Ctrl-C;
 //! - [`endpoints`], [`http`], [`clock`], [`fsutil`], [`error`]: plumbing;
+//! - [`hints`]: the one catalogue of what-to-do-next hints;
 //! - [`text`]: remote text made safe for a terminal; [`secret_env`]: secret
 //!   environment variables, read once and removed from the environment;
 //! - `testing` (compiled into unit tests only): a scripted prompter, a test context;
@@ -33,6 +34,7 @@ pub mod context;
 pub mod endpoints;
 pub mod error;
 pub mod fsutil;
+pub mod hints;
 pub mod http;
 pub mod interrupt;
 pub mod oauth;

@@ -29,6 +29,11 @@ pub struct IoStreams {
     pub width: Option<usize>,
     /// A JSON object already went to stdout (an error then adds none).
     json_printed: bool,
+    /// Stdout is a terminal: text printed there is wrapped too.
+    stdout_is_tty: bool,
+    /// The spinner on screen, if any: cleared before any other line and
+    /// drawn again after it, so they never share a line.
+    live_spinner: Option<indicatif::ProgressBar>,
 }
 
 impl IoStreams {
@@ -50,6 +55,8 @@ impl IoStreams {
                 .map(|(_rows, cols)| usize::from(cols))
                 .filter(|&cols| cols >= 20),
             json_printed: false,
+            stdout_is_tty: io::stdout().is_terminal(),
+            live_spinner: None,
         };
         if !stderr_is_tty || no_color {
             streams.disable_color();
@@ -77,6 +84,8 @@ impl IoStreams {
             color: false,
             width: None,
             json_printed: false,
+            stdout_is_tty: false,
+            live_spinner: None,
         }
     }
 
@@ -84,45 +93,48 @@ impl IoStreams {
     /// longer than the terminal is wrapped on its own, continuing at its
     /// indentation; words longer than a line (URLs) are never split.
     pub fn wrap(&self, text: &str) -> String {
-        let Some(width) = self.width else {
-            return text.to_string();
-        };
-        text.split('\n')
-            .map(|line| {
-                if textwrap::core::display_width(line) <= width {
-                    return line.to_string();
-                }
-                // Continue under the text, past a list marker ("7. ", "- ").
-                let spaces = line.chars().take_while(|c| *c == ' ').count();
-                let rest = &line[spaces..];
-                let marker = rest
-                    .split_once(' ')
-                    .filter(|(m, _)| {
-                        *m == "-" || (m.ends_with('.') && m[..m.len() - 1].parse::<u32>().is_ok())
-                    })
-                    .map_or(0, |(m, _)| m.len() + 1);
-                let indent = " ".repeat(spaces + marker);
-                let options = textwrap::Options::new(width)
-                    .subsequent_indent(&indent)
-                    .break_words(false);
-                textwrap::wrap(line, options).join("\n")
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        match self.width {
+            Some(width) => wrap_to(text, width),
+            None => text.to_string(),
+        }
+    }
+
+    /// Writes one (already wrapped) line to stderr, with a live spinner
+    /// cleared first and drawn again after.
+    fn err_line(&mut self, text: &str) {
+        let IoStreams {
+            err, live_spinner, ..
+        } = self;
+        match live_spinner.as_ref().filter(|bar| !bar.is_finished()) {
+            Some(bar) => bar.suspend(|| {
+                let _ = writeln!(err, "{text}");
+            }),
+            None => {
+                let _ = writeln!(err, "{text}");
+            }
+        }
+    }
+
+    /// Text the user needs even under `-q` (a URL to open, what to paste):
+    /// stderr, wrapped, never sharing a line with a spinner.
+    pub fn always(&mut self, msg: impl AsRef<str>) {
+        let text = self.wrap(msg.as_ref());
+        self.err_line(&text);
     }
 
     /// Human-readable progress text: stderr, suppressed by `-q`.
     pub fn info(&mut self, msg: impl AsRef<str>) {
         if !self.quiet {
             let text = self.wrap(msg.as_ref());
-            let _ = writeln!(self.err, "{text}");
+            self.err_line(&text);
         }
     }
 
-    /// A one-line notice about how this run is set up: always shown on
-    /// stderr (also under `-q` and `--json`), unwrapped so it stays one line.
+    /// A notice about how this run is set up: always shown on stderr (also
+    /// under `-q` and `--json`), wrapped to the terminal like every line.
     pub fn notice(&mut self, msg: impl AsRef<str>) {
-        let _ = writeln!(self.err, "{}", msg.as_ref());
+        let text = self.wrap(msg.as_ref());
+        self.err_line(&text);
     }
 
     /// A warning: always shown on stderr.
@@ -133,7 +145,7 @@ impl IoStreams {
             "warning:".to_string()
         };
         let text = self.wrap(&format!("{prefix} {}", msg.as_ref()));
-        let _ = writeln!(self.err, "{text}");
+        self.err_line(&text);
     }
 
     /// A completed step or check.
@@ -145,7 +157,7 @@ impl IoStreams {
                 "✓".to_string()
             };
             let text = self.wrap(&format!("{mark} {}", msg.as_ref()));
-            let _ = writeln!(self.err, "{text}");
+            self.err_line(&text);
         }
     }
 
@@ -158,7 +170,7 @@ impl IoStreams {
             } else {
                 head
             };
-            let _ = writeln!(self.err, "\n{head}");
+            self.err_line(&format!("\n{head}"));
         }
     }
 
@@ -168,11 +180,8 @@ impl IoStreams {
         // Remote text in errors was redacted as it was read; this catches a
         // secret echoed anywhere else (a cause's text), since no error ever
         // needs to show one (crate::text).
-        let _ = writeln!(
-            self.err,
-            "{}",
-            crate::text::redact_known(&err.render(verbose))
-        );
+        let text = self.wrap(&crate::text::redact_known(&err.render(verbose)));
+        self.err_line(&text);
         // A command that printed its result object and then fails (`status`
         // found a failing part) keeps stdout at one object.
         if self.json && !self.json_printed {
@@ -187,12 +196,15 @@ impl IoStreams {
     /// Primary output for humans: stdout normally, stderr under `--json`
     /// (stdout then belongs to the JSON object alone).
     pub fn println(&mut self, msg: impl AsRef<str>) {
-        let sink = if self.json {
-            &mut self.err
+        if self.json {
+            let text = self.wrap(msg.as_ref());
+            self.err_line(&text);
+        } else if self.stdout_is_tty {
+            let text = self.wrap(msg.as_ref());
+            let _ = writeln!(self.out, "{text}");
         } else {
-            &mut self.out
-        };
-        let _ = writeln!(sink, "{}", msg.as_ref());
+            let _ = writeln!(self.out, "{}", msg.as_ref());
+        }
     }
 
     /// Machine output that bypasses `--json` redirection (e.g. `token` prints
@@ -230,6 +242,7 @@ impl IoStreams {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_message(msg);
             bar.enable_steady_tick(Duration::from_millis(100));
+            self.live_spinner = Some(bar.clone());
             Spinner { bar: Some(bar) }
         } else {
             self.info(format!("{msg}…"));
@@ -237,6 +250,88 @@ impl IoStreams {
         }
     }
 }
+
+/// `text` wrapped to `width` columns at spaces only: each line longer than
+/// that is wrapped on its own, continuing at its indentation (past a list
+/// marker, "7. " or "- "); a word longer than a line (a URL, a path) is
+/// never split, nor a word at its hyphens.
+pub fn wrap_to(text: &str, width: usize) -> String {
+    text.split('\n')
+        .map(|line| {
+            if textwrap::core::display_width(line) <= width {
+                return line.to_string();
+            }
+            let spaces = line.chars().take_while(|c| *c == ' ').count();
+            let rest = &line[spaces..];
+            let marker = rest
+                .split_once(' ')
+                .filter(|(m, _)| {
+                    *m == "-" || (m.ends_with('.') && m[..m.len() - 1].parse::<u32>().is_ok())
+                })
+                .map_or(0, |(m, _)| m.len() + 1);
+            let indent = " ".repeat(spaces + marker);
+            let options = textwrap::Options::new(width)
+                .subsequent_indent(&indent)
+                .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            textwrap::wrap(line, options).join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Stderr's width when it is a terminal (asked each time: it can change).
+fn terminal_width() -> Option<usize> {
+    io::stderr()
+        .is_terminal()
+        .then(|| console::Term::stderr().size_checked())
+        .flatten()
+        .map(|(_rows, cols)| usize::from(cols))
+        .filter(|&cols| cols >= 20)
+}
+
+/// A prompt that fits on one terminal line with `room` columns to spare
+/// (the theme's marks, the default, the answer): a prompt redrawn on each
+/// key press must be one line, or its first line is left behind and the
+/// question shows twice. A longer one is wrapped; all but its last line
+/// are printed once above, the last line is returned as the prompt.
+fn fit_prompt(prompt: &str, room: usize) -> String {
+    let Some(width) = terminal_width() else {
+        return prompt.to_string();
+    };
+    let available = width.saturating_sub(room).max(10);
+    if textwrap::core::display_width(prompt) <= available {
+        return prompt.to_string();
+    }
+    let wrapped = wrap_to(prompt, available);
+    let (head, last) = wrapped.rsplit_once('\n').unwrap_or(("", &wrapped));
+    if !head.is_empty() {
+        let _ = console::Term::stderr().write_line(head);
+    }
+    last.to_string()
+}
+
+/// A refusal shown under a prompt ("✘ reason"), wrapped by us: the prompt
+/// clears as many lines as the text has, so a line the terminal wrapped
+/// would be left behind or another one erased.
+fn fit_refusal(reason: String) -> String {
+    match terminal_width() {
+        Some(width) => {
+            let options = textwrap::Options::new(width.saturating_sub(2).max(10))
+                .subsequent_indent("  ")
+                .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            textwrap::wrap(&reason, options).join("\n")
+        }
+        None => reason,
+    }
+}
+
+/// Room a prompt line needs besides its text: "? ", " [y/n] › " and the
+/// answer "· yes" that replaces them.
+const PROMPT_ROOM: usize = 12;
 
 /// A running spinner; dropping it clears the line.
 pub struct Spinner {
@@ -383,8 +478,7 @@ fn prompt_error(e: dialoguer::Error) -> Error {
     if io.kind() == io::ErrorKind::Interrupted {
         // Prompts come before anything is written, or between complete
         // writes: what the Ctrl-C handler says holds here too.
-        Error::interrupted()
-            .with_hint("nothing half-written was left; re-run the command to continue")
+        Error::interrupted().with_hint(crate::interrupt::rerun_note())
     } else {
         Error::usage("could not read an answer from the terminal")
             .with_hint(
@@ -426,10 +520,12 @@ impl Prompter for DialoguerPrompter {
     ) -> Result<String> {
         // Empty answers reach the validator, which says why they are
         // refused (dialoguer would otherwise re-ask without a word).
+        // "? " and " › ", then the default in parentheses; typed text may wrap.
+        let room = 6 + default.map_or(0, |d| d.chars().count() + 3);
         let mut input = dialoguer::Input::<String>::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, room))
             .allow_empty(true)
-            .validate_with(|s: &String| validate(s.trim()));
+            .validate_with(|s: &String| validate(s.trim()).map_err(fit_refusal));
         if let Some(d) = default {
             input = input.default(d.to_string());
         }
@@ -447,16 +543,16 @@ impl Prompter for DialoguerPrompter {
         // Empty answers reach the validator, which says why they are refused
         // (dialoguer would re-ask without a word).
         dialoguer::Password::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, PROMPT_ROOM))
             .allow_empty_password(true)
             .validate_with(|s: &String| {
                 if s.trim().is_empty() {
-                    Err(
+                    Err(fit_refusal(
                         "this cannot be empty (typing shows nothing; paste, then press Enter)"
                             .to_string(),
-                    )
+                    ))
                 } else {
-                    validate(s.trim())
+                    validate(s.trim()).map_err(fit_refusal)
                 }
             })
             .interact()
@@ -468,7 +564,7 @@ impl Prompter for DialoguerPrompter {
         // Waits for Enter: people type `y` then Enter, and a one-key prompt
         // would hand that Enter to the next question's default.
         dialoguer::Confirm::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, PROMPT_ROOM))
             .default(default)
             .wait_for_newline(true)
             .interact()
@@ -477,7 +573,7 @@ impl Prompter for DialoguerPrompter {
 
     fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<usize> {
         dialoguer::Select::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, PROMPT_ROOM))
             .items(items)
             .default(default)
             .interact()
@@ -491,7 +587,7 @@ impl Prompter for DialoguerPrompter {
         defaults: &[bool],
     ) -> Result<Vec<usize>> {
         dialoguer::MultiSelect::with_theme(&FocusMarked(&self.theme))
-            .with_prompt(prompt)
+            .with_prompt(fit_prompt(prompt, PROMPT_ROOM))
             .items(items)
             .defaults(defaults)
             .interact()
@@ -518,8 +614,15 @@ impl dialoguer::theme::Theme for FocusMarked<'_> {
         prompt: &str,
         selections: &[&str],
     ) -> std::fmt::Result {
+        // The answer line lists every ticked item: wrapped here, at spaces,
+        // or the terminal would split a scope's name.
+        let mut line = String::new();
         self.0
-            .format_multi_select_prompt_selection(f, prompt, selections)
+            .format_multi_select_prompt_selection(&mut line, prompt, selections)?;
+        match terminal_width() {
+            Some(width) => f.write_str(&wrap_to(&line, width)),
+            None => f.write_str(&line),
+        }
     }
 
     fn format_multi_select_prompt_item(
@@ -643,5 +746,69 @@ pub fn terminal_is_ours(fd: i32) -> bool {
     {
         let _ = fd;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line fits, or is one word alone (a URL, a path), whole.
+    fn assert_fits(text: &str, width: usize) {
+        for line in text.lines() {
+            assert!(
+                textwrap::core::display_width(line) <= width || !line.trim().contains(' '),
+                "{line:?} is wider than {width}:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrapping_keeps_paths_and_urls_whole() {
+        let path = "/tmp/ccsetup-demo-x1y2z3/secrets";
+        let text =
+            format!("warning: secrets go to a 0600 file under {path} instead of the keyring");
+        let wrapped = wrap_to(&text, 40);
+        assert_fits(&wrapped, 40);
+        assert!(wrapped.lines().any(|l| l.contains(path)), "{wrapped}");
+        let url = "https://api.stackone.com/connect/oauth2/constantcontact/callback";
+        let wrapped = wrap_to(&format!("add exactly {url} to the redirect URIs"), 30);
+        assert!(wrapped.lines().any(|l| l.trim() == url), "{wrapped}");
+    }
+
+    #[test]
+    fn an_error_and_its_hint_are_wrapped_with_nothing_lost() {
+        let err = Error::authorization(
+            "Constant Contact does not know the API Key not-an-app, or neither redirect URI is registered in its app",
+        )
+        .with_hint("check the API Key on the app's page in My Applications, and that its redirect URIs include exactly https://api.stackone.com/connect/oauth2/constantcontact/callback and http://localhost:8917/callback");
+        let (out, err_sink) = (SharedSink::default(), SharedSink::default());
+        let mut io = IoStreams::captured(Box::new(out), Box::new(err_sink.clone()));
+        io.width = Some(80);
+        io.error(&err, false);
+        let text = err_sink.text();
+        assert_fits(&text, 80);
+        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words(&text), words(&err.render(false)), "{text}");
+    }
+
+    /// A cloneable in-memory writer.
+    #[derive(Clone, Default)]
+    struct SharedSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl SharedSink {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    impl Write for SharedSink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
     }
 }

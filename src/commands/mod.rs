@@ -28,18 +28,21 @@ pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
     {
         ctx.io.notice(notice);
     }
-    match command {
-        Command::Init(args) => init::run(ctx, args).await,
-        Command::Status(args) => status::run(ctx, args).await,
-        Command::Token(args) => token::run(ctx, args).await,
-        Command::Rotate(args) => rotate::run(ctx, args).await,
-        Command::Link(args) => link::run(ctx, args).await,
-        Command::Reset(args) => reset::run(ctx, args).await,
-        Command::Doctor(args) => doctor::run(ctx, args).await,
-        Command::Demo(args) => demo::run(ctx, args).await,
-        Command::Completions(args) => completions::run(&args, &mut ctx.io),
-        Command::Man(args) => man::run(&args, &mut ctx.io),
-    }
+    use crate::hints::Command as Place;
+    let (place, result) = match command {
+        Command::Init(args) => (Place::Init, init::run(ctx, args).await),
+        Command::Status(args) => (Place::Status, status::run(ctx, args).await),
+        Command::Token(args) => (Place::Token, token::run(ctx, args).await),
+        Command::Rotate(args) => (Place::Rotate, rotate::run(ctx, args).await),
+        Command::Link(args) => (Place::Link, link::run(ctx, args).await),
+        Command::Reset(args) => (Place::Reset, reset::run(ctx, args).await),
+        Command::Doctor(args) => (Place::Doctor, doctor::run(ctx, args).await),
+        Command::Demo(args) => (Place::Demo, demo::run(ctx, args).await),
+        Command::Completions(args) => return completions::run(&args, &mut ctx.io),
+        Command::Man(args) => return man::run(&args, &mut ctx.io),
+    };
+    // A refused Client Secret found deep down gets the hint for this command.
+    result.map_err(|e| crate::workflow::authorize::fit_invalid_client_hint(e, place))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::render::{CheckRow, check_table};
 use crate::store::SecretKind;
 use crate::workflow::health::{
     Check, CheckStatus, account_check, app_registration_check, check, client_secret_check,
-    refresh_token_check, stackone_checks,
+    refresh_token_check, refresh_token_type, stackone_checks,
 };
 use crate::workflow::secrets::SecretInput;
 use crate::workflow::tokens::{self, ACCESS_TOKEN_MIN_SECS};
@@ -45,9 +45,14 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
                 })
             })
             .collect();
+        let token_type = config::load(&ctx.config_dir)
+            .ok()
+            .and_then(|f| f.profile(&ctx.profile).map(refresh_token_type))
+            .unwrap_or("unknown");
         ctx.io.print_json(&json!({
             "profile": ctx.profile,
             "ok": ok,
+            "refresh_token_type": token_type,
             "checks": checks,
             "stackone_accounts": accounts,
         }))?;
@@ -67,9 +72,29 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::failure("some parts are missing or failing").with_hint(
-            "`ccsetup init` sets up what is missing; `ccsetup rotate --reauthorize` renews a dead refresh token",
-        ))
+        Err(Error::failure("some parts are missing or failing").with_hint(closing_hint(&checks)))
+    }
+}
+
+/// The closing hint, for what was found: nothing set up, only the
+/// refresh token dead, or anything else (each line says its own fix).
+fn closing_hint(checks: &[Check]) -> String {
+    use crate::hints::{Command, Problem, State, hint};
+    let bad = |c: &&Check| matches!(c.status, CheckStatus::Missing | CheckStatus::Failing);
+    let failing: Vec<&str> = checks.iter().filter(bad).map(|c| c.name).collect();
+    if checks
+        .iter()
+        .any(|c| c.name == "config" && c.status != CheckStatus::Ok)
+    {
+        hint(Problem::PartsMissing, Command::Status, State::NotSetUp)
+    } else if !failing.is_empty()
+        && failing
+            .iter()
+            .all(|n| ["refresh_token", "access_token"].contains(n))
+    {
+        hint(Problem::RefreshTokenDead, Command::Status, State::SetUp)
+    } else {
+        hint(Problem::PartsMissing, Command::Status, State::SetUp)
     }
 }
 

@@ -26,11 +26,6 @@ pub const WHERE_THE_CLIENT_ID_IS: &str =
 pub const NEW_CLIENT_SECRET_ADVICE: &str = "The Client Secret is most likely wrong. In the portal, click Generate Client Secret on the \
      application (it is shown once) and enter the new one.";
 
-/// What an application issuing long-lived refresh tokens needs.
-pub const LONG_LIVED_TOKENS_WARNING: &str = "the app issues long-lived refresh tokens (the same token came back): the seed guide asks for \
-     \"Refresh token type: Rotating Refresh Tokens\"; the portal fixes it when the app is created, \
-     so create a new application with that setting for StackOne";
-
 impl PortalSteps<'_> {
     /// The first screen: where to sign in (before the application has a name).
     pub fn sign_in(portal_url: &str) -> String {

@@ -34,7 +34,10 @@ pub enum RedirectProbe {
     /// are registered (Okta validated them first), but the app may not make
     /// this request (docs/vendors.md §5, source [51]).
     AppRefused(AuthorizeRefusal),
-    /// Anything else (network error, 5xx, 200, …): why, for a warning.
+    /// No answer at all (no route, refused connection, DNS, timeout): the
+    /// host, named without the request's `state` and PKCE challenge.
+    Unreachable(String),
+    /// Anything else (5xx, 200, …): why, for a warning.
     Unknown(String),
 }
 
@@ -84,7 +87,7 @@ impl RedirectProbe {
         match self {
             RedirectProbe::Registered | RedirectProbe::AppRefused(_) => "registered",
             RedirectProbe::Refused => "missing",
-            RedirectProbe::Unknown(_) => "unknown",
+            RedirectProbe::Unreachable(_) | RedirectProbe::Unknown(_) => "unknown",
         }
     }
 }
@@ -105,7 +108,16 @@ pub async fn probe_redirect_uri(
     };
     let sent = crate::http::send(http.get(request.url().clone()).timeout(PROBE_TIMEOUT)).await;
     match sent {
-        Err(e) => RedirectProbe::Unknown(format!("could not reach {authorize_url}: {e}")),
+        // Never the error's own text: it repeats the whole URL, with the
+        // request's `state` and `code_challenge`.
+        Err(e) if e.is_connect() || e.is_timeout() => {
+            RedirectProbe::Unreachable(host_of(authorize_url))
+        }
+        Err(e) => RedirectProbe::Unknown(format!(
+            "could not reach {}: {}",
+            host_of(authorize_url),
+            e.without_url()
+        )),
         Ok(r) => {
             let location = r
                 .headers()
@@ -202,6 +214,15 @@ fn mentions_word(text: &str, word: &str) -> bool {
     })
 }
 
+/// `host[:port]` of `url`, for messages that must not repeat its query.
+pub fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => url.scheme().to_string(),
+    }
+}
+
 /// Both redirect URIs the app needs, probed at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationReport {
@@ -222,6 +243,8 @@ pub enum RegistrationVerdict {
     ClientUnknownOrNoUris,
     LocalMissing,
     StackOneMissing,
+    /// The authorization server did not answer at all: its host.
+    Unreachable(String),
     /// At least one answer was neither: why.
     Inconclusive(String),
 }
@@ -233,6 +256,9 @@ impl RegistrationReport {
             return RegistrationVerdict::AppRefused(refusal.clone());
         }
         match (&self.local, &self.stackone) {
+            (Unreachable(host), _) | (_, Unreachable(host)) => {
+                RegistrationVerdict::Unreachable(host.clone())
+            }
             (Unknown(why), _) | (_, Unknown(why)) => RegistrationVerdict::Inconclusive(why.clone()),
             (Refused, Refused) => RegistrationVerdict::ClientUnknownOrNoUris,
             (Refused, _) => RegistrationVerdict::LocalMissing,
@@ -335,7 +361,13 @@ pub async fn probe_client_secret(
     .await;
     let response = match sent {
         Ok(r) => r,
-        Err(e) => return SecretProbe::Unknown(format!("could not reach {token_url}: {e}")),
+        Err(e) => {
+            return SecretProbe::Unknown(format!(
+                "could not reach {}: {}",
+                host_of(token_url),
+                e.without_url()
+            ));
+        }
     };
     let status = response.status().as_u16();
     let body = match crate::http::read_body(response, crate::http::MAX_TOKEN_BODY_BYTES).await {
@@ -518,6 +550,10 @@ mod tests {
         assert_eq!(
             r(AppRefused(refusal.clone()), Registered).to_json(),
             serde_json::json!({"local_redirect_uri":"registered","stackone_redirect_uri":"registered","error":{"error":"unauthorized_client"}})
+        );
+        assert_eq!(
+            r(Unreachable("h:1".into()), Unknown("x".into())).verdict(),
+            RegistrationVerdict::Unreachable("h:1".into())
         );
         assert_eq!(
             r(Refused, Registered).to_json(),

@@ -240,8 +240,12 @@ pub(crate) fn callback_timeout_error(
          the browser must be able to reach http://localhost:{port}/callback on this machine",
         timeout.as_secs()
     );
-    if let Some(url) = url {
-        hint.push_str(&format!("; the authorization URL was {url}"));
+    if url.is_some() {
+        // Never the URL itself: it worked for this run only (its `state`
+        // and PKCE verifier end with it).
+        hint.push_str(
+            "; the next try makes a new authorization URL (the one shown cannot be used again)",
+        );
     }
     let flood = if dropped_connections > 0 {
         format!(

@@ -243,10 +243,9 @@ pub async fn authorize_via(
     let (_, state, verifier) = request.into_parts();
 
     // The URL is always shown, even with -q: without it nobody can go on.
-    let _ = writeln!(
-        io.stderr(),
+    io.always(format!(
         "Open this URL in a browser to authorize ccsetup with Constant Contact:\n\n  {url}\n"
-    );
+    ));
     // No browser here (`--no-browser`, SSH, no display) is expected and only
     // noted; a launch that was worth trying and failed is a warning.
     let mut paste = match browser.can_launch() {
@@ -270,21 +269,19 @@ pub async fn authorize_via(
 
     let deadline = Instant::now() + params.timeout;
     let spinner = if paste_only {
-        let _ = writeln!(
-            io.stderr(),
+        io.always(format!(
             "After you approve, the browser is sent to {redirect_uri}, which ccsetup does not serve: \
              the page will not load. Copy the full address from the address bar, paste it here and \
              press Enter."
-        );
+        ));
         None
     } else if paste.is_some() {
         // Shown even with -q: the user must know a paste is expected.
-        let _ = writeln!(
-            io.stderr(),
+        io.always(format!(
             "After you approve, the browser is sent to {redirect_uri}. If that page does not load \
              (the browser runs on another machine), copy the full address from its address bar, \
              paste it here and press Enter."
-        );
+        ));
         None
     } else {
         Some(io.spinner(format!(
@@ -344,7 +341,8 @@ pub async fn authorize_via(
             ))
             .with_hint(format!(
                 "run the command again, approve in the browser, and paste the whole address it was sent to \
-                 ({redirect_uri}?code=…) within --auth-timeout; the authorization URL was {url}"
+                 ({redirect_uri}?code=…) within --auth-timeout; the next try makes a new \
+                 authorization URL (the one shown cannot be used again)"
             )));
         }
         None => {

@@ -120,13 +120,6 @@ pub struct TokenErrorVerdict {
     pub grant_rejected: bool,
 }
 
-/// What to do about `invalid_client`, wherever it shows (token, status,
-/// rotate, init): the usual cause is a secret generated again in the portal,
-/// the other a "PKCE Flow" app, which has no secret at all.
-pub const INVALID_CLIENT_HINT: &str = "if a new Client Secret was generated in the portal, run `ccsetup rotate` and enter it; \
-     otherwise copy the API Key again from the application's page. A \"PKCE Flow\" app has no Client Secret: \
-     the app must use \"Authorization Code Flow and Implicit Flow\" (create a new application with that flow)";
-
 /// An error body of the token endpoint: RFC 6749's `{error,
 /// error_description}`, or Okta's `{errorCode, errorSummary, …}`
 /// (docs/vendors.md §5).
@@ -207,7 +200,13 @@ pub fn classify_token_error_response(grant: Grant, status: u16, body: &[u8]) -> 
             Error::authorization(format!(
                 "Constant Contact refused the client credentials ({what}): this Client Secret does not belong to this API Key, or the API Key is wrong"
             ))
-            .with_hint(INVALID_CLIENT_HINT)
+            // Where a setup exists (refreshes); the command it shows in may
+            // put its own (`workflow::authorize::fit_invalid_client_hint`).
+            .with_hint(crate::hints::hint(
+                crate::hints::Problem::InvalidClient,
+                crate::hints::Command::Token,
+                crate::hints::State::SetUp,
+            ))
             .with_source(super::AuthorizeFailure::WrongClient),
         );
     }

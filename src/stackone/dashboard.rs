@@ -195,7 +195,8 @@ impl DashboardGuide for PrintedDashboardGuide<'_> {
 
     fn show_steps(&mut self, steps: &DashboardSteps, _client_secret: &SecretString) -> Result<()> {
         // Written even with -q: without these steps the run cannot finish.
-        let _ = write!(self.io.stderr(), "\n{}", steps.render(SECRET_NOT_SHOWN));
+        let text = format!("\n{}", steps.render(SECRET_NOT_SHOWN));
+        self.io.always(text.strip_suffix('\n').unwrap_or(&text));
         let _ = self.io.stderr().flush();
         Ok(())
     }

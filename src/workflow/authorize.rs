@@ -11,6 +11,7 @@ use crate::constant_contact::probe::{
     AuthorizeRefusal, RegistrationReport, RegistrationVerdict, probe_registration,
 };
 use crate::error::{Error, Result};
+use crate::hints;
 use crate::oauth::{Redirect, RedirectTarget, TokenSet};
 
 /// What an authorization is asked for.
@@ -149,23 +150,49 @@ pub struct RegistrationNeeds {
     /// Whether to show the fix and offer "check again" (someone is there to
     /// edit the app, and did not pass `--yes`), instead of exit 3.
     pub ask_again: bool,
+    /// The command checking: the fix's last words fit it ([`hints`]).
+    pub command: hints::Command,
+}
+
+/// The API Key a registration check probes, and whether the user may type
+/// another one when Constant Contact does not know it (it was typed at a
+/// prompt of this run, not given by flag or saved).
+pub struct ApiKeyUnderTest<'a> {
+    pub client_id: &'a mut String,
+    pub typed_here: bool,
+}
+
+/// What the user can do about a refused registration, at the prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RegistrationChoice {
+    EnterApiKey,
+    CheckAgain,
+    Quit,
 }
 
 /// the contract's registration check (`init` step 3, `rotate --reauthorize`): the
 /// local redirect URI and StackOne's, probed without signing in, before any
 /// browser opens. A needed URI refused is exit 3 naming it — or, when
-/// someone can edit the app now, the fix and "check again"; an answer that
-/// proves nothing is a warning, never a block. `first` is an answer already
-/// probed by the caller.
+/// someone can edit the app now, the fix and a choice: enter the API Key
+/// again (when it was typed here), check again, or quit. An authorization
+/// server that does not answer is exit 4 naming its host and `ccsetup
+/// doctor` (or, interactively, "try again"): the browser would fail the
+/// same way. Any other answer that proves nothing is a warning, never a
+/// block. `first` is an answer already probed by the caller.
 pub async fn check_app_registration(
     term: &mut Terminal<'_>,
     remote: Remote<'_>,
-    client_id: &str,
+    api_key: ApiKeyUnderTest<'_>,
     local: &str,
     scopes: &[String],
     needs: RegistrationNeeds,
     mut first: Option<RegistrationReport>,
 ) -> Result<RegistrationReport> {
+    let command = needs.command;
+    let ApiKeyUnderTest {
+        client_id,
+        typed_here,
+    } = api_key;
     loop {
         // `first`: an answer the caller already has (probed together with
         // its other checks); "check again" always probes anew.
@@ -185,11 +212,27 @@ pub async fn check_app_registration(
                 .await
             }
         };
-        let failure = match report.verdict() {
+        let verdict = report.verdict();
+        let failure = match &verdict {
             RegistrationVerdict::AllRegistered => {
                 term.io
                     .success("The API Key and both redirect URIs are registered.");
                 return Ok(report);
+            }
+            RegistrationVerdict::Unreachable(host) => {
+                let failure = unreachable_error(host);
+                if !term.prompter.is_interactive() {
+                    return Err(failure);
+                }
+                term.io.warn(failure.message());
+                term.io.info(format!(
+                    "The browser could not reach it either. {}.",
+                    failure.hint().unwrap_or_default()
+                ));
+                if term.prompter.confirm("Try again?", true)? {
+                    continue;
+                }
+                return Err(failure);
             }
             RegistrationVerdict::Inconclusive(why) => {
                 term.io.warn(format!(
@@ -210,27 +253,82 @@ pub async fn check_app_registration(
                 ));
                 return Ok(report);
             }
-            verdict => registration_error(&verdict, client_id, local)
+            verdict => registration_error(&verdict, client_id, local, command, hints::State::SetUp)
                 .with_json_field("registration", report.to_json()),
         };
         if !(needs.ask_again && term.prompter.is_interactive()) {
             return Err(failure);
         }
-        term.io.warn(failure.message());
-        if let Some(fix) = failure.hint() {
+        // At the prompt the fix ends with the choice below, not "run again".
+        let at_prompt =
+            registration_error(&verdict, client_id, local, command, hints::State::AtPrompt);
+        term.io.warn(at_prompt.message());
+        if let Some(fix) = at_prompt.hint() {
             term.io.info(format!("Fix: {fix}"));
         }
-        if !term
-            .prompter
-            .confirm("Check again (after saving the app's settings)?", true)?
-        {
-            return Err(failure);
+        let api_key_unknown = verdict == RegistrationVerdict::ClientUnknownOrNoUris;
+        let mut entries = Vec::new();
+        if api_key_unknown && typed_here {
+            entries.push((RegistrationChoice::EnterApiKey, "Enter the API Key again"));
+        }
+        entries.push((
+            RegistrationChoice::CheckAgain,
+            "Check again (after saving the app's settings in the portal)",
+        ));
+        entries.push((RegistrationChoice::Quit, "Quit (nothing was stored)"));
+        let items: Vec<String> = entries.iter().map(|(_, l)| l.to_string()).collect();
+        let picked = term.prompter.select("What do you want to do?", &items, 0)?;
+        match entries[picked].0 {
+            RegistrationChoice::EnterApiKey => {
+                term.io.info(
+                    "The API Key (Client ID) is on the application's details page (click Edit on it).",
+                );
+                *client_id = term.prompter.input(
+                    "API Key (client id)",
+                    None,
+                    &crate::constant_contact::validate_client_id,
+                )?;
+            }
+            RegistrationChoice::CheckAgain => {}
+            RegistrationChoice::Quit => return Err(failure),
         }
     }
 }
 
-/// The exit-3 error for a refused registration, naming what to fix.
-pub fn registration_error(verdict: &RegistrationVerdict, client_id: &str, local: &str) -> Error {
+/// `err` with the invalid-client hint that fits `command` ([`hints`]),
+/// when Constant Contact refused the client credentials; else unchanged.
+pub fn fit_invalid_client_hint(err: Error, command: hints::Command) -> Error {
+    match crate::oauth::AuthorizeFailure::of(&err) {
+        Some(crate::oauth::AuthorizeFailure::WrongClient) => err.with_hint(hints::hint(
+            hints::Problem::InvalidClient,
+            command,
+            hints::State::SetUp,
+        )),
+        _ => err,
+    }
+}
+
+/// The exit-4 error for an authorization server that does not answer.
+pub fn unreachable_error(host: &str) -> Error {
+    Error::remote(format!(
+        "could not reach Constant Contact's authorization server ({host})"
+    ))
+    .with_hint(
+        "check this machine's network connection (a proxy, VPN or firewall); `ccsetup doctor` \
+         checks every endpoint",
+    )
+}
+
+/// The exit-3 error for a refused registration, naming what to fix; its
+/// hint ends as fits `command` and `state` ([`hints`]).
+pub fn registration_error(
+    verdict: &RegistrationVerdict,
+    client_id: &str,
+    local: &str,
+    command: hints::Command,
+    state: hints::State,
+) -> Error {
+    use hints::Problem;
     let portal_step = "in the developer portal's My Applications, click Edit on the app";
     match verdict {
         RegistrationVerdict::AppRefused(refusal) => app_refusal_error(refusal, client_id),
@@ -238,21 +336,24 @@ pub fn registration_error(verdict: &RegistrationVerdict, client_id: &str, local:
             "the redirect URI {local} is not registered in the Constant Contact app"
         ))
         .with_hint(format!(
-            "{portal_step}, add exactly {local} to the redirect URIs and Save; then run ccsetup again"
+            "{portal_step}, add exactly {local} to the redirect URIs and Save; {}",
+            hints::hint(Problem::RedirectUriMissing, command, state)
         )),
         RegistrationVerdict::StackOneMissing => Error::authorization(format!(
             "StackOne's redirect URI {STACKONE_REDIRECT_URI} is not registered in the Constant Contact app"
         ))
         .with_hint(format!(
             "{portal_step}, add exactly {STACKONE_REDIRECT_URI} to the redirect URIs and Save \
-             (or pass --skip-stackone); then run ccsetup again"
+             (or pass --skip-stackone); {}",
+            hints::hint(Problem::RedirectUriMissing, command, state)
         )),
         _ => Error::authorization(format!(
             "Constant Contact does not know the API Key {client_id}, or neither redirect URI is registered in its app"
         ))
         .with_hint(format!(
-            "check the API Key (--client-id / CC_CLIENT_ID) on the app's page in My Applications, \
-             and that its redirect URIs include exactly {STACKONE_REDIRECT_URI} and {local}"
+            "check the API Key on the app's page in My Applications, and that its redirect URIs \
+             include exactly {STACKONE_REDIRECT_URI} and {local}; {}",
+            hints::hint(Problem::ApiKeyUnknown, command, state)
         )),
     }
 }
@@ -355,6 +456,7 @@ pub async fn saved_registration_check(
         stackone: settings.stackone_profile_name.is_some()
             || settings.stackone_connector_profile_id.is_some(),
         ask_again: false,
+        command: hints::Command::Status,
     };
     registration_check(&report, &settings.client_id, needs)
 }
@@ -372,6 +474,11 @@ pub fn registration_check(
             CheckLevel::Ok,
             format!("API Key and redirect URIs registered ({local}, StackOne's)"),
             None,
+        ),
+        RegistrationVerdict::Unreachable(host) => (
+            CheckLevel::Warning,
+            format!("could not check: no answer from {host}"),
+            Some("check the network connection; `ccsetup doctor` checks the endpoints".into()),
         ),
         RegistrationVerdict::Inconclusive(why) => (
             CheckLevel::Warning,
@@ -391,7 +498,13 @@ pub fn registration_check(
             )),
         ),
         verdict => {
-            let e = registration_error(&verdict, client_id, local);
+            let e = registration_error(
+                &verdict,
+                client_id,
+                local,
+                needs.command,
+                hints::State::SetUp,
+            );
             (
                 CheckLevel::Failing,
                 e.message().to_string(),

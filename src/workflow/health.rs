@@ -9,7 +9,6 @@ use super::authorize::{CheckLevel, redirect_target_of};
 use crate::config::ProfileConfig;
 use crate::constant_contact::probe::{SecretProbe, probe_client_secret};
 use crate::error::Result;
-use crate::oauth::token::INVALID_CLIENT_HINT;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -100,7 +99,12 @@ pub async fn client_secret_check(
                 "client_secret",
                 S::Failing,
                 format!(
-                    "Constant Contact refuses it (invalid_client): a new Client Secret was generated? run `ccsetup rotate`. {INVALID_CLIENT_HINT}"
+                    "Constant Contact refuses it (invalid_client): {}",
+                    crate::hints::hint(
+                        crate::hints::Problem::InvalidClient,
+                        crate::hints::Command::Status,
+                        crate::hints::State::SetUp
+                    )
                 ),
             ),
             true,
@@ -116,14 +120,43 @@ pub async fn client_secret_check(
     }
 }
 
+/// `refresh_token_type` of `status --json`: what `init` found, else
+/// `unknown` (a setup from before it was recorded, or never checked).
+pub fn refresh_token_type(settings: &ProfileConfig) -> &'static str {
+    match settings.refresh_token_type.as_deref() {
+        Some("rotating") => "rotating",
+        Some("long_lived") => "long_lived",
+        _ => "unknown",
+    }
+}
+
 pub fn refresh_token_check(settings: &ProfileConfig, has_refresh: bool) -> Check {
     use CheckStatus as S;
     if has_refresh {
-        check(
-            "refresh_token",
-            S::Ok,
-            "stored (single-use; status does not redeem it needlessly)",
-        )
+        match refresh_token_type(settings) {
+            "rotating" => check(
+                "refresh_token",
+                S::Ok,
+                "stored (rotating: each refresh replaces it; status does not redeem it needlessly)",
+            ),
+            "long_lived" => check(
+                "refresh_token",
+                S::Warning,
+                format!(
+                    "stored, long-lived: it never rotates, and the guide asks for rotating ones; {}",
+                    crate::hints::hint(
+                        crate::hints::Problem::LongLivedRefreshTokens,
+                        crate::hints::Command::Status,
+                        crate::hints::State::SetUp
+                    )
+                ),
+            ),
+            _ => check(
+                "refresh_token",
+                S::Ok,
+                "stored (whether it rotates was not recorded; status does not redeem it needlessly)",
+            ),
+        }
     } else if settings.authorized_at.is_none() {
         check(
             "refresh_token",

@@ -19,7 +19,8 @@
 //!   `rotate` and `init`'s re-run menu;
 //! - [`setup`]: `init`'s storage and StackOne steps (lock, secrets, settings);
 //! - [`portal_guide`]: the terminal side of the Constant Contact portal walk;
-//! - [`dashboard_guide`]: the terminal side of StackOne's dashboard path.
+//! - [`dashboard_guide`]: the terminal side of StackOne's dashboard path;
+//! - [`setup_notes`]: what an interrupted `init` leaves for the next run.
 
 pub mod authorize;
 pub mod dashboard_guide;
@@ -31,6 +32,7 @@ pub mod rotation;
 pub mod secrets;
 pub mod session;
 pub mod setup;
+pub mod setup_notes;
 pub mod stackone;
 pub mod tokens;
 

@@ -23,7 +23,14 @@ pub fn walk(term: &mut Terminal<'_>, steps: &PortalSteps<'_>, confirms: bool) ->
     wait_until_done(term, "Is the application created?", confirms)?;
     term.io.info(steps.add_redirect_uris());
     if confirms {
-        offer_to_clipboard(term, &steps.redirect_uris())?;
+        let [stackone, local] = steps.redirect_uris();
+        offer_to_clipboard(
+            term,
+            &[
+                ("StackOne's redirect URI", stackone),
+                ("this machine's redirect URI", local),
+            ],
+        )?;
     }
     wait_until_done(term, "Are both redirect URIs saved?", confirms)
 }
@@ -33,15 +40,16 @@ pub fn print_checklist(io: &mut IoStreams, steps: &PortalSteps<'_>, client_id: &
     io.info(steps.checklist(client_id));
 }
 
-/// Offers each value to the clipboard, where there is one.
-fn offer_to_clipboard(term: &mut Terminal<'_>, values: &[&str]) -> Result<()> {
+/// Offers each value (shown above) to the clipboard, where there is one;
+/// the question names it, so it stays one line.
+fn offer_to_clipboard(term: &mut Terminal<'_>, values: &[(&str, &str)]) -> Result<()> {
     if !crate::clipboard::available() {
         return Ok(());
     }
-    for value in values {
+    for (name, value) in values {
         if term
             .prompter
-            .confirm(&format!("Copy {value} to the clipboard?"), true)?
+            .confirm(&format!("Copy {name} to the clipboard?"), true)?
         {
             match crate::clipboard::copy(value) {
                 Ok(_) => term.io.success("Copied: paste it into the portal."),

@@ -11,7 +11,7 @@ use crate::constant_contact::probe::{
     RegistrationReport, SecretProbe, probe_client_secret, probe_registration,
 };
 use crate::error::{Error, ErrorKind, Result};
-use crate::oauth::token::INVALID_CLIENT_HINT;
+use crate::hints::{self, Problem};
 
 /// The application being checked.
 #[derive(Clone, Copy)]
@@ -89,6 +89,7 @@ pub async fn check_client_secret(
     app: AppUnderTest<'_>,
     secret: &mut SecretString,
     from_stdin: bool,
+    command: hints::Command,
 ) -> Result<()> {
     loop {
         let probe = probe_client_secret(
@@ -113,19 +114,23 @@ pub async fn check_client_secret(
             }
             SecretProbe::Refused => {}
         }
-        let failure = Error::authorization(format!(
+        let message = format!(
             "Constant Contact refused the Client Secret for API Key {} (invalid_client)",
             app.client_id
-        ))
-        .with_hint(INVALID_CLIENT_HINT);
+        );
         let typed_here = !sources.is_given(&SecretInput::CLIENT_SECRET, from_stdin);
         if !typed_here || !term.prompter.is_interactive() {
-            return Err(failure);
+            return Err(Error::authorization(message).with_hint(hints::hint(
+                Problem::InvalidClient,
+                command,
+                hints::State::SetUp,
+            )));
         }
-        term.io.warn(format!(
-            "{} — {}",
-            failure.message(),
-            failure.hint().unwrap_or_default()
+        let failure = Error::authorization(message);
+        term.io.warn(failure.message());
+        term.io.info(format!(
+            "Fix: {}",
+            hints::hint(Problem::InvalidClient, command, hints::State::AtPrompt)
         ));
         *secret = ask_again(term.io, term.prompter, &SecretInput::CLIENT_SECRET)?;
     }

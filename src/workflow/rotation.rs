@@ -9,8 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::authorize::{
-    AuthorizeRequest, RegistrationNeeds, authorize_and_check, check_app_registration,
-    prepare_redirect, redirect_target_of,
+    ApiKeyUnderTest, AuthorizeRequest, RegistrationNeeds, authorize_and_check,
+    check_app_registration, prepare_redirect, redirect_target_of,
 };
 use super::secrets::{SecretInput, SecretSources};
 use super::{ProfileSession, Remote, Terminal, tokens};
@@ -464,7 +464,7 @@ async fn prove_with_refresh_grant(
         .await?
         .ok_or_else(|| {
             Error::authorization("the refresh token disappeared while waiting for the lock")
-                .with_hint("run `ccsetup rotate --client-secret` again")
+                .with_hint("nothing was changed: run this command again")
         })?;
     tokens::redeem_locked(
         session,
@@ -595,16 +595,21 @@ pub async fn reauthorize(
     let target = redirect_target_of(settings)?;
     let listener = prepare_redirect(&target, term.prompter.is_interactive())?;
     // Before the browser: a refused API Key or redirect URI is found now.
+    let mut client_id = settings.client_id.clone();
     check_app_registration(
         term,
         remote,
-        &settings.client_id,
+        ApiKeyUnderTest {
+            client_id: &mut client_id,
+            typed_here: false,
+        },
         target.uri(),
         &settings.scopes,
         RegistrationNeeds {
             local: true,
             stackone: false,
             ask_again: true,
+            command: crate::hints::Command::Rotate,
         },
         None,
     )

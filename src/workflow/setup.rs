@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::authorize::AuthOutcome;
 use super::secrets::missing_input;
+use super::tokens::RefreshTokenType;
 use super::{ProfileSession, Remote, Terminal, preflight, tokens};
 use crate::config::ProfileConfig;
 use crate::error::Result;
@@ -59,6 +60,7 @@ pub async fn store_secrets(
     session: &ProfileSession,
     inputs: &SetupInputs,
     authorization: Option<&AuthOutcome>,
+    refresh_token_type: Option<RefreshTokenType>,
     saved: Option<&ProfileConfig>,
     store_choice: StoreChoice,
 ) -> Result<StoredSetup> {
@@ -96,7 +98,13 @@ pub async fn store_secrets(
         session.store().describe()
     ));
     // Saved after the secrets: state never points at secrets that are not there.
-    let settings = new_settings(inputs, authorization, saved, store_choice);
+    let settings = new_settings(
+        inputs,
+        authorization,
+        refresh_token_type,
+        saved,
+        store_choice,
+    );
     session.save_config(&settings)?;
     drop(lock);
     Ok(StoredSetup {
@@ -155,6 +163,7 @@ pub async fn create_stackone_profile(
 fn new_settings(
     inputs: &SetupInputs,
     authorization: Option<&AuthOutcome>,
+    refresh_token_type: Option<RefreshTokenType>,
     saved: Option<&ProfileConfig>,
     store_choice: StoreChoice,
 ) -> ProfileConfig {
@@ -188,6 +197,14 @@ fn new_settings(
         updated_at: now.clone(),
         authorized_at: authorization.map(|_| now.clone()),
         client_secret_rotated_at: saved.and_then(|e| e.client_secret_rotated_at.clone()),
+        // What step 4 found, else what was found for this client id before.
+        refresh_token_type: refresh_token_type
+            .map(|kind| kind.as_str().to_string())
+            .or_else(|| {
+                saved
+                    .filter(|e| e.client_id == inputs.client_id)
+                    .and_then(|e| e.refresh_token_type.clone())
+            }),
     }
 }
 

@@ -135,11 +135,8 @@ pub async fn delete_profile(
                 term.io.warn(
                     "StackOne's API does not delete Connector Profiles; do it in the dashboard:",
                 );
-                let _ = write!(
-                    term.io.stderr(),
-                    "{}",
-                    steps.render(crate::stackone::dashboard::SECRET_NOT_SHOWN)
-                );
+                let text = steps.render(crate::stackone::dashboard::SECRET_NOT_SHOWN);
+                term.io.always(text.strip_suffix('\n').unwrap_or(&text));
             }
             Ok(false)
         }

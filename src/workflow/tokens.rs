@@ -209,6 +209,77 @@ pub async fn check_refresh_token_type(
     Ok(Some(kind))
 }
 
+/// Says what `init` found (docs/contract.md `init` step 4) in the user's
+/// words. A long-lived app is not what the guide asks for and cannot be
+/// changed in the portal: someone at the terminal is offered to stop here
+/// and create the app again (a stop on a new profile removes the tokens
+/// just stored, so nothing of it is left); a script is warned and goes on
+/// (`status` keeps saying so).
+pub async fn explain_refresh_token_type(
+    term: &mut super::Terminal<'_>,
+    session: &ProfileSession,
+    kind: Option<RefreshTokenType>,
+    existing_setup: bool,
+) -> Result<()> {
+    use crate::hints::{Command, Problem, State, hint};
+    match kind {
+        Some(RefreshTokenType::Rotating) => {
+            term.io
+                .success("The refresh path works, and refresh tokens rotate.");
+            return Ok(());
+        }
+        Some(RefreshTokenType::LongLived) => {}
+        None => return Ok(()),
+    }
+    term.io.warn(LONG_LIVED_MEANING);
+    if !term.prompter.is_interactive() {
+        term.io.info(format!(
+            "Going on with tokens that never rotate. To follow the guide: {}.",
+            hint(Problem::LongLivedRefreshTokens, Command::Init, State::SetUp)
+        ));
+        return Ok(());
+    }
+    term.io.info(format!(
+        "To follow the guide: {}.",
+        hint(
+            Problem::LongLivedRefreshTokens,
+            Command::Init,
+            State::AtPrompt
+        )
+    ));
+    if !term.prompter.confirm(
+        "Stop here, so you can create the application again with Rotating Refresh Tokens?",
+        true,
+    )? {
+        term.io
+            .info("Going on with tokens that never rotate; `ccsetup status` will say so.");
+        return Ok(());
+    }
+    let note = if existing_setup {
+        "the Client Secret and settings were not stored"
+    } else {
+        let _lock = session.lock().await?;
+        session.delete(SecretKind::RefreshToken).await?;
+        session.delete(SecretKind::AccessToken).await?;
+        "nothing of this run was kept"
+    };
+    Err(Error::authorization(format!(
+        "stopped: the application issues refresh tokens that never rotate ({note})"
+    ))
+    .with_hint(hint(
+        Problem::LongLivedRefreshTokens,
+        Command::Init,
+        State::SetUp,
+    )))
+}
+
+/// What "Long Lived Refresh Tokens" means, for `init`'s warning.
+pub const LONG_LIVED_MEANING: &str = "this application's refresh tokens never rotate (it was \
+     created with \"Long Lived Refresh Tokens\"): the same token works until it is revoked, so a \
+     copied one keeps working too. The setup guide asks for \"Rotating Refresh Tokens\", where each \
+     refresh gives a new token and the old one stops working; the type of an existing application \
+     cannot be changed.";
+
 /// Stores a freshly issued token set: the refresh token first, falling back
 /// to the recovery file reserved for it; then the access token (a failure
 /// there is only a warning: the refresh token is safe, the next run

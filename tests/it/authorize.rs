@@ -129,7 +129,7 @@ fn a_wrong_state_is_refused_and_the_right_one_still_accepted() {
 }
 
 #[test]
-fn no_consent_times_out_with_exit_3_and_the_url_to_retry() {
+fn no_consent_times_out_with_exit_3_and_a_new_url_promised() {
     let env = TestEnv::new();
     let start = Instant::now();
     let run = env.run_no_consent(env.init_cmd(&["--auth-timeout", "2"]));
@@ -143,10 +143,9 @@ fn no_consent_times_out_with_exit_3_and_the_url_to_retry() {
         .lines()
         .find_map(crate::support::e2e::authorize_url_in)
         .expect("the URL was printed");
-    assert!(
-        err.contains(&url),
-        "the error repeats the URL to retry:\n{err}"
-    );
+    // That URL worked for this run only: the next try makes a new one.
+    assert!(!err.contains(&url), "the error repeats a spent URL:\n{err}");
+    assert!(err.contains("new authorization URL"), "{err}");
     assert!(env.config_text().is_empty());
     // Only the read-only check of the StackOne API key (before consent).
     assert!(env.stackone_requests().iter().all(|r| r.method == "GET"));
@@ -385,7 +384,10 @@ fn a_wrong_client_secret_is_exit_3_and_never_printed() {
     let err = error_text(&run);
     // Found by the secret check, before any browser (docs/contract.md `init` step 3).
     assert!(err.contains("refused the Client Secret"), "{err}");
-    assert!(err.contains("ccsetup rotate"), "hint: {err}");
+    // The first init: the fix is the secret to pass, not a command that
+    // needs a setup (src/hints.rs).
+    assert!(err.contains("CC_CLIENT_SECRET"), "hint: {err}");
+    assert!(!err.contains("ccsetup rotate"), "hint: {err}");
     assert!(run.callbacks.is_empty(), "no browser: {:?}", run.callbacks);
     assert!(env.token_requests("code").is_empty());
     assert_no_secret_in(&run, &[wrong, &env.client_secret()]);

@@ -778,11 +778,12 @@ fn a_terminal_user_fixes_the_app_and_the_secret_without_starting_over() {
             &[STACKONE_REDIRECT_URI, &local_uri(env.port)],
         )
         .unwrap();
-    w.line("y");
+    // The menu's default entry.
+    w.key("\r");
     w.expect("both redirect URIs are registered");
 
     w.expect("refused the Client Secret");
-    w.expect("ccsetup rotate");
+    w.expect("Generate Client Secret");
     w.expect("Client Secret (hidden)");
     w.secret(app.secret());
     w.expect("accepts this API Key and Client Secret");

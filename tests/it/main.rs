@@ -26,6 +26,8 @@
 //! - `stackone_client`: the StackOne client and `ensure_connector_profile`
 //!   in process; every call through its `Ensure` builder, and the cases that
 //!   are one call against one prepared stand-in as rows of its `cases!` table.
+//! - `next_steps`, `wizard_reask`: hints that fit their place, refused
+//!   answers asked again, output that fits the terminal.
 //! - `sandbox_cc`, `sandbox_stackone`: the stand-ins themselves are strict.
 //! - `browser`: the web pages a user sees, clicked through in headless
 //!   Chromium (`support::webdriver`, one helper per page in `support::pages`).
@@ -78,6 +80,7 @@ mod init;
 mod manual;
 mod network;
 mod network_hardening;
+mod next_steps;
 mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;
@@ -97,6 +100,7 @@ mod store_files;
 mod wizard_newcomer;
 mod wizard_noninteractive;
 mod wizard_pty;
+mod wizard_reask;
 mod wizard_snapshots;
 
 /// Every test file of this directory is one of the modules above: a file

@@ -298,7 +298,7 @@ async fn a_pasted_denial_ends_the_flow_with_exit_3() {
 }
 
 #[tokio::test]
-async fn no_answer_in_time_is_exit_3_with_the_url() {
+async fn no_answer_in_time_is_exit_3_promising_a_new_url() {
     let token = ScriptedServer::start(vec![]).await;
     let listener = LoopbackListener::bind(0).unwrap();
     let port = listener.port();
@@ -313,7 +313,10 @@ async fn no_answer_in_time_is_exit_3_with_the_url() {
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Authorization);
-    assert!(e.hint().unwrap().contains("https://authz.example"));
+    // The spent URL is not offered again: the next try makes a new one.
+    let hint = e.hint().unwrap();
+    assert!(!hint.contains("https://authz.example"), "{hint}");
+    assert!(hint.contains("new authorization URL"), "{hint}");
     assert!(LoopbackListener::bind(port).is_ok());
 }
 

@@ -67,11 +67,9 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
     w.line("y");
     w.expect("https://api.stackone.com/connect/oauth2/constantcontact/callback");
     w.expect(&local_redirect);
-    w.expect(
-        "Copy https://api.stackone.com/connect/oauth2/constantcontact/callback to the clipboard?",
-    );
+    w.expect("Copy StackOne's redirect URI to the clipboard?");
     w.line("y");
-    w.expect(&format!("Copy {local_redirect} to the clipboard?"));
+    w.expect("Copy this machine's redirect URI to the clipboard?");
     w.line("y");
     w.expect("Are both redirect URIs saved?");
     w.line("y");

@@ -1,7 +1,7 @@
 //! Step 4: authorization with Constant Contact, a fixable failure offered
 //! as a question (like `gh auth login`), and the refresh token's type.
 
-use crate::constant_contact::portal::{LONG_LIVED_TOKENS_WARNING, NEW_CLIENT_SECRET_ADVICE};
+use crate::constant_contact::portal::NEW_CLIENT_SECRET_ADVICE;
 use crate::error::{Error, Result};
 use crate::oauth::AuthorizeFailure;
 use crate::workflow::authorize::{
@@ -96,7 +96,8 @@ impl Wizard<'_> {
                 "The consent page was answered with Deny. To go on, open it again and choose Approve."
             }
             AuthorizeFailure::TimedOut => {
-                "No answer reached ccsetup in time. Open the URL again, sign in and choose Approve; the \
+                "No answer reached ccsetup in time. \"Open the consent page again\" makes a new \
+                 authorization URL (the one above cannot be used again): sign in and choose Approve; the \
                  browser must reach this machine's redirect URI (or paste the redirected URL here)."
             }
         };
@@ -126,7 +127,8 @@ impl Wizard<'_> {
         ready: &Ready,
         auth: &mut AuthOutcome,
     ) -> Result<Option<RefreshTokenType>> {
-        let (term, remote, _) = self.ctx.parts()?;
+        let existing_setup = self.plan.saved.is_some();
+        let (mut term, remote, _) = self.ctx.parts()?;
         let kind = tokens::check_refresh_token_type(
             &ready.session,
             remote,
@@ -136,13 +138,7 @@ impl Wizard<'_> {
             &mut auth.tokens,
         )
         .await?;
-        match kind {
-            Some(RefreshTokenType::Rotating) => term
-                .io
-                .success("The refresh path works, and refresh tokens rotate."),
-            Some(RefreshTokenType::LongLived) => term.io.warn(LONG_LIVED_TOKENS_WARNING),
-            None => {}
-        }
+        tokens::explain_refresh_token_type(&mut term, &ready.session, kind, existing_setup).await?;
         Ok(kind)
     }
 }

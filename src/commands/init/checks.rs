@@ -5,7 +5,9 @@ use crate::constant_contact::probe::RegistrationReport;
 use crate::error::{Error, ErrorKind, Result};
 use crate::oauth::{Redirect, RedirectTarget};
 use crate::store::StoreChoice;
-use crate::workflow::authorize::{RegistrationNeeds, check_app_registration, prepare_redirect};
+use crate::workflow::authorize::{
+    ApiKeyUnderTest, RegistrationNeeds, check_app_registration, prepare_redirect,
+};
 use crate::workflow::setup::SetupInputs;
 use crate::workflow::{ProfileSession, preflight, rotation};
 
@@ -57,7 +59,9 @@ impl Wizard<'_> {
             self.print_dry_run(&inputs, store_choice)?;
             return Ok(None);
         }
-        let registration = self.check_registration(&inputs, first_registration).await?;
+        let registration = self
+            .check_registration(&mut inputs, first_registration)
+            .await?;
         let (mut term, remote, sources) = self.ctx.parts()?;
         let app = preflight::AppUnderTest {
             client_id: &inputs.client_id,
@@ -72,6 +76,7 @@ impl Wizard<'_> {
             app,
             &mut inputs.client_secret,
             from_stdin,
+            crate::hints::Command::Init,
         )
         .await?;
         Ok(Some(Ready {
@@ -216,19 +221,25 @@ impl Wizard<'_> {
     /// The contract's registration check, before the browser (the workflow's rule).
     async fn check_registration(
         &mut self,
-        inputs: &SetupInputs,
+        inputs: &mut SetupInputs,
         first: Option<RegistrationReport>,
     ) -> Result<Option<RegistrationReport>> {
         let needs = RegistrationNeeds {
             local: !self.plan.skip_authorize,
             stackone: !self.plan.skip_stackone,
             ask_again: self.plan.confirms(),
+            command: crate::hints::Command::Init,
+        };
+        // Typed at the prompt (not a flag or CC_CLIENT_ID): it may be typed again.
+        let api_key = ApiKeyUnderTest {
+            client_id: &mut inputs.client_id,
+            typed_here: self.plan.client_id.is_none(),
         };
         let (mut term, remote, _) = self.ctx.parts()?;
         check_app_registration(
             &mut term,
             remote,
-            &inputs.client_id,
+            api_key,
             inputs.redirect.uri(),
             &inputs.scopes,
             needs,

@@ -27,6 +27,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::stackone::ProfileOutcome;
 use crate::workflow::setup::{self, StoredSetup};
+use crate::workflow::setup_notes;
 
 use authorize::Authorized;
 use checks::Ready;
@@ -45,6 +46,7 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     let plan = InitPlan::resolve(ctx, args)?;
     let mut wizard = Wizard { ctx, plan };
     wizard.step(1, "Look for an existing setup");
+    crate::interrupt::set_rerun_note(setup_notes::BEFORE_STORING);
     if !wizard.look_for_existing_setup().await? {
         return Ok(());
     }
@@ -80,6 +82,7 @@ impl Wizard<'_> {
             &ready.session,
             &ready.inputs,
             authorized.outcome.as_ref(),
+            authorized.refresh_token_type,
             self.plan.saved.as_ref(),
             ready.store_choice,
         )
@@ -88,6 +91,7 @@ impl Wizard<'_> {
         if let Some(auth) = authorized.outcome.as_mut() {
             auth.stored();
         }
+        crate::interrupt::set_rerun_note(setup_notes::AFTER_STORING);
         Ok(stored)
     }
 
