@@ -69,6 +69,37 @@ pub struct ProfileConfig {
     pub authorized_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_rotated_at: Option<String>,
+    /// What ccsetup knows of the StackOne Connector Profile beyond its id
+    /// (`[profiles.<name>.stackone]`; last, as TOML tables come after values).
+    #[serde(default, skip_serializing_if = "StackOneRecord::is_empty")]
+    pub stackone: StackOneRecord,
+}
+
+/// What StackOne's list never shows (docs/contract.md "StackOne API"): the
+/// values ccsetup last wrote to, or verified in, the Connector Profile, how
+/// it was verified, and the Constant Contact profile ids a non-interactive
+/// run listed when it stopped at the dashboard step (the next run adopts the
+/// one that is new).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StackOneRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<String>>,
+    /// `linked` (an account was linked through the profile) or `listed`
+    /// (only its id was seen) after a dashboard create or edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen_profile_ids: Vec<String>,
+}
+
+impl StackOneRecord {
+    pub fn is_empty(&self) -> bool {
+        *self == StackOneRecord::default()
+    }
 }
 
 /// Profile names become keyring user names (`<profile>:<kind>`) and TOML keys:
@@ -265,6 +296,7 @@ mod tests {
             updated_at: now.into(),
             authorized_at: None,
             client_secret_rotated_at: None,
+            stackone: StackOneRecord::default(),
         }
     }
 

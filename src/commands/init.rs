@@ -49,6 +49,8 @@ pub struct InitInputs {
     pub actions: Vec<String>,
     pub stackone_profile_name: String,
     pub stackone_mode: StackOneMode,
+    /// `--stackone-profile-id`: adopt this existing profile.
+    pub stackone_profile_id: Option<String>,
     pub redirect_port: u16,
     /// Where the browser is sent after consent (`--redirect-uri`).
     pub redirect: RedirectTarget,
@@ -726,6 +728,7 @@ fn resolve_inputs(
         actions,
         stackone_profile_name,
         stackone_mode: args.stackone.stackone_mode,
+        stackone_profile_id: args.stackone.stackone_profile_id.clone(),
         redirect_port,
         redirect,
     })
@@ -1249,9 +1252,9 @@ fn new_profile_config(
             t => Some(t.uri().to_string()),
         },
         secret_store: store_choice,
-        // A profile made for another client id is not this one's.
+        // Kept for a new client id too: that profile is edited (API Key and
+        // Client Secret), never silently replaced (docs/contract.md "StackOne API").
         stackone_connector_profile_id: existing
-            .filter(|e| e.client_id == inputs.client_id)
             .and_then(|e| e.stackone_connector_profile_id.clone()),
         stackone_profile_name: (!skip_stackone).then(|| inputs.stackone_profile_name.clone()),
         stackone_actions: inputs.actions.clone(),
@@ -1263,6 +1266,7 @@ fn new_profile_config(
         updated_at: now.clone(),
         authorized_at: authorization.map(|_| now.clone()),
         client_secret_rotated_at: existing.and_then(|e| e.client_secret_rotated_at.clone()),
+        stackone: crate::workflow::stackone::carried_record(existing),
     }
 }
 
@@ -1306,7 +1310,9 @@ async fn create_stackone_profile(
             secret_changed,
         },
         inputs.stackone_mode,
-        profile_config.stackone_connector_profile_id.as_deref(),
+        profile_config,
+        inputs.stackone_profile_id.as_deref(),
+        session,
     )
     .await?;
     let lock = session.lock().await?;

@@ -330,7 +330,9 @@ async fn update_sibling_stackone(
         &key,
         super::stackone::desired_profile_from(settings, new_secret.clone()),
         options.stackone_mode,
-        settings.stackone_connector_profile_id.as_deref(),
+        settings,
+        None,
+        sibling,
     )
     .await?;
     sibling.update_config(|p| super::stackone::record_outcome(p, &outcome))?;
@@ -568,7 +570,9 @@ pub async fn recreate_stackone_profile(
         &key,
         super::stackone::desired_profile_from(settings, client_secret),
         mode,
-        settings.stackone_connector_profile_id.as_deref(),
+        settings,
+        None,
+        session,
     )
     .await?;
     session.update_config(|p| super::stackone::record_outcome(p, &outcome))?;

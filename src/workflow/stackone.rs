@@ -6,11 +6,11 @@ use secrecy::SecretString;
 
 use super::dashboard_guide::WizardDashboardGuide;
 use super::{Remote, Terminal};
-use crate::config::ProfileConfig;
+use crate::config::{ProfileConfig, StackOneRecord};
 use crate::error::{Error, Result};
 use crate::stackone::{
     CONNECTOR_KEY, DEFAULT_STACKONE_PROFILE_NAME, DesiredProfile, PrintedDashboardGuide,
-    ProfileOutcome, RemoveOutcome, StackOneClient, StackOneMode,
+    ProfileAction, ProfileOutcome, RemoveOutcome, StackOneClient, StackOneMode,
 };
 
 fn client(remote: Remote<'_>, api_key: &SecretString) -> StackOneClient {
@@ -40,41 +40,122 @@ pub fn desired_profile_from(
     }
 }
 
-/// Records in the settings which StackOne profile holds this setup.
+/// Records in the settings which StackOne profile holds this setup and the
+/// values it now holds (as written, or as the user was told to type them:
+/// the list never shows them). A dashboard create or edit is `listed` until
+/// a link proves it ([`record_verified_link`]).
 pub fn record_outcome(settings: &mut ProfileConfig, outcome: &ProfileOutcome) {
     settings.stackone_connector_profile_id = Some(outcome.id.clone());
     settings.stackone_profile_name = Some(outcome.name.clone());
+    let record = &mut settings.stackone;
+    record.seen_profile_ids.clear();
+    let written = outcome.action != ProfileAction::Unchanged || record.client_id.is_none();
+    if written {
+        record.client_id = Some(settings.client_id.clone());
+        record.scopes = Some(settings.scopes.clone());
+        record.actions = Some(settings.stackone_actions.clone());
+    }
+    match outcome.action {
+        ProfileAction::Dashboard => record.verified = Some(VERIFIED_LISTED.into()),
+        ProfileAction::Created | ProfileAction::Updated => record.verified = None,
+        ProfileAction::Unchanged => {}
+    }
+}
+
+/// `verified` after a dashboard create or edit: only the id was seen.
+pub const VERIFIED_LISTED: &str = "listed";
+/// `verified` once an account was linked through the profile.
+pub const VERIFIED_LINKED: &str = "linked";
+
+/// Records that a link through profile `id` worked: its credentials are right.
+pub fn record_verified_link(settings: &mut ProfileConfig, id: &str) {
+    if settings.stackone_connector_profile_id.as_deref() == Some(id) {
+        settings.stackone.verified = Some(VERIFIED_LINKED.into());
+    }
+}
+
+/// The StackOne record a new config of the same setup carries: the existing
+/// one's, or — for a config written before records existed — the values it
+/// last sent with its profile (client id, scopes, actions).
+pub fn carried_record(existing: Option<&ProfileConfig>) -> StackOneRecord {
+    let Some(e) = existing else {
+        return StackOneRecord::default();
+    };
+    if !e.stackone.is_empty() || e.stackone_connector_profile_id.is_none() {
+        return e.stackone.clone();
+    }
+    StackOneRecord {
+        client_id: Some(e.client_id.clone()),
+        scopes: Some(e.scopes.clone()),
+        actions: Some(e.stackone_actions.clone()),
+        ..StackOneRecord::default()
+    }
+}
+
+/// What the record says the profile holds, when it says.
+fn recorded_values(record: &StackOneRecord) -> Option<crate::stackone::RecordedValues> {
+    Some(crate::stackone::RecordedValues {
+        client_id: record.client_id.clone()?,
+        scopes: record.scopes.clone().unwrap_or_default(),
+        actions: record.actions.clone().unwrap_or_default(),
+    })
 }
 
 /// Creates, updates or verifies the Connector Profile (API or dashboard).
 /// With someone at the terminal the dashboard path asks and waits; without,
-/// it prints the steps and the run stops with exit 4 (docs/contract.md).
+/// it prints the steps and the run stops with exit 4, recording in
+/// `config.toml` the profile ids it listed so the next run adopts the new
+/// one (docs/contract.md "StackOne API"). `settings`: the recorded profile
+/// id and [`StackOneRecord`]; `adopt_id`: `--stackone-profile-id`.
+#[allow(clippy::too_many_arguments)]
 pub async fn ensure_profile(
     term: Terminal<'_>,
     remote: Remote<'_>,
     api_key: &SecretString,
     desired: DesiredProfile,
     mode: StackOneMode,
-    known_id: Option<&str>,
+    settings: &ProfileConfig,
+    adopt_id: Option<&str>,
+    session: &super::ProfileSession,
 ) -> Result<ProfileOutcome> {
     let client = client(remote, api_key);
-    let options = crate::stackone::EnsureOptions::new(remote.endpoints.stackone_dashboard.clone());
-    let mut wizard_guide;
-    let mut printed_guide;
-    let guide: &mut dyn crate::stackone::DashboardGuide = if term.prompter.is_interactive() {
-        wizard_guide = WizardDashboardGuide {
+    let known_id = settings.stackone_connector_profile_id.as_deref();
+    let record = carried_record(Some(settings));
+    let mut options =
+        crate::stackone::EnsureOptions::new(remote.endpoints.stackone_dashboard.clone());
+    // The contract's wait: every 3 s, at most 10 minutes.
+    options.poll_interval = std::time::Duration::from_secs(3);
+    options.poll_attempts = 200;
+    options.adopt_id = adopt_id
+        .map(|id| crate::stackone::profile_id_in(id).unwrap_or_else(|| id.trim().to_string()));
+    options.seen_before =
+        (!record.seen_profile_ids.is_empty()).then(|| record.seen_profile_ids.clone());
+    options.recorded = recorded_values(&record);
+    if term.prompter.is_interactive() {
+        let mut guide = WizardDashboardGuide {
             io: term.io,
             prompter: term.prompter,
             browser: term.browser,
             spinner: None,
         };
-        &mut wizard_guide
-    } else {
-        printed_guide = PrintedDashboardGuide::non_interactive(term.io);
-        &mut printed_guide
-    };
-    crate::stackone::ensure_connector_profile(&client, &desired, mode, known_id, guide, &options)
-        .await
+        return crate::stackone::ensure_connector_profile(
+            &client, &desired, mode, known_id, &mut guide, &options,
+        )
+        .await;
+    }
+    let mut guide = PrintedDashboardGuide::non_interactive(term.io);
+    let result = crate::stackone::ensure_connector_profile(
+        &client, &desired, mode, known_id, &mut guide, &options,
+    )
+    .await;
+    if let Err(e) = &result
+        && e.exit_code() == 4
+        && !guide.listed_before().is_empty()
+    {
+        let ids = guide.listed_before().to_vec();
+        session.update_config(|p| p.stackone.seen_profile_ids = ids)?;
+    }
+    result
 }
 
 /// The Constant Contact profile `id`, if StackOne lists it.

@@ -10,7 +10,7 @@ fn env_with_write_api(mode: ProfileWriteApi) -> TestEnv {
     TestEnv::with(SandboxOptions {
         stackone: StackOneOptions {
             profile_write_api: mode,
-            ..Default::default()
+            ..StackOneOptions::with_hypothetical_write_api()
         },
         ..Default::default()
     })
@@ -324,7 +324,7 @@ fn link_retries_once_with_integration_id_when_connector_profile_id_is_refused() 
     let env = TestEnv::with(SandboxOptions {
         stackone: StackOneOptions {
             legacy_connect_sessions: true,
-            ..Default::default()
+            ..StackOneOptions::with_hypothetical_write_api()
         },
         ..Default::default()
     });
@@ -385,7 +385,7 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
         let env = TestEnv::with(SandboxOptions {
             stackone: StackOneOptions {
                 accounts_shape: shape,
-                ..Default::default()
+                ..StackOneOptions::with_hypothetical_write_api()
             },
             ..Default::default()
         });
@@ -493,7 +493,7 @@ fn dev_and_prod() -> TestEnv {
     let env = TestEnv::with(SandboxOptions {
         stackone: StackOneOptions {
             api_keys: vec![DEFAULT_API_KEY.to_string(), PROD_KEY.to_string()],
-            ..Default::default()
+            ..StackOneOptions::with_hypothetical_write_api()
         },
         ..Default::default()
     });

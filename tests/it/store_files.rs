@@ -44,6 +44,7 @@ fn profile(client_id: &str) -> ProfileConfig {
         updated_at: now,
         authorized_at: None,
         client_secret_rotated_at: None,
+        stackone: Default::default(),
     }
 }
 
