@@ -128,10 +128,6 @@ pub struct StackOneArgs {
     /// How to write the Connector Profile: auto, api or dashboard
     #[arg(long, env = "CCSETUP_STACKONE_MODE", value_enum, default_value_t = StackOneMode::Auto)]
     pub stackone_mode: StackOneMode,
-
-    /// Adopt this existing Constant Contact Connector Profile (its page's "Copy connector ID", or the page's URL)
-    #[arg(long, env = "CCSETUP_STACKONE_PROFILE_ID", value_name = "ID")]
-    pub stackone_profile_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -150,6 +146,10 @@ pub struct InitArgs {
 
     #[command(flatten)]
     pub stackone: StackOneArgs,
+
+    /// Adopt this existing Constant Contact Connector Profile (its page's "Copy connector ID", or the page's URL)
+    #[arg(long, env = "CCSETUP_STACKONE_PROFILE_ID", value_name = "ID")]
+    pub stackone_profile_id: Option<String>,
 
     /// Comma-separated scopes [default: account_read,contact_data,campaign_data,offline_access]
     #[arg(

@@ -92,8 +92,9 @@ pub struct StackOneRecord {
     /// (only its id was seen) after a dashboard create or edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub seen_profile_ids: Vec<String>,
+    /// `Some` (possibly empty) once a run stopped at the dashboard step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_profile_ids: Option<Vec<String>>,
 }
 
 impl StackOneRecord {

@@ -98,7 +98,6 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         client_secret_stdin: false,
         stackone: StackOneArgs {
             stackone_api_key_stdin: false,
-            stackone_profile_id: None,
             stackone_mode: if args.stackone_write_api {
                 StackOneMode::Auto
             } else {
@@ -108,6 +107,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         scopes: None,
         actions: None,
         stackone_profile_name: None,
+        stackone_profile_id: None,
         redirect_port: Some(port),
         redirect_uri: None,
         skip_authorize: false,

@@ -265,8 +265,10 @@ pub async fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     }
     if let (Some(outcome), Some(key)) = (&stackone, &inputs.stackone_api_key)
         && !written_by_ccsetup(outcome)
+        && offer_proof(ctx, outcome, key, args.yes).await?
     {
-        offer_proof(ctx, outcome, key, args.yes).await?;
+        session
+            .update_config(|p| crate::workflow::stackone::record_verified_link(p, &outcome.id))?;
     }
     Ok(())
 }
@@ -288,7 +290,7 @@ async fn offer_proof(
     outcome: &ProfileOutcome,
     key: &SecretString,
     assume_yes: bool,
-) -> Result<()> {
+) -> Result<bool> {
     let command = format!(
         "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
         if ctx.profile == "default" {
@@ -302,7 +304,7 @@ async fn offer_proof(
         ctx.io.info(format!(
             "\nProve the StackOne profile's credentials by linking your own Constant Contact test user:\n  {command}"
         ));
-        return Ok(());
+        return Ok(false);
     }
     ctx.io.info(
         "Sign in as a separate Constant Contact test user, not the one ccsetup just authorized: a new \
@@ -313,7 +315,7 @@ async fn offer_proof(
         true,
     )? {
         ctx.io.info(format!("Later: {command}"));
-        return Ok(());
+        return Ok(false);
     }
     let (mut term, remote, _) = ctx.parts()?;
     crate::workflow::stackone::prove_profile(
@@ -332,6 +334,7 @@ async fn offer_proof(
         },
     )
     .await
+    .map(|()| true)
 }
 
 // ---- Step 1: an existing setup ----
@@ -728,7 +731,7 @@ fn resolve_inputs(
         actions,
         stackone_profile_name,
         stackone_mode: args.stackone.stackone_mode,
-        stackone_profile_id: args.stackone.stackone_profile_id.clone(),
+        stackone_profile_id: args.stackone_profile_id.clone(),
         redirect_port,
         redirect,
     })

@@ -184,7 +184,7 @@ pub trait DashboardGuide: Send {
 pub struct PrintedDashboardGuide<'a> {
     io: &'a mut IoStreams,
     proceed: bool,
-    listed_before: Vec<String>,
+    listed_before: Option<Vec<String>>,
 }
 
 impl<'a> PrintedDashboardGuide<'a> {
@@ -194,7 +194,7 @@ impl<'a> PrintedDashboardGuide<'a> {
         PrintedDashboardGuide {
             io,
             proceed: false,
-            listed_before: Vec::new(),
+            listed_before: None,
         }
     }
 
@@ -203,15 +203,16 @@ impl<'a> PrintedDashboardGuide<'a> {
         PrintedDashboardGuide {
             io,
             proceed: true,
-            listed_before: Vec::new(),
+            listed_before: None,
         }
     }
 }
 
 impl PrintedDashboardGuide<'_> {
-    /// The ids listed before the steps were printed (empty if none were).
-    pub fn listed_before(&self) -> &[String] {
-        &self.listed_before
+    /// The ids listed before the steps were printed (`None`: no listing
+    /// happened, e.g. an edit).
+    pub fn listed_before(&self) -> Option<&[String]> {
+        self.listed_before.as_deref()
     }
 }
 
@@ -221,7 +222,7 @@ impl DashboardGuide for PrintedDashboardGuide<'_> {
     }
 
     fn on_listed_before(&mut self, ids: &[String]) {
-        self.listed_before = ids.to_vec();
+        self.listed_before = Some(ids.to_vec());
     }
 
     fn show_steps(&mut self, steps: &DashboardSteps, _client_secret: &SecretString) -> Result<()> {

@@ -111,6 +111,9 @@ pub struct ProfileOutcome {
     pub action: ProfileAction,
     /// Fields written on an existing profile (empty when created or unchanged).
     pub changed: Vec<ProfileField>,
+    /// After a dashboard create or edit: `listed` (only the id was seen),
+    /// `linked` once an account was linked through it. `None` otherwise.
+    pub verified: Option<&'static str>,
 }
 
 /// The values ccsetup last wrote to, or verified in, a profile (kept in
@@ -803,6 +806,7 @@ fn outcome(
         name: profile.name.clone(),
         action,
         changed,
+        verified: (action == ProfileAction::Dashboard).then_some("listed"),
     }
 }
 

@@ -48,7 +48,7 @@ pub fn record_outcome(settings: &mut ProfileConfig, outcome: &ProfileOutcome) {
     settings.stackone_connector_profile_id = Some(outcome.id.clone());
     settings.stackone_profile_name = Some(outcome.name.clone());
     let record = &mut settings.stackone;
-    record.seen_profile_ids.clear();
+    record.seen_profile_ids = None;
     let written = outcome.action != ProfileAction::Unchanged || record.client_id.is_none();
     if written {
         record.client_id = Some(settings.client_id.clone());
@@ -128,8 +128,7 @@ pub async fn ensure_profile(
     options.poll_attempts = 200;
     options.adopt_id = adopt_id
         .map(|id| crate::stackone::profile_id_in(id).unwrap_or_else(|| id.trim().to_string()));
-    options.seen_before =
-        (!record.seen_profile_ids.is_empty()).then(|| record.seen_profile_ids.clone());
+    options.seen_before = record.seen_profile_ids.clone();
     options.recorded = recorded_values(&record);
     if term.prompter.is_interactive() {
         let mut guide = WizardDashboardGuide {
@@ -150,10 +149,10 @@ pub async fn ensure_profile(
     .await;
     if let Err(e) = &result
         && e.exit_code() == 4
-        && !guide.listed_before().is_empty()
+        && let Some(ids) = guide.listed_before()
     {
-        let ids = guide.listed_before().to_vec();
-        session.update_config(|p| p.stackone.seen_profile_ids = ids)?;
+        let ids = ids.to_vec();
+        session.update_config(|p| p.stackone.seen_profile_ids = Some(ids))?;
     }
     result
 }

@@ -63,27 +63,108 @@ fn api_mode_still_reports_a_422_as_stackones_validation_error() {
 // ---------------------------------------------------------------- item 4
 
 #[test]
-fn a_profile_named_with_other_case_is_reported_not_adopted() {
-    let env = env_with_write_api(ProfileWriteApi::NotFound);
-    let near = env
+fn an_older_profile_with_the_same_name_is_never_adopted_and_the_new_one_is_found_by_id() {
+    let env = TestEnv::real_stackone();
+    // Another application's profile: StackOne named it "Constant Contact" too.
+    let older = env
         .sandbox
         .stackone()
-        .create_profile_as_dashboard("Constant contact", &env.app.client_id, "whatever", &[], &[])
+        .fill_dashboard_form("another-apps-client", "another-apps-secret", &[], &[])
         .unwrap();
     let run = env.run(
         env.init_cmd(&["--json"]),
         ccsetup::sandbox::test_browser::Decision::Approve,
     );
-    // Not adopted: the dashboard steps, exit 4, naming the near match.
+    // Not adopted: the dashboard steps, exit 4.
     run.assert_code(4);
+    assert!(run.stderr.contains("+ Connector Profile"), "{}", run.stderr);
+    assert!(!run.stderr.contains("edit it"), "{}", run.stderr);
+    let config = env.config_text();
     assert!(
-        run.stderr.contains("\"Constant contact\"")
-            && run.stderr.contains(&near)
-            && run.stderr.contains("not exactly"),
-        "the near match is named with its id:\n{}",
-        run.stderr
+        !config.contains(&format!("stackone_connector_profile_id = \"{older}\"")),
+        "{config}"
     );
-    assert!(!env.config_text().contains(&near), "not recorded");
+    assert!(
+        config.contains(&older),
+        "the ids it saw are recorded:\n{config}"
+    );
+
+    // The person fills the real form (no Name): the re-run adopts that id.
+    let ours = env
+        .sandbox
+        .stackone()
+        .fill_dashboard_form(&env.app.client_id, &env.client_secret(), &[], &[])
+        .unwrap();
+    let run = env.init_ok(&["--json"]);
+    assert_eq!(run.json()["stackone"]["action"], "dashboard");
+    assert_eq!(
+        run.json()["stackone"]["connector_profile_id"],
+        ours.as_str()
+    );
+    assert_eq!(run.json()["stackone"]["verified"], "listed");
+    let older_now = env.sandbox.stackone().profile_by_id(&older).unwrap();
+    assert_eq!(
+        older_now.client_id(),
+        Some("another-apps-client"),
+        "untouched"
+    );
+    assert_eq!(older_now.client_secret(), Some("another-apps-secret"));
+}
+
+#[test]
+fn several_new_profiles_are_named_and_the_id_flag_picks_one_after_checking_it() {
+    let env = TestEnv::real_stackone();
+    let run = env.run(
+        env.init_cmd(&["--json"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(4);
+    let so = env.sandbox.stackone();
+    let a = so
+        .fill_dashboard_form(&env.app.client_id, &env.client_secret(), &[], &[])
+        .unwrap();
+    let b = so
+        .fill_dashboard_form(&env.app.client_id, &env.client_secret(), &[], &[])
+        .unwrap();
+    let run = env.run(
+        env.init_cmd(&["--json"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(4);
+    let err = error_text(&run);
+    assert!(err.contains(&a) && err.contains(&b), "both named: {err}");
+    assert!(err.contains("--stackone-profile-id"), "{err}");
+
+    // An id that is not a Constant Contact profile is refused with the reason.
+    let hubspot = so
+        .profiles()
+        .into_iter()
+        .find(|p| p.connector_key == "hubspot")
+        .unwrap()
+        .id;
+    let run = env.run(
+        env.init_cmd(&["--json", "--stackone-profile-id", &hubspot]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(2);
+    assert!(error_text(&run).contains(&hubspot), "{}", error_text(&run));
+    let run = env.run(
+        env.init_cmd(&["--json", "--stackone-profile-id", "no-such-id"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(2);
+    assert!(error_text(&run).contains("no-such-id"));
+
+    // The profile page's URL works as well as the id (env var form).
+    let mut cmd = env.init_cmd(&["--json"]);
+    cmd.env(
+        "CCSETUP_STACKONE_PROFILE_ID",
+        so.url(&format!("/dashboard/connector-profiles/{b}"))
+            .as_str(),
+    );
+    let run = env.run(cmd, ccsetup::sandbox::test_browser::Decision::Approve);
+    run.assert_code(0);
+    assert_eq!(run.json()["stackone"]["connector_profile_id"], b.as_str());
 }
 
 // ---------------------------------------------------------------- item 3
