@@ -222,8 +222,18 @@ pub async fn rotate_client_secret(
             &left,
         ));
     }
-    term.io
-        .info("\nDone: the new Client Secret is in use. `ccsetup status` checks every part.");
+    // A dashboard edit only listed is not proven: StackOne's API cannot show
+    // the secret typed there (docs/contract.md "StackOne API").
+    if report.get("stackone").and_then(|s| s.get("verified")) == Some(&json!("listed")) {
+        term.io.info(
+            "\nDone: the new Client Secret is stored and works with Constant Contact. StackOne's profile was \
+             edited in its dashboard, which its API cannot show: it is proven only once an account links \
+             through it (see the `ccsetup link … --wait` above).",
+        );
+    } else {
+        term.io
+            .info("\nDone: the new Client Secret is in use. `ccsetup status` checks every part.");
+    }
     Ok(report)
 }
 
@@ -575,9 +585,17 @@ pub async fn recreate_stackone_profile(
         session,
     )
     .await?;
+    let mut outcome = outcome;
     session.update_config(|p| super::stackone::record_outcome(p, &outcome))?;
     term.io
         .success(crate::render::stackone_outcome_line(&outcome));
+    if outcome.action == crate::stackone::ProfileAction::Dashboard
+        && super::stackone::offer_link_proof(term, remote, &key, &outcome.id, session.profile())
+            .await?
+    {
+        outcome.verified = Some(super::stackone::VERIFIED_LINKED);
+        session.update_config(|p| super::stackone::record_verified_link(p, &outcome.id))?;
+    }
     Ok(outcome)
 }
 

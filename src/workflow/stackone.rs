@@ -301,57 +301,117 @@ impl LinkOutcome {
     }
 }
 
+/// The Constant Contact accounts an owner had linked when the link
+/// started: where StackOne cannot report a session, the one not among them
+/// is the new link (docs/contract.md "`link` without `GET /connect_sessions/{id}`").
+#[derive(Debug, Clone)]
+pub struct AccountWatch {
+    pub owner_id: String,
+    pub before: Vec<String>,
+}
+
+/// Lists `owner_id`'s linked Constant Contact accounts now (before the link).
+pub async fn watch_accounts(
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    owner_id: &str,
+) -> Result<AccountWatch> {
+    let before = client(remote, api_key)
+        .list_accounts_of(CONNECTOR_KEY, Some(owner_id))
+        .await
+        .map_err(Error::from)?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    Ok(AccountWatch {
+        owner_id: owner_id.to_string(),
+        before,
+    })
+}
+
 /// Follows `GET /connect_sessions/{id}` every `interval` until the latest
 /// connection attempt is `authenticated`, `error` or `cancelled`, or
-/// `timeout` passes; a spinner shows it is waiting.
+/// `timeout` passes; a spinner shows it is waiting. Where that endpoint
+/// answers 404/405/501 (only StackOne's newest SDK has it), it says so once
+/// and follows `watch`'s owner's linked accounts instead (every 1.5
+/// `interval`: 3 s by default) until one appears that was not there before.
 pub async fn wait_for_link(
     io: &mut crate::ui::IoStreams,
     remote: Remote<'_>,
     api_key: &SecretString,
     session_id: &str,
+    watch: &AccountWatch,
     options: WaitOptions,
 ) -> Result<LinkOutcome> {
     let client = client(remote, api_key);
     let started = std::time::Instant::now();
-    let spinner = io.spinner("Waiting for the account to be linked in the StackOne hub");
+    let mut following_accounts = false;
+    let mut spinner = io.spinner("Waiting for the account to be linked in the StackOne hub");
     loop {
-        let state = match client.get_connect_session(session_id).await {
-            Ok(state) => state,
-            // Only StackOne's newest API documents reading a session back.
-            Err(e) if e.is_not_offered() => {
-                let message = e.error().message().to_string();
-                return Err(Error::remote(message).with_hint(
-                    "this StackOne cannot report how linking went: run `ccsetup link --no-wait`, \
-                     and `ccsetup status` later to see the linked accounts",
-                ));
+        if following_accounts {
+            let now = client
+                .list_accounts_of(CONNECTOR_KEY, Some(&watch.owner_id))
+                .await
+                .map_err(Error::from)?;
+            if let Some(new) = now.into_iter().find(|a| !watch.before.contains(&a.id)) {
+                return Ok(LinkOutcome::Authenticated {
+                    account_id: Some(new.id),
+                });
             }
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(attempt) = state.latest_connection_attempt {
-            match attempt.status.as_str() {
-                "authenticated" => {
-                    return Ok(LinkOutcome::Authenticated {
-                        account_id: attempt.account_secure_id,
-                    });
+        } else {
+            match client.get_connect_session(session_id).await {
+                Ok(state) => {
+                    if let Some(attempt) = state.latest_connection_attempt {
+                        match attempt.status.as_str() {
+                            "authenticated" => {
+                                return Ok(LinkOutcome::Authenticated {
+                                    account_id: attempt.account_secure_id,
+                                });
+                            }
+                            "error" | "cancelled" => {
+                                return Ok(LinkOutcome::Failed {
+                                    status: attempt.status,
+                                    oauth_error_code: attempt.oauth_error_code,
+                                    oauth_error_description: attempt.oauth_error_description,
+                                });
+                            }
+                            other => spinner.set_message(format!(
+                                "Waiting for the account to be linked in the StackOne hub ({})",
+                                crate::render::remote_text(if other.is_empty() {
+                                    "pending"
+                                } else {
+                                    other
+                                })
+                            )),
+                        }
+                    }
                 }
-                "error" | "cancelled" => {
-                    return Ok(LinkOutcome::Failed {
-                        status: attempt.status,
-                        oauth_error_code: attempt.oauth_error_code,
-                        oauth_error_description: attempt.oauth_error_description,
-                    });
+                // Only StackOne's newest API documents reading a session back.
+                Err(e) if e.is_not_offered() => {
+                    drop(spinner);
+                    io.warn(format!(
+                        "This StackOne cannot report how linking went (GET /connect_sessions/{{id}}: HTTP {}); \
+                         following the linked accounts of {} instead.",
+                        e.status().unwrap_or_default(),
+                        crate::render::remote_text(&watch.owner_id)
+                    ));
+                    spinner = io.spinner("Waiting for a new linked account in StackOne");
+                    following_accounts = true;
+                    continue;
                 }
-                other => spinner.set_message(format!(
-                    "Waiting for the account to be linked in the StackOne hub ({})",
-                    crate::render::remote_text(if other.is_empty() { "pending" } else { other })
-                )),
+                Err(e) => return Err(e.into()),
             }
         }
         let elapsed = started.elapsed();
         if elapsed >= options.timeout {
             return Ok(LinkOutcome::Pending);
         }
-        tokio::time::sleep(options.interval.min(options.timeout - elapsed)).await;
+        let interval = if following_accounts {
+            options.interval * 3 / 2
+        } else {
+            options.interval
+        };
+        tokio::time::sleep(interval.min(options.timeout - elapsed)).await;
     }
 }
 
@@ -439,13 +499,14 @@ pub async fn prove_profile(
     profile_id: &str,
     wait: WaitOptions,
 ) -> Result<()> {
+    let watch = watch_accounts(remote, api_key, owner.id).await?;
     let session = create_connect_session(remote, api_key, owner, Some(profile_id)).await?;
     term.io.info(format!(
         "Open this link, click Connect and allow access (valid until {}):\n{}",
         session.expires_at, session.auth_link_url
     ));
     term.open_in_browser(&session.auth_link_url);
-    let outcome = wait_for_link(term.io, remote, api_key, &session.id, wait).await?;
+    let outcome = wait_for_link(term.io, remote, api_key, &session.id, &watch, wait).await?;
     match link_error(&outcome, wait.timeout.as_secs(), &session.expires_at) {
         Some(err) => Err(err),
         None => {
@@ -456,6 +517,62 @@ pub async fn prove_profile(
             Ok(())
         }
     }
+}
+
+/// The owner of the connect session that proves a profile.
+pub const PROOF_OWNER_ID: &str = "ccsetup-self-test";
+
+/// After a dashboard create or edit, the list cannot prove the credentials:
+/// with someone at the terminal, offer (default yes) to link their own test
+/// account through the profile at once and say what was found; otherwise
+/// print the command. Returns whether an account was linked; a failed link
+/// is its error (e.g. `invalid_client`: exit 3 with the fix).
+pub async fn offer_link_proof(
+    term: &mut Terminal<'_>,
+    remote: Remote<'_>,
+    api_key: &SecretString,
+    profile_id: &str,
+    local_profile: &str,
+) -> Result<bool> {
+    let command = format!(
+        "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
+        if local_profile == "default" {
+            String::new()
+        } else {
+            format!(" --profile {local_profile}")
+        }
+    );
+    if !term.prompter.is_interactive() {
+        term.io.info(format!(
+            "StackOne's API cannot show the profile's credentials. Prove them by linking your own \
+             Constant Contact test user:\n  {command}"
+        ));
+        return Ok(false);
+    }
+    if !term.prompter.confirm(
+        "Prove the StackOne profile now by linking your own test account (link --wait)?",
+        true,
+    )? {
+        term.io.info(format!("Not proven yet. Later: {command}"));
+        return Ok(false);
+    }
+    prove_profile(
+        term,
+        remote,
+        api_key,
+        SessionOwner {
+            id: PROOF_OWNER_ID,
+            name: "My test user",
+            label: Some("ccsetup self-test"),
+        },
+        profile_id,
+        WaitOptions {
+            interval: std::time::Duration::from_secs(2),
+            timeout: std::time::Duration::from_secs(crate::cli::DEFAULT_LINK_WAIT_SECS),
+        },
+    )
+    .await
+    .map(|()| true)
 }
 
 /// Exit 3 with StackOne's `oauth_error_code`/`description` and the fix.

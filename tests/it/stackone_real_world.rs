@@ -687,22 +687,71 @@ fn a_profile_that_cannot_be_updated_is_named_with_how_to_finish() {
 }
 
 #[test]
-fn a_stackone_that_cannot_report_the_session_points_to_no_wait() {
-    use ccsetup::sandbox::{Fault, FaultAction, Response};
-    let env = TestEnv::new();
+fn link_wait_without_the_session_endpoint_follows_the_owners_accounts_to_the_new_id() {
+    use ccsetup::sandbox::test_browser::Decision;
+    for refused in [404, 405, 501] {
+        let env = TestEnv::with(SandboxOptions {
+            stackone: StackOneOptions {
+                session_get_refused: Some(refused),
+                ..StackOneOptions::with_hypothetical_write_api()
+            },
+            ..Default::default()
+        });
+        env.init_ok(&[]);
+        // The same owner already had an account: that one is not the new link.
+        let older = env.sandbox.stackone().add_linked_account(
+            "constantcontact",
+            "active",
+            "me",
+            "My test account",
+        );
+        let run = run_linking(
+            link_cmd(&env, &["--wait", "--json"]),
+            Some(Decision::Approve),
+        );
+        run.assert_code(0);
+        let json = run.json();
+        assert_eq!(json["status"], "authenticated", "{json}");
+        let new = env
+            .sandbox
+            .stackone()
+            .linked_accounts()
+            .into_iter()
+            .map(|a| a.id)
+            .find(|id| *id != older)
+            .expect("the hub linked one");
+        assert_eq!(json["account_id"], new.as_str(), "HTTP {refused}");
+        assert_eq!(
+            run.stderr.matches("cannot report how linking went").count(),
+            1,
+            "said once:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("HTTP {refused}")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn link_wait_without_the_session_endpoint_ends_with_exit_3_at_the_timeout() {
+    let env = TestEnv::with(SandboxOptions {
+        stackone: StackOneOptions {
+            session_get_refused: Some(404),
+            ..StackOneOptions::with_hypothetical_write_api()
+        },
+        ..Default::default()
+    });
     env.init_ok(&[]);
-    env.sandbox.stackone().inject(Fault::new(
-        Some("GET"),
-        "/connect_sessions/",
-        FaultAction::Respond(Response::json(
-            404,
-            &serde_json::json!({"statusCode": 404, "message": "Cannot GET /connect_sessions/1"}),
-        )),
-        10,
-    ));
-    let run = run_linking(link_cmd(&env, &["--wait"]), None);
-    run.assert_code(4);
-    assert!(error_text(&run).contains("--no-wait"), "{}", run.stderr);
+    let run = run_linking(link_cmd(&env, &["--wait", "--wait-timeout", "1"]), None);
+    run.assert_code(3);
+    assert!(
+        error_text(&run).contains("not linked yet"),
+        "{}",
+        run.stderr
+    );
 }
 
 // ---------------------------------------------------------------- item 8

@@ -91,6 +91,13 @@ pub(super) fn handle(svc: &StackOneService, req: &Request) -> Response {
         }
         ["auth_configs"] if method == "GET" => list_profiles(svc, &options, req),
         ["connect_sessions"] if method == "POST" => create_session(svc, &options, req),
+        ["connect_sessions", _] if method == "GET" && options.session_get_refused.is_some() => {
+            match options.session_get_refused {
+                Some(405) => error(405, "Method Not Allowed", None).with_header("allow", "POST"),
+                Some(501) => error(501, "Not Implemented", None),
+                _ => no_route(req),
+            }
+        }
         ["connect_sessions", id] if method == "GET" => get_session(svc, id),
         ["accounts"] if method == "GET" => list_accounts(svc, &options, req),
         _ => no_route(req),
@@ -172,10 +179,14 @@ fn list_profiles(svc: &StackOneService, options: &StackOneOptions, req: &Request
         .map(|p| p.list_item())
         .collect();
     let total = matching.len();
+    // A capped server serves fewer than asked and does not say so.
+    let served = options
+        .page_size_cap
+        .map_or(page_size, |cap| page_size.min(cap));
     let data: Vec<Value> = matching
         .into_iter()
-        .skip((page - 1).saturating_mul(page_size))
-        .take(page_size)
+        .skip((page - 1).saturating_mul(served))
+        .take(served)
         .collect();
     Response::json(
         200,
@@ -641,10 +652,14 @@ fn list_accounts(svc: &StackOneService, options: &StackOneOptions, req: &Request
         .map(|a| a.to_json())
         .collect();
     let total = matching.len();
+    // A capped server serves fewer than asked and does not say so.
+    let served = options
+        .page_size_cap
+        .map_or(page_size, |cap| page_size.min(cap));
     let data: Vec<Value> = matching
         .into_iter()
-        .skip((page - 1).saturating_mul(page_size))
-        .take(page_size)
+        .skip((page - 1).saturating_mul(served))
+        .take(served)
         .collect();
     match options.accounts_shape {
         super::AccountsShape::BareArray => Response::json(200, &Value::Array(data)),

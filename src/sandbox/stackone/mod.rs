@@ -120,6 +120,13 @@ pub struct StackOneOptions {
     pub default_page_size: usize,
     /// Largest `page_size` accepted; larger is 400.
     pub max_page_size: usize,
+    /// A server that silently serves at most this many items a page, whatever
+    /// `page_size` asked (and reports the size asked): the paging rule of
+    /// docs/contract.md "Paging" must still read every item.
+    pub page_size_cap: Option<usize>,
+    /// `GET /connect_sessions/{id}` does not exist (only StackOne's newest
+    /// SDK has it, docs/vendors.md §4): it answers this status (404, 405 or 501).
+    pub session_get_refused: Option<u16>,
     /// Start with a few profiles of other connectors.
     pub seed_unrelated_profiles: bool,
     pub accounts_shape: AccountsShape,
@@ -140,6 +147,8 @@ impl Default for StackOneOptions {
             listing: Listing::ConnectorProfiles,
             default_page_size: 25,
             max_page_size: 100,
+            page_size_cap: None,
+            session_get_refused: None,
             seed_unrelated_profiles: true,
             accounts_shape: AccountsShape::BareArray,
             legacy_connect_sessions: false,
