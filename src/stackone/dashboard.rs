@@ -243,12 +243,21 @@ impl DashboardGuide for PrintedDashboardGuide<'_> {
             DashboardTask::Edit { .. } => "updated",
             DashboardTask::Delete { .. } => "deleted",
         };
-        Err(Error::remote(format!(
+        let error = Error::remote(format!(
             "the {} connector profile must be {what} by hand in the StackOne dashboard \
              (its API offers no way to do it), and this run is non-interactive",
             steps.connector_label
-        ))
-        .with_hint(
+        ));
+        if let DashboardTask::Edit { .. } = steps.task {
+            // The list cannot show an edit: only a link through the profile
+            // proves it, and a passing link records it.
+            return Err(error.with_hint(
+                "make the edit printed above, then prove it by linking your own test user: \
+                 ccsetup link --origin-owner-id me --origin-owner-name \"My test user\" --wait \
+                 (a passing link records the edit; StackOne's API cannot show it)",
+            ));
+        }
+        Err(error.with_hint(
             "follow the steps printed above, then run the same command again: ccsetup adopts the \
              one profile that is new since this run (or name it: --stackone-profile-id ID, the \
              profile page's \"Copy connector ID\"). StackOne's API cannot show the credentials \

@@ -67,10 +67,15 @@ pub const VERIFIED_LISTED: &str = "listed";
 /// `verified` once an account was linked through the profile.
 pub const VERIFIED_LINKED: &str = "linked";
 
-/// Records that a link through profile `id` worked: its credentials are right.
+/// Records that a link through profile `id` worked: it holds this setup's
+/// API Key and secret (a consent went through them), so a dashboard edit
+/// the list could not show is done: the record takes the current values.
 pub fn record_verified_link(settings: &mut ProfileConfig, id: &str) {
     if settings.stackone_connector_profile_id.as_deref() == Some(id) {
         settings.stackone.verified = Some(VERIFIED_LINKED.into());
+        settings.stackone.client_id = Some(settings.client_id.clone());
+        settings.stackone.scopes = Some(settings.scopes.clone());
+        settings.stackone.actions = Some(settings.stackone_actions.clone());
     }
 }
 

@@ -821,3 +821,162 @@ fn the_stand_ins_accounts_endpoint_filters_pages_and_refuses_what_it_does_not_kn
     assert_eq!(get("status=broken").0, 400);
     assert_eq!(get("colour=blue").0, 400);
 }
+
+// ------------------------------------------- dashboard edits (issue 20)
+
+/// A real-StackOne setup whose profile was made in the dashboard and adopted
+/// by id; returns its id.
+fn set_up_through_the_dashboard(env: &TestEnv) -> String {
+    let run = env.run(
+        env.init_cmd(&["--json"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(4);
+    let id = env
+        .sandbox
+        .stackone()
+        .fill_dashboard_form(
+            &env.app.client_id,
+            &env.client_secret(),
+            &[
+                "account_read",
+                "contact_data",
+                "campaign_data",
+                "offline_access",
+            ],
+            &[],
+        )
+        .unwrap();
+    let run = env.init_ok(&["--json"]);
+    assert_eq!(run.json()["stackone"]["connector_profile_id"], id.as_str());
+    id
+}
+
+#[test]
+fn a_new_api_key_lists_api_key_and_client_secret_to_edit() {
+    use ccsetup::sandbox::constant_contact::AppRegistration;
+    let env = TestEnv::real_stackone();
+    let id = set_up_through_the_dashboard(&env);
+    // A new Constant Contact application: new API Key and Client Secret.
+    let new_app = env.sandbox.cc().register_app(
+        AppRegistration::new().redirect_uri(format!("http://localhost:{}/callback", env.port)),
+    );
+    let mut cmd = env.cmd();
+    cmd.args([
+        "init",
+        "--non-interactive",
+        "--json",
+        "--client-id",
+        &new_app.client_id,
+    ])
+    .env("CC_CLIENT_SECRET", new_app.secret())
+    .env("STACKONE_API_KEY", env.stackone_key());
+    let run = env.run(cmd, ccsetup::sandbox::test_browser::Decision::Approve);
+    run.assert_code(4);
+    let err = &run.stderr[run
+        .stderr
+        .find("Update the Constant Contact connector profile")
+        .expect("edit steps")..];
+    assert!(
+        err.contains(&format!("(id {id}) and edit it")),
+        "the same profile:\n{err}"
+    );
+    assert!(
+        err.contains(&format!("API Key (Client ID): {}", new_app.client_id)),
+        "{err}"
+    );
+    assert!(err.contains("Client Secret: "), "{err}");
+    assert!(
+        !err.contains("Scopes:"),
+        "unchanged fields are not listed:\n{err}"
+    );
+    assert!(!run.all_output().contains(new_app.secret()));
+    assert!(
+        error_text(&run).contains("link"),
+        "the proof records the edit"
+    );
+}
+
+#[test]
+fn changed_scopes_list_only_scopes_and_an_unchanged_rerun_lists_nothing() {
+    let env = TestEnv::real_stackone();
+    set_up_through_the_dashboard(&env);
+    let run = env.init_ok(&["--json"]);
+    assert_eq!(run.json()["stackone"]["action"], "unchanged");
+    let run = env.run(
+        env.init_cmd(&[
+            "--json",
+            "--scopes",
+            "account_read,contact_data,offline_access",
+        ]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(4);
+    let err = &run.stderr[run
+        .stderr
+        .find("Update the Constant Contact connector profile")
+        .expect("edit steps")..];
+    assert!(
+        err.contains("Scopes: account_read contact_data offline_access"),
+        "{err}"
+    );
+    assert!(!err.contains("API Key (Client ID):"), "{err}");
+    assert!(!err.contains("Client Secret:"), "{err}");
+}
+
+#[test]
+fn a_dashboard_edit_with_a_wrong_secret_fails_the_proof_and_status_does_not_say_verified() {
+    use ccsetup::sandbox::test_browser::Decision;
+    let env = TestEnv::real_stackone();
+    let id = set_up_through_the_dashboard(&env);
+    let status = || {
+        let out = env.ccsetup(&["status", "--json"]).output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(status()["verified"], "listed");
+    // The person edits the profile and mistypes the Client Secret.
+    env.sandbox
+        .stackone()
+        .edit_profile_as_dashboard(&id, &env.app.client_id, Some("mistyped"), &[], &[])
+        .unwrap();
+    let run = run_linking(
+        link_cmd(&env, &["--wait", "--json"]),
+        Some(Decision::Approve),
+    );
+    run.assert_code(3);
+    assert!(
+        run.all_output().contains("invalid_client"),
+        "{}",
+        run.stderr
+    );
+    let s = status();
+    assert_ne!(s["verified"], "linked", "{s}");
+    let detail = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "stackone_profile")
+        .unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(detail.contains("not verified"), "{detail}");
+
+    // Corrected: the proof passes and status says so.
+    env.sandbox
+        .stackone()
+        .edit_profile_as_dashboard(
+            &id,
+            &env.app.client_id,
+            Some(&env.client_secret()),
+            &[],
+            &[],
+        )
+        .unwrap();
+    let run = run_linking(
+        link_cmd(&env, &["--wait", "--json"]),
+        Some(Decision::Approve),
+    );
+    run.assert_code(0);
+    assert_eq!(status()["verified"], "linked");
+}
