@@ -51,6 +51,7 @@ mod oauth_flow;
 mod oauth_listener;
 mod oauth_paste_stdin;
 mod oauth_request;
+mod reset_json;
 mod sandbox_cc;
 mod sandbox_stackone;
 mod secret_service;
