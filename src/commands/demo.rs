@@ -285,6 +285,9 @@ fn demo_env(sandbox: &Sandbox, workdir: &Path, profile: &str) -> Vec<(&'static s
     if profile != "default" {
         vars.push(("CCSETUP_PROFILE", profile.to_string()));
     }
+    // The stand-in's key (sandbox-only, shown on its API Keys page): every
+    // command that talks to StackOne needs one.
+    vars.push(("STACKONE_API_KEY", sandbox.stackone().api_key()));
     vars.extend(sandbox.endpoints().to_env());
     vars
 }

@@ -448,8 +448,26 @@ pub async fn api_key(
             .get(crate::store::SecretKind::StackOneApiKey)
             .await?
     };
-    sources.resolve(term.io, term.prompter, input, from_stdin, stored, &no_check)
+    sources
+        .resolve(term.io, term.prompter, input, from_stdin, stored, &no_check)
+        .map_err(|e| {
+            if e.exit_code() != 2 || !e.message().starts_with("missing ") {
+                return e;
+            }
+            let hint = [e.hint().unwrap_or_default(), DEMO_KEY_HINT]
+                .iter()
+                .filter(|h| !h.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join("; ");
+            e.with_hint(hint)
+        })
 }
+
+/// Where the demo's StackOne key is (issue: a newcomer trying commands
+/// against `demo --serve` is asked for a key they never made).
+pub const DEMO_KEY_HINT: &str = "in `ccsetup demo` the stand-in StackOne dashboard's API Keys page \
+     (/dashboard/api-keys) shows the demo's key, and `demo --serve` exports it as STACKONE_API_KEY";
 
 /// The error that ends `link --wait` (exit 3), or `None` when linked.
 pub fn link_error(

@@ -240,3 +240,43 @@ fn each_profile_has_a_page_with_copy_connector_id_and_an_edit_form() {
     let missing = h.send("GET", "/dashboard/connector-profiles/nope", None, None);
     assert_eq!(missing.status, 404);
 }
+
+#[test]
+fn the_dashboard_has_an_api_keys_page_with_the_sandbox_key() {
+    let h = StandIn::start(StackOneOptions::default());
+    let list = h.send("GET", "/dashboard/connector-profiles", None, None);
+    assert!(
+        list.text
+            .contains("id=\"api-keys\" href=\"/dashboard/api-keys\"")
+    );
+    let keys = h.send("GET", "/dashboard/api-keys", None, None);
+    assert_eq!(keys.status, 200);
+    assert!(
+        keys.text
+            .contains(&format!("<code id=\"api-key-0\">{DEFAULT_API_KEY}</code>")),
+        "{}",
+        keys.text
+    );
+}
+
+#[test]
+fn a_missing_stackone_key_names_where_the_demo_shows_it() {
+    let env = crate::support::e2e::TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
+    let out = env
+        .ccsetup(&[
+            "link",
+            "--non-interactive",
+            "--origin-owner-id",
+            "c1",
+            "--origin-owner-name",
+            "C",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("STACKONE_API_KEY"), "{stderr}");
+    assert!(stderr.contains("/dashboard/api-keys"), "{stderr}");
+    assert!(stderr.contains("demo --serve"), "{stderr}");
+}

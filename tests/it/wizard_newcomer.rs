@@ -453,6 +453,7 @@ fn demo_serve_keeps_the_stand_ins_for_other_commands_and_cleans_up_on_sigterm() 
         "CCSETUP_CC_API_URL",
         "CCSETUP_CC_PORTAL_URL",
         "CCSETUP_STACKONE_API_URL",
+        "STACKONE_API_KEY",
     ] {
         assert!(names.contains(&name), "{name} in {exports:?}");
     }

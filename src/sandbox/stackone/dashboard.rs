@@ -10,13 +10,15 @@
 //! `profile-form`, `connector_key`, `authentication_config_key`, `client_id`,
 //! `client_secret`, `scopes`, `action-<key>`, `create-profile`;
 //! on a profile page `profile-name`, `connector-id`, `copy-connector-id`,
-//! `edit-form`, `save-profile`; list rows link `profile-<id>`.
+//! `edit-form`, `save-profile`; list rows link `profile-<id>`; the list links
+//! `api-keys`, whose page shows each key as `api-key-<n>`.
 
 use super::state::{self, CONNECTORS, ProfileInput, WriteRefusal};
 use super::{CONSTANT_CONTACT, Request, Response, StackOneService};
 
 const LIST_PATH: &str = "/dashboard/connector-profiles";
 const NEW_PATH: &str = "/dashboard/connector-profiles/new";
+const API_KEYS_PATH: &str = "/dashboard/api-keys";
 
 use crate::sandbox::html::escape as esc;
 
@@ -46,6 +48,7 @@ pub(super) fn handle_dashboard(svc: &StackOneService, req: &Request) -> Response
     let path = req.path.trim_end_matches('/');
     match (req.method.as_str(), path) {
         ("GET", "/dashboard") => see_other(LIST_PATH),
+        ("GET", API_KEYS_PATH) => api_keys_page(svc),
         ("GET", LIST_PATH) => list_page(svc, req),
         ("GET", NEW_PATH) => {
             let preselect = req
@@ -81,6 +84,25 @@ fn profile_id(path: &str) -> Option<String> {
     (!rest.is_empty() && rest != "new" && !rest.contains('/')).then(|| rest.to_string())
 }
 
+/// "API Keys": the keys this stand-in accepts (sandbox-only keys, so
+/// showing them is the point: the demo's user needs one for `ccsetup`).
+fn api_keys_page(svc: &StackOneService) -> Response {
+    let mut body = String::from(
+        "<p>The API keys of this sandbox project. ccsetup asks for one (STACKONE_API_KEY); \
+         <code>ccsetup demo --serve</code> exports it for you.</p>\n<ul>\n",
+    );
+    for (i, key) in svc.options().api_keys.iter().enumerate() {
+        body.push_str(&format!(
+            "<li><code id=\"api-key-{i}\">{}</code></li>\n",
+            esc(key)
+        ));
+    }
+    body.push_str(&format!(
+        "</ul>\n<p><a href=\"{LIST_PATH}\">Connector Profiles</a></p>"
+    ));
+    page(200, "API Keys", &body)
+}
+
 fn list_page(svc: &StackOneService, req: &Request) -> Response {
     let state = svc.state();
     let mut body = String::new();
@@ -99,7 +121,8 @@ fn list_page(svc: &StackOneService, req: &Request) -> Response {
         ));
     }
     body.push_str(&format!(
-        "<p><a id=\"new-profile\" href=\"{NEW_PATH}\">+ Connector Profile</a></p>\n"
+        "<p><a id=\"new-profile\" href=\"{NEW_PATH}\">+ Connector Profile</a> · \
+         <a id=\"api-keys\" href=\"{API_KEYS_PATH}\">API Keys</a></p>\n"
     ));
     body.push_str(
         "<table>\n<tr><th>Name</th><th>Connector</th><th>Type</th><th>ID</th><th>Created</th><th></th></tr>\n",
