@@ -59,6 +59,7 @@ mod secrets_e2e;
 mod stackone_as_it_is;
 mod stackone_client;
 mod stackone_e2e;
+mod stackone_hub;
 mod stackone_paging;
 mod stackone_real_world;
 mod stackone_schema;
