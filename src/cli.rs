@@ -279,7 +279,7 @@ pub struct LinkArgs {
 }
 
 /// `link --wait-timeout` default: ten minutes.
-pub const DEFAULT_LINK_WAIT_SECS: u64 = 600;
+pub const DEFAULT_LINK_WAIT_SECS: u64 = crate::workflow::stackone::PROOF_WAIT.as_secs();
 
 #[derive(Debug, Clone, Args)]
 pub struct ResetArgs {

@@ -545,6 +545,10 @@ pub async fn prove_profile(
 /// The owner of the connect session that proves a profile.
 pub const PROOF_OWNER_ID: &str = "ccsetup-self-test";
 
+/// How long a link wait lasts unless told otherwise (`link --wait-timeout`'s
+/// default, docs/contract.md `link`: 600 s); the proof waits as long.
+pub const PROOF_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// After a dashboard create or edit, the list cannot prove the credentials:
 /// with someone at the terminal, offer (default yes) to link their own test
 /// account through the profile at once and say what was found; otherwise
@@ -572,6 +576,10 @@ pub async fn offer_link_proof(
         ));
         return Ok(false);
     }
+    term.io.info(
+        "Sign in as a separate Constant Contact test user, not the one ccsetup authorized: a new \
+         authorization of the same user and app can expire the older refresh token.",
+    );
     if !term.prompter.confirm(
         "Prove the StackOne profile now by linking your own test account (link --wait)?",
         true,
@@ -591,7 +599,7 @@ pub async fn offer_link_proof(
         profile_id,
         WaitOptions {
             interval: std::time::Duration::from_secs(2),
-            timeout: std::time::Duration::from_secs(crate::cli::DEFAULT_LINK_WAIT_SECS),
+            timeout: PROOF_WAIT,
         },
     )
     .await
