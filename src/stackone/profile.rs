@@ -832,3 +832,28 @@ fn not_offered(err: &StackOneError, what: &str) -> Error {
     ))
     .with_hint("run with --stackone-mode auto or dashboard to be guided through the dashboard form")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::profile_id_in;
+
+    #[test]
+    fn a_pasted_id_or_profile_page_url_gives_the_id() {
+        assert_eq!(
+            profile_id_in("  4613220120151 \n").as_deref(),
+            Some("4613220120151")
+        );
+        assert_eq!(
+            profile_id_in("http://127.0.0.1:9/dashboard/connector-profiles/abc-123").as_deref(),
+            Some("abc-123")
+        );
+        assert_eq!(
+            profile_id_in("https://app.stackone.com/connector-profiles/p_9/").as_deref(),
+            Some("p_9"),
+            "a trailing slash"
+        );
+        assert_eq!(profile_id_in(""), None);
+        assert_eq!(profile_id_in("two words"), None);
+        assert_eq!(profile_id_in("y; rm -rf"), None);
+    }
+}
