@@ -64,6 +64,12 @@ impl Sandbox {
                 api: cc.api_url(),
             });
         let stackone = stackone::StackOneStandIn::start(runtime.handle(), stackone_options)?;
+        // StackOne's callback is served by its stand-in (docs/contract.md:
+        // the hub's consent never lands on the real StackOne host).
+        cc.forward_redirects(
+            stackone::STACKONE_CALLBACK_URI,
+            stackone.url(stackone::CALLBACK_PATH),
+        );
         Ok(Sandbox {
             cc,
             stackone,

@@ -4,8 +4,8 @@
 //! one whose `state` would refuse the consent given in the other tab.
 
 use ccsetup::sandbox::constant_contact::AppRegistration;
-use ccsetup::sandbox::stackone::STACKONE_CALLBACK_URI;
-use ccsetup::sandbox::test_browser::{Decision, link_account_blocking};
+use ccsetup::sandbox::stackone::{CALLBACK_PATH, STACKONE_CALLBACK_URI};
+use ccsetup::sandbox::test_browser::{Decision, consent_blocking};
 use ccsetup::sandbox::{Sandbox, SandboxOptions};
 use serde_json::json;
 
@@ -79,8 +79,19 @@ fn a_returning_user_continues_the_attempt_and_the_consent_opens_in_a_new_tab() {
     );
     assert_eq!(state_in(&back), state);
 
-    // The consent still matches; afterwards the hub says it is done.
-    link_account_blocking(&link, Decision::Approve).unwrap();
+    // The consent (in the other tab) still matches, and its redirect lands
+    // on the stand-in's own callback page, never on the real StackOne host.
+    let at = back.find("id=\"authorize\" href=\"").unwrap() + "id=\"authorize\" href=\"".len();
+    let authorize = back[at..at + back[at..].find('"').unwrap()].replace("&amp;", "&");
+    let landed = consent_blocking(&authorize, Decision::Approve).unwrap();
+    assert!(
+        landed.starts_with(so.url(CALLBACK_PATH).as_str()),
+        "{landed}"
+    );
+    assert!(!landed.contains("api.stackone.com"), "{landed}");
+    let linked_page = get(&landed);
+    assert!(linked_page.contains("Account linked"), "{linked_page}");
     let done = get(&link);
     assert!(done.contains("id=\"linked\""), "{done}");
+    assert_eq!(so.linked_accounts().len(), 1);
 }

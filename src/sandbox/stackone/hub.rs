@@ -220,9 +220,10 @@ fn continue_page(
         &format!(
             "<ol><li><a id=\"authorize\" href=\"{}\" target=\"_blank\" rel=\"noopener\">Sign in to Constant Contact \
              and allow access</a> (opens in a new tab; this page stays here).</li>\n\
-             <li>Constant Contact then sends that tab to StackOne's callback\
-             (<code>{STACKONE_CALLBACK_URI}?code=…</code>), which this sandbox cannot serve: \
-             copy that address from the new tab's address bar and paste it here.</li></ol>\n\
+             <li>Constant Contact then sends that tab to StackOne's callback, which this \
+             sandbox serves itself: the tab says when the account is linked, and this page \
+             (reloaded) says so too. If that tab shows an address starting with \
+             <code>{STACKONE_CALLBACK_URI}</code> instead, paste it here.</li></ol>\n\
              <form id=\"callback-form\" method=\"post\" action=\"/hub/callback\">\
              <input type=\"hidden\" name=\"token\" value=\"{}\">\
              <p><label>Address <input id=\"redirected_url\" name=\"redirected_url\" size=\"80\"></label></p>\
@@ -233,15 +234,49 @@ fn continue_page(
     )
 }
 
+/// StackOne's callback as the browser reaches it (the sandbox forwards
+/// Constant Contact's redirect here): the attempt is found by its `state`.
+pub(super) fn oauth_callback(svc: &StackOneService, req: &Request) -> Response {
+    let wanted = req.query_param("state").unwrap_or_default();
+    let found = {
+        let state = svc.state();
+        state
+            .sessions
+            .iter()
+            .find(|s| !wanted.is_empty() && s.oauth.as_ref().is_some_and(|o| o.state == wanted))
+            .map(|s| {
+                (
+                    s.id,
+                    s.body["origin_owner_name"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            })
+    };
+    let Some((session_id, owner)) = found else {
+        return page(
+            400,
+            "Unknown attempt",
+            "<p>This answer belongs to no linking attempt under way. Open the link again.</p>",
+        );
+    };
+    let Ok(callback) = url::Url::parse(&svc.url(&format!("{}?{}", req.path, req.query))) else {
+        return page(400, "Not the callback", "<p>Unreadable address.</p>");
+    };
+    finish(svc, session_id, &owner, &callback)
+}
+
 /// The pasted callback: an error from Constant Contact, or a code that is
 /// exchanged with the profile's credentials.
 fn callback(svc: &StackOneService, session_id: u64, owner_name: &str, req: &Request) -> Response {
     let pasted = req.form_param("redirected_url").unwrap_or_default();
+    let served_here = svc.url(super::CALLBACK_PATH);
     let parsed = url::Url::parse(pasted.trim()).ok().filter(|u| {
         let mut base = u.clone();
         base.set_query(None);
         base.set_fragment(None);
-        base.as_str() == STACKONE_CALLBACK_URI
+        base.as_str() == STACKONE_CALLBACK_URI || base.as_str() == served_here
     });
     let Some(callback) = parsed else {
         return page(
@@ -252,6 +287,16 @@ fn callback(svc: &StackOneService, session_id: u64, owner_name: &str, req: &Requ
             ),
         );
     };
+    finish(svc, session_id, owner_name, &callback)
+}
+
+/// The callback's answer for session `session_id`.
+fn finish(
+    svc: &StackOneService,
+    session_id: u64,
+    owner_name: &str,
+    callback: &url::Url,
+) -> Response {
     let param = |k: &str| {
         callback
             .query_pairs()

@@ -107,6 +107,9 @@ pub struct CcEndpoints {
 pub const STACKONE_CALLBACK_URI: &str =
     "https://api.stackone.com/connect/oauth2/constantcontact/callback";
 
+/// Where the stand-in serves StackOne's callback (the real one's path).
+pub const CALLBACK_PATH: &str = "/connect/oauth2/constantcontact/callback";
+
 /// How to start the StackOne stand-in.
 #[derive(Clone)]
 pub struct StackOneOptions {
@@ -220,6 +223,8 @@ impl Service for StackOneService {
             dashboard::handle_dashboard(self, req)
         } else if req.path == "/hub" || req.path.starts_with("/hub/") {
             hub::handle_hub(self, req)
+        } else if req.path == CALLBACK_PATH && req.method == "GET" {
+            hub::oauth_callback(self, req)
         } else {
             api::handle(self, req)
         };
