@@ -62,6 +62,7 @@ mod stackone_e2e;
 mod stackone_hub;
 mod stackone_paging;
 mod stackone_real_world;
+mod stackone_rotate_pty;
 mod stackone_schema;
 mod storage_isolation;
 mod store_files;
