@@ -149,6 +149,10 @@ pub struct InitArgs {
     #[command(flatten)]
     pub stackone: StackOneArgs,
 
+    /// Adopt this existing Constant Contact Connector Profile (its page's "Copy connector ID", or the page's URL)
+    #[arg(long, env = "CCSETUP_STACKONE_PROFILE_ID", value_name = "ID")]
+    pub stackone_profile_id: Option<String>,
+
     /// Comma-separated scopes [default: account_read,contact_data,campaign_data,offline_access]
     #[arg(
         long,
@@ -277,7 +281,7 @@ pub struct LinkArgs {
 }
 
 /// `link --wait-timeout` default: ten minutes.
-pub const DEFAULT_LINK_WAIT_SECS: u64 = 600;
+pub const DEFAULT_LINK_WAIT_SECS: u64 = crate::workflow::stackone::PROOF_WAIT.as_secs();
 
 #[derive(Debug, Clone, Args)]
 pub struct ResetArgs {
@@ -307,13 +311,18 @@ pub struct DoctorArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
-    /// Model the real StackOne API, which has no create endpoint: use the dashboard page
-    #[arg(long)]
+    /// The default (kept for old scripts): StackOne as it is, without a profile-write API
+    #[arg(long, hide = true, conflicts_with = "stackone_write_api")]
     pub dashboard: bool,
 
-    /// With --dashboard and no terminal: the demo's "user" types a wrong Client Secret
-    /// into the dashboard form, to show `link --wait` catching it
-    #[arg(long, requires = "dashboard")]
+    /// HYPOTHETICAL: give the stand-in StackOne a profile-write API that the real
+    /// StackOne does not have (ccsetup then creates the profile through it)
+    #[arg(long)]
+    pub stackone_write_api: bool,
+
+    /// With no terminal: the demo's "user" types a wrong Client Secret into the
+    /// dashboard form, to show the link proof catching it
+    #[arg(long, conflicts_with = "stackone_write_api")]
     pub mistype_secret: bool,
 
     /// Local redirect port for the demo [default: 8917, or a free one if taken]
@@ -380,7 +389,7 @@ const DEMO_EXAMPLES: &str = "\
 Examples:
   ccsetup demo
   ccsetup demo --no-browser
-  ccsetup demo --dashboard            # StackOne without a create API, as the real one";
+  ccsetup demo --stackone-write-api   # a HYPOTHETICAL StackOne with a profile-write API";
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   ccsetup completions bash > ~/.local/share/bash-completion/completions/ccsetup

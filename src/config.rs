@@ -99,6 +99,38 @@ pub struct ProfileConfig {
     /// `long_lived` (docs/contract.md `init` step 4); none when unchecked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_type: Option<String>,
+    /// What ccsetup knows of the StackOne Connector Profile beyond its id
+    /// (`[profiles.<name>.stackone]`; last, as TOML tables come after values).
+    #[serde(default, skip_serializing_if = "StackOneRecord::is_empty")]
+    pub stackone: StackOneRecord,
+}
+
+/// What StackOne's list never shows (docs/contract.md "StackOne API"): the
+/// values ccsetup last wrote to, or verified in, the Connector Profile, how
+/// it was verified, and the Constant Contact profile ids a non-interactive
+/// run listed when it stopped at the dashboard step (the next run adopts the
+/// one that is new).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StackOneRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<String>>,
+    /// `linked` (an account was linked through the profile) or `listed`
+    /// (only its id was seen) after a dashboard create or edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<String>,
+    /// `Some` (possibly empty) once a run stopped at the dashboard step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_profile_ids: Option<Vec<String>>,
+}
+
+impl StackOneRecord {
+    pub fn is_empty(&self) -> bool {
+        *self == StackOneRecord::default()
+    }
 }
 
 /// The config file of a config dir.
@@ -291,6 +323,7 @@ mod tests {
             authorized_at: None,
             client_secret_rotated_at: None,
             refresh_token_type: None,
+            stackone: StackOneRecord::default(),
         }
     }
 

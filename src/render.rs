@@ -20,7 +20,12 @@ pub fn stackone_outcome_line(outcome: &ProfileOutcome) -> String {
 pub fn stackone_json(outcome: Option<&ProfileOutcome>) -> Value {
     match outcome {
         Some(o) => {
-            json!({ "connector_profile_id": o.id, "name": o.name, "action": o.action.as_str() })
+            let mut v = json!({ "connector_profile_id": o.id, "name": o.name, "action": o.action.as_str() });
+            // A dashboard create or edit: how far it is proven (docs/contract.md "StackOne API").
+            if let Some(verified) = o.verified {
+                v["verified"] = json!(verified);
+            }
+            v
         }
         None => json!({ "connector_profile_id": null, "name": null, "action": "skipped" }),
     }

@@ -4,7 +4,9 @@
 //! server and API and of the StackOne API and dashboard on loopback, points
 //! the context at them with a temporary config dir and the file store, and
 //! runs `init` unchanged. Interactive: the user walks the stand-in portal,
-//! consent page and (with `--dashboard`) dashboard in their own browser.
+//! consent page and StackOne dashboard in their own browser (StackOne has no
+//! profile-write API; `--stackone-write-api` gives the stand-in a
+//! hypothetical one).
 //! Non-interactive: the demo registers the app and approves consent itself,
 //! which makes it a smoke test of the whole flow.
 
@@ -28,10 +30,11 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     refuse_real_state(ctx, &args)?;
     let sandbox = Sandbox::start(SandboxOptions {
         stackone: StackOneOptions {
-            profile_write_api: if args.dashboard {
-                ProfileWriteApi::NotFound
+            // StackOne as it is, unless the hypothetical API is asked for by name.
+            profile_write_api: if args.stackone_write_api {
+                ProfileWriteApi::Hypothetical
             } else {
-                ProfileWriteApi::Enabled
+                ProfileWriteApi::NotFound
             },
             ..Default::default()
         },
@@ -69,10 +72,10 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         sandbox.cc().portal_url(),
         sandbox.stackone().dashboard_url(),
         local_redirect_uri(port),
-        if args.dashboard {
-            "\nThe stand-in StackOne API offers no create endpoint here (like the real one): you will use its dashboard page.\n"
+        if args.stackone_write_api {
+            "\nHYPOTHETICAL: this stand-in StackOne has a profile-write API, which the real StackOne does not have.\n"
         } else {
-            ""
+            "\nLike the real StackOne, the stand-in has no API that creates Connector Profiles: you will use its dashboard page.\n"
         },
         if interactive && !browser_ready {
             "\nNo browser will be opened here: open the URLs the demo prints in a browser that can reach this \
@@ -96,15 +99,16 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         client_secret_stdin: false,
         stackone: StackOneArgs {
             stackone_api_key_stdin: false,
-            stackone_mode: if args.dashboard {
-                StackOneMode::Dashboard
-            } else {
+            stackone_mode: if args.stackone_write_api {
                 StackOneMode::Auto
+            } else {
+                StackOneMode::Dashboard
             },
         },
         scopes: None,
         actions: None,
         stackone_profile_name: None,
+        stackone_profile_id: None,
         redirect_port: Some(port),
         redirect_uri: None,
         skip_authorize: false,
@@ -129,10 +133,10 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         ctx.io.info(format!(
             "Non-interactive: the demo registered application {} in the stand-in portal and approves consent itself{}.",
             app.client_id,
-            if args.dashboard {
-                ", fills the stand-in dashboard's form, and links a test account in the hub"
-            } else {
+            if args.stackone_write_api {
                 ""
+            } else {
+                ", fills the stand-in dashboard's form, and links a test account in the hub"
             }
         ));
         robot_app = Some(app);
@@ -147,7 +151,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         .serve
         .then(|| ctx.io.replace_stdout(Box::new(std::io::stderr())));
     let result = match robot_app {
-        Some(app) if args.dashboard => {
+        Some(app) if !args.stackone_write_api => {
             play_the_dashboard_user(ctx, &sandbox, init_args, &app, args.mistype_secret).await
         }
         _ => crate::commands::init::run(ctx, init_args).await,
@@ -225,13 +229,7 @@ async fn play_the_dashboard_user(
     let scopes: Vec<&str> = crate::cli::DEFAULT_SCOPES.split(',').collect();
     let profile_id = sandbox
         .stackone()
-        .create_profile_as_dashboard(
-            crate::stackone::DEFAULT_STACKONE_PROFILE_NAME,
-            &app.client_id,
-            &secret,
-            &scopes,
-            &[],
-        )
+        .fill_dashboard_form(&app.client_id, &secret, &scopes, &[])
         .map_err(|why| {
             Error::failure(format!("the demo could not fill the dashboard form: {why}"))
         })?;
@@ -310,6 +308,9 @@ fn demo_env(sandbox: &Sandbox, workdir: &Path, profile: &str) -> Vec<(&'static s
     if profile != "default" {
         vars.push(("CCSETUP_PROFILE", profile.to_string()));
     }
+    // The stand-in's key (sandbox-only, shown on its API Keys page): every
+    // command that talks to StackOne needs one.
+    vars.push(("STACKONE_API_KEY", sandbox.stackone().api_key()));
     vars.extend(sandbox.endpoints().to_env());
     vars
 }

@@ -33,6 +33,14 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     let interactive = ctx.prompter.is_interactive();
     let (mut term, remote, sources) = ctx.parts()?;
     let key = stackone::api_key(&mut term, sources, &session, args.stackone_api_key_stdin).await?;
+    let wait = !args.no_wait && (args.wait || interactive);
+    // Before the link exists: where StackOne cannot report the session, the
+    // owner's account not in this list is the new one.
+    let watch = if wait {
+        Some(stackone::watch_accounts(remote, &key, &owner_id).await?)
+    } else {
+        None
+    };
 
     let connect = stackone::create_connect_session(
         remote,
@@ -46,7 +54,6 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     )
     .await?;
 
-    let wait = !args.no_wait && (args.wait || interactive);
     // Under --json this goes to stderr: a waiting run must show the link.
     term.io.println(format!(
         "Send this link to {owner_name} to link their Constant Contact account (valid until {}):\n{}",
@@ -65,17 +72,18 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
         "auth_link_url": connect.auth_link_url,
         "expires_at": connect.expires_at,
     });
-    if !wait {
+    let Some(watch) = watch else {
         if term.io.json {
             term.io.print_json(&result)?;
         }
         return Ok(());
-    }
+    };
     let outcome = stackone::wait_for_link(
         term.io,
         remote,
         &key,
         &connect.id,
+        &watch,
         WaitOptions {
             interval: Duration::from_millis(args.wait_interval_ms),
             timeout: Duration::from_secs(args.wait_timeout),
@@ -103,6 +111,10 @@ pub async fn run(ctx: &mut Context, args: LinkArgs) -> Result<()> {
     match stackone::link_error(&outcome, args.wait_timeout, &connect.expires_at) {
         Some(err) => Err(err),
         None => {
+            // A link through the recorded profile proves its credentials.
+            if let Some(id) = settings.stackone_connector_profile_id.as_deref() {
+                session.update_config(|p| stackone::record_verified_link(p, id))?;
+            }
             term.io
                 .success(stackone::linked_line(&owner_name, &outcome));
             Ok(())

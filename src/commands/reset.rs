@@ -115,7 +115,9 @@ pub async fn run(ctx: &mut Context, args: ResetArgs) -> Result<()> {
     if term.io.json {
         term.io.print_json(&json!({
             "profile": profile,
-            "removed": removed,
+            // A boolean scripts test (docs/contract.md `reset`); what went is in removed_kinds.
+            "removed": !removed.is_empty(),
+            "removed_kinds": removed,
             "revoked": revoked,
             "stackone_profile_deleted": stackone_deleted,
         }))?;

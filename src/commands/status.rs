@@ -22,6 +22,11 @@ use crate::workflow::tokens::{self, ACCESS_TOKEN_MIN_SECS};
 pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
     let mut accounts = Vec::new();
     let checks = collect(ctx, args.offline, &mut accounts).await;
+    // How far the Connector Profile is proven (docs/contract.md "StackOne API").
+    let verified = config::load(&ctx.config_dir)
+        .ok()
+        .and_then(|f| f.profiles.get(&ctx.profile).cloned())
+        .and_then(|p| p.stackone.verified);
     let ok = !checks.is_empty()
         && checks.iter().all(|c| {
             matches!(
@@ -55,6 +60,7 @@ pub async fn run(ctx: &mut Context, args: StatusArgs) -> Result<()> {
             "refresh_token_type": token_type,
             "checks": checks,
             "stackone_accounts": accounts,
+            "verified": verified,
         }))?;
     } else {
         let rows = checks.iter().map(|c| CheckRow {

@@ -34,7 +34,7 @@ fn free_port() -> u16 {
 impl Setup {
     /// Runs a non-interactive `init` in-process.
     async fn new() -> Setup {
-        let sandbox = Sandbox::start(SandboxOptions::default()).unwrap();
+        let sandbox = Sandbox::start(SandboxOptions::with_hypothetical_write_api()).unwrap();
         let port = free_port();
         let app = sandbox
             .cc()

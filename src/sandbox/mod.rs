@@ -23,6 +23,21 @@ pub struct SandboxOptions {
     pub stackone: stackone::StackOneOptions,
 }
 
+impl SandboxOptions {
+    /// The stand-ins with StackOne's HYPOTHETICAL profile-write API switched
+    /// on ([`stackone::ProfileWriteApi::Hypothetical`]): a StackOne that does
+    /// not exist today, for the tests and demos that name it.
+    pub fn with_hypothetical_write_api() -> Self {
+        SandboxOptions {
+            stackone: stackone::StackOneOptions {
+                profile_write_api: stackone::ProfileWriteApi::Hypothetical,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+}
+
 /// Both stand-ins, running. Dropping it stops them.
 pub struct Sandbox {
     cc: constant_contact::CcStandIn,
@@ -49,6 +64,12 @@ impl Sandbox {
                 api: cc.api_url(),
             });
         let stackone = stackone::StackOneStandIn::start(runtime.handle(), stackone_options)?;
+        // StackOne's callback is served by its stand-in (docs/contract.md:
+        // the hub's consent never lands on the real StackOne host).
+        cc.forward_redirects(
+            stackone::STACKONE_CALLBACK_URI,
+            stackone.url(stackone::CALLBACK_PATH),
+        );
         Ok(Sandbox {
             cc,
             stackone,

@@ -225,9 +225,11 @@ impl StackOneClient {
 
     /// Follows pages: the first request names no page (the server's first,
     /// whether it counts from 0 or 1). When its answer gives the total and
-    /// the page size, the remaining pages are asked for at once (each is a
-    /// round trip, and none depends on another); otherwise one after
-    /// another, `page + 1` until a page comes back short or empty.
+    /// the page size and is a full page, the remaining pages are asked for at
+    /// once (each is a round trip, and none depends on another); otherwise one
+    /// after another, `page + 1`. Complete only when a page is empty, brings
+    /// no new id, or the total is reached — never because a page was short: a
+    /// server may cap the page size silently (docs/contract.md "Paging").
     async fn list_all(&self, path: &str, connector_key: &str) -> CallResult<Vec<ConnectorProfile>> {
         let mut out: Vec<ConnectorProfile> = Vec::new();
         let mut next_page: Option<u64> = None;
@@ -235,18 +237,17 @@ impl StackOneClient {
             let page = self.profiles_page(path, connector_key, next_page).await?;
             let count = page.items.len();
             let first = next_page.is_none();
-            merge_profiles(&mut out, page.items);
+            let added = merge_profiles(&mut out, page.items);
             let current = page.page.unwrap_or(next_page.unwrap_or(1));
-            let done = count == 0
-                || page.total.is_some_and(|t| out.len() as u64 >= t)
-                || page.page_size.is_some_and(|s| (count as u64) < s)
-                || (page.total.is_none() && page.page_size.is_none());
+            let done =
+                count == 0 || added == 0 || page.total.is_some_and(|t| out.len() as u64 >= t);
             if done {
                 return Ok(out);
             }
             if first
                 && let (Some(total), Some(size)) = (page.total, page.page_size)
                 && size > 0
+                && count as u64 == size
             {
                 let last = current + total.div_ceil(size) - 1;
                 if last - current >= MAX_PAGES as u64 {
@@ -259,7 +260,12 @@ impl StackOneClient {
                 for page in rest {
                     merge_profiles(&mut out, page.items);
                 }
-                return Ok(out);
+                if out.len() as u64 >= total {
+                    return Ok(out);
+                }
+                // Fewer than the total said: go on one page at a time.
+                next_page = Some(last + 1);
+                continue;
             }
             next_page = Some(current + 1);
         }
@@ -363,24 +369,43 @@ impl StackOneClient {
 
     /// `GET /accounts?providers=…`, every page. StackOne's SDK says the
     /// answer is a bare array, a guide shows `{data:[…]}` (docs/vendors.md §5):
-    /// both are read. Pages are asked for with an explicit `page_size` until
-    /// one comes back short (a bare array carries no total).
+    /// both are read.
     pub async fn list_accounts(&self, provider: &str) -> CallResult<Vec<LinkedAccount>> {
+        self.list_accounts_of(provider, None).await
+    }
+
+    /// [`StackOneClient::list_accounts`], only `owner`'s when given
+    /// (`origin_owner_id`). Pages are asked for with an explicit `page_size`
+    /// until one is empty, brings no new id, or the `{data}` answer's total
+    /// is reached — never because a page was short: a server may cap
+    /// `page_size` silently (docs/contract.md "Paging").
+    pub async fn list_accounts_of(
+        &self,
+        provider: &str,
+        owner: Option<&str>,
+    ) -> CallResult<Vec<LinkedAccount>> {
         const PAGE_SIZE: usize = 100;
         let what = "list linked accounts";
         let mut out: Vec<LinkedAccount> = Vec::new();
         for page in 1..=MAX_PAGES {
             let mut call = Call::new(Method::GET, "/accounts", what);
+            if let Some(owner) = owner {
+                call.query.push(("origin_owner_id", owner.to_string()));
+            }
             call.query.push(("providers", provider.to_string()));
             call.query.push(("page", page.to_string()));
             call.query.push(("page_size", PAGE_SIZE.to_string()));
             let value = self.call_json(call).await?;
+            let mut total = None;
             let items = match value {
                 Value::Array(items) => items,
-                Value::Object(mut map) => match map.remove("data") {
-                    Some(Value::Array(items)) => items,
-                    _ => return Err(self.bad_answer(what, "no `data` list")),
-                },
+                Value::Object(mut map) => {
+                    total = map.get("total").and_then(Value::as_u64);
+                    match map.remove("data") {
+                        Some(Value::Array(items)) => items,
+                        _ => return Err(self.bad_answer(what, "no `data` list")),
+                    }
+                }
                 _ => return Err(self.bad_answer(what, "neither a list nor an object")),
             };
             let count = items.len();
@@ -393,9 +418,10 @@ impl StackOneClient {
                     added += 1;
                 }
             }
-            // A short page ends it; so does a page of nothing new (a server
-            // that ignores `page` would otherwise repeat itself forever).
-            if count < PAGE_SIZE || added == 0 {
+            // An empty page ends it; so does a page of nothing new (a server
+            // that ignores `page` would otherwise repeat itself forever), and
+            // the total when the answer gives one.
+            if count == 0 || added == 0 || total.is_some_and(|t| out.len() as u64 >= t) {
                 return Ok(out);
             }
         }
@@ -727,13 +753,16 @@ struct ProfilesPage {
 }
 
 /// Adds `items` not already in `out` (a page may repeat an item when the
-/// list changes while it is read).
-fn merge_profiles(out: &mut Vec<ConnectorProfile>, items: Vec<ConnectorProfile>) {
+/// list changes while it is read); returns how many were new.
+fn merge_profiles(out: &mut Vec<ConnectorProfile>, items: Vec<ConnectorProfile>) -> usize {
+    let mut added = 0;
     for item in items {
         if !out.iter().any(|p| p.id == item.id) {
             out.push(item);
+            added += 1;
         }
     }
+    added
 }
 
 #[cfg(test)]

@@ -39,7 +39,8 @@ pub struct DashboardSteps {
     /// The dashboard's Connector Profiles page.
     pub dashboard_url: Url,
     pub connector_label: String,
-    /// The profile's name (the name ccsetup then looks for).
+    /// The profile's name where known (an edit or delete); a create cannot
+    /// choose it (the form has no Name field).
     pub name: String,
     pub client_id: String,
     pub scopes: Vec<String>,
@@ -55,8 +56,8 @@ impl DashboardSteps {
     pub fn title(&self) -> String {
         match &self.task {
             DashboardTask::Create => format!(
-                "Create the {} connector profile \"{}\" in the StackOne dashboard",
-                self.connector_label, self.name
+                "Create a {} connector profile in the StackOne dashboard",
+                self.connector_label
             ),
             DashboardTask::Edit { current_name, .. } => format!(
                 "Update the {} connector profile \"{current_name}\" in the StackOne dashboard",
@@ -95,15 +96,13 @@ impl DashboardSteps {
                     self.connector_label
                 ));
                 out.push("Select Type \"OAuth 2.0\".".into());
-                out.push(format!(
-                    "Name: {} (ccsetup looks for a profile with exactly this name)",
-                    self.name
-                ));
                 out.push(format!("API Key (Client ID): {}", self.client_id));
                 out.push(format!("Client Secret: {secret_note}"));
                 out.push(format!("Scopes (optional): {scopes}"));
                 out.push(format!("Actions (optional): {actions}"));
-                out.push("Click \"Create profile\".".into());
+                out.push("Click \"Create profile\". (There is no Name field: StackOne names the profile; \
+                     ccsetup finds the new one by its id.)"
+                    .into());
             }
             DashboardTask::Edit {
                 profile_id,
@@ -148,16 +147,28 @@ impl DashboardSteps {
 
 /// Shows the dashboard steps and waits for the user to do them. After
 /// [`DashboardGuide::wait_for_user`] returns, ccsetup polls StackOne's list
-/// endpoint until the profile appears.
+/// endpoint until a new profile id appears (or adopts the id pasted).
 pub trait DashboardGuide: Send {
     /// Shows the steps. The client id is part of `steps`; the secret is
     /// passed separately and must not be displayed unless the user
     /// explicitly asks (copying it to a clipboard is fine).
     fn show_steps(&mut self, steps: &DashboardSteps, client_secret: &SecretString) -> Result<()>;
 
-    /// Returns when the user says they are done, or an error to stop (a
+    /// Returns when the user says they are done — with the profile id they
+    /// pasted (the id or the profile page's URL, see
+    /// [`super::profile::profile_id_in`]), if any — or an error to stop (a
     /// non-interactive run refuses with exit 4).
-    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<()>;
+    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<Option<String>>;
+
+    /// The Constant Contact profile ids StackOne listed before the user went
+    /// to the form (a run that stops here records them for the next one).
+    fn on_listed_before(&mut self, _ids: &[String]) {}
+
+    /// Several new profiles appeared: the index of this setup's, or `None`
+    /// when nobody can say (then the run stops, naming them).
+    fn choose(&mut self, _candidates: &[super::model::ConnectorProfile]) -> Result<Option<usize>> {
+        Ok(None)
+    }
 
     /// Called before each poll of the list endpoint (e.g. to tick a spinner).
     fn on_poll(&mut self, _attempt: u32, _max_attempts: u32) {}
@@ -173,24 +184,45 @@ pub trait DashboardGuide: Send {
 pub struct PrintedDashboardGuide<'a> {
     io: &'a mut IoStreams,
     proceed: bool,
+    listed_before: Option<Vec<String>>,
 }
 
 impl<'a> PrintedDashboardGuide<'a> {
     /// Prints the steps, then fails with exit 4 (docs/contract.md: the non-interactive
     /// dashboard path opens nothing and does not poll).
     pub fn non_interactive(io: &'a mut IoStreams) -> Self {
-        PrintedDashboardGuide { io, proceed: false }
+        PrintedDashboardGuide {
+            io,
+            proceed: false,
+            listed_before: None,
+        }
     }
 
     /// Prints the steps, then lets ccsetup poll (someone else does them).
     pub fn proceeding(io: &'a mut IoStreams) -> Self {
-        PrintedDashboardGuide { io, proceed: true }
+        PrintedDashboardGuide {
+            io,
+            proceed: true,
+            listed_before: None,
+        }
+    }
+}
+
+impl PrintedDashboardGuide<'_> {
+    /// The ids listed before the steps were printed (`None`: no listing
+    /// happened, e.g. an edit).
+    pub fn listed_before(&self) -> Option<&[String]> {
+        self.listed_before.as_deref()
     }
 }
 
 impl DashboardGuide for PrintedDashboardGuide<'_> {
     fn on_note(&mut self, note: &str) {
         self.io.warn(note);
+    }
+
+    fn on_listed_before(&mut self, ids: &[String]) {
+        self.listed_before = Some(ids.to_vec());
     }
 
     fn show_steps(&mut self, steps: &DashboardSteps, _client_secret: &SecretString) -> Result<()> {
@@ -201,25 +233,35 @@ impl DashboardGuide for PrintedDashboardGuide<'_> {
         Ok(())
     }
 
-    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<()> {
+    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<Option<String>> {
         if self.proceed {
             self.io
                 .info("Waiting for the profile to appear in StackOne…");
-            return Ok(());
+            return Ok(None);
         }
         let what = match steps.task {
             DashboardTask::Create => "created",
             DashboardTask::Edit { .. } => "updated",
             DashboardTask::Delete { .. } => "deleted",
         };
-        Err(Error::remote(format!(
+        let error = Error::remote(format!(
             "the {} connector profile must be {what} by hand in the StackOne dashboard \
              (its API offers no way to do it), and this run is non-interactive",
             steps.connector_label
-        ))
-        .with_hint(
-            "follow the steps printed above, then run the same command again: ccsetup finds \
-             the profile by its name and records it. StackOne's API cannot show the credentials \
+        ));
+        if let DashboardTask::Edit { .. } = steps.task {
+            // The list cannot show an edit: only a link through the profile
+            // proves it, and a passing link records it.
+            return Err(error.with_hint(
+                "make the edit printed above, then prove it by linking your own test user: \
+                 ccsetup link --origin-owner-id me --origin-owner-name \"My test user\" --wait \
+                 (a passing link records the edit; StackOne's API cannot show it)",
+            ));
+        }
+        Err(error.with_hint(
+            "follow the steps printed above, then run the same command again: ccsetup adopts the \
+             one profile that is new since this run (or name it: --stackone-profile-id ID, the \
+             profile page's \"Copy connector ID\"). StackOne's API cannot show the credentials \
              typed there, so then prove them by linking your own test user: \
              ccsetup link --origin-owner-id me --origin-owner-name \"My test user\" --wait",
         ))
@@ -245,12 +287,15 @@ mod tests {
     #[test]
     fn create_steps_follow_the_seed_guide_in_order() {
         let text = steps(DashboardTask::Create).render(SECRET_NOT_SHOWN);
+        assert!(
+            !text.contains("Name:"),
+            "the real form has no Name field:\n{text}"
+        );
         let order = [
             "https://app.stackone.com/connector-profiles",
             "+ Connector Profile",
             "select \"Constant Contact\"",
             "OAuth 2.0",
-            "Name: Constant Contact",
             "API Key (Client ID): cid-1",
             "Client Secret: the Client Secret",
             "Scopes (optional): account_read offline_access",

@@ -27,7 +27,8 @@ pub use model::{
 };
 pub use profile::{
     CONNECTOR_KEY, CONNECTOR_LABEL, DesiredProfile, EnsureOptions, ProfileAction, ProfileOutcome,
-    RemoveOutcome, delete_steps, ensure_connector_profile, remove_connector_profile,
+    RecordedValues, RemoveOutcome, delete_steps, ensure_connector_profile, profile_id_in,
+    remove_connector_profile,
 };
 
 /// The name `init` gives the Connector Profile unless told otherwise.

@@ -23,12 +23,28 @@
 //! not change; then nothing is written. Otherwise a PATCH carries exactly
 //! the differing fields, and the profile is read back and checked.
 //!
-//! ## No duplicates
+//! ## Found by id, never by name
 //!
-//! The existing profile is looked up before any write: by the id the caller
-//! recorded, else by name. A create that fails in a way that may have
-//! succeeded (5xx, timeout, lost connection) is followed by another look
-//! before any retry; a 409 adopts the profile that exists.
+//! The existing profile is looked up before any write by the id the caller
+//! recorded (or the user named: [`EnsureOptions::adopt_id`]). A profile that
+//! merely has the wanted name is never adopted: the dashboard's form has no
+//! Name field (StackOne names every profile after its connector), so an older
+//! profile of another application may well carry it. The dashboard path
+//! lists the Constant Contact profiles before the user goes to the form and
+//! adopts exactly the one id that is new (docs/contract.md "StackOne API").
+//!
+//! ## Edits from what was recorded
+//!
+//! The list never shows credentials, scopes or actions, so a field StackOne
+//! does not report is compared with what ccsetup last wrote to or verified
+//! in the profile ([`EnsureOptions::recorded`]); a new API Key always brings
+//! the Client Secret with it.
+//!
+//! ## No duplicates (the hypothetical write API)
+//!
+//! A create that fails in a way that may have succeeded (5xx, timeout, lost
+//! connection) is followed by a look for the profile ccsetup itself just
+//! named before any retry; a 409 adopts that profile.
 
 use std::time::Duration;
 
@@ -95,6 +111,37 @@ pub struct ProfileOutcome {
     pub action: ProfileAction,
     /// Fields written on an existing profile (empty when created or unchanged).
     pub changed: Vec<ProfileField>,
+    /// After a dashboard create or edit: `listed` (only the id was seen),
+    /// `linked` once an account was linked through it. `None` otherwise.
+    pub verified: Option<&'static str>,
+}
+
+/// The values ccsetup last wrote to, or verified in, a profile (kept in
+/// `config.toml`): the list endpoint never shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordedValues {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub actions: Vec<String>,
+}
+
+/// The profile id in what a user pasted: the id itself (the dashboard's
+/// "Copy connector ID") or the profile page's URL (its last path segment).
+pub fn profile_id_in(pasted: &str) -> Option<String> {
+    let text = pasted.trim();
+    let candidate = match Url::parse(text) {
+        Ok(url) if url.has_host() => url
+            .path_segments()
+            .and_then(|mut s| s.rfind(|seg| !seg.is_empty()))?
+            .to_string(),
+        _ => text.to_string(),
+    };
+    let plausible = !candidate.is_empty()
+        && candidate.len() <= 128
+        && candidate
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    plausible.then_some(candidate)
 }
 
 /// Knobs of [`ensure_connector_profile`].
@@ -107,6 +154,15 @@ pub struct EnsureOptions {
     pub poll_interval: Duration,
     /// Create attempts when a create fails in a way that may have succeeded.
     pub create_attempts: u32,
+    /// A profile id the user named (`--stackone-profile-id`, or pasted at the
+    /// waiting prompt): adopted once StackOne lists it as a Constant Contact
+    /// profile, refused with the reason otherwise.
+    pub adopt_id: Option<String>,
+    /// The Constant Contact profile ids listed when an earlier run stopped at
+    /// the dashboard step: a profile not among them was made since.
+    pub seen_before: Option<Vec<String>>,
+    /// What ccsetup last wrote to, or verified in, the profile.
+    pub recorded: Option<RecordedValues>,
     /// Wait before the next create attempt (times the attempt number),
     /// unless StackOne said `Retry-After`.
     pub create_retry_delay: Duration,
@@ -121,6 +177,9 @@ impl EnsureOptions {
             poll_interval: Duration::from_secs(5),
             create_attempts: 3,
             create_retry_delay: Duration::from_secs(2),
+            adopt_id: None,
+            seen_before: None,
+            recorded: None,
         }
     }
 }
@@ -154,6 +213,7 @@ pub async fn ensure_connector_profile(
         guide: dashboard,
         opts: options,
         noted_near: Vec::new(),
+        known_id: known_id.map(str::to_string),
     };
     run.ensure(known_id, 0).await
 }
@@ -218,6 +278,8 @@ struct Run<'a> {
     opts: &'a EnsureOptions,
     /// Ids of near-miss profiles already reported.
     noted_near: Vec<String>,
+    /// The id the caller recorded: what `opts.recorded` describes.
+    known_id: Option<String>,
 }
 
 impl Run<'_> {
@@ -228,6 +290,13 @@ impl Run<'_> {
             )
             .with_hint("check the Connector Profiles page of the StackOne dashboard, then run the command again"));
         }
+        if depth == 0
+            && let Some(id) = self.opts.adopt_id.clone()
+            && known_id != Some(id.as_str())
+        {
+            let profile = self.named_profile(&id).await?;
+            return Ok(outcome(&profile, ProfileAction::Dashboard, vec![]));
+        }
         match (self.find(known_id).await?, self.mode) {
             (None, StackOneMode::Dashboard) => self.dashboard_create().await,
             (None, _) => self.create(depth).await,
@@ -235,22 +304,57 @@ impl Run<'_> {
         }
     }
 
-    /// The existing Constant Contact profile: by recorded id, else by its
-    /// exact name (a near match is reported, not adopted).
-    async fn find(&mut self, known_id: Option<&str>) -> Result<Option<ConnectorProfile>> {
-        let profiles: Vec<ConnectorProfile> = self
+    /// The Constant Contact profiles StackOne lists (every page).
+    async fn listed(&self) -> Result<Vec<ConnectorProfile>> {
+        Ok(self
             .client
             .list_profiles(CONNECTOR_KEY)
             .await?
             .into_iter()
             .filter(|p| p.is_for(CONNECTOR_KEY))
-            .collect();
-        if let Some(id) = known_id {
-            if let Some(p) = profiles.iter().find(|p| p.id == id) {
-                return Ok(Some(p.clone()));
-            }
-            tracing::info!("the recorded StackOne profile {id} is gone; looking it up by name");
+            .collect())
+    }
+
+    /// The profile the user named by id, once StackOne lists it as a
+    /// Constant Contact profile; else refused with the reason.
+    async fn named_profile(&self, id: &str) -> Result<ConnectorProfile> {
+        let listed = self.client.list_profiles(CONNECTOR_KEY).await?;
+        match listed.into_iter().find(|p| p.id == id) {
+            Some(p) if p.is_for(CONNECTOR_KEY) => Ok(p),
+            Some(p) => Err(Error::usage(format!(
+                "the StackOne connector profile {} is a {} profile, not a {CONNECTOR_LABEL} one",
+                printable(id),
+                printable(p.connector_key.as_deref().unwrap_or("different connector's"))
+            ))
+            .with_hint("give the id of the Constant Contact profile (its page's \"Copy connector ID\")")),
+            None => Err(Error::usage(format!(
+                "StackOne lists no {CONNECTOR_LABEL} connector profile with the id {}",
+                printable(id)
+            ))
+            .with_hint(
+                "copy the id with \"Copy connector ID\" on the profile's page in the StackOne dashboard \
+                 (the same project as the API key), then give it with --stackone-profile-id",
+            )),
         }
+    }
+
+    /// The existing Constant Contact profile: by recorded id only. A
+    /// profile with the wanted name is never adopted for that alone.
+    async fn find(&mut self, known_id: Option<&str>) -> Result<Option<ConnectorProfile>> {
+        let Some(id) = known_id else {
+            return Ok(None);
+        };
+        let found = self.listed().await?.into_iter().find(|p| p.id == id);
+        if found.is_none() {
+            tracing::info!("the recorded StackOne profile {id} is gone");
+        }
+        Ok(found)
+    }
+
+    /// The profile ccsetup itself just asked the (hypothetical) write API to
+    /// create under `desired.name`: after a 409 or an uncertain create.
+    async fn find_own_create(&mut self) -> Result<Option<ConnectorProfile>> {
+        let profiles = self.listed().await?;
         if !profiles.iter().any(|p| p.has_name(&self.desired.name)) {
             self.note_near_matches(&profiles);
         }
@@ -288,12 +392,8 @@ impl Run<'_> {
                 }
                 Err(e) => e,
             };
-            if err.status() == Some(409)
-                && let Some(existing) = self.find(None).await?
-            {
-                // It exists after all (made meanwhile): adopt it.
-                return Box::pin(self.update(existing, false, depth + 1)).await;
-            }
+            // A 409 (a profile of that name exists) is not adopted: it may be
+            // another application's (docs/contract.md "StackOne API").
             if err.is_write_refused() {
                 return match self.mode {
                     StackOneMode::Auto => {
@@ -309,7 +409,7 @@ impl Run<'_> {
             // It may have been created although we were told otherwise:
             // look before trying again, so a retry never makes a duplicate.
             tracing::info!("creating the profile failed ({err}); checking whether it exists");
-            if let Some(existing) = self.find(None).await? {
+            if let Some(existing) = self.find_own_create().await? {
                 return self.adopt_after_uncertain_create(existing, depth).await;
             }
             if attempt >= self.opts.create_attempts {
@@ -433,20 +533,38 @@ impl Run<'_> {
 
     /// The fields to write: reported values that differ, and the secret
     /// when it changed (or is forced).
+    /// A field StackOne does not report is compared with what was recorded
+    /// for this profile (`recorded`), never taken as unchanged for lack of
+    /// evidence when there is a record. A new API Key brings the secret.
     fn plan_patch(&self, details: &ProfileDetails, force_secret: bool) -> ProfilePatch {
         let d = self.desired;
-        let differs = |reported: &Option<Vec<String>>, wanted: &[String]| {
-            reported.as_ref().is_some_and(|r| !same_set(r, wanted))
+        let recorded = self
+            .opts
+            .recorded
+            .as_ref()
+            .filter(|_| self.known_id.as_deref() == Some(details.profile.id.as_str()));
+        let differs =
+            |reported: &Option<Vec<String>>, recorded: Option<&Vec<String>>, wanted: &[String]| {
+                match (reported, recorded) {
+                    (Some(r), _) => !same_set(r, wanted),
+                    (None, Some(r)) => !same_set(r, wanted),
+                    (None, None) => false,
+                }
+            };
+        let client_id_changed = match (details.client_id(), recorded) {
+            (Some(c), _) => c.trim() != d.client_id.trim(),
+            (None, Some(r)) => r.client_id.trim() != d.client_id.trim(),
+            (None, None) => false,
         };
         ProfilePatch {
             name: (!same_name(&details.profile.name, &d.name)).then(|| d.name.trim().to_string()),
-            client_id: details
-                .client_id()
-                .is_some_and(|c| c.trim() != d.client_id.trim())
-                .then(|| d.client_id.trim().to_string()),
-            client_secret: (d.secret_changed || force_secret).then(|| d.client_secret.clone()),
-            scopes: differs(&details.scopes, &d.scopes).then(|| d.scopes.clone()),
-            actions: differs(&details.actions, &d.actions).then(|| d.actions.clone()),
+            client_id: client_id_changed.then(|| d.client_id.trim().to_string()),
+            client_secret: (d.secret_changed || force_secret || client_id_changed)
+                .then(|| d.client_secret.clone()),
+            scopes: differs(&details.scopes, recorded.map(|r| &r.scopes), &d.scopes)
+                .then(|| d.scopes.clone()),
+            actions: differs(&details.actions, recorded.map(|r| &r.actions), &d.actions)
+                .then(|| d.actions.clone()),
         }
     }
 
@@ -483,6 +601,13 @@ impl Run<'_> {
         .with_hint("check the profile in the StackOne dashboard, then run the command again"))
     }
 
+    /// [`Run::check`] without the name, which the dashboard's form cannot set.
+    fn check_without_name(&self, details: &ProfileDetails) -> Result<()> {
+        let mut renamed = details.clone();
+        renamed.profile.name = self.desired.name.clone();
+        self.check(&renamed)
+    }
+
     fn steps(&self, task: DashboardTask) -> DashboardSteps {
         let d = self.desired;
         DashboardSteps {
@@ -496,41 +621,122 @@ impl Run<'_> {
         }
     }
 
+    /// The dashboard's create: the profiles listed before (or recorded by an
+    /// earlier run that stopped here), the steps, then the one new id,
+    /// whatever its name.
     async fn dashboard_create(&mut self) -> Result<ProfileOutcome> {
+        let listed = self.listed().await?;
+        let mut before: Vec<String> = listed.iter().map(|p| p.id.clone()).collect();
+        if let Some(seen) = &self.opts.seen_before {
+            // Made since an earlier run stopped at this step: adopt it now.
+            let new: Vec<ConnectorProfile> = listed
+                .iter()
+                .filter(|p| !seen.contains(&p.id))
+                .cloned()
+                .collect();
+            if !new.is_empty() {
+                let found = self.one_new(new)?;
+                return self.adopt_created(found).await;
+            }
+            before.extend(seen.iter().cloned());
+            before.sort();
+            before.dedup();
+        }
+        self.guide.on_listed_before(&before);
         let steps = self.steps(DashboardTask::Create);
         self.guide.show_steps(&steps, &self.desired.client_secret)?;
-        self.guide.wait_for_user(&steps)?;
-        let name = self.desired.name.clone();
-        let found = self
-            .poll(move |p| p.has_name(&name), "did not appear")
-            .await?;
+        if let Some(pasted) = self.guide.wait_for_user(&steps)? {
+            let found = self.named_profile(&pasted).await?;
+            return self.adopt_created(found).await;
+        }
+        let new = self.poll_new(&before).await?;
+        let found = self.one_new(new)?;
+        self.adopt_created(found).await
+    }
+
+    /// Exactly one new profile is ours; several: the user says which, or
+    /// (nobody at the terminal) exit 4 naming them.
+    fn one_new(&mut self, mut new: Vec<ConnectorProfile>) -> Result<ConnectorProfile> {
+        if new.len() == 1 {
+            return Ok(new.remove(0));
+        }
+        if let Some(i) = self.guide.choose(&new)?
+            && i < new.len()
+        {
+            return Ok(new.remove(i));
+        }
+        let named: Vec<String> = new.iter().map(describe).collect();
+        Err(Error::remote(format!(
+            "{} new {CONNECTOR_LABEL} connector profiles appeared in StackOne, and ccsetup cannot tell \
+             which one is this setup's: {}",
+            new.len(),
+            named.join("; ")
+        ))
+        .with_hint("name it: --stackone-profile-id ID (or CCSETUP_STACKONE_PROFILE_ID)"))
+    }
+
+    /// A profile the user made: read back where StackOne can (the
+    /// hypothetical API), checked without its name (the form has none).
+    async fn adopt_created(&mut self, found: ConnectorProfile) -> Result<ProfileOutcome> {
         let details = self.read_back(ProfileDetails::from_listed(found)).await?;
-        self.check(&details)?;
+        self.check_without_name(&details)?;
         Ok(outcome(&details.profile, ProfileAction::Dashboard, vec![]))
     }
 
     async fn dashboard_edit(
         &mut self,
         profile: &ConnectorProfile,
-        fields: Vec<ProfileField>,
+        mut fields: Vec<ProfileField>,
     ) -> Result<ProfileOutcome> {
+        // The dashboard's form has no Name: StackOne keeps its own.
+        fields.retain(|f| *f != ProfileField::Name);
+        if fields.is_empty() {
+            return Ok(outcome(profile, ProfileAction::Unchanged, vec![]));
+        }
         let steps = self.steps(DashboardTask::Edit {
             profile_id: profile.id.clone(),
             current_name: profile.name.clone(),
             fields: fields.clone(),
         });
         self.guide.show_steps(&steps, &self.desired.client_secret)?;
-        self.guide.wait_for_user(&steps)?;
-        let (id, name) = (profile.id.clone(), self.desired.name.clone());
+        let _ = self.guide.wait_for_user(&steps)?;
+        let id = profile.id.clone();
         let found = self
-            .poll(
-                move |p| p.id == id && p.has_name(&name),
-                "was not found with the new values",
-            )
+            .poll(move |p| p.id == id, "was not found after the edit")
             .await?;
         let details = self.read_back(ProfileDetails::from_listed(found)).await?;
-        self.check(&details)?;
+        self.check_without_name(&details)?;
         Ok(outcome(&details.profile, ProfileAction::Dashboard, fields))
+    }
+
+    /// Lists (bounded, every `poll_interval`) until a Constant Contact
+    /// profile appears whose id is not in `before`; returns every new one.
+    async fn poll_new(&mut self, before: &[String]) -> Result<Vec<ConnectorProfile>> {
+        let max = self.opts.poll_attempts.max(1);
+        for attempt in 1..=max {
+            self.guide.on_poll(attempt, max);
+            let new: Vec<ConnectorProfile> = self
+                .listed()
+                .await?
+                .into_iter()
+                .filter(|p| !before.contains(&p.id))
+                .collect();
+            if !new.is_empty() {
+                return Ok(new);
+            }
+            if attempt < max {
+                tokio::time::sleep(self.opts.poll_interval).await;
+            }
+        }
+        let waited = self.opts.poll_interval * (max - 1);
+        Err(Error::remote(format!(
+            "no new {CONNECTOR_LABEL} connector profile appeared in StackOne (checked {max} times over {} s)",
+            waited.as_secs()
+        ))
+        .with_hint(
+            "create it in the dashboard (same project as the API key), then run the command again, or \
+             give its id: --stackone-profile-id ID (the profile page's \"Copy connector ID\")",
+        ))
     }
 
     /// Lists until a Constant Contact profile satisfies `wanted` (bounded).
@@ -540,34 +746,21 @@ impl Run<'_> {
         failure: &str,
     ) -> Result<ConnectorProfile> {
         let max = self.opts.poll_attempts.max(1);
-        let mut near = Vec::new();
         for attempt in 1..=max {
             self.guide.on_poll(attempt, max);
-            let listed = self.client.list_profiles(CONNECTOR_KEY).await?;
-            if let Some(p) = listed.iter().find(|p| p.is_for(CONNECTOR_KEY) && wanted(p)) {
-                return Ok(p.clone());
+            if let Some(p) = self.listed().await?.into_iter().find(|p| wanted(p)) {
+                return Ok(p);
             }
-            self.note_near_matches(&listed);
-            near = self.near_matches(&listed);
             if attempt < max {
                 tokio::time::sleep(self.opts.poll_interval).await;
             }
         }
         let waited = self.opts.poll_interval * (max - 1);
-        let name = self.desired.name.trim();
-        let near_text: String = near
-            .iter()
-            .map(|p| format!("; {}", near_match_text(p, name)))
-            .collect();
         Err(Error::remote(format!(
-            "the {CONNECTOR_LABEL} connector profile \"{name}\" {failure} in StackOne \
-             (checked {max} times over {} s){near_text}",
+            "the {CONNECTOR_LABEL} connector profile {failure} in StackOne (checked {max} times over {} s)",
             waited.as_secs()
         ))
-        .with_hint(format!(
-            "make sure it is a {CONNECTOR_LABEL} profile named exactly \"{name}\", then run the \
-             command again: ccsetup will find it"
-        )))
+        .with_hint("check the Connector Profiles page of the StackOne dashboard, then run the command again"))
     }
 }
 
@@ -581,6 +774,19 @@ fn near_match_text(profile: &ConnectorProfile, wanted: &str) -> String {
         printable(&profile.id),
         wanted.trim(),
         wanted.trim()
+    )
+}
+
+/// "name (id …, created …)" for a message.
+fn describe(p: &ConnectorProfile) -> String {
+    format!(
+        "\"{}\" (id {}{})",
+        printable(&p.name),
+        printable(&p.id),
+        p.created_at
+            .as_deref()
+            .map(|c| format!(", created {}", printable(c)))
+            .unwrap_or_default()
     )
 }
 
@@ -600,6 +806,7 @@ fn outcome(
         name: profile.name.clone(),
         action,
         changed,
+        verified: (action == ProfileAction::Dashboard).then_some("listed"),
     }
 }
 
@@ -624,4 +831,29 @@ fn not_offered(err: &StackOneError, what: &str) -> Error {
          uses the dashboard"
     ))
     .with_hint("run with --stackone-mode auto or dashboard to be guided through the dashboard form")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::profile_id_in;
+
+    #[test]
+    fn a_pasted_id_or_profile_page_url_gives_the_id() {
+        assert_eq!(
+            profile_id_in("  4613220120151 \n").as_deref(),
+            Some("4613220120151")
+        );
+        assert_eq!(
+            profile_id_in("http://127.0.0.1:9/dashboard/connector-profiles/abc-123").as_deref(),
+            Some("abc-123")
+        );
+        assert_eq!(
+            profile_id_in("https://app.stackone.com/connector-profiles/p_9/").as_deref(),
+            Some("p_9"),
+            "a trailing slash"
+        );
+        assert_eq!(profile_id_in(""), None);
+        assert_eq!(profile_id_in("two words"), None);
+        assert_eq!(profile_id_in("y; rm -rf"), None);
+    }
 }

@@ -62,15 +62,76 @@ impl DashboardGuide for WizardDashboardGuide<'_> {
         Ok(())
     }
 
-    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<()> {
-        while !self
-            .prompter
-            .confirm(&format!("Done? ({})", steps.title()), false)?
-        {
-            self.io.info("Take your time; the steps are above.");
+    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<Option<String>> {
+        let mut pasted = None;
+        if steps.task == DashboardTask::Create {
+            // Enter (or y) when done; or the id from "Copy connector ID", or
+            // the profile page's URL, which adopts that profile directly.
+            let answer = self.prompter.input(
+                &format!(
+                    "Done? ({}) Press Enter, or paste the new profile's connector ID or page URL",
+                    steps.title()
+                ),
+                Some(""),
+                &|text: &str| {
+                    let t = text.trim();
+                    if t.is_empty()
+                        || t.eq_ignore_ascii_case("y")
+                        || t.eq_ignore_ascii_case("yes")
+                        || crate::stackone::profile_id_in(t).is_some()
+                    {
+                        Ok(())
+                    } else {
+                        Err(
+                            "paste the connector ID (or the profile page's URL), or press Enter"
+                                .into(),
+                        )
+                    }
+                },
+            )?;
+            let t = answer.trim();
+            if !(t.is_empty() || t.eq_ignore_ascii_case("y") || t.eq_ignore_ascii_case("yes")) {
+                pasted = crate::stackone::profile_id_in(t);
+            }
+        } else {
+            while !self
+                .prompter
+                .confirm(&format!("Done? ({})", steps.title()), false)?
+            {
+                self.io.info("Take your time; the steps are above.");
+            }
         }
         self.spinner = Some(self.io.spinner("Looking for the profile in StackOne"));
-        Ok(())
+        Ok(pasted)
+    }
+
+    fn choose(
+        &mut self,
+        candidates: &[crate::stackone::ConnectorProfile],
+    ) -> Result<Option<usize>> {
+        if let Some(s) = self.spinner.take() {
+            drop(s);
+        }
+        let items: Vec<String> = candidates
+            .iter()
+            .map(|p| {
+                crate::render::remote_text(&format!(
+                    "\"{}\" (id {}{})",
+                    p.name,
+                    p.id,
+                    p.created_at
+                        .as_deref()
+                        .map(|c| format!(", created {c}"))
+                        .unwrap_or_default()
+                ))
+            })
+            .collect();
+        let i = self.prompter.select(
+            "Several new Constant Contact profiles appeared in StackOne. Which one is this setup's?",
+            &items,
+            0,
+        )?;
+        Ok(Some(i))
     }
 
     fn on_note(&mut self, note: &str) {

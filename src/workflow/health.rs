@@ -255,11 +255,21 @@ pub async fn stackone_checks(
         super::stackone::linked_accounts(remote, key),
     );
     let accounts_check = stackone_accounts_check(&listed);
-    (
-        stackone_profile_check(found, profile_id),
-        accounts_check,
-        listed.ok(),
-    )
+    let mut profile_check = stackone_profile_check(found, profile_id);
+    if profile_check.status == S::Ok {
+        // The list cannot show credentials: say how far the profile is proven.
+        match settings.stackone.verified.as_deref() {
+            Some(super::stackone::VERIFIED_LISTED) => profile_check.detail.push_str(
+                "; not verified: made or edited in the dashboard and only listed since \
+                 (prove it: ccsetup link --origin-owner-id ccsetup-self-test --origin-owner-name \"My test user\" --wait)",
+            ),
+            Some(super::stackone::VERIFIED_LINKED) => profile_check
+                .detail
+                .push_str("; verified: an account was linked through it"),
+            _ => {}
+        }
+    }
+    (profile_check, accounts_check, listed.ok())
 }
 
 /// The profile must be listed and enabled: a disabled profile is hidden

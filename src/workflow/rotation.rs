@@ -223,8 +223,18 @@ pub async fn rotate_client_secret(
             &left,
         ));
     }
-    term.io
-        .info("\nDone: the new Client Secret is in use. `ccsetup status` checks every part.");
+    // A dashboard edit only listed is not proven: StackOne's API cannot show
+    // the secret typed there (docs/contract.md "StackOne API").
+    if report.get("stackone").and_then(|s| s.get("verified")) == Some(&json!("listed")) {
+        term.io.info(
+            "\nDone: the new Client Secret is stored and works with Constant Contact. StackOne's profile was \
+             edited in its dashboard, which its API cannot show: it is proven only once an account links \
+             through it (see the `ccsetup link … --wait` above).",
+        );
+    } else {
+        term.io
+            .info("\nDone: the new Client Secret is in use. `ccsetup status` checks every part.");
+    }
     Ok(report)
 }
 
@@ -331,7 +341,9 @@ async fn update_sibling_stackone(
         &key,
         super::stackone::desired_profile_from(settings, new_secret.clone()),
         options.stackone_mode,
-        settings.stackone_connector_profile_id.as_deref(),
+        settings,
+        None,
+        sibling,
     )
     .await?;
     sibling.update_config(|p| super::stackone::record_outcome(p, &outcome))?;
@@ -569,12 +581,22 @@ pub async fn recreate_stackone_profile(
         &key,
         super::stackone::desired_profile_from(settings, client_secret),
         mode,
-        settings.stackone_connector_profile_id.as_deref(),
+        settings,
+        None,
+        session,
     )
     .await?;
+    let mut outcome = outcome;
     session.update_config(|p| super::stackone::record_outcome(p, &outcome))?;
     term.io
         .success(crate::render::stackone_outcome_line(&outcome));
+    if outcome.action == crate::stackone::ProfileAction::Dashboard
+        && super::stackone::offer_link_proof(term, remote, &key, &outcome.id, session.profile())
+            .await?
+    {
+        outcome.verified = Some(super::stackone::VERIFIED_LINKED);
+        session.update_config(|p| super::stackone::record_verified_link(p, &outcome.id))?;
+    }
     Ok(outcome)
 }
 

@@ -58,7 +58,8 @@ impl SecretInput {
         prompt: "StackOne API key (hidden)",
         note: Some(
             "ccsetup needs a StackOne API key to create the Connector Profile: create one in the \
-             StackOne dashboard under API Keys (it starts with v1.). Paste it below (typing shows nothing).",
+             StackOne dashboard under API Keys (it starts with v1.; in `ccsetup demo`, the stand-in \
+             dashboard's API Keys page shows the demo's key). Paste it below (typing shows nothing).",
         ),
         validate: crate::stackone::validate_api_key,
     };

@@ -27,6 +27,8 @@ pub struct SetupInputs {
     pub actions: Vec<String>,
     pub stackone_profile_name: String,
     pub stackone_mode: StackOneMode,
+    /// `--stackone-profile-id`: adopt this existing profile.
+    pub stackone_profile_id: Option<String>,
     pub redirect_port: u16,
     /// Where the browser is sent after consent (`--redirect-uri`).
     pub redirect: RedirectTarget,
@@ -143,7 +145,9 @@ pub async fn create_stackone_profile(
             secret_changed: stored.secret_changed,
         },
         inputs.stackone_mode,
-        stored.settings.stackone_connector_profile_id.as_deref(),
+        &stored.settings,
+        inputs.stackone_profile_id.as_deref(),
+        session,
     )
     .await?;
     let lock = session.lock().await?;
@@ -180,10 +184,9 @@ fn new_settings(
             t => Some(t.uri().to_string()),
         },
         secret_store: store_choice,
-        // A profile made for another client id is not this one's.
-        stackone_connector_profile_id: saved
-            .filter(|e| e.client_id == inputs.client_id)
-            .and_then(|e| e.stackone_connector_profile_id.clone()),
+        // Kept for a new client id too: that profile is edited (API Key and
+        // Client Secret), never silently replaced (docs/contract.md "StackOne API").
+        stackone_connector_profile_id: saved.and_then(|e| e.stackone_connector_profile_id.clone()),
         stackone_profile_name: inputs
             .stackone_api_key
             .is_some()
@@ -205,6 +208,7 @@ fn new_settings(
                     .filter(|e| e.client_id == inputs.client_id)
                     .and_then(|e| e.refresh_token_type.clone())
             }),
+        stackone: super::stackone::carried_record(saved),
     }
 }
 

@@ -411,7 +411,7 @@ fn an_account_name_with_escape_sequences_and_a_newline_reaches_no_terminal() {
                 ..Account::default()
             }),
         },
-        ..SandboxOptions::default()
+        ..SandboxOptions::with_hypothetical_write_api()
     });
     let run = env.init_ok(&[]);
     let status = env.run_no_consent(env.ccsetup(&["status"]));

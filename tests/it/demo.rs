@@ -42,9 +42,15 @@ fn non_interactive_demo_runs_the_whole_flow_and_cleans_up() {
         );
     }
     assert!(stderr.contains("Sandbox Bakery"), "the account check ran");
+    // StackOne as it is: the demo's user fills the dashboard form (no Name),
+    // init adopts the new profile by id, and a link proves its credentials.
     assert!(
-        stderr.contains("created"),
-        "the StackOne profile was created"
+        stderr.contains("fills the dashboard form"),
+        "the dashboard path:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("The Connector Profile's credentials work."),
+        "{stderr}"
     );
     let workdir = announced_workdir(&stderr);
     assert!(!workdir.exists(), "{} was left behind", workdir.display());
@@ -65,6 +71,25 @@ fn non_interactive_demo_json_is_init_json() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(json["authorized"], true);
     assert_eq!(json["secret_store"], "file");
+    assert_eq!(json["stackone"]["action"], "dashboard");
+    assert_eq!(json["stackone"]["verified"], "listed");
+}
+
+#[test]
+fn the_hypothetical_write_api_is_an_opt_in_that_says_so() {
+    let out = demo()
+        .args([
+            "--json",
+            "demo",
+            "--non-interactive",
+            "--stackone-write-api",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("HYPOTHETICAL"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(json["stackone"]["action"], "created");
 }
 

@@ -88,7 +88,7 @@ impl Harness {
         let options = SandboxOptions {
             stackone: StackOneOptions {
                 api_keys: vec![STACKONE_KEY.to_string()],
-                ..StackOneOptions::default()
+                ..StackOneOptions::with_hypothetical_write_api()
             },
             ..SandboxOptions::default()
         };

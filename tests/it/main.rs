@@ -29,6 +29,11 @@
 //! - `next_steps`, `wizard_reask`: hints that fit their place, refused
 //!   answers asked again, output that fits the terminal.
 //! - `sandbox_cc`, `sandbox_stackone`: the stand-ins themselves are strict.
+//! - `stackone_as_it_is`, `stackone_schema`, `stackone_paging`,
+//!   `stackone_hub`, `stackone_rotate_pty`, `reset_json`: StackOne as it is
+//!   (no write API, the dashboard form and pages, its published schema),
+//!   paging that never trusts a short page, the hub in one tab, a dashboard
+//!   edit proven by a link, and `reset --json`.
 //! - `browser`: the web pages a user sees, clicked through in headless
 //!   Chromium (`support::webdriver`, one helper per page in `support::pages`).
 //! - `okta`: Constant Contact's Okta as it really answers (errors on the
@@ -87,14 +92,20 @@ mod oauth_paste_stdin;
 mod oauth_request;
 mod okta;
 mod recovery_files;
+mod reset_json;
 mod sandbox_cc;
 mod sandbox_stackone;
 mod secret_service;
 mod secrets;
 mod signal_deferral;
 mod stackone;
+mod stackone_as_it_is;
 mod stackone_client;
+mod stackone_hub;
+mod stackone_paging;
 mod stackone_profiles;
+mod stackone_rotate_pty;
+mod stackone_schema;
 mod storage_isolation;
 mod store_files;
 mod wizard_newcomer;

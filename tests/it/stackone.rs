@@ -10,7 +10,7 @@ fn env_with_write_api(mode: ProfileWriteApi) -> TestEnv {
     TestEnv::with(SandboxOptions {
         stackone: StackOneOptions {
             profile_write_api: mode,
-            ..Default::default()
+            ..StackOneOptions::with_hypothetical_write_api()
         },
         ..Default::default()
     })
@@ -63,27 +63,108 @@ fn api_mode_still_reports_a_422_as_stackones_validation_error() {
 // ---------------------------------------------------------------- item 4
 
 #[test]
-fn a_profile_named_with_other_case_is_reported_not_adopted() {
-    let env = env_with_write_api(ProfileWriteApi::NotFound);
-    let near = env
+fn an_older_profile_with_the_same_name_is_never_adopted_and_the_new_one_is_found_by_id() {
+    let env = TestEnv::real_stackone();
+    // Another application's profile: StackOne named it "Constant Contact" too.
+    let older = env
         .sandbox
         .stackone()
-        .create_profile_as_dashboard("Constant contact", &env.app.client_id, "whatever", &[], &[])
+        .fill_dashboard_form("another-apps-client", "another-apps-secret", &[], &[])
         .unwrap();
     let run = env.run(
         env.init_cmd(&["--json"]),
         ccsetup::sandbox::test_browser::Decision::Approve,
     );
-    // Not adopted: the dashboard steps, exit 4, naming the near match.
+    // Not adopted: the dashboard steps, exit 4.
     run.assert_code(4);
+    assert!(run.stderr.contains("+ Connector Profile"), "{}", run.stderr);
+    assert!(!run.stderr.contains("edit it"), "{}", run.stderr);
+    let config = env.config_text();
     assert!(
-        run.stderr.contains("\"Constant contact\"")
-            && run.stderr.contains(&near)
-            && run.stderr.contains("not exactly"),
-        "the near match is named with its id:\n{}",
-        run.stderr
+        !config.contains(&format!("stackone_connector_profile_id = \"{older}\"")),
+        "{config}"
     );
-    assert!(!env.config_text().contains(&near), "not recorded");
+    assert!(
+        config.contains(&older),
+        "the ids it saw are recorded:\n{config}"
+    );
+
+    // The person fills the real form (no Name): the re-run adopts that id.
+    let ours = env
+        .sandbox
+        .stackone()
+        .fill_dashboard_form(&env.app.client_id, &env.client_secret(), &[], &[])
+        .unwrap();
+    let run = env.init_ok(&["--json"]);
+    assert_eq!(run.json()["stackone"]["action"], "dashboard");
+    assert_eq!(
+        run.json()["stackone"]["connector_profile_id"],
+        ours.as_str()
+    );
+    assert_eq!(run.json()["stackone"]["verified"], "listed");
+    let older_now = env.sandbox.stackone().profile_by_id(&older).unwrap();
+    assert_eq!(
+        older_now.client_id(),
+        Some("another-apps-client"),
+        "untouched"
+    );
+    assert_eq!(older_now.client_secret(), Some("another-apps-secret"));
+}
+
+#[test]
+fn several_new_profiles_are_named_and_the_id_flag_picks_one_after_checking_it() {
+    let env = TestEnv::real_stackone();
+    let run = env.run(
+        env.init_cmd(&["--json"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(4);
+    let so = env.sandbox.stackone();
+    let a = so
+        .fill_dashboard_form(&env.app.client_id, &env.client_secret(), &[], &[])
+        .unwrap();
+    let b = so
+        .fill_dashboard_form(&env.app.client_id, &env.client_secret(), &[], &[])
+        .unwrap();
+    let run = env.run(
+        env.init_cmd(&["--json"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(4);
+    let err = error_text(&run);
+    assert!(err.contains(&a) && err.contains(&b), "both named: {err}");
+    assert!(err.contains("--stackone-profile-id"), "{err}");
+
+    // An id that is not a Constant Contact profile is refused with the reason.
+    let hubspot = so
+        .profiles()
+        .into_iter()
+        .find(|p| p.connector_key == "hubspot")
+        .unwrap()
+        .id;
+    let run = env.run(
+        env.init_cmd(&["--json", "--stackone-profile-id", &hubspot]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(2);
+    assert!(error_text(&run).contains(&hubspot), "{}", error_text(&run));
+    let run = env.run(
+        env.init_cmd(&["--json", "--stackone-profile-id", "no-such-id"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(2);
+    assert!(error_text(&run).contains("no-such-id"));
+
+    // The profile page's URL works as well as the id (env var form).
+    let mut cmd = env.init_cmd(&["--json"]);
+    cmd.env(
+        "CCSETUP_STACKONE_PROFILE_ID",
+        so.url(&format!("/dashboard/connector-profiles/{b}"))
+            .as_str(),
+    );
+    let run = env.run(cmd, ccsetup::sandbox::test_browser::Decision::Approve);
+    run.assert_code(0);
+    assert_eq!(run.json()["stackone"]["connector_profile_id"], b.as_str());
 }
 
 // ---------------------------------------------------------------- item 3
@@ -324,7 +405,7 @@ fn link_retries_once_with_integration_id_when_connector_profile_id_is_refused() 
     let env = TestEnv::with(SandboxOptions {
         stackone: StackOneOptions {
             legacy_connect_sessions: true,
-            ..Default::default()
+            ..StackOneOptions::with_hypothetical_write_api()
         },
         ..Default::default()
     });
@@ -385,7 +466,7 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
         let env = TestEnv::with(SandboxOptions {
             stackone: StackOneOptions {
                 accounts_shape: shape,
-                ..Default::default()
+                ..StackOneOptions::with_hypothetical_write_api()
             },
             ..Default::default()
         });
@@ -484,7 +565,7 @@ fn dev_and_prod() -> TestEnv {
     let env = TestEnv::with(SandboxOptions {
         stackone: StackOneOptions {
             api_keys: vec![DEFAULT_API_KEY.to_string(), PROD_KEY.to_string()],
-            ..Default::default()
+            ..StackOneOptions::with_hypothetical_write_api()
         },
         ..Default::default()
     });
@@ -597,22 +678,71 @@ fn a_profile_that_cannot_be_updated_is_named_with_how_to_finish() {
 }
 
 #[test]
-fn a_stackone_that_cannot_report_the_session_points_to_no_wait() {
-    use ccsetup::sandbox::{Fault, FaultAction, Response};
-    let env = TestEnv::new();
+fn link_wait_without_the_session_endpoint_follows_the_owners_accounts_to_the_new_id() {
+    use ccsetup::sandbox::test_browser::Decision;
+    for refused in [404, 405, 501] {
+        let env = TestEnv::with(SandboxOptions {
+            stackone: StackOneOptions {
+                session_get_refused: Some(refused),
+                ..StackOneOptions::with_hypothetical_write_api()
+            },
+            ..Default::default()
+        });
+        env.init_ok(&[]);
+        // The same owner already had an account: that one is not the new link.
+        let older = env.sandbox.stackone().add_linked_account(
+            "constantcontact",
+            "active",
+            "me",
+            "My test account",
+        );
+        let run = run_linking(
+            link_cmd(&env, &["--wait", "--json"]),
+            Some(Decision::Approve),
+        );
+        run.assert_code(0);
+        let json = run.json();
+        assert_eq!(json["status"], "authenticated", "{json}");
+        let new = env
+            .sandbox
+            .stackone()
+            .linked_accounts()
+            .into_iter()
+            .map(|a| a.id)
+            .find(|id| *id != older)
+            .expect("the hub linked one");
+        assert_eq!(json["account_id"], new.as_str(), "HTTP {refused}");
+        assert_eq!(
+            run.stderr.matches("cannot report how linking went").count(),
+            1,
+            "said once:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("HTTP {refused}")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn link_wait_without_the_session_endpoint_ends_with_exit_3_at_the_timeout() {
+    let env = TestEnv::with(SandboxOptions {
+        stackone: StackOneOptions {
+            session_get_refused: Some(404),
+            ..StackOneOptions::with_hypothetical_write_api()
+        },
+        ..Default::default()
+    });
     env.init_ok(&[]);
-    env.sandbox.stackone().inject(Fault::new(
-        Some("GET"),
-        "/connect_sessions/",
-        FaultAction::Respond(Response::json(
-            404,
-            &serde_json::json!({"statusCode": 404, "message": "Cannot GET /connect_sessions/1"}),
-        )),
-        10,
-    ));
-    let run = run_linking(link_cmd(&env, &["--wait"]), None);
-    run.assert_code(4);
-    assert!(error_text(&run).contains("--no-wait"), "{}", run.stderr);
+    let run = run_linking(link_cmd(&env, &["--wait", "--wait-timeout", "1"]), None);
+    run.assert_code(3);
+    assert!(
+        error_text(&run).contains("not linked yet"),
+        "{}",
+        run.stderr
+    );
 }
 
 // ---------------------------------------------------------------- item 8
@@ -681,4 +811,163 @@ fn the_stand_ins_accounts_endpoint_filters_pages_and_refuses_what_it_does_not_kn
     assert_eq!(get("page_size=1000").0, 400);
     assert_eq!(get("status=broken").0, 400);
     assert_eq!(get("colour=blue").0, 400);
+}
+
+// ------------------------------------------- dashboard edits (issue 20)
+
+/// A real-StackOne setup whose profile was made in the dashboard and adopted
+/// by id; returns its id.
+fn set_up_through_the_dashboard(env: &TestEnv) -> String {
+    let run = env.run(
+        env.init_cmd(&["--json"]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(4);
+    let id = env
+        .sandbox
+        .stackone()
+        .fill_dashboard_form(
+            &env.app.client_id,
+            &env.client_secret(),
+            &[
+                "account_read",
+                "contact_data",
+                "campaign_data",
+                "offline_access",
+            ],
+            &[],
+        )
+        .unwrap();
+    let run = env.init_ok(&["--json"]);
+    assert_eq!(run.json()["stackone"]["connector_profile_id"], id.as_str());
+    id
+}
+
+#[test]
+fn a_new_api_key_lists_api_key_and_client_secret_to_edit() {
+    use ccsetup::sandbox::constant_contact::AppRegistration;
+    let env = TestEnv::real_stackone();
+    let id = set_up_through_the_dashboard(&env);
+    // A new Constant Contact application: new API Key and Client Secret.
+    let new_app = env.sandbox.cc().register_app(
+        AppRegistration::new().redirect_uri(format!("http://localhost:{}/callback", env.port)),
+    );
+    let mut cmd = env.cmd();
+    cmd.args([
+        "init",
+        "--non-interactive",
+        "--json",
+        "--client-id",
+        &new_app.client_id,
+    ])
+    .env("CC_CLIENT_SECRET", new_app.secret())
+    .env("STACKONE_API_KEY", env.stackone_key());
+    let run = env.run(cmd, ccsetup::sandbox::test_browser::Decision::Approve);
+    run.assert_code(4);
+    let err = &run.stderr[run
+        .stderr
+        .find("Update the Constant Contact connector profile")
+        .expect("edit steps")..];
+    assert!(
+        err.contains(&format!("(id {id}) and edit it")),
+        "the same profile:\n{err}"
+    );
+    assert!(
+        err.contains(&format!("API Key (Client ID): {}", new_app.client_id)),
+        "{err}"
+    );
+    assert!(err.contains("Client Secret: "), "{err}");
+    assert!(
+        !err.contains("Scopes:"),
+        "unchanged fields are not listed:\n{err}"
+    );
+    assert!(!run.all_output().contains(new_app.secret()));
+    assert!(
+        error_text(&run).contains("link"),
+        "the proof records the edit"
+    );
+}
+
+#[test]
+fn changed_scopes_list_only_scopes_and_an_unchanged_rerun_lists_nothing() {
+    let env = TestEnv::real_stackone();
+    set_up_through_the_dashboard(&env);
+    let run = env.init_ok(&["--json"]);
+    assert_eq!(run.json()["stackone"]["action"], "unchanged");
+    let run = env.run(
+        env.init_cmd(&[
+            "--json",
+            "--scopes",
+            "account_read,contact_data,offline_access",
+        ]),
+        ccsetup::sandbox::test_browser::Decision::Approve,
+    );
+    run.assert_code(4);
+    let err = &run.stderr[run
+        .stderr
+        .find("Update the Constant Contact connector profile")
+        .expect("edit steps")..];
+    assert!(
+        err.contains("Scopes: account_read contact_data offline_access"),
+        "{err}"
+    );
+    assert!(!err.contains("API Key (Client ID):"), "{err}");
+    assert!(!err.contains("Client Secret:"), "{err}");
+}
+
+#[test]
+fn a_dashboard_edit_with_a_wrong_secret_fails_the_proof_and_status_does_not_say_verified() {
+    use ccsetup::sandbox::test_browser::Decision;
+    let env = TestEnv::real_stackone();
+    let id = set_up_through_the_dashboard(&env);
+    let status = || {
+        let out = env.ccsetup(&["status", "--json"]).output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(status()["verified"], "listed");
+    // The person edits the profile and mistypes the Client Secret.
+    env.sandbox
+        .stackone()
+        .edit_profile_as_dashboard(&id, &env.app.client_id, Some("mistyped"), &[], &[])
+        .unwrap();
+    let run = run_linking(
+        link_cmd(&env, &["--wait", "--json"]),
+        Some(Decision::Approve),
+    );
+    run.assert_code(3);
+    assert!(
+        run.all_output().contains("invalid_client"),
+        "{}",
+        run.stderr
+    );
+    let s = status();
+    assert_ne!(s["verified"], "linked", "{s}");
+    let detail = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "stackone_profile")
+        .unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(detail.contains("not verified"), "{detail}");
+
+    // Corrected: the proof passes and status says so.
+    env.sandbox
+        .stackone()
+        .edit_profile_as_dashboard(
+            &id,
+            &env.app.client_id,
+            Some(&env.client_secret()),
+            &[],
+            &[],
+        )
+        .unwrap();
+    let run = run_linking(
+        link_cmd(&env, &["--wait", "--json"]),
+        Some(Decision::Approve),
+    );
+    run.assert_code(0);
+    assert_eq!(status()["verified"], "linked");
 }

@@ -48,7 +48,7 @@ impl Harness {
     }
 
     fn default() -> Self {
-        Self::new(StackOneOptions::default())
+        Self::new(StackOneOptions::with_hypothetical_write_api())
     }
 
     fn so(&self) -> &StackOneStandIn {
@@ -170,11 +170,11 @@ impl DashboardGuide for ScriptedGuide {
         self.shown.push(steps.clone());
         Ok(())
     }
-    fn wait_for_user(&mut self, _steps: &DashboardSteps) -> ccsetup::error::Result<()> {
+    fn wait_for_user(&mut self, _steps: &DashboardSteps) -> ccsetup::error::Result<Option<String>> {
         if let Some(f) = &mut self.on_wait {
             f();
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -269,7 +269,7 @@ struct Case {
 impl Default for Case {
     fn default() -> Self {
         Case {
-            stand_in: StackOneOptions::default(),
+            stand_in: StackOneOptions::with_hypothetical_write_api(),
             given: |_| {},
             call: |call| call,
             then: |_, _| {},
@@ -318,10 +318,10 @@ cases! {
                 1,
                 "read back after the create"
             );
-            // Listing came first, filtered to Constant Contact.
+            // No recorded id: nothing to look up (a profile is never adopted
+            // by its name), so the create comes first.
             let first = &h.so().log().entries()[0];
-            assert_eq!(first.method, "GET");
-            assert_eq!(first.query, "connector_key=constantcontact");
+            assert_eq!(first.method, "POST");
         },
         ..Case::default()
     },
@@ -366,26 +366,20 @@ cases! {
         ..Case::default()
     },
 
-    a_409_adopts_the_profile_that_exists => Case {
+    a_409_never_adopts_the_older_profile_of_that_name => Case {
         given: |h| {
             h.so()
-                .create_profile_as_dashboard("Constant Contact", CLIENT_ID, SECRET, &[], &[])
+                .create_profile_as_dashboard("Constant Contact", "older-app", "older-secret", &[], &[])
                 .unwrap();
-            // The listing misses it once (eventual consistency), so the create clashes.
-            h.so().inject(fault::on("GET", "/connector_profiles").respond(Response::json(
-                200,
-                &json!({"page": 1, "page_size": 25, "total": 0, "data": []}),
-            )));
         },
+        call: |call| call.mode(StackOneMode::Api),
         then: |h, out| {
-            let out = out.unwrap();
-            assert_eq!(
-                out.action,
-                ProfileAction::Updated,
-                "scopes/actions differed"
-            );
-            assert_eq!(out.changed, [ProfileField::Scopes, ProfileField::Actions]);
-            assert_eq!(h.so().constant_contact_profiles().len(), 1);
+            let err = out.unwrap_err();
+            assert!(err.message().contains("HTTP 409"), "{}", err.message());
+            assert!(h.requests("PATCH", "/").is_empty(), "the older profile is not touched");
+            let stored = h.so().constant_contact_profiles();
+            assert_eq!(stored.len(), 1);
+            assert_eq!(stored[0].client_id(), Some("older-app"));
         },
         ..Case::default()
     },
@@ -415,7 +409,7 @@ cases! {
     api_mode_never_goes_to_the_dashboard => Case {
         stand_in: StackOneOptions {
             profile_write_api: ProfileWriteApi::NotFound,
-            ..Default::default()
+            ..StackOneOptions::with_hypothetical_write_api()
         },
         call: |call| call.mode(StackOneMode::Api),
         then: |_, out| {
@@ -440,7 +434,8 @@ async fn a_rerun_with_the_same_inputs_changes_nothing() {
 
     let first = h.ensure().client(&client).run().await.unwrap();
     h.so().log().clear();
-    for known in [Some(first.id.as_str()), None] {
+    {
+        let known = Some(first.id.as_str());
         let again = h.ensure().client(&client).known(known).run().await.unwrap();
         assert_eq!(again.action, ProfileAction::Unchanged);
         assert_eq!(again.id, first.id);
@@ -663,7 +658,7 @@ async fn server_errors_on_reads_are_retried_and_unreachable_is_exit_4() {
 async fn a_bad_or_forbidden_key_is_a_usage_error_that_never_shows_the_key() {
     let h = Harness::new(StackOneOptions {
         forbidden_api_keys: vec!["v1.sandbox.readonly-key".into()],
-        ..Default::default()
+        ..StackOneOptions::with_hypothetical_write_api()
     });
     for key in ["v1.eu1.wrong-key-abcdef", "v1.sandbox.readonly-key"] {
         let err = h
@@ -688,7 +683,7 @@ async fn a_bad_or_forbidden_key_is_a_usage_error_that_never_shows_the_key() {
 async fn listing_follows_every_page() {
     let h = Harness::new(StackOneOptions {
         seed_unrelated_profiles: false,
-        ..Default::default()
+        ..StackOneOptions::with_hypothetical_write_api()
     });
     for i in 0..30 {
         h.so()
@@ -703,12 +698,18 @@ async fn listing_follows_every_page() {
     assert_eq!(gets[0].query, "connector_key=constantcontact");
     assert_eq!(gets[1].query, "connector_key=constantcontact&page=2");
 
-    // ensure finds a profile on the second page instead of creating one.
+    // ensure finds the recorded profile on the second page instead of creating one.
     let mut wanted = desired();
     wanted.name = "Profile 27".into();
     wanted.scopes = vec![];
     wanted.actions = vec![];
-    let out = h.ensure().desired(&wanted).run().await.unwrap();
+    let out = h
+        .ensure()
+        .desired(&wanted)
+        .known(listed[27].id.as_str())
+        .run()
+        .await
+        .unwrap();
     assert_eq!(out.action, ProfileAction::Unchanged);
     assert_eq!(h.so().constant_contact_profiles().len(), 30);
 }
@@ -717,7 +718,7 @@ async fn listing_follows_every_page() {
 async fn listing_falls_back_to_auth_configs_on_404() {
     let h = Harness::new(StackOneOptions {
         listing: Listing::AuthConfigsOnly,
-        ..Default::default()
+        ..StackOneOptions::with_hypothetical_write_api()
     });
     h.so()
         .create_profile_as_dashboard("Constant Contact", CLIENT_ID, SECRET, &[], &[])
@@ -743,6 +744,7 @@ async fn listing_falls_back_to_auth_configs_on_404() {
         .ensure()
         .client(&client)
         .desired(&wanted)
+        .known(listed[0].id.as_str())
         .run()
         .await
         .unwrap();
@@ -755,7 +757,7 @@ async fn listing_falls_back_to_auth_configs_on_404() {
 async fn without_a_write_api_auto_mode_waits_for_the_dashboard_form() {
     let h = Harness::new(StackOneOptions {
         profile_write_api: ProfileWriteApi::NotFound,
-        ..Default::default()
+        ..StackOneOptions::with_hypothetical_write_api()
     });
     let client = h.client();
     let err_buf = SharedBuf::default();
@@ -771,7 +773,6 @@ async fn without_a_write_api_auto_mode_waits_for_the_dashboard_form() {
             .form(&[
                 ("connector_key", "constantcontact"),
                 ("authentication_config_key", "oauth2"),
-                ("name", "Constant Contact"),
                 ("client_id", CLIENT_ID),
                 ("client_secret", SECRET),
                 ("scopes", "account_read contact_data offline_access"),
@@ -816,7 +817,7 @@ async fn a_405_or_501_on_create_or_update_also_leads_to_the_dashboard() {
     ] {
         let h = Harness::new(StackOneOptions {
             profile_write_api: mode,
-            ..Default::default()
+            ..StackOneOptions::with_hypothetical_write_api()
         });
         let so = h.shared();
         let mut guide = ScriptedGuide::doing(move || {
@@ -861,15 +862,16 @@ async fn a_405_or_501_on_create_or_update_also_leads_to_the_dashboard() {
 async fn non_interactive_dashboard_path_exits_4_with_the_steps_but_not_the_secret() {
     let h = Harness::new(StackOneOptions {
         profile_write_api: ProfileWriteApi::NotFound,
-        ..Default::default()
+        ..StackOneOptions::with_hypothetical_write_api()
     });
     let err_buf = SharedBuf::default();
     let mut io = IoStreams::captured(Box::new(std::io::sink()), Box::new(err_buf.clone()));
     io.quiet = true;
     let started = Instant::now();
-    let err = {
+    let (err, listed_before) = {
         let mut guide = PrintedDashboardGuide::non_interactive(&mut io);
-        h.ensure().guide(&mut guide).run().await.unwrap_err()
+        let err = h.ensure().guide(&mut guide).run().await.unwrap_err();
+        (err, guide.listed_before().unwrap().to_vec())
     };
     assert!(started.elapsed() < Duration::from_secs(1), "at once");
     assert_eq!(err.kind(), ErrorKind::Remote);
@@ -885,19 +887,27 @@ async fn non_interactive_dashboard_path_exits_4_with_the_steps_but_not_the_secre
         "no polling"
     );
 
-    // Once the profile exists, the same non-interactive run succeeds.
-    h.so()
-        .create_profile_as_dashboard("Constant Contact", CLIENT_ID, SECRET, &[], &[])
+    // Once the person made it, the same non-interactive run, given the ids
+    // the first one listed (config.toml keeps them), adopts the new one.
+    let made = h
+        .so()
+        .fill_dashboard_form(CLIENT_ID, SECRET, &[], &[])
         .unwrap();
     let mut guide = PrintedDashboardGuide::non_interactive(&mut io);
+    let opts = EnsureOptions {
+        seen_before: Some(listed_before),
+        ..h.options()
+    };
     let out = h
         .ensure()
         .mode(StackOneMode::Dashboard)
         .guide(&mut guide)
+        .options(&opts)
         .run()
         .await
         .unwrap();
-    assert_eq!(out.action, ProfileAction::Unchanged);
+    assert_eq!(out.action, ProfileAction::Dashboard);
+    assert_eq!(out.id, made);
 }
 
 #[tokio::test]
@@ -933,7 +943,7 @@ async fn dashboard_mode_never_writes_through_the_api() {
 async fn a_dashboard_profile_that_never_appears_is_a_bounded_remote_error() {
     let h = Harness::new(StackOneOptions {
         profile_write_api: ProfileWriteApi::NotFound,
-        ..Default::default()
+        ..StackOneOptions::with_hypothetical_write_api()
     });
     let opts = EnsureOptions {
         poll_attempts: 3,
@@ -949,7 +959,8 @@ async fn a_dashboard_profile_that_never_appears_is_a_bounded_remote_error() {
         .unwrap_err();
     assert_eq!(err.exit_code(), 4);
     assert!(
-        err.message().contains("did not appear"),
+        err.message()
+            .contains("no new Constant Contact connector profile appeared"),
         "{}",
         err.message()
     );

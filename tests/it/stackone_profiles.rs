@@ -248,7 +248,8 @@ fn the_existing_profile_is_found_beyond_the_first_page() {
             .count()
     };
     assert_eq!(ours(&env), 1);
-    // Re-runs must find it on page 2, by recorded id and by name alike.
+    // Re-runs must find it on page 2 by its recorded id; without the id it
+    // is never adopted by name (the older same-named ones could be anyone's).
     let run = env.init_ok(&["--json"]);
     assert_eq!(run.json()["stackone"]["action"], "unchanged");
     std::fs::write(
@@ -260,9 +261,9 @@ fn the_existing_profile_is_found_beyond_the_first_page() {
             .join("\n"),
     )
     .unwrap();
-    let run = env.init_ok(&["--json"]);
-    assert_eq!(run.json()["stackone"]["action"], "unchanged");
-    assert_eq!(ours(&env), 1);
+    let run = env.run(env.init_cmd(&["--json"]), Decision::Approve);
+    run.assert_code(4);
+    assert_eq!(ours(&env), 1, "no duplicate, nothing adopted by name");
     assert!(
         env.stackone_requests()
             .iter()
@@ -278,7 +279,7 @@ fn assert_dashboard_steps(run: &Run, env: &TestEnv) {
     for needle in [
         "+ Connector Profile",
         "OAuth 2.0",
-        "Name: Constant Contact",
+        "There is no Name field",
         &format!("API Key (Client ID): {}", env.app.client_id),
         "Client Secret: the Client Secret of your Constant Contact application (not shown here)",
         "/dashboard/connector-profiles",
@@ -322,10 +323,8 @@ fn auto_mode_without_a_write_api_exits_4_with_the_steps_then_a_rerun_records_the
 
     let id = create_in_dashboard(&env);
     let run = env.init_ok(&["--json"]);
-    // The run found the profile already holding what it wants and wrote
-    // nothing: `unchanged` (see the report: `dashboard` is for a run that
-    // itself guided the user and polled).
-    assert_eq!(run.json()["stackone"]["action"], "unchanged");
+    // The first run recorded the ids it listed: the one new since is adopted.
+    assert_eq!(run.json()["stackone"]["action"], "dashboard");
     assert_eq!(run.json()["stackone"]["connector_profile_id"], id.as_str());
     assert_eq!(recorded_id(&env), id);
     assert_eq!(only_profile(&env).created_via, "dashboard");
@@ -346,7 +345,7 @@ fn dashboard_mode_non_interactive_never_writes_through_the_api() {
     cmd.env("CCSETUP_STACKONE_MODE", "dashboard");
     let run = env.run(cmd, Decision::Approve);
     run.assert_code(0);
-    assert_eq!(run.json()["stackone"]["action"], "unchanged");
+    assert_eq!(run.json()["stackone"]["action"], "dashboard");
     assert_eq!(recorded_id(&env), id);
     assert!(writes(&env).is_empty());
 }

@@ -276,13 +276,22 @@ fn two_inits_of_other_profiles_at_once_keep_both_profiles() {
             .iter()
             .map(|profile| {
                 let mut cmd = env.init_cmd(&["--skip-authorize"]);
-                cmd.args(["--profile", profile, "--stackone-profile-name", profile])
-                    // Both read config.toml, then wait before writing it.
-                    .env("CCSETUP_TEST_CONFIG_WRITE_PAUSE_MS", "400")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
+                // A fresh StackOne profile name each round: the config is
+                // removed between rounds, and a profile is never adopted by
+                // its name (docs/contract.md "StackOne API").
+                let stackone_name = format!("{profile}{round}");
+                cmd.args([
+                    "--profile",
+                    profile,
+                    "--stackone-profile-name",
+                    &stackone_name,
+                ])
+                // Both read config.toml, then wait before writing it.
+                .env("CCSETUP_TEST_CONFIG_WRITE_PAUSE_MS", "400")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
             })
             .collect();
         for child in children {

@@ -45,6 +45,7 @@ fn profile(client_id: &str) -> ProfileConfig {
         authorized_at: None,
         client_secret_rotated_at: None,
         refresh_token_type: None,
+        stackone: Default::default(),
     }
 }
 

@@ -428,6 +428,7 @@ fn demo_serve_keeps_the_stand_ins_for_other_commands_and_cleans_up_on_sigterm() 
         "CCSETUP_CC_API_URL",
         "CCSETUP_CC_PORTAL_URL",
         "CCSETUP_STACKONE_API_URL",
+        "STACKONE_API_KEY",
     ] {
         assert!(names.contains(&name), "{name} in {exports:?}");
     }
@@ -646,6 +647,43 @@ fn walk_the_stand_in_portal(portal: &str, local_redirect: &str) -> (String, Stri
     .unwrap()
 }
 
+/// What a person does on the stand-in dashboard's "+ Connector Profile"
+/// form (the real form's fields, no Name).
+fn fill_the_stand_in_dashboard_form(dashboard: &str, client_id: &str, secret: &str) {
+    let (dashboard, client_id, secret) = (
+        dashboard.to_string(),
+        client_id.to_string(),
+        secret.to_string(),
+    );
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let resp = ccsetup::http::client()
+                    .unwrap()
+                    .post(dashboard.as_str())
+                    .form(&[
+                        ("connector_key", "constantcontact"),
+                        ("authentication_config_key", "oauth2"),
+                        ("client_id", client_id.as_str()),
+                        ("client_secret", secret.as_str()),
+                        (
+                            "scopes",
+                            "account_read contact_data campaign_data offline_access",
+                        ),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status().as_u16(), 303);
+            })
+    })
+    .join()
+    .unwrap()
+}
+
 #[test]
 fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
     let env = TestEnv::new();
@@ -657,6 +695,7 @@ fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
             .env("PATH", "/usr/bin:/bin");
     });
     let portal = w.expect_capture(r"Stand-in Constant Contact developer portal: (\S+)");
+    let dashboard = w.expect_capture(r"Stand-in StackOne dashboard:\s+(\S+)");
     let local_redirect = format!("http://localhost:{}/callback", env.port);
     let (client_id, secret) = walk_the_stand_in_portal(&portal, &local_redirect);
     w.walk_the_portal("Demo Bakery");
@@ -671,8 +710,18 @@ fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
     w.line("");
     let url = w.expect_capture(AUTHORIZE_URL);
     let browser = approve_in_background(url);
+    // StackOne as it is: the person fills the stand-in dashboard's form.
+    w.expect("Create a Constant Contact connector profile");
+    w.expect("Show the Client Secret on screen");
+    w.line("n");
+    w.expect("Done?");
+    fill_the_stand_in_dashboard_form(&dashboard, &client_id, &secret);
+    w.key("\r");
+    w.expect("dashboard");
     w.expect("Step 7/7: Done");
     browser.join().unwrap();
+    w.expect("Prove the StackOne profile now");
+    w.line("n");
     w.expect("in a shell?");
     w.line("y");
     w.expect("ccsetup demo shell");

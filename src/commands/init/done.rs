@@ -12,16 +12,13 @@ use crate::stackone::{ProfileAction, ProfileOutcome};
 use crate::store::StoreChoice;
 use crate::workflow::authorize::AuthOutcome;
 use crate::workflow::setup::{SetupInputs, StoredSetup};
-use crate::workflow::stackone::{SessionOwner, WaitOptions, prove_profile};
+use crate::workflow::stackone::{PROOF_OWNER_ID, offer_link_proof, record_verified_link};
 use crate::workflow::tokens::RefreshTokenType;
 
 use super::Wizard;
 use super::authorize::Authorized;
 use super::checks::Ready;
 use super::existing::store_name;
-
-/// The owner of the connect session that proves a profile.
-const PROOF_OWNER_ID: &str = "ccsetup-self-test";
 
 /// What `init` leaves behind, for the summary and `--json`.
 struct InitResult<'a> {
@@ -59,53 +56,38 @@ impl Wizard<'_> {
         }
         if let (Some(outcome), Some(key)) = (&stackone, &ready.inputs.stackone_api_key)
             && !written_by_ccsetup(outcome)
+            && self.offer_proof(outcome, key).await?
         {
-            self.offer_proof(outcome, key).await?;
+            ready
+                .session
+                .update_config(|p| record_verified_link(p, &outcome.id))?;
         }
         Ok(())
     }
 
-    /// The dashboard path is proven by linking the user's own test account:
-    /// offered at once when someone confirms; scripts are told how.
-    async fn offer_proof(&mut self, outcome: &ProfileOutcome, key: &SecretString) -> Result<()> {
+    /// The dashboard path is proven by linking the user's own test account
+    /// (the list cannot show credentials): offered at once when someone
+    /// confirms; scripts are told how. True when an account was linked.
+    async fn offer_proof(&mut self, outcome: &ProfileOutcome, key: &SecretString) -> Result<bool> {
         let ctx = &mut *self.ctx;
-        let command = format!(
-            "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
-            if ctx.profile == "default" {
-                String::new()
-            } else {
-                format!(" --profile {}", ctx.profile)
-            }
-        );
         // The proof needs someone at the hub: `--yes` does not start it.
         if !self.plan.confirms() {
+            let command = format!(
+                "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
+                if ctx.profile == "default" {
+                    String::new()
+                } else {
+                    format!(" --profile {}", ctx.profile)
+                }
+            );
             ctx.io.info(format!(
                 "\nProve the StackOne profile's credentials by linking your own Constant Contact test user:\n  {command}"
             ));
-            return Ok(());
+            return Ok(false);
         }
-        ctx.io.info(
-            "Sign in as a separate Constant Contact test user, not the one ccsetup just authorized: a new \
-             authorization of the same user and app can expire the older refresh token.",
-        );
-        if !ctx.prompter.confirm(
-            "Prove the StackOne profile now by linking your own test account (link --wait)?",
-            true,
-        )? {
-            ctx.io.info(format!("Later: {command}"));
-            return Ok(());
-        }
+        let profile = ctx.profile.clone();
         let (mut term, remote, _) = ctx.parts()?;
-        let owner = SessionOwner {
-            id: PROOF_OWNER_ID,
-            name: "My test user",
-            label: Some("ccsetup self-test"),
-        };
-        let wait = WaitOptions {
-            interval: std::time::Duration::from_secs(2),
-            timeout: std::time::Duration::from_secs(crate::cli::DEFAULT_LINK_WAIT_SECS),
-        };
-        prove_profile(&mut term, remote, key, owner, &outcome.id, wait).await
+        offer_link_proof(&mut term, remote, key, &outcome.id, &profile).await
     }
 
     /// What is where, and the next step.

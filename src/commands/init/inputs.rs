@@ -209,6 +209,7 @@ impl Wizard<'_> {
             actions,
             stackone_profile_name,
             stackone_mode: self.plan.stackone_mode,
+            stackone_profile_id: self.plan.stackone_profile_id.clone(),
             redirect_port,
             redirect,
         })

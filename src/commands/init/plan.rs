@@ -42,6 +42,8 @@ pub struct InitPlan {
     pub client_secret_stdin: bool,
     pub stackone_key_stdin: bool,
     pub stackone_mode: StackOneMode,
+    /// `--stackone-profile-id`: adopt this existing Connector Profile.
+    pub stackone_profile_id: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub actions: Option<Vec<String>>,
     pub stackone_profile_name: String,
@@ -78,6 +80,7 @@ impl InitPlan {
             client_secret_stdin: args.client_secret_stdin,
             stackone_key_stdin: args.stackone.stackone_api_key_stdin,
             stackone_mode: args.stackone.stackone_mode,
+            stackone_profile_id: args.stackone_profile_id,
             scopes: args.scopes,
             actions: args.actions,
             stackone_profile_name,

@@ -51,6 +51,9 @@ struct CcService {
     responses: Arc<Mutex<Vec<RecordedResponse>>>,
     /// `http://127.0.0.1:<port>/oauth2/default`, known once bound.
     issuer: OnceLock<String>,
+    /// Redirect targets served by another stand-in (see
+    /// [`CcStandIn::forward_redirects`]).
+    forwards: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl CcService {
@@ -84,7 +87,10 @@ impl CcService {
 
 impl Service for CcService {
     fn handle(&self, req: &Request) -> Response {
-        let response = self.route(req);
+        let mut response = self.route(req);
+        if (300..400).contains(&response.status) {
+            forward(&lock(&self.forwards), &mut response);
+        }
         lock(&self.responses).push(RecordedResponse {
             method: req.method.clone(),
             path: req.path.clone(),
@@ -96,12 +102,30 @@ impl Service for CcService {
     }
 }
 
+/// A redirect to a forwarded target goes to its stand-in instead, query kept.
+fn forward(forwards: &[(String, String)], response: &mut Response) {
+    for (name, value) in response.headers.iter_mut() {
+        if !name.eq_ignore_ascii_case("location") {
+            continue;
+        }
+        for (from, to) in forwards {
+            if let Some(rest) = value.strip_prefix(from.as_str())
+                && (rest.is_empty() || rest.starts_with('?'))
+            {
+                *value = format!("{to}{rest}");
+                break;
+            }
+        }
+    }
+}
+
 /// The running stand-in, and the handles tests and `demo` use to set it up
 /// and look inside.
 pub struct CcStandIn {
     server: HttpServer,
     state: Arc<Mutex<state::State>>,
     responses: Arc<Mutex<Vec<RecordedResponse>>>,
+    forwards: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl CcStandIn {
@@ -111,10 +135,12 @@ impl CcStandIn {
             ..Default::default()
         }));
         let responses: Arc<Mutex<Vec<RecordedResponse>>> = Arc::default();
+        let forwards: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let service = Arc::new(CcService {
             state: state.clone(),
             responses: responses.clone(),
             issuer: OnceLock::new(),
+            forwards: forwards.clone(),
         });
         let server = HttpServer::start(rt, "constant_contact", service.clone())?;
         let _ = service
@@ -124,7 +150,16 @@ impl CcStandIn {
             server,
             state,
             responses,
+            forwards,
         })
+    }
+
+    /// Sends the browser's redirects to `from` (a registered redirect URI,
+    /// e.g. StackOne's callback) to `to` instead, query kept: the sandbox's
+    /// StackOne stand-in serves that callback, so a browser never leaves the
+    /// machine for the real host with a stand-in code.
+    pub fn forward_redirects(&self, from: &str, to: url::Url) {
+        lock(&self.forwards).push((from.to_string(), to.as_str().to_string()));
     }
 
     /// The HTTP server behind the stand-in (latency, connection count).

@@ -9,8 +9,9 @@ use serde_json::{Map, Value, json};
 use super::state::{self, FieldError, ProfileInput, WriteRefusal};
 use super::{Listing, ProfileWriteApi, Request, Response, StackOneOptions, StackOneService};
 
-/// StackOne's error body: `{statusCode, message, timestamp, errorCode?}`.
-pub(super) fn error(status: u16, message: impl Into<Value>, error_code: Option<&str>) -> Response {
+/// StackOne's error body: `{statusCode, message, timestamp, errorCode?}`,
+/// `message` a string as the SDK's error schemas type it (docs/vendors.md §4 [48]).
+pub(super) fn error(status: u16, message: impl Into<String>, error_code: Option<&str>) -> Response {
     let mut body = json!({
         "statusCode": status,
         "message": message.into(),
@@ -31,9 +32,11 @@ fn no_route(req: &Request) -> Response {
     )
 }
 
+/// 422 with every `field: problem` in one string (`message` is a string in
+/// StackOne's published schema, never a list).
 fn validation_failed(errors: &[FieldError]) -> Response {
     let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    error(422, json!(list), Some("VALIDATION_ERROR"))
+    error(422, list.join("; "), Some("VALIDATION_ERROR"))
 }
 
 pub(super) fn refusal_response(refusal: WriteRefusal) -> Response {
@@ -88,6 +91,13 @@ pub(super) fn handle(svc: &StackOneService, req: &Request) -> Response {
         }
         ["auth_configs"] if method == "GET" => list_profiles(svc, &options, req),
         ["connect_sessions"] if method == "POST" => create_session(svc, &options, req),
+        ["connect_sessions", _] if method == "GET" && options.session_get_refused.is_some() => {
+            match options.session_get_refused {
+                Some(405) => error(405, "Method Not Allowed", None).with_header("allow", "POST"),
+                Some(501) => error(501, "Not Implemented", None),
+                _ => no_route(req),
+            }
+        }
         ["connect_sessions", id] if method == "GET" => get_session(svc, id),
         ["accounts"] if method == "GET" => list_accounts(svc, &options, req),
         _ => no_route(req),
@@ -97,7 +107,7 @@ pub(super) fn handle(svc: &StackOneService, req: &Request) -> Response {
 /// How the absence of the profile write API shows.
 fn write_gate(mode: ProfileWriteApi, req: &Request, collection: bool) -> Option<Response> {
     match mode {
-        ProfileWriteApi::Enabled => None,
+        ProfileWriteApi::Hypothetical => None,
         ProfileWriteApi::NotFound => Some(no_route(req)),
         ProfileWriteApi::MethodNotAllowed => {
             let resp = error(405, "Method Not Allowed", None);
@@ -110,7 +120,7 @@ fn write_gate(mode: ProfileWriteApi, req: &Request, collection: bool) -> Option<
         ProfileWriteApi::NotImplemented => Some(error(501, "Not Implemented", None)),
         ProfileWriteApi::Rejected(422) => Some(error(
             422,
-            json!(["property credentials should not exist"]),
+            "property credentials should not exist",
             Some("VALIDATION_ERROR"),
         )),
         ProfileWriteApi::Rejected(status) => {
@@ -169,10 +179,14 @@ fn list_profiles(svc: &StackOneService, options: &StackOneOptions, req: &Request
         .map(|p| p.list_item())
         .collect();
     let total = matching.len();
+    // A capped server serves fewer than asked and does not say so.
+    let served = options
+        .page_size_cap
+        .map_or(page_size, |cap| page_size.min(cap));
     let data: Vec<Value> = matching
         .into_iter()
-        .skip((page - 1).saturating_mul(page_size))
-        .take(page_size)
+        .skip((page - 1).saturating_mul(served))
+        .take(served)
         .collect();
     Response::json(
         200,
@@ -372,6 +386,9 @@ pub(super) fn random_token(len: usize) -> String {
         .collect()
 }
 
+/// The stand-in's organization: a number, as StackOne's schema has it.
+const SANDBOX_ORGANIZATION_ID: u64 = 4242;
+
 /// Longest `expires_in` accepted (a week).
 const MAX_SESSION_SECONDS: i64 = 7 * 24 * 3600;
 
@@ -442,10 +459,16 @@ fn create_session(svc: &StackOneService, options: &StackOneOptions, req: &Reques
     if body.get("multiple").is_some_and(|m| !m.is_boolean()) {
         errors.push(FieldError::new("multiple", "must be a boolean"));
     }
-    match string_field(&body, "type", &mut errors).as_deref() {
-        None | Some("PRODUCTION") | Some("TEST") => {}
-        Some(_) => errors.push(FieldError::new("type", "must be PRODUCTION or TEST")),
-    }
+    // `production`/`test`, lower case, default `production` (the SDK's
+    // ConnectSessionCreateType, docs/vendors.md §4 [48]).
+    let session_type = match string_field(&body, "type", &mut errors).as_deref() {
+        None => "production".to_string(),
+        Some(t @ ("production" | "test")) => t.to_string(),
+        Some(_) => {
+            errors.push(FieldError::new("type", "must be production or test"));
+            String::new()
+        }
+    };
     let mut provider = string_field(&body, "provider", &mut errors);
     if let Some(p) = &provider
         && state::connector(p).is_none()
@@ -505,7 +528,8 @@ fn create_session(svc: &StackOneService, options: &StackOneOptions, req: &Reques
     let token = random_token(48);
     let get = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
     let session = json!({
-        "organization_id": "sandbox-organization",
+        // Typed as the SDK's schema types them: a number and a string.
+        "organization_id": SANDBOX_ORGANIZATION_ID,
         "project_id": "sandbox-project",
         "origin_owner_id": get("origin_owner_id"),
         "origin_owner_name": get("origin_owner_name"),
@@ -519,7 +543,7 @@ fn create_session(svc: &StackOneService, options: &StackOneOptions, req: &Reques
         "label": get("label"),
         "metadata": get("metadata"),
         "external_trigger_token": random_token(32),
-        "type": body.get("type").cloned().unwrap_or(json!("PRODUCTION")),
+        "type": session_type,
         "multiple": body.get("multiple").cloned().unwrap_or(json!(false)),
         "integration_id": profile_id,
         "connector_profile_id": profile_id,
@@ -628,10 +652,14 @@ fn list_accounts(svc: &StackOneService, options: &StackOneOptions, req: &Request
         .map(|a| a.to_json())
         .collect();
     let total = matching.len();
+    // A capped server serves fewer than asked and does not say so.
+    let served = options
+        .page_size_cap
+        .map_or(page_size, |cap| page_size.min(cap));
     let data: Vec<Value> = matching
         .into_iter()
-        .skip((page - 1).saturating_mul(page_size))
-        .take(page_size)
+        .skip((page - 1).saturating_mul(served))
+        .take(served)
         .collect();
     match options.accounts_shape {
         super::AccountsShape::BareArray => Response::json(200, &Value::Array(data)),

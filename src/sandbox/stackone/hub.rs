@@ -68,20 +68,49 @@ pub(super) fn handle_hub(svc: &StackOneService, req: &Request) -> Response {
                 "<p>Linking was cancelled. You can close this window.</p>",
             )
         }
-        _ => page(
-            200,
-            "Link your Constant Contact account",
-            &format!(
-                "<p>For {}.</p>\n<form method=\"post\" action=\"/hub/connect\">\
+        _ => match returning(svc, session_id) {
+            Some(resp) => resp,
+            None => page(
+                200,
+                "Link your Constant Contact account",
+                &format!(
+                    "<p>For {}.</p>\n<form method=\"post\" action=\"/hub/connect\">\
                  <input type=\"hidden\" name=\"token\" value=\"{t}\">\
-                 <button type=\"submit\">Connect</button></form>\n\
+                 <button type=\"submit\" id=\"connect\">Connect</button></form>\n\
                  <form method=\"post\" action=\"/hub/cancel\">\
                  <input type=\"hidden\" name=\"token\" value=\"{t}\">\
                  <button type=\"submit\">Cancel</button></form>",
-                esc(&owner),
-                t = esc(&token)
+                    esc(&owner),
+                    t = esc(&token)
+                ),
             ),
-        ),
+        },
+    }
+}
+
+/// What a returning user sees instead of a fresh attempt (which would start
+/// a new `state` and make the consent in the other tab a "State mismatch"):
+/// the linked account, or the attempt still under way.
+fn returning(svc: &StackOneService, session_id: u64) -> Option<Response> {
+    let state = svc.state();
+    let session = state.sessions.iter().find(|s| s.id == session_id)?;
+    let attempt = session.attempt.as_ref()?;
+    match attempt["status"].as_str() {
+        Some("authenticated") => Some(page(
+            200,
+            "Account linked",
+            &format!(
+                "<p id=\"linked\">This link is done: the account <code>{}</code> is linked. You can close this window.</p>",
+                esc(attempt["account_secure_id"].as_str().unwrap_or(""))
+            ),
+        )),
+        Some("pending") => {
+            let oauth = session.oauth.clone()?;
+            let profile = state.profile(&oauth.profile_id).cloned()?;
+            let cc = svc.options().constant_contact?;
+            Some(continue_page(&cc, &profile, &oauth, &session.token))
+        }
+        _ => None,
     }
 }
 
@@ -135,12 +164,42 @@ fn connect(svc: &StackOneService, session_id: u64, token: &str) -> Response {
         }
         return page(409, "Not available", &format!("<p>{text}</p>"));
     };
+    // Connect pressed again (the back button, a second tab): the attempt
+    // under way goes on, so its consent still matches.
+    if let Some(pending) = state
+        .sessions
+        .iter()
+        .find(|s| s.id == session_id)
+        .filter(|s| s.attempt.as_ref().is_some_and(|a| a["status"] == "pending"))
+        .and_then(|s| s.oauth.clone())
+        .filter(|o| o.profile_id == profile.id)
+    {
+        return continue_page(&cc, &profile, &pending, token);
+    }
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let pending = PendingOAuth {
+        state: super::api::random_token(32),
+        code_verifier: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        profile_id: profile.id.clone(),
+    };
+    if let Some(s) = state.sessions.iter_mut().find(|s| s.id == session_id) {
+        s.oauth = Some(pending.clone());
+        s.attempt = Some(attempt("pending", None, None, None));
+    }
+    continue_page(&cc, &profile, &pending, token)
+}
+
+/// The attempt's page: the authorization link (it opens in a new tab, so
+/// this page stays), and where to paste the callback's address.
+fn continue_page(
+    cc: &CcEndpoints,
+    profile: &super::StoredProfile,
+    oauth: &PendingOAuth,
+    token: &str,
+) -> Response {
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(Sha256::digest(verifier.as_bytes()));
-    let oauth_state = super::api::random_token(32);
+        .encode(Sha256::digest(oauth.code_verifier.as_bytes()));
     let scope = if profile.scopes.is_empty() {
         DEFAULT_SCOPES.to_string()
     } else {
@@ -152,44 +211,72 @@ fn connect(svc: &StackOneService, session_id: u64, token: &str) -> Response {
         .append_pair("response_type", "code")
         .append_pair("redirect_uri", STACKONE_CALLBACK_URI)
         .append_pair("scope", &scope)
-        .append_pair("state", &oauth_state)
+        .append_pair("state", &oauth.state)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
-    if let Some(s) = state.sessions.iter_mut().find(|s| s.id == session_id) {
-        s.oauth = Some(PendingOAuth {
-            state: oauth_state,
-            code_verifier: verifier,
-            profile_id: profile.id.clone(),
-        });
-        s.attempt = Some(attempt("pending", None, None, None));
-    }
     page(
         200,
         "Continue at Constant Contact",
         &format!(
-            "<ol><li><a id=\"authorize\" href=\"{}\">Sign in to Constant Contact and allow access</a>.</li>\n\
-             <li>Constant Contact then sends your browser to StackOne's callback\
-             (<code>{STACKONE_CALLBACK_URI}?code=…</code>), which this sandbox cannot serve: \
-             copy that address from the address bar and paste it here.</li></ol>\n\
-             <form method=\"post\" action=\"/hub/callback\">\
+            "<ol><li><a id=\"authorize\" href=\"{}\" target=\"_blank\" rel=\"noopener\">Sign in to Constant Contact \
+             and allow access</a> (opens in a new tab; this page stays here).</li>\n\
+             <li>Constant Contact then sends that tab to StackOne's callback, which this \
+             sandbox serves itself: the tab says when the account is linked, and this page \
+             (reloaded) says so too. If that tab shows an address starting with \
+             <code>{STACKONE_CALLBACK_URI}</code> instead, paste it here.</li></ol>\n\
+             <form id=\"callback-form\" method=\"post\" action=\"/hub/callback\">\
              <input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <p><label>Address <input name=\"redirected_url\" size=\"80\"></label></p>\
-             <button type=\"submit\">Finish</button></form>",
+             <p><label>Address <input id=\"redirected_url\" name=\"redirected_url\" size=\"80\"></label></p>\
+             <button type=\"submit\" id=\"finish\">Finish</button></form>",
             esc(url.as_str()),
             esc(token)
         ),
     )
 }
 
+/// StackOne's callback as the browser reaches it (the sandbox forwards
+/// Constant Contact's redirect here): the attempt is found by its `state`.
+pub(super) fn oauth_callback(svc: &StackOneService, req: &Request) -> Response {
+    let wanted = req.query_param("state").unwrap_or_default();
+    let found = {
+        let state = svc.state();
+        state
+            .sessions
+            .iter()
+            .find(|s| !wanted.is_empty() && s.oauth.as_ref().is_some_and(|o| o.state == wanted))
+            .map(|s| {
+                (
+                    s.id,
+                    s.body["origin_owner_name"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            })
+    };
+    let Some((session_id, owner)) = found else {
+        return page(
+            400,
+            "Unknown attempt",
+            "<p>This answer belongs to no linking attempt under way. Open the link again.</p>",
+        );
+    };
+    let Ok(callback) = url::Url::parse(&svc.url(&format!("{}?{}", req.path, req.query))) else {
+        return page(400, "Not the callback", "<p>Unreadable address.</p>");
+    };
+    finish(svc, session_id, &owner, &callback)
+}
+
 /// The pasted callback: an error from Constant Contact, or a code that is
 /// exchanged with the profile's credentials.
 fn callback(svc: &StackOneService, session_id: u64, owner_name: &str, req: &Request) -> Response {
     let pasted = req.form_param("redirected_url").unwrap_or_default();
+    let served_here = svc.url(super::CALLBACK_PATH);
     let parsed = url::Url::parse(pasted.trim()).ok().filter(|u| {
         let mut base = u.clone();
         base.set_query(None);
         base.set_fragment(None);
-        base.as_str() == STACKONE_CALLBACK_URI
+        base.as_str() == STACKONE_CALLBACK_URI || base.as_str() == served_here
     });
     let Some(callback) = parsed else {
         return page(
@@ -200,6 +287,16 @@ fn callback(svc: &StackOneService, session_id: u64, owner_name: &str, req: &Requ
             ),
         );
     };
+    finish(svc, session_id, owner_name, &callback)
+}
+
+/// The callback's answer for session `session_id`.
+fn finish(
+    svc: &StackOneService,
+    session_id: u64,
+    owner_name: &str,
+    callback: &url::Url,
+) -> Response {
     let param = |k: &str| {
         callback
             .query_pairs()

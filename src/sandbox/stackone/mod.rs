@@ -9,10 +9,14 @@
 //!   strings (the NestJS convention the shape comes from);
 //! - `GET /connector_profiles` and the older `GET /auth_configs`, paged, with
 //!   the documented item fields and never any credential;
-//! - a create/read/update/delete API for profiles that the real service does
-//!   NOT document: [`ProfileWriteApi`] switches it to 404/405/501 so the
-//!   dashboard path can be exercised (also 400/422 refusals), and [`Listing::AuthConfigsOnly`] models
-//!   the old API where `/connector_profiles` does not exist;
+//! - by default NO profile-write endpoint, as StackOne today (docs/vendors.md
+//!   §4): `POST /connector_profiles` and `/connector_profiles/{id}` answer 404
+//!   like any unknown path. A create/read/update/delete API that the real
+//!   service does NOT have exists only behind the explicit, hypothetical
+//!   opt-in [`ProfileWriteApi::Hypothetical`] (`demo --stackone-write-api`);
+//!   405/501/400/422 model other ways its absence could show, and
+//!   [`Listing::AuthConfigsOnly`] models the old API where
+//!   `/connector_profiles` does not exist;
 //! - connect sessions (`POST`, and `GET /connect_sessions/{id}` with
 //!   `latest_connection_attempt`), and a hub behind `auth_link_url` that links
 //!   for real: it runs the authorization-code flow against the stand-in
@@ -20,8 +24,10 @@
 //!   stored credentials, so a wrong secret ends in `invalid_client`;
 //! - linked accounts, `GET /accounts` (`providers` filter, paging, a bare
 //!   array or `{data}`: [`AccountsShape`]), and the profiles' `active` flag;
-//! - a plain-HTML dashboard whose "+ Connector Profile" form follows
-//!   `seeds/stackone-constant-contact-guide.txt`.
+//! - a plain-HTML dashboard whose "+ Connector Profile" form has exactly the
+//!   real form's fields (API Key, Client Secret, Scopes, Actions; no Name: the
+//!   stand-in names the profile itself, as StackOne does), and a page per
+//!   profile with "Copy connector ID" and an edit form (docs/vendors.md §4).
 //!
 //! No response ever contains a client secret; every response the service
 //! produced is recorded ([`StackOneStandIn::responses`]) so tests can prove it.
@@ -50,10 +56,13 @@ pub const CONSTANT_CONTACT: &str = "constantcontact";
 /// `/connector_profiles/{id}` method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProfileWriteApi {
-    /// Create, read, update and delete by id work.
+    /// HYPOTHETICAL: create, read, update and delete by id work. StackOne
+    /// publishes no such endpoint (docs/vendors.md §4); this models the day
+    /// it does, and only what opts in by name gets it.
+    Hypothetical,
+    /// The routes do not exist (404 like any unknown path), as in the real
+    /// public API today: the default.
     #[default]
-    Enabled,
-    /// The routes do not exist (404), as in the real public API today.
     NotFound,
     /// 405 Method Not Allowed (`Allow: GET` on the collection).
     MethodNotAllowed,
@@ -98,6 +107,9 @@ pub struct CcEndpoints {
 pub const STACKONE_CALLBACK_URI: &str =
     "https://api.stackone.com/connect/oauth2/constantcontact/callback";
 
+/// Where the stand-in serves StackOne's callback (the real one's path).
+pub const CALLBACK_PATH: &str = "/connect/oauth2/constantcontact/callback";
+
 /// How to start the StackOne stand-in.
 #[derive(Clone)]
 pub struct StackOneOptions {
@@ -111,6 +123,13 @@ pub struct StackOneOptions {
     pub default_page_size: usize,
     /// Largest `page_size` accepted; larger is 400.
     pub max_page_size: usize,
+    /// A server that silently serves at most this many items a page, whatever
+    /// `page_size` asked (and reports the size asked): the paging rule of
+    /// docs/contract.md "Paging" must still read every item.
+    pub page_size_cap: Option<usize>,
+    /// `GET /connect_sessions/{id}` does not exist (only StackOne's newest
+    /// SDK has it, docs/vendors.md §4): it answers this status (404, 405 or 501).
+    pub session_get_refused: Option<u16>,
     /// Start with a few profiles of other connectors.
     pub seed_unrelated_profiles: bool,
     pub accounts_shape: AccountsShape,
@@ -127,14 +146,27 @@ impl Default for StackOneOptions {
         StackOneOptions {
             api_keys: vec![DEFAULT_API_KEY.to_string()],
             forbidden_api_keys: Vec::new(),
-            profile_write_api: ProfileWriteApi::Enabled,
+            profile_write_api: ProfileWriteApi::NotFound,
             listing: Listing::ConnectorProfiles,
             default_page_size: 25,
             max_page_size: 100,
+            page_size_cap: None,
+            session_get_refused: None,
             seed_unrelated_profiles: true,
             accounts_shape: AccountsShape::BareArray,
             legacy_connect_sessions: false,
             constant_contact: None,
+        }
+    }
+}
+
+impl StackOneOptions {
+    /// The defaults plus the HYPOTHETICAL profile-write API
+    /// ([`ProfileWriteApi::Hypothetical`]), for what names it.
+    pub fn with_hypothetical_write_api() -> Self {
+        StackOneOptions {
+            profile_write_api: ProfileWriteApi::Hypothetical,
+            ..Default::default()
         }
     }
 }
@@ -191,6 +223,8 @@ impl Service for StackOneService {
             dashboard::handle_dashboard(self, req)
         } else if req.path == "/hub" || req.path.starts_with("/hub/") {
             hub::handle_hub(self, req)
+        } else if req.path == CALLBACK_PATH && req.method == "GET" {
+            hub::oauth_callback(self, req)
         } else {
             api::handle(self, req)
         };
@@ -274,6 +308,11 @@ impl StackOneStandIn {
         self.service.state().profiles.clone()
     }
 
+    /// One stored profile, credentials included.
+    pub fn profile_by_id(&self, id: &str) -> Option<StoredProfile> {
+        self.service.state().profile(id).cloned()
+    }
+
     /// Stored Constant Contact profiles only.
     pub fn constant_contact_profiles(&self) -> Vec<StoredProfile> {
         self.profiles()
@@ -311,6 +350,51 @@ impl StackOneStandIn {
         self.service
             .state()
             .create_profile(input, "dashboard")
+            .map_err(|e| dashboard::refusal_text(&e))
+    }
+
+    /// What a user filling the real "+ Connector Profile" form does (no
+    /// Name: the profile is named after its connector, as StackOne does),
+    /// without HTTP. Returns the new id, or the form's error text.
+    pub fn fill_dashboard_form(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        scopes: &[&str],
+        actions: &[&str],
+    ) -> Result<String, String> {
+        self.create_profile_as_dashboard(
+            state::connector(CONSTANT_CONTACT).map_or("Constant Contact", |c| c.label),
+            client_id,
+            client_secret,
+            scopes,
+            actions,
+        )
+    }
+
+    /// What a user saving a profile page's edit form does: the values given
+    /// replace the stored ones; `client_secret: None` (left empty) keeps it.
+    pub fn edit_profile_as_dashboard(
+        &self,
+        id: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+        scopes: &[&str],
+        actions: &[&str],
+    ) -> Result<(), String> {
+        let mut credentials = vec![("client_id".to_string(), client_id.to_string())];
+        if let Some(secret) = client_secret {
+            credentials.push(("client_secret".into(), secret.into()));
+        }
+        self.service
+            .state()
+            .update_profile(
+                id,
+                None,
+                credentials,
+                Some(scopes.iter().map(|s| s.to_string()).collect()),
+                Some(actions.iter().map(|s| s.to_string()).collect()),
+            )
             .map_err(|e| dashboard::refusal_text(&e))
     }
 

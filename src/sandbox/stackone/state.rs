@@ -298,7 +298,8 @@ impl LinkedAccount {
             "origin_owner_name": self.origin_owner_name,
             "origin_username": null,
             "label": self.label,
-            "type": "PRODUCTION",
+            // The SDK's LinkedAccountType: lower case (docs/vendors.md §4 [48]).
+            "type": "production",
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         })
@@ -435,10 +436,13 @@ impl State {
             return Err(WriteRefusal::Invalid(errors));
         }
         let connector = connector.expect("validated");
-        if self
-            .profiles
-            .iter()
-            .any(|p| p.connector_key == connector.key && same_name(&p.name, name))
+        // The (hypothetical) API refuses a second profile of one name; the
+        // dashboard names every profile after its connector, so it cannot.
+        if via != "dashboard"
+            && self
+                .profiles
+                .iter()
+                .any(|p| p.connector_key == connector.key && same_name(&p.name, name))
         {
             return Err(WriteRefusal::Duplicate(format!(
                 "a {} connector profile named \"{name}\" already exists",

@@ -35,7 +35,16 @@ pub fn free_port() -> u16 {
 }
 
 impl TestEnv {
+    /// The stand-ins with StackOne's HYPOTHETICAL write API on: the flows
+    /// these tests drive (API create/update) are not StackOne as it is today.
+    /// Tests of StackOne as users meet it use [`TestEnv::real_stackone`].
     pub fn new() -> Self {
+        Self::with(SandboxOptions::with_hypothetical_write_api())
+    }
+
+    /// The stand-ins as the real services are: StackOne without any
+    /// profile-write endpoint (the dashboard path).
+    pub fn real_stackone() -> Self {
         Self::with(SandboxOptions::default())
     }
 
