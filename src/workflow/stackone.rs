@@ -560,6 +560,18 @@ pub const PROOF_OWNER_ID: &str = "ccsetup-self-test";
 /// default, docs/contract.md `link`: 600 s); the proof waits as long.
 pub const PROOF_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// The command that proves a profile by linking the user's own test account.
+pub fn proof_command(local_profile: &str) -> String {
+    format!(
+        "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
+        if local_profile == "default" {
+            String::new()
+        } else {
+            format!(" --profile {local_profile}")
+        }
+    )
+}
+
 /// After a dashboard create or edit, the list cannot prove the credentials:
 /// with someone at the terminal, offer (default yes) to link their own test
 /// account through the profile at once and say what was found; otherwise
@@ -572,14 +584,7 @@ pub async fn offer_link_proof(
     profile_id: &str,
     local_profile: &str,
 ) -> Result<bool> {
-    let command = format!(
-        "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
-        if local_profile == "default" {
-            String::new()
-        } else {
-            format!(" --profile {local_profile}")
-        }
-    );
+    let command = proof_command(local_profile);
     if !term.prompter.is_interactive() {
         term.io.info(format!(
             "StackOne's API cannot show the profile's credentials. Prove them by linking your own \

@@ -12,7 +12,7 @@ use crate::stackone::{ProfileAction, ProfileOutcome};
 use crate::store::StoreChoice;
 use crate::workflow::authorize::AuthOutcome;
 use crate::workflow::setup::{SetupInputs, StoredSetup};
-use crate::workflow::stackone::{PROOF_OWNER_ID, offer_link_proof, record_verified_link};
+use crate::workflow::stackone::{offer_link_proof, proof_command, record_verified_link};
 use crate::workflow::tokens::RefreshTokenType;
 
 use super::Wizard;
@@ -72,14 +72,7 @@ impl Wizard<'_> {
         let ctx = &mut *self.ctx;
         // The proof needs someone at the hub: `--yes` does not start it.
         if !self.plan.confirms() {
-            let command = format!(
-                "ccsetup{} link --origin-owner-id {PROOF_OWNER_ID} --origin-owner-name \"My test user\" --wait",
-                if ctx.profile == "default" {
-                    String::new()
-                } else {
-                    format!(" --profile {}", ctx.profile)
-                }
-            );
+            let command = proof_command(&ctx.profile);
             ctx.io.info(format!(
                 "\nProve the StackOne profile's credentials by linking your own Constant Contact test user:\n  {command}"
             ));
