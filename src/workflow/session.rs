@@ -168,13 +168,26 @@ impl ProfileSession {
             .ok_or_else(|| missing_client_secret(&self.profile))
     }
 
-    /// The profile's exclusive lock (waiting at most
-    /// [`crate::store::lock::DEFAULT_TIMEOUT`] for another process).
+    /// The profile's exclusive lock, waiting for another process at most
+    /// [`Self::lock_wait`].
     pub async fn lock(&self) -> Result<ProfileLock> {
-        crate::interrupt::extend_deferral(crate::store::lock::DEFAULT_TIMEOUT);
+        let wait = self.lock_wait();
+        crate::interrupt::extend_deferral(wait);
         let (dir, profile) = (self.config_dir.clone(), self.profile.clone());
-        blocking(move || ProfileLock::acquire(&dir, &profile, crate::store::lock::DEFAULT_TIMEOUT))
-            .await
+        blocking(move || ProfileLock::acquire(&dir, &profile, wait)).await
+    }
+
+    /// How long to wait for the profile lock: as long as the process holding
+    /// it may legitimately take to redeem a refresh token and store the
+    /// answer (its signal deferral, `tokens::redeem_deferral`), and never
+    /// less than [`crate::store::lock::DEFAULT_TIMEOUT`]. A shorter wait
+    /// would fail a second `token` while the first is still doing its job.
+    pub fn lock_wait(&self) -> std::time::Duration {
+        let refresh = super::tokens::redeem_deferral(
+            &crate::oauth::retry::RetryPolicy::default(),
+            self.store.as_ref(),
+        );
+        crate::store::lock::DEFAULT_TIMEOUT.max(refresh)
     }
 
     /// Puts back a refresh token that an earlier run saved to a recovery
@@ -323,6 +336,20 @@ mod tests {
         fn call_timeout(&self) -> std::time::Duration {
             std::time::Duration::from_secs(1)
         }
+    }
+
+    #[test]
+    fn the_lock_waits_as_long_as_a_refresh_may_hold_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let keyring =
+            crate::store::keyring::KeyringStore::new(crate::store::keyring::DEFAULT_TIMEOUT);
+        let session = ProfileSession::new(tmp.path().into(), "default".into(), Arc::new(keyring));
+        let refresh = crate::workflow::tokens::redeem_deferral(
+            &crate::oauth::retry::RetryPolicy::default(),
+            session.store().as_ref(),
+        );
+        assert!(refresh > crate::store::lock::DEFAULT_TIMEOUT, "{refresh:?}");
+        assert!(session.lock_wait() >= refresh);
     }
 
     fn v01_dir(dir: &Path) {
