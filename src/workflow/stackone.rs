@@ -352,7 +352,7 @@ pub async fn wait_for_link(
     // (docs/contract.md `link`).
     let deadline = tokio::time::Instant::now() + options.timeout;
     let mut following_accounts = false;
-    let mut spinner = io.spinner("Waiting for the account to be linked in the StackOne hub");
+    let spinner = io.spinner("Waiting for the account to be linked in the StackOne hub");
     loop {
         if following_accounts {
             let read = tokio::time::timeout_at(
@@ -403,15 +403,16 @@ pub async fn wait_for_link(
                     }
                 }
                 // Only StackOne's newest API documents reading a session back.
+                // The spinner keeps spinning: the warning clears its line
+                // and it is drawn again below (IoStreams::warn).
                 Err(e) if e.is_not_offered() => {
-                    drop(spinner);
                     io.warn(format!(
                         "This StackOne cannot report how linking went (GET /connect_sessions/{{id}}: HTTP {}); \
                          following the linked accounts of {} instead.",
                         e.status().unwrap_or_default(),
                         crate::render::remote_text(&watch.owner_id)
                     ));
-                    spinner = io.spinner("Waiting for a new linked account in StackOne");
+                    spinner.set_message("Waiting for a new linked account in StackOne");
                     following_accounts = true;
                     continue;
                 }

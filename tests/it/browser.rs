@@ -19,8 +19,11 @@ const HUB_URL: &str = r"(http://\S+/hub\?token=\S+)\r?\n";
 /// The demo as a newcomer lives it: the interactive `ccsetup demo` in a
 /// terminal; the application created in the stand-in portal; its API Key
 /// and Client Secret typed into the wizard; consent approved; ccsetup's
-/// callback page; then, in the demo shell, `ccsetup link --wait` and the
-/// hub: Connect, consent, the callback address pasted back, linked.
+/// callback page; the Connector Profile made in the stand-in dashboard's
+/// form (StackOne as it is: no API creates one) and its connector ID pasted
+/// at the wizard's "Done?"; then, in the demo shell, `ccsetup link --wait`
+/// and the hub: Connect, consent in a new tab, StackOne's callback served
+/// by the stand-in, linked.
 #[test]
 fn the_demo_path_from_portal_to_linked_account_in_chromium() {
     let Some(browser) = Browser::start("the_demo_path_from_portal_to_linked_account_in_chromium")
@@ -36,6 +39,7 @@ fn the_demo_path_from_portal_to_linked_account_in_chromium() {
             .env("PATH", "/usr/bin:/bin");
     });
     let portal = w.expect_capture(r"Stand-in Constant Contact developer portal: (\S+)");
+    let dashboard = w.expect_capture(r"Stand-in StackOne dashboard:\s+(\S+)");
     let local_redirect = format!("http://localhost:{}/callback", env.port);
     let app = pages::create_app_in_portal(
         &browser,
@@ -62,7 +66,25 @@ fn the_demo_path_from_portal_to_linked_account_in_chromium() {
     let authorize_url = w.expect_capture(AUTHORIZE_URL);
     pages::approve_consent(&browser, Some(&authorize_url));
     pages::expect_callback_page_success(&browser);
+    // StackOne as it is: the profile is made in its dashboard, by hand.
+    w.expect("Create a Constant Contact connector profile");
+    w.expect("Show the Client Secret on screen");
+    w.line("n");
+    w.expect("Done?");
+    w.expect("paste the new profile's connector ID");
+    let profile_id = pages::create_profile_in_dashboard(
+        &browser,
+        &dashboard,
+        &app.api_key,
+        &app.client_secret,
+        &ccsetup::cli::DEFAULT_SCOPES.replace(',', " "),
+    );
+    w.line(&profile_id);
     w.expect("Step 7/7: Done");
+    // The done screen names the profile that was pasted (not just echoed).
+    w.expect(&profile_id);
+    w.expect("Prove the StackOne profile now");
+    w.line("n");
 
     w.expect("in a shell?");
     w.line("y");

@@ -3,7 +3,12 @@
 //! then Enter; Enter alone for a default), against the stand-ins.
 #![cfg(unix)]
 
+use std::time::Duration;
+
+use ccsetup::sandbox::SandboxOptions;
 use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
+use ccsetup::sandbox::stackone::{StackOneOptions, faults};
+use ccsetup::sandbox::test_browser::{self, Decision};
 
 use crate::support::e2e::TestEnv;
 use crate::support::pty::{AUTHORIZE_URL, Wizard, approve_in_background};
@@ -198,62 +203,64 @@ fn an_unreachable_authorization_server_is_offered_again_then_exit_4() {
     }
 }
 
+/// A warning printed while a spinner spins: `link --wait` against a
+/// StackOne without `GET /connect_sessions/{id}` warns once, mid-wait, and
+/// goes on following the owner's accounts. The spinner's line is cleared
+/// before the warning and drawn again after it (`IoStreams::warn`), never
+/// left in front of it.
 #[test]
 fn a_warning_while_a_spinner_spins_gets_its_own_line() {
-    let env = TestEnv::new();
-    let secret = env.client_secret();
+    let env = TestEnv::with(SandboxOptions {
+        stackone: StackOneOptions {
+            session_get_refused: Some(404),
+            ..StackOneOptions::with_hypothetical_write_api()
+        },
+        ..Default::default()
+    });
+    env.init_ok(&[]);
+    // The first read of the session answers late: the spinner is on screen
+    // (it ticks every 100 ms) when the warning comes.
+    env.sandbox.stackone().inject(faults::slow(
+        Some("GET"),
+        "/connect_sessions/",
+        Duration::from_millis(800),
+        1,
+    ));
     // Colour on: the spinner runs (NO_COLOR turns it off).
     let mut w = Wizard::spawn_with(
         &env,
-        &["init", "--yes", "--stackone-mode", "dashboard"],
+        &[
+            "link",
+            "--origin-owner-id",
+            "me",
+            "--origin-owner-name",
+            "My test account",
+            "--wait",
+        ],
         |cmd| {
-            cmd.env("CC_CLIENT_ID", &env.app.client_id)
-                .env("CC_CLIENT_SECRET", &secret)
-                .env("STACKONE_API_KEY", env.stackone_key())
+            cmd.env("STACKONE_API_KEY", env.stackone_key())
                 .env_remove("NO_COLOR");
         },
     );
-    let url = w.expect_capture(AUTHORIZE_URL);
-    let browser = approve_in_background(url);
-    w.expect("Show the Client Secret on screen");
-    w.line("n");
-    w.expect("Done?");
-    let scopes = [
-        "account_read",
-        "contact_data",
-        "campaign_data",
-        "offline_access",
-    ];
-    // A profile named almost right: the poll warns about it, spinner running.
-    env.sandbox
-        .stackone()
-        .create_profile_as_dashboard(
-            "constant  contact",
-            &env.app.client_id,
-            &secret,
-            &scopes,
-            &[],
-        )
-        .expect("the dashboard accepts the form");
-    w.line("y");
-    w.expect("Looking for the profile in StackOne");
-    w.expect("which is not exactly");
-    env.sandbox
-        .stackone()
-        .create_profile_as_dashboard(
-            "Constant Contact",
-            &env.app.client_id,
-            &secret,
-            &scopes,
-            &[],
-        )
-        .expect("the dashboard accepts the form");
-    w.expect("Step 7/7");
+    let hub = w.expect_capture(r"(http://\S+/hub\?token=\S+)\r?\n");
+    w.expect("Waiting for the account to be linked in the StackOne hub");
+    w.expect("cannot report how linking went");
+    w.expect("Waiting for a new linked account in StackOne");
+    let page = test_browser::link_account_blocking(&hub, Decision::Approve)
+        .expect("the hub links the account");
+    assert!(page.contains("Account linked"), "{page}");
+    w.expect("Linked: My test account's Constant Contact account is connected");
     assert_eq!(w.finish(), 0, "{}", w.transcript);
-    browser.join().unwrap();
-    let shared: Vec<String> = screen_lines(&w.transcript)
-        .into_iter()
-        .filter(|l| l.contains("Looking for the profile") && l.contains("warning"))
+    let lines = screen_lines(&w.transcript);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("warning: This StackOne cannot report how linking went")),
+        "the warning starts its own line:\n{lines:#?}"
+    );
+    let shared: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("Waiting for") && l.contains("warning"))
         .collect();
     assert!(
         shared.is_empty(),

@@ -96,14 +96,7 @@ fn returning(svc: &StackOneService, session_id: u64) -> Option<Response> {
     let session = state.sessions.iter().find(|s| s.id == session_id)?;
     let attempt = session.attempt.as_ref()?;
     match attempt["status"].as_str() {
-        Some("authenticated") => Some(page(
-            200,
-            "Account linked",
-            &format!(
-                "<p id=\"linked\">This link is done: the account <code>{}</code> is linked. You can close this window.</p>",
-                esc(attempt["account_secure_id"].as_str().unwrap_or(""))
-            ),
-        )),
+        Some("authenticated") => Some(linked_page(attempt)),
         Some("pending") => {
             let oauth = session.oauth.clone()?;
             let profile = state.profile(&oauth.profile_id).cloned()?;
@@ -112,6 +105,18 @@ fn returning(svc: &StackOneService, session_id: u64) -> Option<Response> {
         }
         _ => None,
     }
+}
+
+/// A session whose account is linked: done, whatever is pressed again.
+fn linked_page(attempt: &Value) -> Response {
+    page(
+        200,
+        "Account linked",
+        &format!(
+            "<p id=\"linked\">This link is done: the account <code>{}</code> is linked. You can close this window.</p>",
+            esc(attempt["account_secure_id"].as_str().unwrap_or(""))
+        ),
+    )
 }
 
 fn attempt(
@@ -145,6 +150,17 @@ fn connect(svc: &StackOneService, session_id: u64, token: &str) -> Response {
         );
     };
     let mut state = svc.state();
+    // Connect again after the account is linked (a reload of the attempt's
+    // page re-posts Connect): the link stays done, no new attempt over it.
+    if let Some(linked) = state
+        .sessions
+        .iter()
+        .find(|s| s.id == session_id)
+        .and_then(|s| s.attempt.as_ref())
+        .filter(|a| a["status"] == "authenticated")
+    {
+        return linked_page(linked);
+    }
     let wanted = state
         .sessions
         .iter()

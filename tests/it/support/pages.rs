@@ -3,7 +3,7 @@
 //! form field names, so a page change is adapted here once. A step whose
 //! button or field is gone fails with a screenshot.
 
-use ccsetup::sandbox::stackone::STACKONE_CALLBACK_URI;
+use ccsetup::sandbox::stackone::{CALLBACK_PATH, STACKONE_CALLBACK_URI};
 
 use super::webdriver::Browser;
 
@@ -66,33 +66,38 @@ pub fn expect_callback_page_success(browser: &Browser) {
     }
 }
 
-/// The StackOne hub behind a connect session's link: Connect → sign in
-/// and approve at Constant Contact → the StackOne callback address (which
-/// only the real StackOne serves) pasted back → Finish → linked.
+/// The StackOne hub behind a connect session's link: Connect → the consent
+/// opens in a new tab → sign in and approve at Constant Contact, which sends
+/// that tab to StackOne's callback: the sandbox forwards it to the StackOne
+/// stand-in's own callback path (`hub_url`'s origin), never the real host,
+/// and that page says the account is linked → back in the hub's tab, a
+/// reload shows the link done.
 pub fn link_account_in_hub(browser: &Browser, hub_url: &str) {
     browser.goto(hub_url);
     browser.expect_text("Link your Constant Contact account");
-    browser.click("form[action='/hub/connect'] button[type=submit]");
+    browser.click("#connect");
+    browser.find("#callback-form");
     let hub_window = browser.click_following_new_tab("#authorize");
-    approve_consent(browser, None);
-    let callback = wait_for_url_starting(browser, STACKONE_CALLBACK_URI);
-    // Back to the hub's page with the paste field (a new tab is closed; in
-    // the same tab, back through the consent pages).
-    browser.close_tab_and_return(&hub_window);
-    for _ in 0..4 {
-        if browser.current_url().contains("/hub") {
-            break;
-        }
-        browser.back();
+    if browser.current_window() == hub_window {
+        browser.fail("Sign in to Constant Contact did not open a new tab");
     }
-    browser.fill("input[name=redirected_url]", &callback);
-    browser.click("form[action='/hub/callback'] button[type=submit]");
+    approve_consent(browser, None);
+    let stand_in_callback = url::Url::parse(hub_url)
+        .and_then(|hub| hub.join(CALLBACK_PATH))
+        .unwrap_or_else(|e| panic!("hub link {hub_url}: {e}"));
+    wait_for_url_starting(browser, stand_in_callback.as_str());
+    browser.expect_text("Account linked");
+    // The hub's tab still shows the attempt; reloaded, it shows it done.
+    browser.close_tab_and_return(&hub_window);
+    browser.refresh();
+    browser.find("#linked");
     browser.expect_text("Account linked");
 }
 
-/// The stand-in StackOne dashboard: "+ Connector Profile" with the app's
-/// credentials and scopes, Create. Returns the new profile's id from the
-/// notice.
+/// The stand-in StackOne dashboard: "+ Connector Profile", Constant
+/// Contact, the app's credentials and scopes (the form has no Name),
+/// Create, then the new profile's page. Returns its connector ID as a
+/// person copies it there.
 pub fn create_profile_in_dashboard(
     browser: &Browser,
     dashboard_url: &str,
@@ -104,23 +109,33 @@ pub fn create_profile_in_dashboard(
     browser.expect_text("Connector Profiles");
     browser.click("#new-profile");
     browser.expect_text("New Connector Profile");
-    browser.fill("input[name=client_id]", client_id);
-    browser.fill("input[name=client_secret]", client_secret);
-    browser.fill("input[name=scopes]", scopes);
-    browser.click("form[action='/dashboard/connector-profiles'] button[type=submit]");
+    browser.find("#profile-form");
+    browser.click("#connector_key option[value=constantcontact]");
+    browser.click("#authentication_config_key option[value=oauth2]");
+    browser.fill("#client_id", client_id);
+    browser.fill("#client_secret", client_secret);
+    browser.fill("#scopes", scopes);
+    browser.click("#create-profile");
     browser.expect_text("Connector profile created");
-    let id = browser.text(".notice code");
+    browser.click("#created-profile");
+    browser.find("#copy-connector-id");
+    let id = browser.value("#connector-id");
     if id.trim().is_empty() {
-        browser.fail("the created notice names no profile id");
+        browser.fail("the new profile's page shows no connector ID");
     }
     id.trim().to_string()
 }
 
-/// Waits (bounded) until the browser's address starts with `prefix`.
+/// Waits (bounded) until the browser's address starts with `prefix`; the
+/// real StackOne host is never acceptable on the way (a sandbox must not
+/// send a stand-in's code there).
 fn wait_for_url_starting(browser: &Browser, prefix: &str) -> String {
     let started = std::time::Instant::now();
     loop {
         let url = browser.current_url();
+        if url.starts_with(STACKONE_CALLBACK_URI) {
+            browser.fail(format!("the browser was sent to the real StackOne: {url}"));
+        }
         if url.starts_with(prefix) {
             return url;
         }

@@ -266,9 +266,10 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    pub fn back(&self) {
-        if let Err(e) = self.session_call("POST", "/back", None) {
-            self.fail(format!("could not go back: {e}"));
+    /// Reloads the current page (as the browser's reload button does).
+    pub fn refresh(&self) {
+        if let Err(e) = self.session_call("POST", "/refresh", None) {
+            self.fail(format!("could not reload: {e}"));
         }
     }
 
@@ -319,16 +320,20 @@ impl Browser {
         }
     }
 
+    /// The handle of the window (tab) commands go to.
+    pub fn current_window(&self) -> String {
+        self.session_call("GET", "/window", None)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// Clicks `css` and, when that opened a new tab or window, switches to
     /// it. Returns the handle of the window the click started in.
     #[track_caller]
     pub fn click_following_new_tab(&self, css: &str) -> String {
         let before = self.window_handles();
-        let current = self
-            .session_call("GET", "/window", None)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let current = self.current_window();
         self.click(css);
         // A new tab appears asynchronously: give it a moment.
         let started = Instant::now();
@@ -365,12 +370,7 @@ impl Browser {
 
     /// Closes the current tab if others are open, and switches to `back_to`.
     pub fn close_tab_and_return(&self, back_to: &str) {
-        let current = self
-            .session_call("GET", "/window", None)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        if current != back_to {
+        if self.current_window() != back_to {
             let _ = self.session_call("DELETE", "/window", None);
             self.switch_to_window(back_to);
         }
@@ -398,6 +398,18 @@ impl Browser {
         match self.session_call("GET", &path, None) {
             Ok(v) => v.as_str().unwrap_or_default().to_string(),
             Err(e) => self.fail(format!("could not read {css:?}: {e}")),
+        }
+    }
+
+    /// The current value of the form field `css` (what a person would copy
+    /// from it).
+    #[track_caller]
+    pub fn value(&self, css: &str) -> String {
+        let element = self.find(css);
+        let path = format!("/element/{}/property/value", element.id);
+        match self.session_call("GET", &path, None) {
+            Ok(v) => v.as_str().unwrap_or_default().to_string(),
+            Err(e) => self.fail(format!("could not read the value of {css:?}: {e}")),
         }
     }
 
