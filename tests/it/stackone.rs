@@ -10,7 +10,7 @@ fn env_with_write_api(mode: ProfileWriteApi) -> TestEnv {
     TestEnv::with(SandboxOptions {
         stackone: StackOneOptions {
             profile_write_api: mode,
-            ..StackOneOptions::with_hypothetical_write_api()
+            ..Default::default()
         },
         ..Default::default()
     })
