@@ -253,7 +253,7 @@ pub async fn check_app_registration(
                 ));
                 return Ok(report);
             }
-            verdict => registration_error(&verdict, client_id, local, command, hints::State::SetUp)
+            verdict => registration_error(verdict, client_id, local, command, hints::State::SetUp)
                 .with_json_field("registration", report.to_json()),
         };
         if !(needs.ask_again && term.prompter.is_interactive()) {

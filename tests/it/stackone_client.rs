@@ -390,7 +390,6 @@ cases! {
             assert_eq!(stored.len(), 1);
             assert_eq!(stored[0].client_id(), Some("older-app"));
         },
-        ..Case::default()
     },
 
     a_422_lists_stackones_field_errors => Case {
