@@ -136,7 +136,7 @@ fn messages(reply: &Reply) -> String {
 
 #[test]
 fn basic_auth_with_the_key_and_an_empty_password_is_required() {
-    let h = Harness::with_hypothetical_write_api();
+    let h = Harness::new(StackOneOptions::default());
     let ok = h.api("GET", "/connector_profiles", Body::None);
     assert_eq!(ok.status, 200);
 
@@ -719,7 +719,7 @@ fn the_dashboard_form_follows_the_guide_and_creates_what_the_api_lists() {
 
 #[test]
 fn the_dashboard_form_refuses_bad_input_without_echoing_the_secret() {
-    let h = Harness::with_hypothetical_write_api();
+    let h = Harness::new(StackOneOptions::default());
     let form = |scopes: &str, client_id: &str| {
         Body::Form(vec![
             ("connector_key", "constantcontact".into()),
@@ -956,7 +956,7 @@ fn connect_sessions_require_the_origin_owner_and_return_a_hub_link() {
 
 #[test]
 fn an_expired_session_link_is_refused() {
-    let h = Harness::with_hypothetical_write_api();
+    let h = Harness::new(StackOneOptions::default());
     let s = h
         .api(
             "POST",

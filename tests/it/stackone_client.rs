@@ -610,7 +610,7 @@ async fn a_429_is_retried_after_retry_after() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_limit_fails_at_once() {
-    let h = Harness::with_hypothetical_write_api();
+    let h = Harness::new(StackOneOptions::default());
     h.so().inject(
         fault::any_method("/").times(5).respond(
             Response::json(
@@ -635,7 +635,7 @@ async fn a_retry_after_beyond_the_limit_fails_at_once() {
 
 #[tokio::test]
 async fn server_errors_on_reads_are_retried_and_unreachable_is_exit_4() {
-    let h = Harness::with_hypothetical_write_api();
+    let h = Harness::new(StackOneOptions::default());
     h.so()
         .inject(faults::server_error(Some("GET"), "/connector_profiles", 2));
     h.client().list_profiles("constantcontact").await.unwrap();
@@ -921,6 +921,7 @@ async fn non_interactive_dashboard_path_exits_4_with_the_steps_but_not_the_secre
 
 #[tokio::test]
 async fn dashboard_mode_never_writes_through_the_api() {
+    // Even where the (hypothetical) write API exists.
     let h = Harness::with_hypothetical_write_api();
     let so = h.shared();
     let mut guide = ScriptedGuide::doing(move || {
