@@ -18,8 +18,8 @@ use ccsetup::sandbox::{Fault, FaultAction, SandboxOptions};
 const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 
 fn initialized() -> TestEnv {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
     assert!(env.secret("default", "refresh_token").is_some());
     env
 }
@@ -191,9 +191,9 @@ impl Drop for SmallDisk {
 }
 
 fn env_on(disk: &SmallDisk) -> (TestEnv, PathBuf) {
-    let env = TestEnv::with_hypothetical_write_api();
+    let env = TestEnv::new();
     let config = disk.path().join("ccsetup");
-    let mut cmd = env.init_cmd(&[]);
+    let mut cmd = env.init_cmd(&["--skip-stackone"]);
     cmd.env("CCSETUP_CONFIG_DIR", &config);
     env.run(cmd, Decision::Approve).assert_code(0);
     (env, config)

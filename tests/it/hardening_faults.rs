@@ -22,8 +22,9 @@ const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 
 /// A set-up profile: `init` done, refresh token stored.
 fn initialized() -> TestEnv {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
+    let env = TestEnv::new();
+    env.run(env.init_cmd(&["--skip-stackone"]), Decision::Approve)
+        .assert_code(0);
     assert!(env.secret("default", "refresh_token").is_some());
     // Counting starts here: init's own requests (its checks, its one
     // refresh) are not the tested command's.

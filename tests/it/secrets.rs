@@ -256,8 +256,8 @@ fn a_config_that_is_not_text_is_reported_like_any_corrupt_config() {
 /// Every command that reads config.toml reports `corrupt` with the file's
 /// path and what is wrong, exits 1, and leaves the file as it is.
 fn assert_corrupt_config_is_reported(corrupt: &[u8]) {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
     let path = env.config_dir().join("config.toml");
     std::fs::write(&path, corrupt).unwrap();
     let secrets_before = std::fs::read(env.config_dir().join("secrets/default.json")).unwrap();
