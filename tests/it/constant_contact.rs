@@ -409,8 +409,8 @@ fn stand_in_authorize_redirects_to_sign_in_only_for_a_registered_client_and_uri(
 
 #[test]
 fn reset_revokes_the_refresh_token_leaving_a_dead_one() {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     let run = run_plain(env.ccsetup(&["reset", "--yes", "--json"]));
     run.assert_code(0);
@@ -442,8 +442,8 @@ fn reset_revokes_the_refresh_token_leaving_a_dead_one() {
 
 #[test]
 fn reset_no_revoke_and_a_failed_revocation_leave_the_token_and_say_what_to_do() {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     let run = run_plain(env.ccsetup(&["reset", "--yes", "--no-revoke", "--json"]));
     run.assert_code(0);
@@ -451,8 +451,8 @@ fn reset_no_revoke_and_a_failed_revocation_leave_the_token_and_say_what_to_do() 
     assert!(env.refresh_token_alive(&refresh_token));
     assert!(env.cc_requests("/oauth2/default/v1/revoke").is_empty());
 
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     env.sandbox.cc().inject(Fault::new(
         Some("POST"),
@@ -474,8 +474,8 @@ fn reset_no_revoke_and_a_failed_revocation_leave_the_token_and_say_what_to_do() 
 
 #[test]
 fn stand_in_revocation_authenticates_the_client() {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     let (status, body) = post_form(
         env.sandbox.cc().revoke_url(),
@@ -497,8 +497,8 @@ fn refresh_requests(env: &TestEnv) -> usize {
 
 #[test]
 fn a_throttled_token_request_is_retried() {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
     let before = refresh_requests(&env);
     env.sandbox.cc().inject(CcStandIn::token_throttle_fault(1));
     let run = run_plain(env.ccsetup(&["token", "--force-refresh"]));
@@ -508,8 +508,8 @@ fn a_throttled_token_request_is_retried() {
 
 #[test]
 fn quota_exceeded_at_the_token_endpoint_is_exit_4_at_once() {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
     let before = refresh_requests(&env);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     env.sandbox
