@@ -32,7 +32,9 @@ fn free_port() -> u16 {
 }
 
 impl Setup {
-    /// Runs a non-interactive `init` in-process.
+    /// Runs a non-interactive `init` in-process, against StackOne's
+    /// HYPOTHETICAL profile-write API (named below), which makes the profile
+    /// without a person at the dashboard.
     async fn new() -> Setup {
         let sandbox = Sandbox::start(SandboxOptions::with_hypothetical_write_api()).unwrap();
         let port = free_port();

@@ -19,7 +19,7 @@ const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 
 fn initialized() -> TestEnv {
     let env = TestEnv::new();
-    env.init_ok(&[]);
+    env.init_ok(&["--skip-stackone"]);
     assert!(env.secret("default", "refresh_token").is_some());
     env
 }
@@ -193,7 +193,7 @@ impl Drop for SmallDisk {
 fn env_on(disk: &SmallDisk) -> (TestEnv, PathBuf) {
     let env = TestEnv::new();
     let config = disk.path().join("ccsetup");
-    let mut cmd = env.init_cmd(&[]);
+    let mut cmd = env.init_cmd(&["--skip-stackone"]);
     cmd.env("CCSETUP_CONFIG_DIR", &config);
     env.run(cmd, Decision::Approve).assert_code(0);
     (env, config)
@@ -444,7 +444,7 @@ fn an_account_name_with_escape_sequences_and_a_newline_reaches_no_terminal() {
 
 #[test]
 fn the_browser_process_gets_no_secret_in_its_environment() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let bin = tempfile::tempdir().unwrap();
     let dump = bin.path().join("env.txt");
     let browser = bin.path().join("browser");
@@ -492,7 +492,7 @@ fn a_client_secret_with_a_bom_is_refused_before_consent() {
 
 #[test]
 fn a_client_secret_with_surrounding_spaces_on_stdin_is_trimmed() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut cmd = env.init_cmd(&["--client-secret-stdin"]);
     cmd.env_remove("CC_CLIENT_SECRET");
     let run = crate::support::e2e::run_with_browser(
@@ -547,7 +547,7 @@ fn json_errors_are_one_object_on_stdout_and_human_text_on_stderr() {
 
 #[test]
 fn two_hundred_idle_connections_do_not_block_the_real_callback() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let port = env.port;
     let hold = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let held = hold.clone();

@@ -195,7 +195,7 @@ fn a_missing_stackone_callback_is_exit_3_naming_it_and_a_warning_with_skip_stack
 
 #[test]
 fn an_inconclusive_registration_answer_is_a_warning_never_a_block() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.sandbox.cc().inject(Fault::new(
         Some("GET"),
         "/oauth2/default/v1/authorize",
@@ -215,7 +215,7 @@ fn an_inconclusive_registration_answer_is_a_warning_never_a_block() {
 
 #[test]
 fn init_json_reports_the_registration_and_the_refresh_token_type() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let run = env.init_ok(&["--json"]);
     let json = run.json();
     assert_eq!(
@@ -239,7 +239,7 @@ fn init_json_reports_the_registration_and_the_refresh_token_type() {
 
 #[test]
 fn rotate_reauthorize_checks_the_registration_before_the_browser() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     env.sandbox
         .cc()
@@ -262,7 +262,7 @@ fn rotate_reauthorize_checks_the_registration_before_the_browser() {
 
 #[test]
 fn status_and_doctor_report_the_app_registration() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let status = run_plain(env.ccsetup(&["status", "--json"]));
     status.assert_code(0);
@@ -312,7 +312,7 @@ fn status_and_doctor_report_the_app_registration() {
 
 #[test]
 fn a_secret_generated_again_turns_status_red_with_the_rotate_hint_spending_nothing() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     // The cached access token has expired: a refresh would be due.
     let mut cached: Value =
@@ -410,7 +410,7 @@ fn stand_in_authorize_redirects_to_sign_in_only_for_a_registered_client_and_uri(
 #[test]
 fn reset_revokes_the_refresh_token_leaving_a_dead_one() {
     let env = TestEnv::new();
-    env.init_ok(&[]);
+    env.init_ok(&["--skip-stackone"]);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     let run = run_plain(env.ccsetup(&["reset", "--yes", "--json"]));
     run.assert_code(0);
@@ -443,7 +443,7 @@ fn reset_revokes_the_refresh_token_leaving_a_dead_one() {
 #[test]
 fn reset_no_revoke_and_a_failed_revocation_leave_the_token_and_say_what_to_do() {
     let env = TestEnv::new();
-    env.init_ok(&[]);
+    env.init_ok(&["--skip-stackone"]);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     let run = run_plain(env.ccsetup(&["reset", "--yes", "--no-revoke", "--json"]));
     run.assert_code(0);
@@ -452,7 +452,7 @@ fn reset_no_revoke_and_a_failed_revocation_leave_the_token_and_say_what_to_do() 
     assert!(env.cc_requests("/oauth2/default/v1/revoke").is_empty());
 
     let env = TestEnv::new();
-    env.init_ok(&[]);
+    env.init_ok(&["--skip-stackone"]);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     env.sandbox.cc().inject(Fault::new(
         Some("POST"),
@@ -475,7 +475,7 @@ fn reset_no_revoke_and_a_failed_revocation_leave_the_token_and_say_what_to_do() 
 #[test]
 fn stand_in_revocation_authenticates_the_client() {
     let env = TestEnv::new();
-    env.init_ok(&[]);
+    env.init_ok(&["--skip-stackone"]);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     let (status, body) = post_form(
         env.sandbox.cc().revoke_url(),
@@ -498,7 +498,7 @@ fn refresh_requests(env: &TestEnv) -> usize {
 #[test]
 fn a_throttled_token_request_is_retried() {
     let env = TestEnv::new();
-    env.init_ok(&[]);
+    env.init_ok(&["--skip-stackone"]);
     let before = refresh_requests(&env);
     env.sandbox.cc().inject(CcStandIn::token_throttle_fault(1));
     let run = run_plain(env.ccsetup(&["token", "--force-refresh"]));
@@ -509,7 +509,7 @@ fn a_throttled_token_request_is_retried() {
 #[test]
 fn quota_exceeded_at_the_token_endpoint_is_exit_4_at_once() {
     let env = TestEnv::new();
-    env.init_ok(&[]);
+    env.init_ok(&["--skip-stackone"]);
     let before = refresh_requests(&env);
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     env.sandbox
@@ -558,7 +558,7 @@ fn stand_in_answers_both_429_kinds_with_cc_error_keys() {
 
 #[test]
 fn a_long_lived_refresh_token_app_is_a_warning_naming_the_portal_setting() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let app = env.sandbox.cc().register_app(
         AppRegistration::new()
             .refresh_kind(RefreshKind::LongLived)
@@ -583,7 +583,7 @@ fn a_long_lived_refresh_token_app_is_a_warning_naming_the_portal_setting() {
 
 #[test]
 fn a_loopback_redirect_uri_with_its_own_path_works_end_to_end_and_is_reused() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let port = free_port();
     let uri = format!("http://127.0.0.1:{port}/cb");
     let app = env

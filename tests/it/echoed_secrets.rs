@@ -15,7 +15,7 @@ const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 const REVOKE_PATH: &str = "/oauth2/default/v1/revoke";
 
 fn initialized() -> TestEnv {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     env
 }

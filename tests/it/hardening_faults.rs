@@ -23,7 +23,8 @@ const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 /// A set-up profile: `init` done, refresh token stored.
 fn initialized() -> TestEnv {
     let env = TestEnv::new();
-    env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
+    env.run(env.init_cmd(&["--skip-stackone"]), Decision::Approve)
+        .assert_code(0);
     assert!(env.secret("default", "refresh_token").is_some());
     // Counting starts here: init's own requests (its checks, its one
     // refresh) are not the tested command's.
@@ -230,7 +231,7 @@ fn token_endpoint_503_storm_honours_retry_after_and_exits_4() {
 
 #[test]
 fn stackone_create_answering_after_the_client_timeout_is_adopted_not_duplicated() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     // Longer than the HTTP client's 30 s timeout: ccsetup gives up on the
     // answer, but the stand-in creates the profile a little later. A create
     // is never blindly retried: ccsetup re-lists, finds it, adopts it.
@@ -257,7 +258,7 @@ fn stackone_create_answering_after_the_client_timeout_is_adopted_not_duplicated(
 
 #[test]
 fn stackone_timing_out_then_unavailable_exits_4_and_a_rerun_makes_one_profile() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     // The first create hangs past the client timeout (and never lands), the
     // next ones meet 503s: exit 4 after bounded tries.
     env.sandbox.stackone().inject(faults::slow(
@@ -299,7 +300,7 @@ fn stackone_timing_out_then_unavailable_exits_4_and_a_rerun_makes_one_profile() 
 
 #[test]
 fn stackone_500_after_create_finds_the_profile_instead_of_duplicating() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.sandbox
         .stackone()
         .inject(faults::server_error_after_handling(
@@ -501,7 +502,7 @@ fn store_refusing_writes_and_no_recovery_dir_says_reauthorize_with_exit_5() {
 
 #[test]
 fn store_refusing_the_client_secret_at_init_writes_no_config() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut cmd = env.init_cmd(&[]);
     cmd.env("CCSETUP_TEST_FAIL_STORE_WRITES", "client_secret");
     let run = env.run(cmd, Decision::Approve);
@@ -530,7 +531,7 @@ fn store_refusing_the_client_secret_at_init_writes_no_config() {
 
 #[test]
 fn sigterm_right_after_the_token_exchange_waits_until_the_new_grant_is_stored() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     // Hold the process in the account check that follows the exchange.
     env.sandbox
         .cc()
@@ -563,7 +564,7 @@ fn sigterm_right_after_the_token_exchange_waits_until_the_new_grant_is_stored() 
 
 #[test]
 fn sigterm_during_the_stackone_step_keeps_stored_state_and_rerun_makes_one_profile() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.sandbox.stackone().inject(faults::slow(
         Some("POST"),
         "/connector_profiles",

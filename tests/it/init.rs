@@ -5,7 +5,7 @@ use ccsetup::sandbox::test_browser::Decision;
 
 #[test]
 fn non_interactive_init_authorizes_stores_and_creates_the_profile() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let run = env.run(env.init_cmd(&["--json"]), Decision::Approve);
     run.assert_code(0);
     let json = run.json();
@@ -36,7 +36,7 @@ fn non_interactive_init_authorizes_stores_and_creates_the_profile() {
 
 #[test]
 fn rerun_with_the_same_inputs_leaves_one_unchanged_profile() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.run(env.init_cmd(&["--json"]), Decision::Approve)
         .assert_code(0);
     let run = env.run(env.init_cmd(&["--json"]), Decision::Approve);

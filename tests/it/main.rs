@@ -51,7 +51,9 @@
 //!   costs no token.
 //!
 //! Helpers live in `support/` and nowhere else: `support::e2e` (a `TestEnv`
-//! running the real binary against the stand-ins, with a test browser),
+//! running the real binary against the stand-ins, with a test browser;
+//! `TestEnv::new()` is StackOne as it is, and a test of StackOne's
+//! hypothetical profile-write API names it: `TestEnv::with_hypothetical_write_api()`),
 //! `support::http` (a scripted HTTP server, raw requests, captured output),
 //! `support::fault` (the fault builder for the stand-ins), plus the D-Bus
 //! config and keyring script the Secret Service tests run under. A helper

@@ -9,7 +9,7 @@ use ccsetup::sandbox::test_browser::Decision;
 
 #[test]
 fn a_run_reuses_its_connections_to_each_host() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let before = env.sandbox.connections_accepted();
     env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
     let requests = env.sandbox.all_requests().len();
@@ -25,7 +25,7 @@ fn a_run_reuses_its_connections_to_each_host() {
 
 #[test]
 fn status_runs_its_network_checks_at_once() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
     env.sandbox.cc().log().clear();
     env.sandbox.stackone().log().clear();

@@ -30,7 +30,7 @@ const PROXY_VARS: [&str; 8] = [
 ];
 
 fn initialized() -> TestEnv {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     env
 }
@@ -554,7 +554,7 @@ fn status_shows_account_names_without_control_or_bidi_characters() {
 
 #[test]
 fn local_values_with_escape_sequences_are_not_echoed_raw() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let hostile = format!("http://localhost:{}/callback\u{1b}]0;pwned\u{7}", env.port);
     let mut cmd = env.init_cmd(&["--redirect-uri", &hostile]);
     cmd.env("CCSETUP_STACKONE_API_URL", "http://127.0.0.1:9/");

@@ -60,7 +60,7 @@ fn a_refused_secret_in_the_first_init_never_says_run_rotate() {
 
 #[test]
 fn status_names_rotate_once_for_a_client_secret_generated_again() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     env.sandbox.cc().generate_client_secret(&env.app.client_id);
     let run = run_plain(env.ccsetup(&["status", "--json"]));
@@ -116,7 +116,7 @@ fn a_timeout_promises_a_new_url_and_never_repeats_the_spent_one() {
 
 #[test]
 fn a_long_lived_app_is_explained_and_status_reports_its_type() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let app = env.sandbox.cc().register_app(
         AppRegistration::new()
             .refresh_kind(RefreshKind::LongLived)
@@ -140,7 +140,7 @@ fn a_long_lived_app_is_explained_and_status_reports_its_type() {
 
 #[test]
 fn a_rotating_app_is_reported_rotating_and_an_unrecorded_one_unknown() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let status = run_plain(env.ccsetup(&["status", "--json"]));
     status.assert_code(0);

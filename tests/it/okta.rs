@@ -183,7 +183,7 @@ fn stand_in_answers_unauthorized_client_by_redirect_for_an_app_without_the_code_
 
 #[test]
 fn init_stops_before_any_browser_when_the_app_may_not_ask_for_a_scope() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.sandbox
         .cc()
         .set_allowed_scopes(
@@ -261,7 +261,7 @@ fn init_names_the_app_type_for_unauthorized_client() {
 
 #[test]
 fn status_reports_a_refused_scope_as_a_failing_registration() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     env.sandbox
         .cc()

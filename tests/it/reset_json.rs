@@ -19,7 +19,7 @@ fn reset_json(env: &TestEnv) -> serde_json::Value {
 
 #[test]
 fn reset_json_says_removed_true_and_lists_the_kinds() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let json = reset_json(&env);
     assert_eq!(json["removed"], true, "{json}");

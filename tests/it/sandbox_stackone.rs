@@ -55,7 +55,10 @@ impl Harness {
         }
     }
 
-    fn default() -> Self {
+    /// The stand-in with StackOne's HYPOTHETICAL profile-write API on (a
+    /// StackOne that does not exist today); as it is, use [`Harness::new`]
+    /// with `StackOneOptions::default()`.
+    fn with_hypothetical_write_api() -> Self {
         Self::new(StackOneOptions::with_hypothetical_write_api())
     }
 
@@ -133,7 +136,7 @@ fn messages(reply: &Reply) -> String {
 
 #[test]
 fn basic_auth_with_the_key_and_an_empty_password_is_required() {
-    let h = Harness::default();
+    let h = Harness::new(StackOneOptions::default());
     let ok = h.api("GET", "/connector_profiles", Body::None);
     assert_eq!(ok.status, 200);
 
@@ -201,7 +204,7 @@ fn a_known_but_forbidden_key_gets_403() {
 
 #[test]
 fn listing_filters_by_connector_and_shows_documented_fields_without_credentials() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let all = h.api("GET", "/connector_profiles", Body::None).json();
     assert!(
         all["total"].as_u64().unwrap() >= 3,
@@ -336,7 +339,7 @@ fn the_old_api_has_no_connector_profiles_paths() {
 
 #[test]
 fn create_answers_201_with_the_profile_but_never_the_secret() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let reply = h.create(cc_profile("Constant Contact"));
     assert_eq!(reply.status, 201, "{}", reply.text);
     assert!(!reply.text.contains(SECRET));
@@ -364,7 +367,7 @@ fn create_answers_201_with_the_profile_but_never_the_secret() {
 
 #[test]
 fn create_validates_strictly_with_field_errors() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let cases: Vec<(Value, &str)> = vec![
         (
             {
@@ -498,7 +501,7 @@ fn create_validates_strictly_with_field_errors() {
 
 #[test]
 fn a_duplicate_name_for_the_same_connector_is_409() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     assert_eq!(h.create(cc_profile("Constant Contact")).status, 201);
     let dup = h.create(cc_profile("constant contact "));
     assert_error_shape(&dup, 409);
@@ -511,7 +514,7 @@ fn a_duplicate_name_for_the_same_connector_is_409() {
 
 #[test]
 fn patch_changes_only_the_fields_given_and_delete_removes() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let id = h.create(cc_profile("Constant Contact")).json()["id"]
         .as_str()
         .unwrap()
@@ -577,7 +580,7 @@ fn without_the_write_api_create_update_delete_and_get_answer_404_405_or_501() {
     ] {
         let h = Harness::new(StackOneOptions {
             profile_write_api: mode,
-            ..StackOneOptions::with_hypothetical_write_api()
+            ..Default::default()
         });
         let id =
             h.so.create_profile_as_dashboard("Constant Contact", "cid", SECRET, &[], &[])
@@ -608,7 +611,7 @@ fn without_the_write_api_create_update_delete_and_get_answer_404_405_or_501() {
 
 #[test]
 fn the_write_api_can_be_switched_off_while_running() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     assert_eq!(h.create(cc_profile("A")).status, 201);
     h.so.set_profile_write_api(ProfileWriteApi::NotImplemented);
     assert_eq!(h.create(cc_profile("B")).status, 501);
@@ -620,7 +623,7 @@ fn the_write_api_can_be_switched_off_while_running() {
 fn the_dashboard_form_follows_the_guide_and_creates_what_the_api_lists() {
     let h = Harness::new(StackOneOptions {
         profile_write_api: ProfileWriteApi::NotFound,
-        ..StackOneOptions::with_hypothetical_write_api()
+        ..Default::default()
     });
     let list = h.send(
         "GET",
@@ -716,7 +719,7 @@ fn the_dashboard_form_follows_the_guide_and_creates_what_the_api_lists() {
 
 #[test]
 fn the_dashboard_form_refuses_bad_input_without_echoing_the_secret() {
-    let h = Harness::default();
+    let h = Harness::new(StackOneOptions::default());
     let form = |scopes: &str, client_id: &str| {
         Body::Form(vec![
             ("connector_key", "constantcontact".into()),
@@ -802,7 +805,7 @@ fn the_dashboard_form_refuses_bad_input_without_echoing_the_secret() {
 
 #[test]
 fn connect_sessions_require_the_origin_owner_and_return_a_hub_link() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let profile_id = h.create(cc_profile("Constant Contact")).json()["id"]
         .as_str()
         .unwrap()
@@ -953,7 +956,7 @@ fn connect_sessions_require_the_origin_owner_and_return_a_hub_link() {
 
 #[test]
 fn an_expired_session_link_is_refused() {
-    let h = Harness::default();
+    let h = Harness::new(StackOneOptions::default());
     let s = h
         .api(
             "POST",
@@ -976,7 +979,7 @@ fn an_expired_session_link_is_refused() {
 
 #[test]
 fn fault_helpers_model_rate_limits_and_lost_answers() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     h.so.inject(faults::rate_limited(Some("GET"), "/connector_profiles", 1));
     let limited = h.api("GET", "/connector_profiles", Body::None);
     assert_error_shape(&limited, 429);
@@ -1022,7 +1025,7 @@ fn fault_helpers_model_rate_limits_and_lost_answers() {
 
 #[test]
 fn no_response_ever_contains_a_client_secret() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let id = h.create(cc_profile("Constant Contact")).json()["id"]
         .as_str()
         .unwrap()

@@ -257,7 +257,7 @@ fn a_config_that_is_not_text_is_reported_like_any_corrupt_config() {
 /// path and what is wrong, exits 1, and leaves the file as it is.
 fn assert_corrupt_config_is_reported(corrupt: &[u8]) {
     let env = TestEnv::new();
-    env.init_ok(&[]);
+    env.init_ok(&["--skip-stackone"]);
     let path = env.config_dir().join("config.toml");
     std::fs::write(&path, corrupt).unwrap();
     let secrets_before = std::fs::read(env.config_dir().join("secrets/default.json")).unwrap();
@@ -313,7 +313,7 @@ fn assert_corrupt_config_is_reported(corrupt: &[u8]) {
 
 #[test]
 fn no_secret_reaches_config_toml_after_a_full_run() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut outputs = vec![env.init_ok(&["--actions", "marketing_list_contacts"])];
     outputs.push(run_plain(env.ccsetup(&["token", "--force-refresh"])));
     let old_secret = env.client_secret();
@@ -376,7 +376,7 @@ const CHECKS: [&str; 7] = [
 
 #[test]
 fn status_after_a_full_init_is_all_ok() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let run = run_plain(env.ccsetup(&["status", "--json"]));
     run.assert_code(0);
@@ -416,7 +416,7 @@ fn status_after_a_full_init_is_all_ok() {
 
 #[test]
 fn status_offline_skips_the_network_and_still_exits_0() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     env.sandbox.cc().log().clear();
     env.sandbox.stackone().log().clear();
@@ -435,7 +435,7 @@ fn status_offline_skips_the_network_and_still_exits_0() {
 
 #[test]
 fn status_with_a_revoked_refresh_token_fails_with_a_hint() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     env.sandbox.cc().revoke_all_tokens();
     // The client judges expiry by its own clock: remove the cached access
@@ -458,7 +458,7 @@ fn status_with_a_revoked_refresh_token_fails_with_a_hint() {
 
 #[test]
 fn reset_yes_forgets_secrets_and_the_config_entry() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let run = run_plain(env.ccsetup(&["reset", "--yes"]));
     run.assert_code(0);
@@ -478,7 +478,7 @@ fn reset_yes_forgets_secrets_and_the_config_entry() {
 
 #[test]
 fn reset_without_yes_when_nobody_can_confirm_is_exit_2() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     for args in [
         &["reset"][..],
@@ -496,7 +496,7 @@ fn reset_without_yes_when_nobody_can_confirm_is_exit_2() {
 
 #[test]
 fn reset_can_delete_the_stackone_profile() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let run = run_plain(env.ccsetup(&["reset", "--yes", "--delete-stackone-profile", "--json"]));
     run.assert_code(0);
@@ -517,7 +517,7 @@ fn reset_can_delete_the_stackone_profile() {
 
 #[test]
 fn reset_without_a_delete_api_prints_the_dashboard_step() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     env.sandbox
         .stackone()
@@ -657,7 +657,7 @@ fn concurrent_runs_after_a_refused_write_recover_the_token_once() {
 /// init, then a `token --force-refresh` whose refresh-token write is
 /// refused: the live refresh token is left in the recovery file (exit 5).
 fn env_with_a_pending_recovery_file(extra: &[&str]) -> TestEnv {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(extra);
     let mut cmd = env.ccsetup(&["token", "--force-refresh"]);
     cmd.env("CCSETUP_TEST_FAIL_STORE_WRITES", "refresh_token");

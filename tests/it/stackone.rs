@@ -10,7 +10,7 @@ fn env_with_write_api(mode: ProfileWriteApi) -> TestEnv {
     TestEnv::with(SandboxOptions {
         stackone: StackOneOptions {
             profile_write_api: mode,
-            ..StackOneOptions::with_hypothetical_write_api()
+            ..Default::default()
         },
         ..Default::default()
     })
@@ -64,7 +64,7 @@ fn api_mode_still_reports_a_422_as_stackones_validation_error() {
 
 #[test]
 fn an_older_profile_with_the_same_name_is_never_adopted_and_the_new_one_is_found_by_id() {
-    let env = TestEnv::real_stackone();
+    let env = TestEnv::new();
     // Another application's profile: StackOne named it "Constant Contact" too.
     let older = env
         .sandbox
@@ -113,7 +113,7 @@ fn an_older_profile_with_the_same_name_is_never_adopted_and_the_new_one_is_found
 
 #[test]
 fn several_new_profiles_are_named_and_the_id_flag_picks_one_after_checking_it() {
-    let env = TestEnv::real_stackone();
+    let env = TestEnv::new();
     let run = env.run(
         env.init_cmd(&["--json"]),
         ccsetup::sandbox::test_browser::Decision::Approve,
@@ -314,7 +314,7 @@ fn link_cmd(env: &TestEnv, extra: &[&str]) -> std::process::Command {
 #[test]
 fn link_wait_ends_authenticated_with_the_account_id() {
     use ccsetup::sandbox::test_browser::Decision;
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let run = run_linking(
         link_cmd(&env, &["--wait", "--json"]),
@@ -339,7 +339,7 @@ fn link_wait_ends_authenticated_with_the_account_id() {
 #[test]
 fn link_wait_catches_a_wrong_secret_with_invalid_client_and_names_the_fix() {
     use ccsetup::sandbox::test_browser::Decision;
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     // Someone typed another secret into the profile (e.g. in the dashboard).
     let id = env.sandbox.stackone().constant_contact_profiles()[0]
@@ -372,7 +372,7 @@ fn link_wait_catches_a_wrong_secret_with_invalid_client_and_names_the_fix() {
 
 #[test]
 fn link_wait_that_nobody_finishes_ends_pending_with_exit_3() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let run = run_linking(
         link_cmd(&env, &["--wait", "--wait-timeout", "1", "--json"]),
@@ -390,7 +390,7 @@ fn link_wait_that_nobody_finishes_ends_pending_with_exit_3() {
 
 #[test]
 fn link_without_a_terminal_does_not_wait_unless_asked() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let run = run_linking(link_cmd(&env, &["--json"]), None);
     run.assert_code(0);
@@ -442,7 +442,7 @@ fn check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 
 #[test]
 fn a_disabled_profile_turns_status_red_with_the_fix() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let (code, json) = status_json(&env);
     assert_eq!(code, 0, "{json}");
@@ -846,7 +846,7 @@ fn set_up_through_the_dashboard(env: &TestEnv) -> String {
 #[test]
 fn a_new_api_key_lists_api_key_and_client_secret_to_edit() {
     use ccsetup::sandbox::constant_contact::AppRegistration;
-    let env = TestEnv::real_stackone();
+    let env = TestEnv::new();
     let id = set_up_through_the_dashboard(&env);
     // A new Constant Contact application: new API Key and Client Secret.
     let new_app = env.sandbox.cc().register_app(
@@ -890,7 +890,7 @@ fn a_new_api_key_lists_api_key_and_client_secret_to_edit() {
 
 #[test]
 fn changed_scopes_list_only_scopes_and_an_unchanged_rerun_lists_nothing() {
-    let env = TestEnv::real_stackone();
+    let env = TestEnv::new();
     set_up_through_the_dashboard(&env);
     let run = env.init_ok(&["--json"]);
     assert_eq!(run.json()["stackone"]["action"], "unchanged");
@@ -918,7 +918,7 @@ fn changed_scopes_list_only_scopes_and_an_unchanged_rerun_lists_nothing() {
 #[test]
 fn a_dashboard_edit_with_a_wrong_secret_fails_the_proof_and_status_does_not_say_verified() {
     use ccsetup::sandbox::test_browser::Decision;
-    let env = TestEnv::real_stackone();
+    let env = TestEnv::new();
     let id = set_up_through_the_dashboard(&env);
     let status = || {
         let out = env.ccsetup(&["status", "--json"]).output().unwrap();

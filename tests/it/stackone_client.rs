@@ -47,7 +47,10 @@ impl Harness {
         }
     }
 
-    fn default() -> Self {
+    /// The stand-in with StackOne's HYPOTHETICAL profile-write API on (a
+    /// StackOne that does not exist today); as it is, use [`Harness::new`]
+    /// with `StackOneOptions::default()`.
+    fn with_hypothetical_write_api() -> Self {
         Self::new(StackOneOptions::with_hypothetical_write_api())
     }
 
@@ -266,10 +269,12 @@ struct Case {
     then: fn(&Harness, ccsetup::error::Result<ProfileOutcome>),
 }
 
+/// StackOne as it is; a row of the hypothetical write API says so in its
+/// `stand_in`.
 impl Default for Case {
     fn default() -> Self {
         Case {
-            stand_in: StackOneOptions::with_hypothetical_write_api(),
+            stand_in: StackOneOptions::default(),
             given: |_| {},
             call: |call| call,
             then: |_, _| {},
@@ -300,6 +305,7 @@ macro_rules! cases {
 
 cases! {
     creates_the_profile_and_reads_it_back => Case {
+        stand_in: StackOneOptions::with_hypothetical_write_api(),
         then: |h, out| {
             let out = out.unwrap();
             assert_eq!(out.action, ProfileAction::Created);
@@ -327,6 +333,7 @@ cases! {
     },
 
     a_plain_500_on_create_is_retried_after_looking => Case {
+        stand_in: StackOneOptions::with_hypothetical_write_api(),
         given: |h| h.so().inject(faults::server_error(Some("POST"), "/connector_profiles", 1)),
         then: |h, out| {
             let out = out.unwrap();
@@ -351,6 +358,7 @@ cases! {
     },
 
     a_create_that_keeps_failing_ends_as_a_remote_error => Case {
+        stand_in: StackOneOptions::with_hypothetical_write_api(),
         given: |h| h.so().inject(faults::server_error(Some("POST"), "/connector_profiles", 10)),
         then: |h, out| {
             let err = out.unwrap_err();
@@ -367,6 +375,7 @@ cases! {
     },
 
     a_409_never_adopts_the_older_profile_of_that_name => Case {
+        stand_in: StackOneOptions::with_hypothetical_write_api(),
         given: |h| {
             h.so()
                 .create_profile_as_dashboard("Constant Contact", "older-app", "older-secret", &[], &[])
@@ -381,10 +390,10 @@ cases! {
             assert_eq!(stored.len(), 1);
             assert_eq!(stored[0].client_id(), Some("older-app"));
         },
-        ..Case::default()
     },
 
     a_422_lists_stackones_field_errors => Case {
+        stand_in: StackOneOptions::with_hypothetical_write_api(),
         call: |call| {
             let mut bad = desired();
             bad.actions = vec!["two words".into()];
@@ -409,7 +418,7 @@ cases! {
     api_mode_never_goes_to_the_dashboard => Case {
         stand_in: StackOneOptions {
             profile_write_api: ProfileWriteApi::NotFound,
-            ..StackOneOptions::with_hypothetical_write_api()
+            ..Default::default()
         },
         call: |call| call.mode(StackOneMode::Api),
         then: |_, out| {
@@ -429,7 +438,7 @@ cases! {
 
 #[tokio::test]
 async fn a_rerun_with_the_same_inputs_changes_nothing() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let client = h.client();
 
     let first = h.ensure().client(&client).run().await.unwrap();
@@ -448,7 +457,7 @@ async fn a_rerun_with_the_same_inputs_changes_nothing() {
 
 #[tokio::test]
 async fn changed_scopes_are_patched_alone_and_a_changed_secret_only_when_said() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let client = h.client();
 
     let first = h.ensure().client(&client).run().await.unwrap();
@@ -524,7 +533,7 @@ async fn a_500_after_the_create_still_leaves_exactly_one_profile() {
         )),
         FaultAction::ResetAfterHandling,
     ] {
-        let h = Harness::default();
+        let h = Harness::with_hypothetical_write_api();
         h.so()
             .inject(fault::on("POST", "/connector_profiles").action(action));
         let out = h.ensure().run().await.unwrap();
@@ -542,7 +551,7 @@ async fn a_500_after_the_create_still_leaves_exactly_one_profile() {
 
 #[test]
 fn a_profile_that_vanishes_before_the_patch_is_created_again() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let id = h
         .so()
         .create_profile_as_dashboard("Constant Contact", CLIENT_ID, SECRET, &[], &[])
@@ -578,7 +587,7 @@ fn a_profile_that_vanishes_before_the_patch_is_created_again() {
 
 #[tokio::test]
 async fn a_429_is_retried_after_retry_after() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     h.so()
         .inject(faults::rate_limited(Some("GET"), "/connector_profiles", 1));
     let started = Instant::now();
@@ -601,7 +610,7 @@ async fn a_429_is_retried_after_retry_after() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_limit_fails_at_once() {
-    let h = Harness::default();
+    let h = Harness::new(StackOneOptions::default());
     h.so().inject(
         fault::any_method("/").times(5).respond(
             Response::json(
@@ -626,7 +635,7 @@ async fn a_retry_after_beyond_the_limit_fails_at_once() {
 
 #[tokio::test]
 async fn server_errors_on_reads_are_retried_and_unreachable_is_exit_4() {
-    let h = Harness::default();
+    let h = Harness::new(StackOneOptions::default());
     h.so()
         .inject(faults::server_error(Some("GET"), "/connector_profiles", 2));
     h.client().list_profiles("constantcontact").await.unwrap();
@@ -757,7 +766,7 @@ async fn listing_falls_back_to_auth_configs_on_404() {
 async fn without_a_write_api_auto_mode_waits_for_the_dashboard_form() {
     let h = Harness::new(StackOneOptions {
         profile_write_api: ProfileWriteApi::NotFound,
-        ..StackOneOptions::with_hypothetical_write_api()
+        ..Default::default()
     });
     let client = h.client();
     let err_buf = SharedBuf::default();
@@ -817,7 +826,7 @@ async fn a_405_or_501_on_create_or_update_also_leads_to_the_dashboard() {
     ] {
         let h = Harness::new(StackOneOptions {
             profile_write_api: mode,
-            ..StackOneOptions::with_hypothetical_write_api()
+            ..Default::default()
         });
         let so = h.shared();
         let mut guide = ScriptedGuide::doing(move || {
@@ -862,7 +871,7 @@ async fn a_405_or_501_on_create_or_update_also_leads_to_the_dashboard() {
 async fn non_interactive_dashboard_path_exits_4_with_the_steps_but_not_the_secret() {
     let h = Harness::new(StackOneOptions {
         profile_write_api: ProfileWriteApi::NotFound,
-        ..StackOneOptions::with_hypothetical_write_api()
+        ..Default::default()
     });
     let err_buf = SharedBuf::default();
     let mut io = IoStreams::captured(Box::new(std::io::sink()), Box::new(err_buf.clone()));
@@ -912,7 +921,8 @@ async fn non_interactive_dashboard_path_exits_4_with_the_steps_but_not_the_secre
 
 #[tokio::test]
 async fn dashboard_mode_never_writes_through_the_api() {
-    let h = Harness::default();
+    // Even where the (hypothetical) write API exists.
+    let h = Harness::with_hypothetical_write_api();
     let so = h.shared();
     let mut guide = ScriptedGuide::doing(move || {
         so.create_profile_as_dashboard(
@@ -943,7 +953,7 @@ async fn dashboard_mode_never_writes_through_the_api() {
 async fn a_dashboard_profile_that_never_appears_is_a_bounded_remote_error() {
     let h = Harness::new(StackOneOptions {
         profile_write_api: ProfileWriteApi::NotFound,
-        ..StackOneOptions::with_hypothetical_write_api()
+        ..Default::default()
     });
     let opts = EnsureOptions {
         poll_attempts: 3,
@@ -971,7 +981,7 @@ async fn a_dashboard_profile_that_never_appears_is_a_bounded_remote_error() {
 
 #[tokio::test]
 async fn remove_tells_deleted_gone_and_not_offered_apart() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let client = h.client();
     let id = h
         .so()
@@ -998,7 +1008,7 @@ async fn remove_tells_deleted_gone_and_not_offered_apart() {
 
 #[tokio::test]
 async fn a_connect_session_has_a_hub_link_and_a_computed_expiry() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let client = h.client();
     let profile = h.ensure().client(&client).run().await.unwrap();
     for (expires_in, secs) in [(None, 1800), (Some(600), 600)] {
@@ -1053,7 +1063,7 @@ async fn a_connect_session_has_a_hub_link_and_a_computed_expiry() {
 
 #[tokio::test]
 async fn the_secret_travels_only_in_the_write_body_and_the_key_only_in_the_header() {
-    let h = Harness::default();
+    let h = Harness::with_hypothetical_write_api();
     let client = h.client();
 
     let first = h.ensure().client(&client).run().await.unwrap();

@@ -53,7 +53,7 @@ fn recorded_id(env: &TestEnv) -> String {
 
 #[test]
 fn init_creates_the_profile_with_the_credentials() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let run = env.init_ok(&["--json", "--actions", "marketing_list_contacts"]);
     let json = run.json();
     assert_eq!(json["stackone"]["action"], "created");
@@ -92,7 +92,7 @@ fn init_creates_the_profile_with_the_credentials() {
 
 #[test]
 fn a_rerun_with_the_same_inputs_writes_nothing() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let id = only_profile(&env).id;
     env.sandbox.stackone().log().clear();
@@ -105,7 +105,7 @@ fn a_rerun_with_the_same_inputs_writes_nothing() {
 
 #[test]
 fn changed_scopes_update_the_profile() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let id = only_profile(&env).id;
     env.sandbox.stackone().log().clear();
@@ -139,7 +139,7 @@ fn changed_scopes_update_the_profile() {
 
 #[test]
 fn a_500_after_the_create_still_leaves_exactly_one_profile() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.sandbox
         .stackone()
         .inject(faults::server_error_after_handling(
@@ -164,7 +164,7 @@ fn a_500_after_the_create_still_leaves_exactly_one_profile() {
 
 #[test]
 fn a_429_with_retry_after_is_waited_for() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.sandbox.stackone().inject(
         fault::on("POST", "/connector_profiles").respond(
             Response::json(
@@ -224,7 +224,7 @@ fn a_bad_stackone_key_is_exit_2_and_never_printed() {
 
 #[test]
 fn the_existing_profile_is_found_beyond_the_first_page() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     for i in 0..30 {
         env.sandbox
             .stackone()
@@ -352,7 +352,7 @@ fn dashboard_mode_non_interactive_never_writes_through_the_api() {
 
 #[test]
 fn rotate_client_secret_proves_stores_and_patches_stackone() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let old = env.client_secret();
     let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
@@ -389,7 +389,7 @@ fn rotate_client_secret_proves_stores_and_patches_stackone() {
 
 #[test]
 fn rotate_reauthorize_replaces_the_refresh_token() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let old = env.secret("default", "refresh_token").unwrap();
     let run = env.run(
@@ -412,7 +412,7 @@ fn rotate_reauthorize_replaces_the_refresh_token() {
 
 #[test]
 fn link_json_gives_the_session_and_never_its_token() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let run = run_plain(env.ccsetup(&[
         "link",
@@ -503,7 +503,7 @@ fn link_json_gives_the_session_and_never_its_token() {
 
 #[test]
 fn secrets_travel_only_in_the_create_and_patch_bodies() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut outputs = vec![env.init_ok(&[])];
     let old = env.client_secret();
     let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
@@ -584,7 +584,7 @@ fn secrets_travel_only_in_the_create_and_patch_bodies() {
 
 #[test]
 fn a_rerun_with_a_new_client_secret_sends_it_to_stackone() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
     env.sandbox.stackone().log().clear();
@@ -599,7 +599,7 @@ fn a_rerun_with_a_new_client_secret_sends_it_to_stackone() {
 }
 #[test]
 fn a_refused_stackone_key_does_not_replace_the_working_one() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let mut cmd = env.init_cmd(&[]);
     cmd.env("STACKONE_API_KEY", "v1.sandbox.typo-in-the-key");
@@ -616,7 +616,7 @@ fn a_refused_stackone_key_does_not_replace_the_working_one() {
 
 #[test]
 fn rotate_with_a_secret_constant_contact_refuses_changes_nothing() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let old = env.client_secret();
     let refresh = env.secret("default", "refresh_token").unwrap();
@@ -644,7 +644,7 @@ fn rotate_with_a_secret_constant_contact_refuses_changes_nothing() {
 
 #[test]
 fn a_rotation_whose_stackone_update_failed_can_be_finished_by_running_it_again() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let old = env.client_secret();
     let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
@@ -686,7 +686,7 @@ fn a_rotation_whose_stackone_update_failed_can_be_finished_by_running_it_again()
 
 #[test]
 fn init_also_finishes_a_rotation_whose_stackone_update_failed() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
     env.sandbox.stackone().inject(faults::server_error(

@@ -8,7 +8,7 @@ use crate::support::pty::Wizard;
 
 #[test]
 fn rotate_with_a_dashboard_edit_offers_the_proof_and_never_says_in_use_when_only_listed() {
-    let env = TestEnv::real_stackone();
+    let env = TestEnv::new();
     let run = env.run(
         env.init_cmd(&["--json"]),
         ccsetup::sandbox::test_browser::Decision::Approve,

@@ -270,7 +270,7 @@ fn wait_until_locked(config_dir: &Path, profile: &str) {
 
 #[test]
 fn two_inits_of_other_profiles_at_once_keep_both_profiles() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     for round in 0..3 {
         let children: Vec<_> = ["a", "b"]
             .iter()
@@ -392,7 +392,7 @@ fn init_during_a_refresh_keeps_the_new_grant() {
 
 #[test]
 fn a_long_init_does_not_write_back_a_stale_copy_of_other_profiles() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&["--skip-stackone", "--profile", "old"]);
     // Profile `slow` waits a long time for its code exchange, with its
     // view of config.toml loaded at the start.

@@ -24,7 +24,7 @@ fn shows_within(w: &mut Wizard, text: &str, wait: Duration) -> bool {
 
 #[test]
 fn y_then_enter_answers_exactly_one_question_each_time() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut w = Wizard::spawn(&env, &["init"], &[]);
     w.expect("Application name");
     w.line("");
@@ -96,7 +96,7 @@ fn without_secret_service(cmd: &mut std::process::Command, runtime: &std::path::
 
 #[test]
 fn a_broken_keyring_is_found_at_step_1_and_the_file_store_offered() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let runtime = tempfile::tempdir().unwrap();
     let mut w = Wizard::spawn_with(&env, &["init"], |cmd| {
         without_secret_service(cmd, runtime.path())
@@ -176,7 +176,7 @@ fn through_step_3(w: &mut Wizard, env: &TestEnv, secret: &str) {
 
 #[test]
 fn a_wrong_secret_at_the_token_exchange_is_asked_again_keeping_everything_else() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut w = Wizard::spawn(&env, &["init"], &[]);
     through_step_3(&mut w, &env, &env.client_secret());
     // The secret is regenerated in the portal after it was entered and
@@ -219,7 +219,7 @@ fn a_wrong_secret_at_the_token_exchange_is_asked_again_keeping_everything_else()
 
 #[test]
 fn a_denied_consent_and_a_timeout_offer_the_consent_again() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut w = Wizard::spawn(&env, &["init", "--auth-timeout", "2"], &[]);
     through_step_3(&mut w, &env, &env.client_secret());
     let url = w.expect_capture(AUTHORIZE_URL);

@@ -142,7 +142,7 @@ fn dry_run_json_changes_nothing_and_redacts_the_secret() {
 
 #[test]
 fn dry_run_after_a_setup_leaves_it_as_it_was() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
     let before = env.files();
     let writes = || {
@@ -169,7 +169,7 @@ fn dry_run_after_a_setup_leaves_it_as_it_was() {
 
 #[test]
 fn json_stdout_is_exactly_one_object_and_human_text_goes_to_stderr() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let run = env.run(env.init_cmd(&["--json"]), Decision::Approve);
     run.assert_code(0);
     assert_eq!(run.stdout.lines().count(), 1, "one line: {}", run.stdout);
@@ -192,7 +192,7 @@ fn json_stdout_is_exactly_one_object_and_human_text_goes_to_stderr() {
 
 #[test]
 fn no_colour_or_spinner_codes_without_a_terminal() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     // NO_COLOR unset: only the missing terminal turns colour off.
     let mut cmd = env.init_cmd(&[]);
     cmd.env_remove("NO_COLOR");
@@ -237,7 +237,7 @@ fn a_malformed_secret_in_the_environment_exits_2_naming_the_variable() {
 
 #[test]
 fn a_secret_on_stdin_is_taken_without_a_terminal() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut cmd = env.init_cmd(&["--client-secret-stdin", "--json"]);
     cmd.env_remove("CC_CLIENT_SECRET");
     let run = crate::support::e2e::run_with_browser(

@@ -43,7 +43,7 @@ fn fake_clipboard(dir: &Path) -> (Vec<(&'static str, String)>, PathBuf) {
 
 #[test]
 fn a_newcomer_finishes_init_by_answering_every_prompt() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let tools = tempfile::tempdir().unwrap();
     let (clipboard_env, clipboard) = fake_clipboard(tools.path());
     let secret = env.client_secret();
@@ -150,7 +150,7 @@ fn a_newcomer_finishes_init_by_answering_every_prompt() {
 
 #[test]
 fn rerun_menu_rotates_the_client_secret_into_stackone() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
     let old_secret = env.client_secret();
 
@@ -195,7 +195,7 @@ fn rerun_menu_rotates_the_client_secret_into_stackone() {
 
 #[test]
 fn rerun_menu_quit_changes_nothing_and_ctrl_c_in_the_menu_shows_the_cursor() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
     let before = env.files();
 
@@ -271,7 +271,7 @@ fn cursor_left_visible(transcript: &str) -> bool {
 
 #[test]
 fn yes_in_a_terminal_asks_nothing_given_and_json_keeps_colour_and_spinners_off() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let give_everything = |cmd: &mut Command| {
         cmd.env_remove("NO_COLOR") // only --json turns colour off here
             .env("CC_CLIENT_ID", &env.app.client_id)

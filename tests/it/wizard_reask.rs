@@ -39,7 +39,7 @@ fn rest_of_step_3(w: &mut Wizard, secret: &str, stackone_key: &str) {
 
 #[test]
 fn a_mistyped_api_key_is_asked_again_with_the_reason() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let mut w = Wizard::spawn(&env, &["init"], &[]);
     up_to_the_api_key(&mut w);
     w.line("abc");

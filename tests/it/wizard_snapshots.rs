@@ -70,7 +70,7 @@ fn redact(env: &TestEnv, text: &str) -> String {
 
 #[test]
 fn first_run() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     let run = env.run(env.init_cmd(&[]), Decision::Approve);
     run.assert_code(0);
     insta::assert_snapshot!("init_first_run", screens(&env, &run));
@@ -78,7 +78,7 @@ fn first_run() {
 
 #[test]
 fn rerun_with_the_same_inputs() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
     let run = env.run(env.init_cmd(&[]), Decision::Approve);
     run.assert_code(0);
@@ -113,7 +113,7 @@ fn missing_client_secret() {
 
 #[test]
 fn rotate_the_client_secret() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_hypothetical_write_api();
     env.run(env.init_cmd(&[]), Decision::Approve).assert_code(0);
     let new_secret = env.sandbox.cc().generate_client_secret(&env.app.client_id);
     let mut cmd = env.cmd();

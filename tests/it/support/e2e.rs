@@ -35,17 +35,18 @@ pub fn free_port() -> u16 {
 }
 
 impl TestEnv {
-    /// The stand-ins with StackOne's HYPOTHETICAL write API on: the flows
-    /// these tests drive (API create/update) are not StackOne as it is today.
-    /// Tests of StackOne as users meet it use [`TestEnv::real_stackone`].
+    /// The stand-ins as the real services are: StackOne without any
+    /// profile-write endpoint, so a profile is made on the dashboard
+    /// (docs/contract.md, docs/vendors.md §4).
     pub fn new() -> Self {
-        Self::with(SandboxOptions::with_hypothetical_write_api())
+        Self::with(SandboxOptions::default())
     }
 
-    /// The stand-ins as the real services are: StackOne without any
-    /// profile-write endpoint (the dashboard path).
-    pub fn real_stackone() -> Self {
-        Self::with(SandboxOptions::default())
+    /// The stand-ins with StackOne's HYPOTHETICAL profile-write API on: a
+    /// StackOne that does not exist today, for the tests of the API
+    /// create/update path, which name it by calling this.
+    pub fn with_hypothetical_write_api() -> Self {
+        Self::with(SandboxOptions::with_hypothetical_write_api())
     }
 
     pub fn with(options: SandboxOptions) -> Self {
