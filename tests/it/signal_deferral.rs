@@ -15,29 +15,12 @@ use ccsetup::sandbox::{FaultAction, Response};
 
 const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 
-fn initialized() -> TestEnv {
-    let env = TestEnv::new();
-    env.init_ok(&["--skip-stackone"]);
-    env
-}
-
-/// The refresh token the stand-in considers live for this app, if any.
-fn live_refresh_token(env: &TestEnv) -> Option<String> {
-    env.sandbox
-        .cc()
-        .issued_refresh_tokens()
-        .into_iter()
-        .filter(|t| t.alive && t.client_id == env.app.client_id)
-        .map(|t| t.token)
-        .last()
-}
-
 /// The case, scaled down (the deferral's length against the full
 /// budget is `workflow::tokens`' unit test): 503 with `Retry-After` twice,
 /// then a rotated answer held back; SIGTERM at 1 s, during the first wait.
 #[test]
 fn sigterm_during_a_refresh_that_retries_and_answers_slowly_keeps_the_rotated_token() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     let busy = Response::text(503, "busy").with_header("retry-after", "2");
     env.sandbox
         .cc()
@@ -80,7 +63,7 @@ fn sigterm_during_a_refresh_that_retries_and_answers_slowly_keeps_the_rotated_to
     assert_eq!(stdout, "", "no token printed after the signal");
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env),
+        env.live_refresh_token(),
         "the rotated token is stored: {stderr}"
     );
     assert!(
@@ -94,7 +77,7 @@ fn sigterm_during_a_refresh_that_retries_and_answers_slowly_keeps_the_rotated_to
 
 #[test]
 fn sigterm_during_the_account_check_of_rotate_reauthorize_keeps_the_new_grant() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     let before = env.secret("default", "refresh_token");
     env.sandbox
         .cc()
@@ -104,7 +87,7 @@ fn sigterm_during_the_account_check_of_rotate_reauthorize_keeps_the_new_grant() 
         "Constant Contact accepted the API Key and Client Secret",
     );
     assert_eq!(code, Some(143), "{stderr}");
-    let live = live_refresh_token(&env);
+    let live = env.live_refresh_token();
     assert_ne!(live, before, "a new grant was issued");
     assert_eq!(
         env.secret("default", "refresh_token"),

@@ -433,6 +433,35 @@ impl TestEnv {
             .clone()
     }
 
+    /// A profile set up by a full `init` with the hypothetical write API
+    /// (Constant Contact authorized, StackOne profile created): the starting
+    /// point of the tests of what later commands do.
+    pub fn initialized() -> Self {
+        let env = Self::with_hypothetical_write_api();
+        env.init_ok(&[]);
+        env
+    }
+
+    /// A profile set up by `init --skip-stackone`: Constant Contact only,
+    /// for the tests of refreshes, revocations and signals.
+    pub fn initialized_without_stackone() -> Self {
+        let env = Self::new();
+        env.init_ok(&["--skip-stackone"]);
+        env
+    }
+
+    /// The refresh token the stand-in considers live for this app, if any
+    /// (the last one issued to this client that is still alive).
+    pub fn live_refresh_token(&self) -> Option<String> {
+        self.sandbox
+            .cc()
+            .issued_refresh_tokens()
+            .into_iter()
+            .filter(|t| t.alive && t.client_id == self.app.client_id)
+            .map(|t| t.token)
+            .last()
+    }
+
     /// Whether the stand-in still accepts `refresh_token`.
     pub fn refresh_token_alive(&self, refresh_token: &str) -> bool {
         self.sandbox
