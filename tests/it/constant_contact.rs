@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::e2e::{Run, TestEnv, error_text, free_port, run_plain};
+use crate::support::e2e::{Run, TestEnv, error_text, free_port, init_for, run_plain};
+use crate::support::stand_in_http::{block_on, get_without_redirect};
 use ccsetup::sandbox::constant_contact::{
     AppRegistration, CcStandIn, RefreshKind, RegisteredApp, STACKONE_REDIRECT_URI,
 };
@@ -22,14 +23,6 @@ fn local_uri(port: u16) -> String {
     format!("http://localhost:{port}/callback")
 }
 
-fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(fut)
-}
-
 /// A form POST over real HTTP: status and JSON body (`Null` if none).
 fn post_form(url: url::Url, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> (u16, Value) {
     block_on(async {
@@ -41,23 +34,6 @@ fn post_form(url: url::Url, basic: Option<(&str, &str)>, form: &[(&str, &str)]) 
         let status = resp.status().as_u16();
         let body = resp.bytes().await.unwrap();
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-    })
-}
-
-/// A GET that follows no redirect: status and `Location`.
-fn get_raw(url: url::Url) -> (u16, Option<String>) {
-    block_on(async {
-        let resp = ccsetup::http::client()
-            .unwrap()
-            .get(url)
-            .send()
-            .await
-            .unwrap();
-        let location = resp
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string());
-        (resp.status().as_u16(), location)
     })
 }
 
@@ -105,16 +81,6 @@ impl BrowserStub {
             .map(str::to_string)
             .collect()
     }
-}
-
-/// `init --non-interactive` for another app than the env's own.
-fn init_for(env: &TestEnv, app: &RegisteredApp, extra: &[&str]) -> Command {
-    let mut cmd = env.cmd();
-    cmd.args(["init", "--non-interactive", "--client-id", &app.client_id])
-        .args(extra)
-        .env("CC_CLIENT_SECRET", app.secret())
-        .env("STACKONE_API_KEY", env.stackone_key());
-    cmd
 }
 
 /// Runs a refused `init` with the browser stub and checks the promise of docs/contract.md:
@@ -392,7 +358,7 @@ fn stand_in_authorize_redirects_to_sign_in_only_for_a_registered_client_and_uri(
             ("code_challenge", &"A".repeat(43)),
             ("code_challenge_method", "S256"),
         ]);
-        get_raw(url)
+        get_without_redirect(url)
     };
     let (status, location) = get(&env.app.client_id, &local_uri(env.port));
     assert_eq!(status, 302);

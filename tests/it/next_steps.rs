@@ -4,11 +4,11 @@
 //! refresh-token type reported as found. The real binary, non-interactive,
 //! against the stand-ins.
 
-use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind, RegisteredApp};
+use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
 use ccsetup::sandbox::test_browser::Decision;
 use serde_json::Value;
 
-use crate::support::e2e::{TestEnv, error_text, free_port, run_plain};
+use crate::support::e2e::{TestEnv, error_text, free_port, init_for, run_plain};
 
 fn local_uri(port: u16) -> String {
     format!("http://localhost:{port}/callback")
@@ -22,15 +22,6 @@ fn check(json: &Value, name: &str) -> Value {
         .find(|c| c["name"] == name)
         .cloned()
         .unwrap_or_else(|| panic!("no {name} check in {json}"))
-}
-
-fn init_for(env: &TestEnv, app: &RegisteredApp, extra: &[&str]) -> std::process::Command {
-    let mut cmd = env.cmd();
-    cmd.args(["init", "--non-interactive", "--client-id", &app.client_id])
-        .args(extra)
-        .env("CC_CLIENT_SECRET", app.secret())
-        .env("STACKONE_API_KEY", env.stackone_key());
-    cmd
 }
 
 // ---- hints (item: one catalogue, the hint for the place) ----

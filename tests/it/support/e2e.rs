@@ -472,6 +472,21 @@ impl TestEnv {
     }
 }
 
+/// `init --non-interactive` for `app`, another app than the env's own
+/// (its client id and secret), with the env's StackOne key.
+pub fn init_for(
+    env: &TestEnv,
+    app: &ccsetup::sandbox::constant_contact::RegisteredApp,
+    extra: &[&str],
+) -> Command {
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--non-interactive", "--client-id", &app.client_id])
+        .args(extra)
+        .env("CC_CLIENT_SECRET", app.secret())
+        .env("STACKONE_API_KEY", env.stackone_key());
+    cmd
+}
+
 /// Asserts that none of `secrets` occurs in the run's output.
 #[track_caller]
 pub fn assert_no_secret_in(run: &Run, secrets: &[&str]) {

@@ -11,6 +11,7 @@ pub mod pages;
 pub mod pty;
 #[cfg(unix)]
 pub mod secret_service_session;
+pub mod stand_in_http;
 #[cfg(unix)]
 pub mod webdriver;
 
