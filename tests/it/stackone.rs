@@ -522,18 +522,10 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
 
 fn demo(extra: &[&str]) -> crate::support::e2e::Run {
     let mut cmd = crate::support::ccsetup_command();
-    cmd.env(
-        "DBUS_SESSION_BUS_ADDRESS",
-        "unix:path=/nonexistent/ccsetup-demo-test",
-    )
-    .env("NO_COLOR", "1")
-    .env(
-        "CCSETUP_REDIRECT_PORT",
-        crate::support::e2e::free_port().to_string(),
-    )
-    .args(["demo", "--dashboard", "--non-interactive"])
-    .args(extra)
-    .stdin(std::process::Stdio::null());
+    crate::support::without_desktop(&mut cmd)
+        .args(["demo", "--dashboard", "--non-interactive"])
+        .args(extra)
+        .stdin(std::process::Stdio::null());
     crate::support::e2e::run_plain(cmd)
 }
 
@@ -818,26 +810,7 @@ fn the_stand_ins_accounts_endpoint_filters_pages_and_refuses_what_it_does_not_kn
 /// A real-StackOne setup whose profile was made in the dashboard and adopted
 /// by id; returns its id.
 fn set_up_through_the_dashboard(env: &TestEnv) -> String {
-    let run = env.run(
-        env.init_cmd(&["--json"]),
-        ccsetup::sandbox::test_browser::Decision::Approve,
-    );
-    run.assert_code(4);
-    let id = env
-        .sandbox
-        .stackone()
-        .fill_dashboard_form(
-            &env.app.client_id,
-            &env.client_secret(),
-            &[
-                "account_read",
-                "contact_data",
-                "campaign_data",
-                "offline_access",
-            ],
-            &[],
-        )
-        .unwrap();
+    let id = env.profile_made_in_the_dashboard();
     let run = env.init_ok(&["--json"]);
     assert_eq!(run.json()["stackone"]["connector_profile_id"], id.as_str());
     id

@@ -371,17 +371,9 @@ fn a_browser_that_fails_to_launch_is_reported_and_the_url_can_be_pasted() {
 /// settings, no keyring, no browser.
 fn bare_ccsetup() -> std::process::Command {
     let mut cmd = crate::support::ccsetup_command();
-    cmd.env(
-        "DBUS_SESSION_BUS_ADDRESS",
-        "unix:path=/nonexistent/ccsetup-test",
-    )
-    .env("NO_COLOR", "1")
-    .env("CCSETUP_NO_BROWSER", "1")
-    .env(
-        "CCSETUP_REDIRECT_PORT",
-        crate::support::e2e::free_port().to_string(),
-    )
-    .stdin(std::process::Stdio::null());
+    crate::support::without_desktop(&mut cmd)
+        .env("CCSETUP_NO_BROWSER", "1")
+        .stdin(std::process::Stdio::null());
     cmd
 }
 

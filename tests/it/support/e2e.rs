@@ -450,6 +450,32 @@ impl TestEnv {
         env
     }
 
+    /// Against StackOne as it is, `init --json` stops (exit 4) for a
+    /// Connector Profile made in the dashboard; the user makes one there,
+    /// with this app's credentials and the four scopes. Returns its id, for
+    /// the caller's `init` to adopt.
+    pub fn profile_made_in_the_dashboard(&self) -> String {
+        let run = self.run(
+            self.init_cmd(&["--json"]),
+            ccsetup::sandbox::test_browser::Decision::Approve,
+        );
+        run.assert_code(4);
+        self.sandbox
+            .stackone()
+            .fill_dashboard_form(
+                &self.app.client_id,
+                &self.client_secret(),
+                &[
+                    "account_read",
+                    "contact_data",
+                    "campaign_data",
+                    "offline_access",
+                ],
+                &[],
+            )
+            .unwrap()
+    }
+
     /// The refresh token the stand-in considers live for this app, if any
     /// (the last one issued to this client that is still alive).
     pub fn live_refresh_token(&self) -> Option<String> {
