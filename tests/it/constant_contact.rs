@@ -4,10 +4,10 @@
 //! takes any redirect URI, tells rotating refresh tokens from long-lived
 //! ones, revokes on `reset`, and treats the two kinds of 429 apart.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::browser_stub::BrowserStub;
 use crate::support::e2e::{Run, TestEnv, error_text, free_port, init_for, run_plain};
 use crate::support::stand_in_http::{block_on, get_without_redirect};
 use ccsetup::sandbox::constant_contact::{
@@ -35,52 +35,6 @@ fn post_form(url: url::Url, basic: Option<(&str, &str)>, form: &[(&str, &str)]) 
         let body = resp.bytes().await.unwrap();
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     })
-}
-
-/// A shell-script browser that records every URL it is asked to open.
-struct BrowserStub {
-    _dir: tempfile::TempDir,
-    script: PathBuf,
-    opened: PathBuf,
-}
-
-impl BrowserStub {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let opened = dir.path().join("opened.txt");
-        let script = dir.path().join("browser.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
-                opened.display()
-            ),
-        )
-        .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        BrowserStub {
-            _dir: dir,
-            script,
-            opened,
-        }
-    }
-
-    fn attach(&self, cmd: &mut Command) {
-        cmd.env_remove("CCSETUP_NO_BROWSER")
-            .env("BROWSER", &self.script);
-    }
-
-    fn launches(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.opened)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
 }
 
 /// Runs a refused `init` with the browser stub and checks the promise of docs/contract.md:

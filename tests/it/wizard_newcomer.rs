@@ -679,13 +679,7 @@ fn fill_the_stand_in_dashboard_form(dashboard: &str, client_id: &str, secret: &s
 #[test]
 fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
     let env = TestEnv::new();
-    let mut w = Wizard::spawn_with(&env, &["demo"], |cmd| {
-        cmd.env_remove("CCSETUP_CONFIG_DIR")
-            .env_remove("CCSETUP_STORE")
-            .env("SHELL", "/bin/sh")
-            // No ccsetup on this PATH: the demo shell must bring its own.
-            .env("PATH", "/usr/bin:/bin");
-    });
+    let mut w = Wizard::spawn_demo(&env);
     let portal = w.expect_capture(r"Stand-in Constant Contact developer portal: (\S+)");
     let dashboard = w.expect_capture(r"Stand-in StackOne dashboard:\s+(\S+)");
     let local_redirect = format!("http://localhost:{}/callback", env.port);

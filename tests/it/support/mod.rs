@@ -1,5 +1,6 @@
 //! Helpers shared by the test areas. Nothing here is a test.
 
+pub mod browser_stub;
 pub mod e2e;
 pub mod fault;
 pub mod http;
