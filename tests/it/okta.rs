@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::e2e::{TestEnv, error_text, run_plain};
+use crate::support::e2e::{TestEnv, error_text, run_plain, status_check};
 use crate::support::stand_in_http::{block_on, get_without_redirect};
 use ccsetup::sandbox::constant_contact::{AppRegistration, ErrorShape, OAuthFlow, OktaRotation};
 use ccsetup::sandbox::test_browser::Decision;
@@ -76,15 +76,6 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
         .query_pairs()
         .into_owned()
         .collect()
-}
-
-fn check<'a>(json: &'a Value, name: &str) -> &'a Value {
-    json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} check in {json}"))
 }
 
 // ------------------------------------------- errors on the redirect URI
@@ -248,7 +239,7 @@ fn status_reports_a_refused_scope_as_a_failing_registration() {
     let status = run_plain(env.ccsetup(&["status", "--json"]));
     status.assert_code(1);
     let json = status.json();
-    let reg = check(&json, "app_registration");
+    let reg = status_check(&json, "app_registration");
     assert_eq!(reg["status"], "failing", "{reg}");
     let detail = reg["detail"].as_str().unwrap();
     assert!(

@@ -2,7 +2,7 @@
 //! dashboard, the dashboard path is proven with `link --wait`, linked
 //! accounts show in `status`, and one secret is rotated across profiles.
 
-use crate::support::e2e::{TestEnv, error_text};
+use crate::support::e2e::{TestEnv, error_text, status_check};
 use ccsetup::sandbox::SandboxOptions;
 use ccsetup::sandbox::stackone::{ProfileWriteApi, StackOneOptions};
 
@@ -431,22 +431,13 @@ fn status_json(env: &TestEnv) -> (i32, serde_json::Value) {
     (run.code.unwrap_or(-1), run.json())
 }
 
-fn check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} check in {json}"))
-}
-
 #[test]
 fn a_disabled_profile_turns_status_red_with_the_fix() {
     let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let (code, json) = status_json(&env);
     assert_eq!(code, 0, "{json}");
-    assert_eq!(check(&json, "stackone_profile")["status"], "ok");
+    assert_eq!(status_check(&json, "stackone_profile")["status"], "ok");
     let id = env.sandbox.stackone().constant_contact_profiles()[0]
         .id
         .clone();
@@ -454,7 +445,7 @@ fn a_disabled_profile_turns_status_red_with_the_fix() {
     let (code, json) = status_json(&env);
     assert_eq!(code, 1, "{json}");
     assert_eq!(json["ok"], false);
-    let c = check(&json, "stackone_profile");
+    let c = status_check(&json, "stackone_profile");
     assert_eq!(c["status"], "failing");
     assert!(c["detail"].as_str().unwrap().contains("enable it"), "{c}");
 }
@@ -473,7 +464,7 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
         env.init_ok(&[]);
         let (code, json) = status_json(&env);
         assert_eq!(code, 0);
-        let c = check(&json, "stackone_accounts");
+        let c = status_check(&json, "stackone_accounts");
         assert_eq!(c["status"], "ok");
         assert!(
             c["detail"].as_str().unwrap().contains("ccsetup link"),
@@ -491,7 +482,7 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
         let (code, json) = status_json(&env);
         assert_eq!(code, 0, "a warning does not make status fail: {json}");
         assert_eq!(json["ok"], true);
-        let c = check(&json, "stackone_accounts");
+        let c = status_check(&json, "stackone_accounts");
         assert_eq!(c["status"], "warning", "{shape:?}: {c}");
         assert!(c["detail"].as_str().unwrap().contains(&broken), "{c}");
         assert!(c["detail"].as_str().unwrap().contains("Lapsed Ltd"), "{c}");

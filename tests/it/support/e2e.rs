@@ -513,6 +513,16 @@ pub fn init_for(
     cmd
 }
 
+/// The check called `name` in a `status --json` or `doctor --json` answer.
+pub fn status_check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {json}"))
+}
+
 /// Asserts that none of `secrets` occurs in the run's output.
 #[track_caller]
 pub fn assert_no_secret_in(run: &Run, secrets: &[&str]) {
