@@ -6,22 +6,11 @@
 
 use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
 use ccsetup::sandbox::test_browser::Decision;
-use serde_json::Value;
 
-use crate::support::e2e::{TestEnv, error_text, free_port, init_for, run_plain};
+use crate::support::e2e::{TestEnv, error_text, free_port, init_for, run_plain, status_check};
 
 fn local_uri(port: u16) -> String {
     format!("http://localhost:{port}/callback")
-}
-
-fn check(json: &Value, name: &str) -> Value {
-    json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no {name} check in {json}"))
 }
 
 // ---- hints (item: one catalogue, the hint for the place) ----
@@ -56,7 +45,7 @@ fn status_names_rotate_once_for_a_client_secret_generated_again() {
     env.sandbox.cc().generate_client_secret(&env.app.client_id);
     let run = run_plain(env.ccsetup(&["status", "--json"]));
     run.assert_code(1);
-    let secret = check(&run.json(), "client_secret");
+    let secret = status_check(&run.json(), "client_secret").clone();
     let detail = secret["detail"].as_str().unwrap();
     assert_eq!(detail.matches("ccsetup rotate").count(), 1, "{detail}");
     // The closing hint does not repeat it, nor offer a re-authorization.
@@ -122,7 +111,7 @@ fn a_long_lived_app_is_explained_and_status_reports_its_type() {
     status.assert_code(0);
     let json = status.json();
     assert_eq!(json["refresh_token_type"], "long_lived", "{json}");
-    let refresh = check(&json, "refresh_token");
+    let refresh = status_check(&json, "refresh_token");
     assert_eq!(refresh["status"], "warning", "{refresh}");
     let detail = refresh["detail"].as_str().unwrap();
     assert!(!detail.contains("single-use"), "{detail}");
@@ -149,7 +138,7 @@ fn a_rotating_app_is_reported_rotating_and_an_unrecorded_one_unknown() {
     std::fs::write(&path, without).unwrap();
     let status = run_plain(env.ccsetup(&["status", "--json"]));
     assert_eq!(status.json()["refresh_token_type"], "unknown");
-    let detail = check(&status.json(), "refresh_token")["detail"]
+    let detail = status_check(&status.json(), "refresh_token")["detail"]
         .as_str()
         .unwrap()
         .to_string();
