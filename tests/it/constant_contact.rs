@@ -11,7 +11,7 @@ use crate::support::browser_stub::BrowserStub;
 use crate::support::e2e::{Run, TestEnv, error_text, free_port, init_for, run_plain};
 use crate::support::stand_in_http::{block_on, get_without_redirect};
 use ccsetup::sandbox::constant_contact::{
-    AppRegistration, CcStandIn, RefreshKind, RegisteredApp, STACKONE_REDIRECT_URI,
+    AppRegistration, CcStandIn, RegisteredApp, STACKONE_REDIRECT_URI,
 };
 use ccsetup::sandbox::test_browser::{self, Decision};
 use ccsetup::sandbox::{Fault, FaultAction, Response};
@@ -479,11 +479,7 @@ fn stand_in_answers_both_429_kinds_with_cc_error_keys() {
 #[test]
 fn a_long_lived_refresh_token_app_is_a_warning_naming_the_portal_setting() {
     let env = TestEnv::with_hypothetical_write_api();
-    let app = env.sandbox.cc().register_app(
-        AppRegistration::new()
-            .refresh_kind(RefreshKind::LongLived)
-            .redirect_uri(local_uri(env.port)),
-    );
+    let app = env.register_long_lived_app();
     let run = env.run(init_for(&env, &app, &["--json"]), Decision::Approve);
     run.assert_code(0);
     assert_eq!(run.json()["refresh_token_type"], "long_lived");

@@ -4,14 +4,9 @@
 //! refresh-token type reported as found. The real binary, non-interactive,
 //! against the stand-ins.
 
-use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
 use ccsetup::sandbox::test_browser::Decision;
 
 use crate::support::e2e::{TestEnv, error_text, free_port, init_for, run_plain, status_check};
-
-fn local_uri(port: u16) -> String {
-    format!("http://localhost:{port}/callback")
-}
 
 // ---- hints (item: one catalogue, the hint for the place) ----
 
@@ -97,11 +92,7 @@ fn a_timeout_promises_a_new_url_and_never_repeats_the_spent_one() {
 #[test]
 fn a_long_lived_app_is_explained_and_status_reports_its_type() {
     let env = TestEnv::with_hypothetical_write_api();
-    let app = env.sandbox.cc().register_app(
-        AppRegistration::new()
-            .refresh_kind(RefreshKind::LongLived)
-            .redirect_uri(local_uri(env.port)),
-    );
+    let app = env.register_long_lived_app();
     let run = env.run(init_for(&env, &app, &["--json"]), Decision::Approve);
     run.assert_code(0);
     assert!(run.stderr.contains("never rotate"), "{}", run.stderr);

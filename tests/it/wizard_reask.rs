@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use ccsetup::sandbox::SandboxOptions;
-use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
 use ccsetup::sandbox::stackone::{StackOneOptions, faults};
 use ccsetup::sandbox::test_browser::{self, Decision};
 
@@ -95,11 +94,7 @@ fn screen_lines(transcript: &str) -> Vec<String> {
 #[test]
 fn at_80_columns_the_longest_error_hint_and_prompt_fit_and_show_once() {
     let env = TestEnv::new();
-    let app = env.sandbox.cc().register_app(
-        AppRegistration::new()
-            .refresh_kind(RefreshKind::LongLived)
-            .redirect_uri(format!("http://localhost:{}/callback", env.port)),
-    );
+    let app = env.register_long_lived_app();
     let mut w = Wizard::spawn(
         &env,
         &["init"],

@@ -476,6 +476,18 @@ impl TestEnv {
             .unwrap()
     }
 
+    /// A second app registered at the stand-in, its refresh tokens
+    /// long-lived (Rotating Refresh Tokens off in the portal), redirecting to
+    /// the env's loopback listener.
+    pub fn register_long_lived_app(&self) -> ccsetup::sandbox::constant_contact::RegisteredApp {
+        use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
+        self.sandbox.cc().register_app(
+            AppRegistration::new()
+                .refresh_kind(RefreshKind::LongLived)
+                .redirect_uri(format!("http://localhost:{}/callback", self.port)),
+        )
+    }
+
     /// The refresh token the stand-in considers live for this app, if any
     /// (the last one issued to this client that is still alive).
     pub fn live_refresh_token(&self) -> Option<String> {
