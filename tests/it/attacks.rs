@@ -371,13 +371,7 @@ fn an_endless_secret_on_stdin_is_refused_quickly() {
     });
     let status = crate::support::e2e::wait_bounded(&mut child, Duration::from_secs(30));
     let sent = writer.join().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = crate::support::e2e::read_piped(child.stderr.take());
     assert_eq!(status.and_then(|s| s.code()), Some(2), "{stderr}");
     assert!(stderr.contains("longer than"), "{stderr}");
     assert!(stderr.contains("--client-secret-stdin"), "{stderr}");

@@ -5,7 +5,6 @@
 // Unix only: signals.
 #![cfg(unix)]
 
-use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -40,20 +39,8 @@ fn sigterm_during_a_refresh_that_retries_and_answers_slowly_keeps_the_rotated_to
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let status = crate::support::e2e::wait_bounded(&mut child, Duration::from_secs(60));
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let stderr = crate::support::e2e::read_piped(child.stderr.take());
+    let stdout = crate::support::e2e::read_piped(child.stdout.take());
     assert_eq!(status.and_then(|s| s.code()), Some(143), "{stderr}");
     assert!(
         started.elapsed() >= Duration::from_secs(7),

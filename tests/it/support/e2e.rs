@@ -479,11 +479,10 @@ impl TestEnv {
     /// A second app registered at the stand-in, its refresh tokens
     /// long-lived (Rotating Refresh Tokens off in the portal), redirecting to
     /// the env's loopback listener.
-    pub fn register_long_lived_app(&self) -> ccsetup::sandbox::constant_contact::RegisteredApp {
-        use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
+    pub fn register_long_lived_app(&self) -> RegisteredApp {
         self.sandbox.cc().register_app(
             AppRegistration::new()
-                .refresh_kind(RefreshKind::LongLived)
+                .refresh_kind(ccsetup::sandbox::constant_contact::RefreshKind::LongLived)
                 .redirect_uri(format!("http://localhost:{}/callback", self.port)),
         )
     }
@@ -512,11 +511,7 @@ impl TestEnv {
 
 /// `init --non-interactive` for `app`, another app than the env's own
 /// (its client id and secret), with the env's StackOne key.
-pub fn init_for(
-    env: &TestEnv,
-    app: &ccsetup::sandbox::constant_contact::RegisteredApp,
-    extra: &[&str],
-) -> Command {
+pub fn init_for(env: &TestEnv, app: &RegisteredApp, extra: &[&str]) -> Command {
     let mut cmd = env.cmd();
     cmd.args(["init", "--non-interactive", "--client-id", &app.client_id])
         .args(extra)
@@ -533,6 +528,17 @@ pub fn status_check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_js
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no {name} check in {json}"))
+}
+
+/// All that a child wrote to one of its piped streams (`child.stderr.take()`),
+/// read to the end: call it once the child has exited.
+pub fn read_piped(stream: Option<impl Read>) -> String {
+    let mut text = String::new();
+    stream
+        .expect("the stream was piped")
+        .read_to_string(&mut text)
+        .unwrap();
+    text
 }
 
 /// Asserts that none of `secrets` occurs in the run's output.
