@@ -455,10 +455,7 @@ impl TestEnv {
     /// with this app's credentials and the four scopes. Returns its id, for
     /// the caller's `init` to adopt.
     pub fn profile_made_in_the_dashboard(&self) -> String {
-        let run = self.run(
-            self.init_cmd(&["--json"]),
-            ccsetup::sandbox::test_browser::Decision::Approve,
-        );
+        let run = self.run(self.init_cmd(&["--json"]), Decision::Approve);
         run.assert_code(4);
         self.sandbox
             .stackone()
