@@ -711,14 +711,7 @@ fn link_wait_without_the_session_endpoint_follows_the_owners_accounts_to_the_new
 
 #[test]
 fn link_wait_without_the_session_endpoint_ends_with_exit_3_at_the_timeout() {
-    let env = TestEnv::with(SandboxOptions {
-        stackone: StackOneOptions {
-            session_get_refused: Some(404),
-            ..StackOneOptions::with_hypothetical_write_api()
-        },
-        ..Default::default()
-    });
-    env.init_ok(&[]);
+    let env = TestEnv::initialized_without_the_session_endpoint();
     let run = run_linking(link_cmd(&env, &["--wait", "--wait-timeout", "1"]), None);
     run.assert_code(3);
     assert!(

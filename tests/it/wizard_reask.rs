@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use ccsetup::sandbox::SandboxOptions;
-use ccsetup::sandbox::stackone::{StackOneOptions, faults};
+use ccsetup::sandbox::stackone::faults;
 use ccsetup::sandbox::test_browser::{self, Decision};
 
 use crate::support::e2e::TestEnv;
@@ -205,14 +204,7 @@ fn an_unreachable_authorization_server_is_offered_again_then_exit_4() {
 /// left in front of it.
 #[test]
 fn a_warning_while_a_spinner_spins_gets_its_own_line() {
-    let env = TestEnv::with(SandboxOptions {
-        stackone: StackOneOptions {
-            session_get_refused: Some(404),
-            ..StackOneOptions::with_hypothetical_write_api()
-        },
-        ..Default::default()
-    });
-    env.init_ok(&[]);
+    let env = TestEnv::initialized_without_the_session_endpoint();
     // The first read of the session answers late: the spinner is on screen
     // (it ticks every 100 ms) when the warning comes.
     env.sandbox.stackone().inject(faults::slow(

@@ -442,6 +442,21 @@ impl TestEnv {
         env
     }
 
+    /// [`TestEnv::initialized`], against a StackOne without
+    /// `GET /connect_sessions/{id}` (it answers 404): `link --wait` can only
+    /// follow the owner's accounts.
+    pub fn initialized_without_the_session_endpoint() -> Self {
+        let env = Self::with(SandboxOptions {
+            stackone: ccsetup::sandbox::stackone::StackOneOptions {
+                session_get_refused: Some(404),
+                ..ccsetup::sandbox::stackone::StackOneOptions::with_hypothetical_write_api()
+            },
+            ..Default::default()
+        });
+        env.init_ok(&[]);
+        env
+    }
+
     /// A profile set up by `init --skip-stackone`: Constant Contact only,
     /// for the tests of refreshes, revocations and signals.
     pub fn initialized_without_stackone() -> Self {
