@@ -287,14 +287,7 @@ fn stackone_timing_out_then_unavailable_exits_4_and_a_rerun_makes_one_profile() 
 
 #[test]
 fn stackone_500_after_create_finds_the_profile_instead_of_duplicating() {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.sandbox
-        .stackone()
-        .inject(faults::server_error_after_handling(
-            Some("POST"),
-            "/connector_profiles",
-            1,
-        ));
+    let env = TestEnv::with_a_500_after_the_profile_create();
     let run = env.run(env.init_cmd(&["--json"]), Decision::Approve);
     run.assert_code(0);
     assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);

@@ -457,6 +457,21 @@ impl TestEnv {
         env
     }
 
+    /// An env (hypothetical write API) whose StackOne creates the first
+    /// Connector Profile it is sent and then answers 500, as if the answer
+    /// were lost: a retry must find the profile, not make a second.
+    pub fn with_a_500_after_the_profile_create() -> Self {
+        let env = Self::with_hypothetical_write_api();
+        env.sandbox.stackone().inject(
+            ccsetup::sandbox::stackone::faults::server_error_after_handling(
+                Some("POST"),
+                "/connector_profiles",
+                1,
+            ),
+        );
+        env
+    }
+
     /// A profile set up by `init --skip-stackone`: Constant Contact only,
     /// for the tests of refreshes, revocations and signals.
     pub fn initialized_without_stackone() -> Self {
