@@ -86,7 +86,7 @@ fn stand_in_refuses_a_scope_the_app_may_not_ask_for_by_redirect() {
     let cc = env.sandbox.cc();
     let id = env.app.client_id.clone();
     let scopes = "account_read campaign_data offline_access";
-    let (status, location) = get_without_redirect(&authorize_url(&env, &id, scopes));
+    let (status, location) = get_without_redirect(authorize_url(&env, &id, scopes));
     assert_eq!(status, 302);
     assert!(
         location.unwrap().contains("/authorize/signin"),
@@ -115,7 +115,7 @@ fn stand_in_refuses_a_scope_the_app_may_not_ask_for_by_redirect() {
         cc.app(&id).unwrap().allowed_scopes,
         vec!["account_read", "contact_data", "offline_access"]
     );
-    let (status, location) = get_without_redirect(&authorize_url(&env, &id, scopes));
+    let (status, location) = get_without_redirect(authorize_url(&env, &id, scopes));
     assert_eq!(status, 302);
     let location = location.unwrap();
     assert!(
@@ -128,7 +128,7 @@ fn stand_in_refuses_a_scope_the_app_may_not_ask_for_by_redirect() {
     assert!(q.contains_key("state"));
     // What the app may ask for still goes to the sign-in page.
     let (_, location) =
-        get_without_redirect(&authorize_url(&env, &id, "account_read offline_access"));
+        get_without_redirect(authorize_url(&env, &id, "account_read offline_access"));
     assert!(location.unwrap().contains("/authorize/signin"));
 }
 
@@ -143,7 +143,7 @@ fn stand_in_answers_unauthorized_client_by_redirect_for_an_app_without_the_code_
             .redirect_uri(local.clone()),
     );
     let (status, location) =
-        get_without_redirect(&authorize_url(&env, &device.client_id, "account_read"));
+        get_without_redirect(authorize_url(&env, &device.client_id, "account_read"));
     assert_eq!(status, 302);
     let location = location.unwrap();
     assert!(location.starts_with(&format!("{local}?")), "{location}");
