@@ -18,20 +18,9 @@ use ccsetup::sandbox::{Fault, FaultAction, SandboxOptions};
 const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 
 fn initialized() -> TestEnv {
-    let env = TestEnv::new();
-    env.init_ok(&["--skip-stackone"]);
+    let env = TestEnv::initialized_without_stackone();
     assert!(env.secret("default", "refresh_token").is_some());
     env
-}
-
-fn live_refresh_token(env: &TestEnv) -> Option<String> {
-    env.sandbox
-        .cc()
-        .issued_refresh_tokens()
-        .into_iter()
-        .filter(|t| t.alive && t.client_id == env.app.client_id)
-        .map(|t| t.token)
-        .last()
 }
 
 fn refresh_grants(env: &TestEnv) -> usize {
@@ -118,7 +107,7 @@ fn every_terminating_signal_waits_for_the_rotated_token_to_be_stored() {
         );
         assert_eq!(
             env.secret("default", "refresh_token"),
-            live_refresh_token(&env),
+            env.live_refresh_token(),
             "signal {signal}: the rotated refresh token was stored"
         );
         assert!(
@@ -260,7 +249,7 @@ fn room_for_the_reservation_only_keeps_the_rotated_token_in_it() {
     run.assert_code(5);
     assert_eq!(run.stdout, "");
     let saved = std::fs::read_to_string(config.join("recovery/default.refresh_token")).unwrap();
-    assert_eq!(Some(saved), live_refresh_token(&env), "{}", run.stderr);
+    assert_eq!(Some(saved), env.live_refresh_token(), "{}", run.stderr);
 
     // Space again: the next run picks the token up.
     for f in fillers {
@@ -268,7 +257,7 @@ fn room_for_the_reservation_only_keeps_the_rotated_token_in_it() {
     }
     let run = token_in(&env, &config);
     run.assert_code(0);
-    assert_eq!(stored_refresh_token(&config), live_refresh_token(&env));
+    assert_eq!(stored_refresh_token(&config), env.live_refresh_token());
     assert!(!config.join("recovery/default.refresh_token").exists());
 }
 
@@ -382,13 +371,7 @@ fn an_endless_secret_on_stdin_is_refused_quickly() {
     });
     let status = crate::support::e2e::wait_bounded(&mut child, Duration::from_secs(30));
     let sent = writer.join().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = crate::support::e2e::read_piped(child.stderr.take());
     assert_eq!(status.and_then(|s| s.code()), Some(2), "{stderr}");
     assert!(stderr.contains("longer than"), "{stderr}");
     assert!(stderr.contains("--client-secret-stdin"), "{stderr}");

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use ccsetup::sandbox::Response;
 use ccsetup::sandbox::test_browser::{self, Decision};
 
+use crate::support::browser_stub::BrowserStub;
 use crate::support::e2e::{
     OnUrl, TestEnv, answer_paste, assert_no_secret_in, error_text, run_answering, run_plain,
 };
@@ -321,23 +322,10 @@ fn paste_mode_explains_a_bad_paste_and_takes_the_next_one() {
 #[test]
 fn browser_env_opens_the_authorization_url() {
     let env = TestEnv::new();
-    let dir = tempfile::tempdir().unwrap();
-    let opened = dir.path().join("opened.txt");
-    let script = dir.path().join("fake-browser.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
-            opened.display()
-        ),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let browser = BrowserStub::new();
+    let opened = browser.opened_file().to_path_buf();
     let mut cmd = env.init_cmd(&["--skip-stackone"]);
-    cmd.env_remove("CCSETUP_NO_BROWSER").env("BROWSER", &script);
+    browser.attach(&mut cmd);
     // The "browser": whatever the script was given, consented and delivered.
     let watcher = {
         let opened = opened.clone();

@@ -31,13 +31,7 @@ fn the_demo_path_from_portal_to_linked_account_in_chromium() {
         return;
     };
     let env = TestEnv::new();
-    let mut w = Wizard::spawn_with(&env, &["demo"], |cmd| {
-        cmd.env_remove("CCSETUP_CONFIG_DIR")
-            .env_remove("CCSETUP_STORE")
-            .env("SHELL", "/bin/sh")
-            // The demo shell must find `ccsetup` itself, not one of ours.
-            .env("PATH", "/usr/bin:/bin");
-    });
+    let mut w = Wizard::spawn_demo(&env);
     let portal = w.expect_capture(r"Stand-in Constant Contact developer portal: (\S+)");
     let dashboard = w.expect_capture(r"Stand-in StackOne dashboard:\s+(\S+)");
     let local_redirect = format!("http://localhost:{}/callback", env.port);

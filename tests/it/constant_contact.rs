@@ -4,13 +4,14 @@
 //! takes any redirect URI, tells rotating refresh tokens from long-lived
 //! ones, revokes on `reset`, and treats the two kinds of 429 apart.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::e2e::{Run, TestEnv, error_text, free_port, run_plain};
+use crate::support::browser_stub::BrowserStub;
+use crate::support::e2e::{Run, TestEnv, error_text, free_port, init_for, run_plain};
+use crate::support::stand_in_http::{block_on, get_without_redirect};
 use ccsetup::sandbox::constant_contact::{
-    AppRegistration, CcStandIn, RefreshKind, RegisteredApp, STACKONE_REDIRECT_URI,
+    AppRegistration, CcStandIn, RegisteredApp, STACKONE_REDIRECT_URI,
 };
 use ccsetup::sandbox::test_browser::{self, Decision};
 use ccsetup::sandbox::{Fault, FaultAction, Response};
@@ -20,14 +21,6 @@ const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 
 fn local_uri(port: u16) -> String {
     format!("http://localhost:{port}/callback")
-}
-
-fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(fut)
 }
 
 /// A form POST over real HTTP: status and JSON body (`Null` if none).
@@ -42,79 +35,6 @@ fn post_form(url: url::Url, basic: Option<(&str, &str)>, form: &[(&str, &str)]) 
         let body = resp.bytes().await.unwrap();
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     })
-}
-
-/// A GET that follows no redirect: status and `Location`.
-fn get_raw(url: url::Url) -> (u16, Option<String>) {
-    block_on(async {
-        let resp = ccsetup::http::client()
-            .unwrap()
-            .get(url)
-            .send()
-            .await
-            .unwrap();
-        let location = resp
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string());
-        (resp.status().as_u16(), location)
-    })
-}
-
-/// A shell-script browser that records every URL it is asked to open.
-struct BrowserStub {
-    _dir: tempfile::TempDir,
-    script: PathBuf,
-    opened: PathBuf,
-}
-
-impl BrowserStub {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let opened = dir.path().join("opened.txt");
-        let script = dir.path().join("browser.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
-                opened.display()
-            ),
-        )
-        .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        BrowserStub {
-            _dir: dir,
-            script,
-            opened,
-        }
-    }
-
-    fn attach(&self, cmd: &mut Command) {
-        cmd.env_remove("CCSETUP_NO_BROWSER")
-            .env("BROWSER", &self.script);
-    }
-
-    fn launches(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.opened)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-}
-
-/// `init --non-interactive` for another app than the env's own.
-fn init_for(env: &TestEnv, app: &RegisteredApp, extra: &[&str]) -> Command {
-    let mut cmd = env.cmd();
-    cmd.args(["init", "--non-interactive", "--client-id", &app.client_id])
-        .args(extra)
-        .env("CC_CLIENT_SECRET", app.secret())
-        .env("STACKONE_API_KEY", env.stackone_key());
-    cmd
 }
 
 /// Runs a refused `init` with the browser stub and checks the promise of docs/contract.md:
@@ -392,7 +312,7 @@ fn stand_in_authorize_redirects_to_sign_in_only_for_a_registered_client_and_uri(
             ("code_challenge", &"A".repeat(43)),
             ("code_challenge_method", "S256"),
         ]);
-        get_raw(url)
+        get_without_redirect(url)
     };
     let (status, location) = get(&env.app.client_id, &local_uri(env.port));
     assert_eq!(status, 302);
@@ -559,11 +479,7 @@ fn stand_in_answers_both_429_kinds_with_cc_error_keys() {
 #[test]
 fn a_long_lived_refresh_token_app_is_a_warning_naming_the_portal_setting() {
     let env = TestEnv::with_hypothetical_write_api();
-    let app = env.sandbox.cc().register_app(
-        AppRegistration::new()
-            .refresh_kind(RefreshKind::LongLived)
-            .redirect_uri(local_uri(env.port)),
-    );
+    let app = env.register_long_lived_app();
     let run = env.run(init_for(&env, &app, &["--json"]), Decision::Approve);
     run.assert_code(0);
     assert_eq!(run.json()["refresh_token_type"], "long_lived");

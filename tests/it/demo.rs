@@ -5,16 +5,7 @@ use std::process::Command;
 fn demo() -> Command {
     let mut cmd = crate::support::ccsetup_command();
     // A keyring call would fail here: the demo must not make one.
-    cmd.env(
-        "DBUS_SESSION_BUS_ADDRESS",
-        "unix:path=/nonexistent/ccsetup-demo-test",
-    )
-    .env("NO_COLOR", "1")
-    .env(
-        "CCSETUP_REDIRECT_PORT",
-        crate::support::e2e::free_port().to_string(),
-    )
-    .stdin(std::process::Stdio::null());
+    crate::support::without_desktop(&mut cmd).stdin(std::process::Stdio::null());
     cmd
 }
 

@@ -20,16 +20,8 @@ fn interactive_bash(dir: &Path) -> Wizard {
         .env("CCSETUP_BIN", assert_cmd::cargo::cargo_bin("ccsetup"))
         .env("PS1", "$ ")
         .env("TERM", "dumb")
-        .env("NO_COLOR", "1")
-        .env("CCSETUP_NO_BROWSER", "1")
-        .env(
-            "CCSETUP_REDIRECT_PORT",
-            crate::support::e2e::free_port().to_string(),
-        )
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/ccsetup-test",
-        );
+        .env("CCSETUP_NO_BROWSER", "1");
+    crate::support::without_desktop(&mut cmd);
     Wizard {
         session: OsSession::spawn(cmd).expect("bash in a PTY"),
         transcript: String::new(),

@@ -14,12 +14,6 @@ use ccsetup::sandbox::{Fault, FaultAction, Response};
 const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 const REVOKE_PATH: &str = "/oauth2/default/v1/revoke";
 
-fn initialized() -> TestEnv {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
-    env
-}
-
 fn b64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
@@ -65,7 +59,7 @@ fn echo_of(secret: &str, basic_user: Option<&str>) -> String {
 
 #[test]
 fn a_token_endpoint_quoting_the_refresh_token_and_the_secret_is_redacted() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     let client_secret = env.client_secret();
     let description = format!(
@@ -103,7 +97,7 @@ fn a_token_endpoint_quoting_the_refresh_token_and_the_secret_is_redacted() {
 
 #[test]
 fn a_revocation_error_quoting_the_refresh_token_is_redacted() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     let refresh_token = env.secret("default", "refresh_token").unwrap();
     // Quoted at the start of `error`, which is clipped to 64 characters.
     let quoted = format!(
@@ -128,7 +122,7 @@ fn a_revocation_error_quoting_the_refresh_token_is_redacted() {
 
 #[test]
 fn stackone_quoting_the_api_key_is_redacted_in_every_form() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     let key = env.stackone_key();
     env.sandbox.stackone().inject(Fault::new(
         Some("POST"),

@@ -22,9 +22,7 @@ const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 
 /// A set-up profile: `init` done, refresh token stored.
 fn initialized() -> TestEnv {
-    let env = TestEnv::new();
-    env.run(env.init_cmd(&["--skip-stackone"]), Decision::Approve)
-        .assert_code(0);
+    let env = TestEnv::initialized_without_stackone();
     assert!(env.secret("default", "refresh_token").is_some());
     // Counting starts here: init's own requests (its checks, its one
     // refresh) are not the tested command's.
@@ -65,17 +63,6 @@ fn assert_nothing_half_written(env: &TestEnv) {
             assert!(v.is_object());
         }
     }
-}
-
-/// The refresh token the stand-in considers live for this app, if any.
-fn live_refresh_token(env: &TestEnv) -> Option<String> {
-    env.sandbox
-        .cc()
-        .issued_refresh_tokens()
-        .into_iter()
-        .filter(|t| t.alive && t.client_id == env.app.client_id)
-        .map(|t| t.token)
-        .last()
 }
 
 fn token(env: &TestEnv, extra: &[&str]) -> Run {
@@ -131,7 +118,7 @@ fn refresh_answer_lost_after_rotation_exits_4_with_reauthorize_hint() {
     run.assert_code(0);
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env),
+        env.live_refresh_token(),
         "the stored refresh token is the live one"
     );
 }
@@ -300,14 +287,7 @@ fn stackone_timing_out_then_unavailable_exits_4_and_a_rerun_makes_one_profile() 
 
 #[test]
 fn stackone_500_after_create_finds_the_profile_instead_of_duplicating() {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.sandbox
-        .stackone()
-        .inject(faults::server_error_after_handling(
-            Some("POST"),
-            "/connector_profiles",
-            1,
-        ));
+    let env = TestEnv::with_a_500_after_the_profile_create();
     let run = env.run(env.init_cmd(&["--json"]), Decision::Approve);
     run.assert_code(0);
     assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
@@ -441,7 +421,7 @@ fn store_refusing_the_rotated_refresh_token_saves_it_to_a_recovery_file() {
     );
     // The recovery file holds exactly the live token, mode 0600.
     let saved = std::fs::read_to_string(&recovery).unwrap();
-    assert_eq!(Some(saved.trim().to_string()), live_refresh_token(&env));
+    assert_eq!(Some(saved.trim().to_string()), env.live_refresh_token());
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&recovery).unwrap().permissions().mode();
@@ -457,7 +437,7 @@ fn store_refusing_the_rotated_refresh_token_saves_it_to_a_recovery_file() {
     assert!(!recovery.exists());
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env)
+        env.live_refresh_token()
     );
     assert!(
         env.sandbox
@@ -546,7 +526,7 @@ fn sigterm_right_after_the_token_exchange_waits_until_the_new_grant_is_stored() 
     // (docs/vendors.md §5: it may expire the older tokens), whole.
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env),
+        env.live_refresh_token(),
         "{stderr}"
     );
     assert!(env.config_text().contains(&env.app.client_id));
@@ -557,7 +537,7 @@ fn sigterm_right_after_the_token_exchange_waits_until_the_new_grant_is_stored() 
     run.assert_code(0);
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env)
+        env.live_refresh_token()
     );
     assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
 }
@@ -579,7 +559,7 @@ fn sigterm_during_the_stackone_step_keeps_stored_state_and_rerun_makes_one_profi
     assert!(config.contains(&env.app.client_id), "{config}");
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env)
+        env.live_refresh_token()
     );
     assert_eq!(
         env.secret("default", "client_secret"),

@@ -29,28 +29,12 @@ const PROXY_VARS: [&str; 8] = [
     "no_proxy",
 ];
 
-fn initialized() -> TestEnv {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.init_ok(&[]);
-    env
-}
-
 /// `cmd` with no proxy variable inherited from the test's environment.
 fn without_proxies(mut cmd: Command) -> Command {
     for var in PROXY_VARS {
         cmd.env_remove(var);
     }
     cmd
-}
-
-fn live_refresh_token(env: &TestEnv) -> Option<String> {
-    env.sandbox
-        .cc()
-        .issued_refresh_tokens()
-        .into_iter()
-        .filter(|t| t.alive && t.client_id == env.app.client_id)
-        .map(|t| t.token)
-        .last()
 }
 
 /// Reads one request's head (up to the blank line).
@@ -148,7 +132,7 @@ fn run_with_address_space_limit(mut cmd: Command, limit_bytes: u64) -> Run {
 /// is stored.
 #[test]
 fn a_huge_stackone_answer_during_a_held_refresh_keeps_the_rotated_token() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     // No cached access token: `status` must redeem the refresh token.
     env.set_secret("default", "access_token", None);
     let issued = env.sandbox.cc().issued_refresh_tokens().len();
@@ -176,7 +160,7 @@ fn a_huge_stackone_answer_during_a_held_refresh_keeps_the_rotated_token() {
     );
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env),
+        env.live_refresh_token(),
         "the rotated refresh token was stored"
     );
     let json = run.json();
@@ -205,7 +189,7 @@ fn a_huge_stackone_answer_during_a_held_refresh_keeps_the_rotated_token() {
 /// answer lost (clear error, exit 4), not something read into memory.
 #[test]
 fn a_token_answer_past_its_cap_is_refused() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     let padded = format!("{}{{\"token_type\":\"Bearer\"}}", " ".repeat(100 * 1024));
     env.sandbox.cc().inject(Fault::new(
         Some("POST"),
@@ -263,7 +247,7 @@ impl RecordingProxy {
 /// never to the proxy.
 #[test]
 fn an_http_proxy_never_sees_the_plain_http_requests() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     let proxy = RecordingProxy::start();
     let mut cmd = without_proxies(env.ccsetup(&["token", "--force-refresh"]));
     for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
@@ -278,7 +262,7 @@ fn an_http_proxy_never_sees_the_plain_http_requests() {
     );
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env)
+        env.live_refresh_token()
     );
 }
 
@@ -376,7 +360,7 @@ fn connect_session_answer(auth_link_url: &str) -> Response {
 
 #[test]
 fn a_hub_link_that_is_not_an_https_url_never_reaches_the_browser() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     let tmp = tempfile::tempdir().unwrap();
     let (browser, record) = recording_browser(tmp.path());
     let pwned = tmp.path().join("pwned");
@@ -445,7 +429,7 @@ fn a_hub_link_that_is_not_an_https_url_never_reaches_the_browser() {
 /// wait ends at its deadline, not after the client's timeouts and retries.
 #[test]
 fn the_wait_timeout_bounds_a_hanging_session_read() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     env.sandbox.stackone().inject(Fault::new(
         Some("GET"),
         "/connect_sessions/",
@@ -486,7 +470,7 @@ fn assert_terminal_safe(what: &str, text: &str) {
 
 #[test]
 fn link_json_and_text_carry_no_raw_control_or_bidi_characters() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     env.sandbox.stackone().inject(Fault::new(
         Some("GET"),
         "/connect_sessions/",
@@ -525,7 +509,7 @@ fn link_json_and_text_carry_no_raw_control_or_bidi_characters() {
 
 #[test]
 fn status_shows_account_names_without_control_or_bidi_characters() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     env.sandbox.stackone().inject(Fault::new(
         Some("GET"),
         "/accounts",
@@ -568,7 +552,7 @@ fn local_values_with_escape_sequences_are_not_echoed_raw() {
     );
 
     // A config.toml edited to hold an escape sequence in the client id.
-    let env = initialized();
+    let env = TestEnv::initialized();
     let path = env.config_dir().join("config.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let edited = text.replace(
@@ -586,7 +570,7 @@ fn local_values_with_escape_sequences_are_not_echoed_raw() {
 
 #[test]
 fn every_command_says_once_that_endpoints_are_overridden() {
-    let env = initialized();
+    let env = TestEnv::initialized();
     let notice = "note: endpoints overridden by";
     for args in [
         &["token"][..],

@@ -4,34 +4,9 @@
 //! refresh-token type reported as found. The real binary, non-interactive,
 //! against the stand-ins.
 
-use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind, RegisteredApp};
 use ccsetup::sandbox::test_browser::Decision;
-use serde_json::Value;
 
-use crate::support::e2e::{TestEnv, error_text, free_port, run_plain};
-
-fn local_uri(port: u16) -> String {
-    format!("http://localhost:{port}/callback")
-}
-
-fn check(json: &Value, name: &str) -> Value {
-    json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no {name} check in {json}"))
-}
-
-fn init_for(env: &TestEnv, app: &RegisteredApp, extra: &[&str]) -> std::process::Command {
-    let mut cmd = env.cmd();
-    cmd.args(["init", "--non-interactive", "--client-id", &app.client_id])
-        .args(extra)
-        .env("CC_CLIENT_SECRET", app.secret())
-        .env("STACKONE_API_KEY", env.stackone_key());
-    cmd
-}
+use crate::support::e2e::{TestEnv, error_text, free_port, init_for, run_plain, status_check};
 
 // ---- hints (item: one catalogue, the hint for the place) ----
 
@@ -65,7 +40,7 @@ fn status_names_rotate_once_for_a_client_secret_generated_again() {
     env.sandbox.cc().generate_client_secret(&env.app.client_id);
     let run = run_plain(env.ccsetup(&["status", "--json"]));
     run.assert_code(1);
-    let secret = check(&run.json(), "client_secret");
+    let secret = status_check(&run.json(), "client_secret").clone();
     let detail = secret["detail"].as_str().unwrap();
     assert_eq!(detail.matches("ccsetup rotate").count(), 1, "{detail}");
     // The closing hint does not repeat it, nor offer a re-authorization.
@@ -117,11 +92,7 @@ fn a_timeout_promises_a_new_url_and_never_repeats_the_spent_one() {
 #[test]
 fn a_long_lived_app_is_explained_and_status_reports_its_type() {
     let env = TestEnv::with_hypothetical_write_api();
-    let app = env.sandbox.cc().register_app(
-        AppRegistration::new()
-            .refresh_kind(RefreshKind::LongLived)
-            .redirect_uri(local_uri(env.port)),
-    );
+    let app = env.register_long_lived_app();
     let run = env.run(init_for(&env, &app, &["--json"]), Decision::Approve);
     run.assert_code(0);
     assert!(run.stderr.contains("never rotate"), "{}", run.stderr);
@@ -131,7 +102,7 @@ fn a_long_lived_app_is_explained_and_status_reports_its_type() {
     status.assert_code(0);
     let json = status.json();
     assert_eq!(json["refresh_token_type"], "long_lived", "{json}");
-    let refresh = check(&json, "refresh_token");
+    let refresh = status_check(&json, "refresh_token");
     assert_eq!(refresh["status"], "warning", "{refresh}");
     let detail = refresh["detail"].as_str().unwrap();
     assert!(!detail.contains("single-use"), "{detail}");
@@ -158,7 +129,7 @@ fn a_rotating_app_is_reported_rotating_and_an_unrecorded_one_unknown() {
     std::fs::write(&path, without).unwrap();
     let status = run_plain(env.ccsetup(&["status", "--json"]));
     assert_eq!(status.json()["refresh_token_type"], "unknown");
-    let detail = check(&status.json(), "refresh_token")["detail"]
+    let detail = status_check(&status.json(), "refresh_token")["detail"]
         .as_str()
         .unwrap()
         .to_string();

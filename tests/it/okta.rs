@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::e2e::{TestEnv, error_text, run_plain};
+use crate::support::e2e::{TestEnv, error_text, run_plain, status_check};
+use crate::support::stand_in_http::{block_on, get_without_redirect};
 use ccsetup::sandbox::constant_contact::{AppRegistration, ErrorShape, OAuthFlow, OktaRotation};
 use ccsetup::sandbox::test_browser::Decision;
 use serde_json::Value;
@@ -15,31 +16,6 @@ const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 const SIGN_IN_PATH: &str = "/oauth2/default/v1/authorize/signin";
 /// Every reserved character RFC 6749 §2.3.1's encoding changes.
 const AWKWARD_SECRET: &str = "s3:cr%t+a/b c";
-
-fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(fut)
-}
-
-/// `GET` without following redirects: status and `Location`.
-fn get(url: &str) -> (u16, Option<String>) {
-    block_on(async {
-        let resp = ccsetup::http::client()
-            .unwrap()
-            .get(url)
-            .send()
-            .await
-            .unwrap();
-        let location = resp
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string());
-        (resp.status().as_u16(), location)
-    })
-}
 
 /// A token-endpoint `POST` with a raw `Authorization` header (or none):
 /// status, headers and JSON body.
@@ -102,15 +78,6 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-fn check<'a>(json: &'a Value, name: &str) -> &'a Value {
-    json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} check in {json}"))
-}
-
 // ------------------------------------------- errors on the redirect URI
 
 #[test]
@@ -119,7 +86,7 @@ fn stand_in_refuses_a_scope_the_app_may_not_ask_for_by_redirect() {
     let cc = env.sandbox.cc();
     let id = env.app.client_id.clone();
     let scopes = "account_read campaign_data offline_access";
-    let (status, location) = get(&authorize_url(&env, &id, scopes));
+    let (status, location) = get_without_redirect(authorize_url(&env, &id, scopes));
     assert_eq!(status, 302);
     assert!(
         location.unwrap().contains("/authorize/signin"),
@@ -148,7 +115,7 @@ fn stand_in_refuses_a_scope_the_app_may_not_ask_for_by_redirect() {
         cc.app(&id).unwrap().allowed_scopes,
         vec!["account_read", "contact_data", "offline_access"]
     );
-    let (status, location) = get(&authorize_url(&env, &id, scopes));
+    let (status, location) = get_without_redirect(authorize_url(&env, &id, scopes));
     assert_eq!(status, 302);
     let location = location.unwrap();
     assert!(
@@ -160,7 +127,8 @@ fn stand_in_refuses_a_scope_the_app_may_not_ask_for_by_redirect() {
     assert!(q["error_description"].contains("'campaign_data'"), "{q:?}");
     assert!(q.contains_key("state"));
     // What the app may ask for still goes to the sign-in page.
-    let (_, location) = get(&authorize_url(&env, &id, "account_read offline_access"));
+    let (_, location) =
+        get_without_redirect(authorize_url(&env, &id, "account_read offline_access"));
     assert!(location.unwrap().contains("/authorize/signin"));
 }
 
@@ -174,7 +142,8 @@ fn stand_in_answers_unauthorized_client_by_redirect_for_an_app_without_the_code_
             .flow(OAuthFlow::Device)
             .redirect_uri(local.clone()),
     );
-    let (status, location) = get(&authorize_url(&env, &device.client_id, "account_read"));
+    let (status, location) =
+        get_without_redirect(authorize_url(&env, &device.client_id, "account_read"));
     assert_eq!(status, 302);
     let location = location.unwrap();
     assert!(location.starts_with(&format!("{local}?")), "{location}");
@@ -270,7 +239,7 @@ fn status_reports_a_refused_scope_as_a_failing_registration() {
     let status = run_plain(env.ccsetup(&["status", "--json"]));
     status.assert_code(1);
     let json = status.json();
-    let reg = check(&json, "app_registration");
+    let reg = status_check(&json, "app_registration");
     assert_eq!(reg["status"], "failing", "{reg}");
     let detail = reg["detail"].as_str().unwrap();
     assert!(

@@ -11,12 +11,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::e2e::{Run, TestEnv, run_plain};
 
-fn initialized() -> TestEnv {
-    let env = TestEnv::new();
-    env.init_ok(&["--skip-stackone"]);
-    env
-}
-
 /// The recovery file's path, its dir created as ccsetup makes it.
 fn recovery_path(env: &TestEnv) -> PathBuf {
     let dir = env.config_dir().join("recovery");
@@ -55,7 +49,7 @@ fn run_bounded(env: &TestEnv, args: &[&str], limit: Duration) -> (Run, Duration)
 
 #[test]
 fn an_empty_or_zero_filled_recovery_file_is_a_dead_reservation_dropped_with_a_note() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     let stored = env.secret("default", "refresh_token");
     for (what, bytes) in [("empty", Vec::new()), ("zero-filled", vec![0u8; 4096])] {
         let path = recovery_path(&env);
@@ -79,7 +73,7 @@ fn an_empty_or_zero_filled_recovery_file_is_a_dead_reservation_dropped_with_a_no
 
 #[test]
 fn a_fifo_at_the_recovery_path_is_refused_at_once() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     let path = recovery_path(&env);
     let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: mkfifo(3) with a valid NUL-terminated path.
@@ -92,7 +86,7 @@ fn a_fifo_at_the_recovery_path_is_refused_at_once() {
 
 #[test]
 fn a_hard_link_or_a_loose_mode_at_the_recovery_path_is_refused_and_nothing_is_sent() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     let stored = env.secret("default", "refresh_token");
     let planted = "rt-planted-elsewhere-0123456789";
     let elsewhere = env.config_dir().join("elsewhere.txt");
@@ -122,7 +116,7 @@ fn a_hard_link_or_a_loose_mode_at_the_recovery_path_is_refused_and_nothing_is_se
 
 #[test]
 fn reset_revokes_the_token_waiting_in_the_recovery_file_not_the_dead_stored_one() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     // A refresh whose rotated token the store refused: it waits in the
     // recovery file; the stored one was redeemed and is dead.
     let run = run_plain({
@@ -156,7 +150,7 @@ fn reset_revokes_the_token_waiting_in_the_recovery_file_not_the_dead_stored_one(
 
 #[test]
 fn reset_without_a_recovery_file_revokes_the_stored_token() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     let stored = env.secret("default", "refresh_token").unwrap();
     assert!(env.refresh_token_alive(&stored));
     let run = run_plain(env.ccsetup(&["reset", "--yes", "--json"]));

@@ -1060,11 +1060,7 @@ fn the_test_browser_delivers_the_callback_from_a_plain_test() {
         }
     }
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::support::stand_in_http::server_runtime();
     let listener = Arc::new(Listener(Mutex::new(Vec::new())));
     let server = HttpServer::start(rt.handle(), "listener", listener.clone()).unwrap();
     let callback = server.url("/callback").to_string();

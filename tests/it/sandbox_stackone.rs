@@ -42,12 +42,7 @@ impl Reply {
 
 impl Harness {
     fn new(options: StackOneOptions) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let so = StackOneStandIn::start(rt.handle(), options).unwrap();
+        let (rt, so) = crate::support::stand_in_http::start_stackone(options);
         Harness {
             so,
             http: ccsetup::http::client().unwrap(),

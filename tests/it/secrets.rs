@@ -6,7 +6,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::e2e::{TestEnv, assert_no_secret_in, error_text, run_plain};
+use crate::support::e2e::{TestEnv, assert_no_secret_in, error_text, run_plain, status_check};
 use ccsetup::sandbox::stackone::ProfileWriteApi;
 use ccsetup::sandbox::test_browser::Decision;
 
@@ -34,15 +34,6 @@ fn authorizations(env: &TestEnv) -> usize {
 
 fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {json}"))
 }
 
 #[test]
@@ -391,12 +382,12 @@ fn status_after_a_full_init_is_all_ok() {
         .collect();
     for name in CHECKS {
         assert!(names.contains(&name), "{name} missing: {json}");
-        let c = check(&json, name);
+        let c = status_check(&json, name);
         assert_eq!(c["status"], "ok", "{json}");
         assert!(!c["detail"].as_str().unwrap().is_empty());
     }
     assert!(
-        check(&json, "account")["detail"]
+        status_check(&json, "account")["detail"]
             .as_str()
             .unwrap()
             .contains("Sandbox Bakery")
@@ -424,10 +415,10 @@ fn status_offline_skips_the_network_and_still_exits_0() {
     run.assert_code(0);
     let json = run.json();
     assert_eq!(json["ok"], true, "{json}");
-    assert_eq!(check(&json, "account")["status"], "skipped");
-    assert_eq!(check(&json, "stackone_profile")["status"], "skipped");
+    assert_eq!(status_check(&json, "account")["status"], "skipped");
+    assert_eq!(status_check(&json, "stackone_profile")["status"], "skipped");
     for name in ["config", "secret_store", "client_secret", "refresh_token"] {
-        assert_eq!(check(&json, name)["status"], "ok", "{json}");
+        assert_eq!(status_check(&json, name)["status"], "ok", "{json}");
     }
     assert!(env.sandbox.cc().log().entries().is_empty());
     assert!(env.stackone_requests().is_empty());
@@ -445,8 +436,14 @@ fn status_with_a_revoked_refresh_token_fails_with_a_hint() {
     run.assert_code(1);
     let json = run.json();
     assert_eq!(json["ok"], false);
-    assert_eq!(check(&json, "access_token")["status"], "failing", "{json}");
-    let detail = check(&json, "access_token")["detail"].as_str().unwrap();
+    assert_eq!(
+        status_check(&json, "access_token")["status"],
+        "failing",
+        "{json}"
+    );
+    let detail = status_check(&json, "access_token")["detail"]
+        .as_str()
+        .unwrap();
     assert!(detail.contains("refresh token"), "{detail}");
     assert!(detail.contains("invalid_grant"), "{detail}");
     let err = error_text(&run);

@@ -5,7 +5,6 @@
 // Unix only: signals.
 #![cfg(unix)]
 
-use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -15,29 +14,12 @@ use ccsetup::sandbox::{FaultAction, Response};
 
 const TOKEN_PATH: &str = "/oauth2/default/v1/token";
 
-fn initialized() -> TestEnv {
-    let env = TestEnv::new();
-    env.init_ok(&["--skip-stackone"]);
-    env
-}
-
-/// The refresh token the stand-in considers live for this app, if any.
-fn live_refresh_token(env: &TestEnv) -> Option<String> {
-    env.sandbox
-        .cc()
-        .issued_refresh_tokens()
-        .into_iter()
-        .filter(|t| t.alive && t.client_id == env.app.client_id)
-        .map(|t| t.token)
-        .last()
-}
-
 /// The case, scaled down (the deferral's length against the full
 /// budget is `workflow::tokens`' unit test): 503 with `Retry-After` twice,
 /// then a rotated answer held back; SIGTERM at 1 s, during the first wait.
 #[test]
 fn sigterm_during_a_refresh_that_retries_and_answers_slowly_keeps_the_rotated_token() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     let busy = Response::text(503, "busy").with_header("retry-after", "2");
     env.sandbox
         .cc()
@@ -57,20 +39,8 @@ fn sigterm_during_a_refresh_that_retries_and_answers_slowly_keeps_the_rotated_to
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let status = crate::support::e2e::wait_bounded(&mut child, Duration::from_secs(60));
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let stderr = crate::support::e2e::read_piped(child.stderr.take());
+    let stdout = crate::support::e2e::read_piped(child.stdout.take());
     assert_eq!(status.and_then(|s| s.code()), Some(143), "{stderr}");
     assert!(
         started.elapsed() >= Duration::from_secs(7),
@@ -80,7 +50,7 @@ fn sigterm_during_a_refresh_that_retries_and_answers_slowly_keeps_the_rotated_to
     assert_eq!(stdout, "", "no token printed after the signal");
     assert_eq!(
         env.secret("default", "refresh_token"),
-        live_refresh_token(&env),
+        env.live_refresh_token(),
         "the rotated token is stored: {stderr}"
     );
     assert!(
@@ -94,7 +64,7 @@ fn sigterm_during_a_refresh_that_retries_and_answers_slowly_keeps_the_rotated_to
 
 #[test]
 fn sigterm_during_the_account_check_of_rotate_reauthorize_keeps_the_new_grant() {
-    let env = initialized();
+    let env = TestEnv::initialized_without_stackone();
     let before = env.secret("default", "refresh_token");
     env.sandbox
         .cc()
@@ -104,7 +74,7 @@ fn sigterm_during_the_account_check_of_rotate_reauthorize_keeps_the_new_grant() 
         "Constant Contact accepted the API Key and Client Secret",
     );
     assert_eq!(code, Some(143), "{stderr}");
-    let live = live_refresh_token(&env);
+    let live = env.live_refresh_token();
     assert_ne!(live, before, "a new grant was issued");
     assert_eq!(
         env.secret("default", "refresh_token"),

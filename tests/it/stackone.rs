@@ -2,7 +2,7 @@
 //! dashboard, the dashboard path is proven with `link --wait`, linked
 //! accounts show in `status`, and one secret is rotated across profiles.
 
-use crate::support::e2e::{TestEnv, error_text};
+use crate::support::e2e::{TestEnv, error_text, status_check};
 use ccsetup::sandbox::SandboxOptions;
 use ccsetup::sandbox::stackone::{ProfileWriteApi, StackOneOptions};
 
@@ -431,22 +431,13 @@ fn status_json(env: &TestEnv) -> (i32, serde_json::Value) {
     (run.code.unwrap_or(-1), run.json())
 }
 
-fn check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} check in {json}"))
-}
-
 #[test]
 fn a_disabled_profile_turns_status_red_with_the_fix() {
     let env = TestEnv::with_hypothetical_write_api();
     env.init_ok(&[]);
     let (code, json) = status_json(&env);
     assert_eq!(code, 0, "{json}");
-    assert_eq!(check(&json, "stackone_profile")["status"], "ok");
+    assert_eq!(status_check(&json, "stackone_profile")["status"], "ok");
     let id = env.sandbox.stackone().constant_contact_profiles()[0]
         .id
         .clone();
@@ -454,7 +445,7 @@ fn a_disabled_profile_turns_status_red_with_the_fix() {
     let (code, json) = status_json(&env);
     assert_eq!(code, 1, "{json}");
     assert_eq!(json["ok"], false);
-    let c = check(&json, "stackone_profile");
+    let c = status_check(&json, "stackone_profile");
     assert_eq!(c["status"], "failing");
     assert!(c["detail"].as_str().unwrap().contains("enable it"), "{c}");
 }
@@ -473,7 +464,7 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
         env.init_ok(&[]);
         let (code, json) = status_json(&env);
         assert_eq!(code, 0);
-        let c = check(&json, "stackone_accounts");
+        let c = status_check(&json, "stackone_accounts");
         assert_eq!(c["status"], "ok");
         assert!(
             c["detail"].as_str().unwrap().contains("ccsetup link"),
@@ -491,7 +482,7 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
         let (code, json) = status_json(&env);
         assert_eq!(code, 0, "a warning does not make status fail: {json}");
         assert_eq!(json["ok"], true);
-        let c = check(&json, "stackone_accounts");
+        let c = status_check(&json, "stackone_accounts");
         assert_eq!(c["status"], "warning", "{shape:?}: {c}");
         assert!(c["detail"].as_str().unwrap().contains(&broken), "{c}");
         assert!(c["detail"].as_str().unwrap().contains("Lapsed Ltd"), "{c}");
@@ -522,18 +513,10 @@ fn linked_accounts_are_listed_and_broken_ones_are_a_warning() {
 
 fn demo(extra: &[&str]) -> crate::support::e2e::Run {
     let mut cmd = crate::support::ccsetup_command();
-    cmd.env(
-        "DBUS_SESSION_BUS_ADDRESS",
-        "unix:path=/nonexistent/ccsetup-demo-test",
-    )
-    .env("NO_COLOR", "1")
-    .env(
-        "CCSETUP_REDIRECT_PORT",
-        crate::support::e2e::free_port().to_string(),
-    )
-    .args(["demo", "--dashboard", "--non-interactive"])
-    .args(extra)
-    .stdin(std::process::Stdio::null());
+    crate::support::without_desktop(&mut cmd)
+        .args(["demo", "--dashboard", "--non-interactive"])
+        .args(extra)
+        .stdin(std::process::Stdio::null());
     crate::support::e2e::run_plain(cmd)
 }
 
@@ -728,14 +711,7 @@ fn link_wait_without_the_session_endpoint_follows_the_owners_accounts_to_the_new
 
 #[test]
 fn link_wait_without_the_session_endpoint_ends_with_exit_3_at_the_timeout() {
-    let env = TestEnv::with(SandboxOptions {
-        stackone: StackOneOptions {
-            session_get_refused: Some(404),
-            ..StackOneOptions::with_hypothetical_write_api()
-        },
-        ..Default::default()
-    });
-    env.init_ok(&[]);
+    let env = TestEnv::initialized_without_the_session_endpoint();
     let run = run_linking(link_cmd(&env, &["--wait", "--wait-timeout", "1"]), None);
     run.assert_code(3);
     assert!(
@@ -818,26 +794,7 @@ fn the_stand_ins_accounts_endpoint_filters_pages_and_refuses_what_it_does_not_kn
 /// A real-StackOne setup whose profile was made in the dashboard and adopted
 /// by id; returns its id.
 fn set_up_through_the_dashboard(env: &TestEnv) -> String {
-    let run = env.run(
-        env.init_cmd(&["--json"]),
-        ccsetup::sandbox::test_browser::Decision::Approve,
-    );
-    run.assert_code(4);
-    let id = env
-        .sandbox
-        .stackone()
-        .fill_dashboard_form(
-            &env.app.client_id,
-            &env.client_secret(),
-            &[
-                "account_read",
-                "contact_data",
-                "campaign_data",
-                "offline_access",
-            ],
-            &[],
-        )
-        .unwrap();
+    let id = env.profile_made_in_the_dashboard();
     let run = env.init_ok(&["--json"]);
     assert_eq!(run.json()["stackone"]["connector_profile_id"], id.as_str());
     id

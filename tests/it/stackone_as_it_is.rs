@@ -28,12 +28,7 @@ impl Answer {
 
 impl StandIn {
     pub fn start(options: StackOneOptions) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let so = StackOneStandIn::start(rt.handle(), options).unwrap();
+        let (rt, so) = crate::support::stand_in_http::start_stackone(options);
         StandIn {
             so,
             http: ccsetup::http::client().unwrap(),

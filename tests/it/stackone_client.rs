@@ -35,12 +35,7 @@ struct Harness {
 
 impl Harness {
     fn new(options: StackOneOptions) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let so = StackOneStandIn::start(rt.handle(), options).unwrap();
+        let (rt, so) = crate::support::stand_in_http::start_stackone(options);
         Harness {
             so: Some(Arc::new(so)),
             rt: Some(rt),

@@ -10,21 +10,11 @@ use secrecy::SecretString;
 use crate::support::e2e::TestEnv;
 
 fn capped(shape: AccountsShape) -> (tokio::runtime::Runtime, StackOneStandIn) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let so = StackOneStandIn::start(
-        rt.handle(),
-        StackOneOptions {
-            page_size_cap: Some(2),
-            accounts_shape: shape,
-            ..StackOneOptions::default()
-        },
-    )
-    .unwrap();
-    (rt, so)
+    crate::support::stand_in_http::start_stackone(StackOneOptions {
+        page_size_cap: Some(2),
+        accounts_shape: shape,
+        ..StackOneOptions::default()
+    })
 }
 
 #[test]

@@ -139,14 +139,7 @@ fn changed_scopes_update_the_profile() {
 
 #[test]
 fn a_500_after_the_create_still_leaves_exactly_one_profile() {
-    let env = TestEnv::with_hypothetical_write_api();
-    env.sandbox
-        .stackone()
-        .inject(faults::server_error_after_handling(
-            Some("POST"),
-            "/connector_profiles",
-            1,
-        ));
+    let env = TestEnv::with_a_500_after_the_profile_create();
     let run = env.init_ok(&["--json"]);
     assert_eq!(run.json()["stackone"]["action"], "created");
     let profile = only_profile(&env);

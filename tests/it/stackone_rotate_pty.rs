@@ -9,26 +9,7 @@ use crate::support::pty::Wizard;
 #[test]
 fn rotate_with_a_dashboard_edit_offers_the_proof_and_never_says_in_use_when_only_listed() {
     let env = TestEnv::new();
-    let run = env.run(
-        env.init_cmd(&["--json"]),
-        ccsetup::sandbox::test_browser::Decision::Approve,
-    );
-    run.assert_code(4);
-    let id = env
-        .sandbox
-        .stackone()
-        .fill_dashboard_form(
-            &env.app.client_id,
-            &env.client_secret(),
-            &[
-                "account_read",
-                "contact_data",
-                "campaign_data",
-                "offline_access",
-            ],
-            &[],
-        )
-        .unwrap();
+    let id = env.profile_made_in_the_dashboard();
     env.init_ok(&[]);
     let new = env.sandbox.cc().generate_client_secret(&env.app.client_id);
     let mut w = Wizard::spawn_with(&env, &["rotate", "--client-secret"], |cmd| {

@@ -371,17 +371,9 @@ fn a_browser_that_fails_to_launch_is_reported_and_the_url_can_be_pasted() {
 /// settings, no keyring, no browser.
 fn bare_ccsetup() -> std::process::Command {
     let mut cmd = crate::support::ccsetup_command();
-    cmd.env(
-        "DBUS_SESSION_BUS_ADDRESS",
-        "unix:path=/nonexistent/ccsetup-test",
-    )
-    .env("NO_COLOR", "1")
-    .env("CCSETUP_NO_BROWSER", "1")
-    .env(
-        "CCSETUP_REDIRECT_PORT",
-        crate::support::e2e::free_port().to_string(),
-    )
-    .stdin(std::process::Stdio::null());
+    crate::support::without_desktop(&mut cmd)
+        .env("CCSETUP_NO_BROWSER", "1")
+        .stdin(std::process::Stdio::null());
     cmd
 }
 
@@ -687,13 +679,7 @@ fn fill_the_stand_in_dashboard_form(dashboard: &str, client_id: &str, secret: &s
 #[test]
 fn the_interactive_demo_ends_in_a_shell_where_commands_reach_the_stand_ins() {
     let env = TestEnv::new();
-    let mut w = Wizard::spawn_with(&env, &["demo"], |cmd| {
-        cmd.env_remove("CCSETUP_CONFIG_DIR")
-            .env_remove("CCSETUP_STORE")
-            .env("SHELL", "/bin/sh")
-            // No ccsetup on this PATH: the demo shell must bring its own.
-            .env("PATH", "/usr/bin:/bin");
-    });
+    let mut w = Wizard::spawn_demo(&env);
     let portal = w.expect_capture(r"Stand-in Constant Contact developer portal: (\S+)");
     let dashboard = w.expect_capture(r"Stand-in StackOne dashboard:\s+(\S+)");
     let local_redirect = format!("http://localhost:{}/callback", env.port);

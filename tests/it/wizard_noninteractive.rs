@@ -2,7 +2,6 @@
 //! early and precise (exit 2 naming flag and env var), never a hang without
 //! a terminal, `--dry-run` changing nothing, `--json` one object on stdout.
 
-use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -98,13 +97,7 @@ fn without_a_terminal_a_needed_prompt_fails_at_once_instead_of_hanging() {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = crate::support::e2e::read_piped(child.stderr.take());
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("--client-id") && stderr.contains("CC_CLIENT_ID"),

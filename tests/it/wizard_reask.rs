@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use ccsetup::sandbox::SandboxOptions;
-use ccsetup::sandbox::constant_contact::{AppRegistration, RefreshKind};
-use ccsetup::sandbox::stackone::{StackOneOptions, faults};
+use ccsetup::sandbox::stackone::faults;
 use ccsetup::sandbox::test_browser::{self, Decision};
 
 use crate::support::e2e::TestEnv;
@@ -95,11 +93,7 @@ fn screen_lines(transcript: &str) -> Vec<String> {
 #[test]
 fn at_80_columns_the_longest_error_hint_and_prompt_fit_and_show_once() {
     let env = TestEnv::new();
-    let app = env.sandbox.cc().register_app(
-        AppRegistration::new()
-            .refresh_kind(RefreshKind::LongLived)
-            .redirect_uri(format!("http://localhost:{}/callback", env.port)),
-    );
+    let app = env.register_long_lived_app();
     let mut w = Wizard::spawn(
         &env,
         &["init"],
@@ -210,14 +204,7 @@ fn an_unreachable_authorization_server_is_offered_again_then_exit_4() {
 /// left in front of it.
 #[test]
 fn a_warning_while_a_spinner_spins_gets_its_own_line() {
-    let env = TestEnv::with(SandboxOptions {
-        stackone: StackOneOptions {
-            session_get_refused: Some(404),
-            ..StackOneOptions::with_hypothetical_write_api()
-        },
-        ..Default::default()
-    });
-    env.init_ok(&[]);
+    let env = TestEnv::initialized_without_the_session_endpoint();
     // The first read of the session answers late: the spinner is on screen
     // (it ticks every 100 ms) when the warning comes.
     env.sandbox.stackone().inject(faults::slow(

@@ -433,6 +433,99 @@ impl TestEnv {
             .clone()
     }
 
+    /// A profile set up by a full `init` with the hypothetical write API
+    /// (Constant Contact authorized, StackOne profile created): the starting
+    /// point of the tests of what later commands do.
+    pub fn initialized() -> Self {
+        let env = Self::with_hypothetical_write_api();
+        env.init_ok(&[]);
+        env
+    }
+
+    /// [`TestEnv::initialized`], against a StackOne without
+    /// `GET /connect_sessions/{id}` (it answers 404): `link --wait` can only
+    /// follow the owner's accounts.
+    pub fn initialized_without_the_session_endpoint() -> Self {
+        let env = Self::with(SandboxOptions {
+            stackone: ccsetup::sandbox::stackone::StackOneOptions {
+                session_get_refused: Some(404),
+                ..ccsetup::sandbox::stackone::StackOneOptions::with_hypothetical_write_api()
+            },
+            ..Default::default()
+        });
+        env.init_ok(&[]);
+        env
+    }
+
+    /// An env (hypothetical write API) whose StackOne creates the first
+    /// Connector Profile it is sent and then answers 500, as if the answer
+    /// were lost: a retry must find the profile, not make a second.
+    pub fn with_a_500_after_the_profile_create() -> Self {
+        let env = Self::with_hypothetical_write_api();
+        env.sandbox.stackone().inject(
+            ccsetup::sandbox::stackone::faults::server_error_after_handling(
+                Some("POST"),
+                "/connector_profiles",
+                1,
+            ),
+        );
+        env
+    }
+
+    /// A profile set up by `init --skip-stackone`: Constant Contact only,
+    /// for the tests of refreshes, revocations and signals.
+    pub fn initialized_without_stackone() -> Self {
+        let env = Self::new();
+        env.init_ok(&["--skip-stackone"]);
+        env
+    }
+
+    /// Against StackOne as it is, `init --json` stops (exit 4) for a
+    /// Connector Profile made in the dashboard; the user makes one there,
+    /// with this app's credentials and the four scopes. Returns its id, for
+    /// the caller's `init` to adopt.
+    pub fn profile_made_in_the_dashboard(&self) -> String {
+        let run = self.run(self.init_cmd(&["--json"]), Decision::Approve);
+        run.assert_code(4);
+        self.sandbox
+            .stackone()
+            .fill_dashboard_form(
+                &self.app.client_id,
+                &self.client_secret(),
+                &[
+                    "account_read",
+                    "contact_data",
+                    "campaign_data",
+                    "offline_access",
+                ],
+                &[],
+            )
+            .unwrap()
+    }
+
+    /// A second app registered at the stand-in, its refresh tokens
+    /// long-lived (Rotating Refresh Tokens off in the portal), redirecting to
+    /// the env's loopback listener.
+    pub fn register_long_lived_app(&self) -> RegisteredApp {
+        self.sandbox.cc().register_app(
+            AppRegistration::new()
+                .refresh_kind(ccsetup::sandbox::constant_contact::RefreshKind::LongLived)
+                .redirect_uri(format!("http://localhost:{}/callback", self.port)),
+        )
+    }
+
+    /// The refresh token the stand-in considers live for this app, if any
+    /// (the last one issued to this client that is still alive).
+    pub fn live_refresh_token(&self) -> Option<String> {
+        self.sandbox
+            .cc()
+            .issued_refresh_tokens()
+            .into_iter()
+            .filter(|t| t.alive && t.client_id == self.app.client_id)
+            .map(|t| t.token)
+            .last()
+    }
+
     /// Whether the stand-in still accepts `refresh_token`.
     pub fn refresh_token_alive(&self, refresh_token: &str) -> bool {
         self.sandbox
@@ -441,6 +534,38 @@ impl TestEnv {
             .iter()
             .any(|t| t.token == refresh_token && t.alive)
     }
+}
+
+/// `init --non-interactive` for `app`, another app than the env's own
+/// (its client id and secret), with the env's StackOne key.
+pub fn init_for(env: &TestEnv, app: &RegisteredApp, extra: &[&str]) -> Command {
+    let mut cmd = env.cmd();
+    cmd.args(["init", "--non-interactive", "--client-id", &app.client_id])
+        .args(extra)
+        .env("CC_CLIENT_SECRET", app.secret())
+        .env("STACKONE_API_KEY", env.stackone_key());
+    cmd
+}
+
+/// The check called `name` in a `status --json` or `doctor --json` answer.
+pub fn status_check<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {json}"))
+}
+
+/// All that a child wrote to one of its piped streams (`child.stderr.take()`),
+/// read to the end: call it once the child has exited.
+pub fn read_piped(stream: Option<impl Read>) -> String {
+    let mut text = String::new();
+    stream
+        .expect("the stream was piped")
+        .read_to_string(&mut text)
+        .unwrap();
+    text
 }
 
 /// Asserts that none of `secrets` occurs in the run's output.

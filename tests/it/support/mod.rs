@@ -1,5 +1,6 @@
 //! Helpers shared by the test areas. Nothing here is a test.
 
+pub mod browser_stub;
 pub mod e2e;
 pub mod fault;
 pub mod http;
@@ -11,6 +12,7 @@ pub mod pages;
 pub mod pty;
 #[cfg(unix)]
 pub mod secret_service_session;
+pub mod stand_in_http;
 #[cfg(unix)]
 pub mod webdriver;
 
@@ -41,6 +43,21 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Comm
         }
     }
     cmd
+}
+
+/// `cmd` cut off from the tester's desktop: no keyring (a D-Bus address
+/// that leads nowhere, so a keyring call fails rather than reaching the
+/// tester's own), no colour, and a free port for the loopback listener.
+pub fn without_desktop(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    cmd.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/ccsetup-test",
+    )
+    .env("NO_COLOR", "1")
+    .env(
+        "CCSETUP_REDIRECT_PORT",
+        crate::support::e2e::free_port().to_string(),
+    )
 }
 
 /// A data file of this directory (the D-Bus config and keyring script that

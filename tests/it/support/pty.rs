@@ -32,6 +32,18 @@ impl Wizard {
         })
     }
 
+    /// The interactive `ccsetup demo` as a user starts it: its own temporary
+    /// config and store (none of the env's), `/bin/sh` as the shell it ends
+    /// in, and no ccsetup on `PATH`, so the demo shell must bring its own.
+    pub fn spawn_demo(env: &TestEnv) -> Wizard {
+        Wizard::spawn_with(env, &["demo"], |cmd| {
+            cmd.env_remove("CCSETUP_CONFIG_DIR")
+                .env_remove("CCSETUP_STORE")
+                .env("SHELL", "/bin/sh")
+                .env("PATH", "/usr/bin:/bin");
+        })
+    }
+
     /// [`Wizard::spawn`], with `configure` applied to the command last.
     pub fn spawn_with(
         env: &TestEnv,
