@@ -21,10 +21,12 @@ use crate::error::Result;
 /// Runs one command.
 pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
     // Once per run, on stderr (never in --json stdout). Not for `demo`,
-    // whose stand-ins are its own and announced as such, nor `completions`,
-    // which talks to nothing.
-    if !matches!(command, Command::Demo(_) | Command::Completions(_))
-        && let Some(notice) = ctx.endpoints.override_notice()
+    // whose stand-ins are its own and announced as such, nor `completions`
+    // and `man`, which talk to nothing.
+    if !matches!(
+        command,
+        Command::Demo(_) | Command::Completions(_) | Command::Man(_)
+    ) && let Some(notice) = ctx.endpoints.override_notice()
     {
         ctx.io.notice(notice);
     }

@@ -598,6 +598,12 @@ fn every_command_says_once_that_endpoints_are_overridden() {
             run.stderr
         );
     }
+    // Commands that talk to nothing say nothing of endpoints.
+    for args in [&["completions", "bash"][..], &["man", "token"]] {
+        let run = run_plain(env.ccsetup(args));
+        run.assert_code(0);
+        assert!(!run.stderr.contains(notice), "{args:?}: {}", run.stderr);
+    }
     let run = run_plain(env.ccsetup(&["doctor", "--json"]));
     let json = run.json();
     let check = json["checks"]
