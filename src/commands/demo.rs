@@ -28,6 +28,12 @@ use crate::sandbox::{Sandbox, SandboxOptions};
 
 pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     refuse_real_state(ctx, &args)?;
+    // A redirect port the user gave is held while the stand-ins take their
+    // ports, so the system cannot hand it to one of them (`init` binds it
+    // in step 3; a CI run once saw the portal on the redirect port).
+    let held_redirect_port = args
+        .redirect_port
+        .and_then(|port| std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).ok());
     let sandbox = Sandbox::start(SandboxOptions {
         stackone: StackOneOptions {
             // StackOne as it is, unless the hypothetical API is asked for by name.
@@ -41,6 +47,7 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
         ..Default::default()
     })
     .map_err(|e| Error::failure("could not start the local stand-ins").with_source(e))?;
+    drop(held_redirect_port);
     let mut workdir = tempfile::Builder::new();
     workdir.prefix(DEMO_DIR_PREFIX);
     // Private from its creation: the file store's secrets go in it.
