@@ -179,15 +179,7 @@ fn list_profiles(svc: &StackOneService, options: &StackOneOptions, req: &Request
         .map(|p| p.list_item())
         .collect();
     let total = matching.len();
-    // A capped server serves fewer than asked and does not say so.
-    let served = options
-        .page_size_cap
-        .map_or(page_size, |cap| page_size.min(cap));
-    let data: Vec<Value> = matching
-        .into_iter()
-        .skip((page - 1).saturating_mul(served))
-        .take(served)
-        .collect();
+    let data = one_page(matching, page, page_size, options.page_size_cap);
     Response::json(
         200,
         &json!({ "page": page, "page_size": page_size, "total": total, "data": data }),
@@ -652,15 +644,7 @@ fn list_accounts(svc: &StackOneService, options: &StackOneOptions, req: &Request
         .map(|a| a.to_json())
         .collect();
     let total = matching.len();
-    // A capped server serves fewer than asked and does not say so.
-    let served = options
-        .page_size_cap
-        .map_or(page_size, |cap| page_size.min(cap));
-    let data: Vec<Value> = matching
-        .into_iter()
-        .skip((page - 1).saturating_mul(served))
-        .take(served)
-        .collect();
+    let data = one_page(matching, page, page_size, options.page_size_cap);
     match options.accounts_shape {
         super::AccountsShape::BareArray => Response::json(200, &Value::Array(data)),
         super::AccountsShape::Data => Response::json(
@@ -691,4 +675,15 @@ fn set_paging(
         }
     }
     Ok(())
+}
+
+/// Page `page` (from 1) of `matching`, `page_size` items asked for. A capped
+/// server (`page_size_cap`) serves fewer than asked and does not say so.
+fn one_page(matching: Vec<Value>, page: usize, page_size: usize, cap: Option<usize>) -> Vec<Value> {
+    let served = cap.map_or(page_size, |cap| page_size.min(cap));
+    matching
+        .into_iter()
+        .skip((page - 1).saturating_mul(served))
+        .take(served)
+        .collect()
 }
