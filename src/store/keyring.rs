@@ -70,7 +70,10 @@ fn parse_timeout(v: &str) -> Option<Duration> {
 /// connection.
 pub struct KeyringStore {
     timeout: Duration,
-    store: Mutex<Option<Arc<CredentialStore>>>,
+    /// The platform store once a call has connected to it. Shared with the
+    /// worker threads, which connect on the first call: one thread per call,
+    /// connection included.
+    store: Arc<Mutex<Option<Arc<CredentialStore>>>>,
 }
 
 impl std::fmt::Debug for KeyringStore {
@@ -81,12 +84,20 @@ impl std::fmt::Debug for KeyringStore {
     }
 }
 
+/// How far a call on the worker thread got.
+enum Outcome<T> {
+    /// The keyring could not be reached.
+    Unreachable(keyring_core::Error),
+    /// Connected; the operation's own result.
+    Done(keyring_core::Result<T>),
+}
+
 impl KeyringStore {
     /// A keyring store whose every call is bounded by `timeout`.
     pub fn new(timeout: Duration) -> Self {
         KeyringStore {
             timeout,
-            store: Mutex::new(None),
+            store: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -95,41 +106,43 @@ impl KeyringStore {
         self.timeout
     }
 
-    /// Connects (once) to the platform keyring, bounded by the timeout.
-    fn connect(&self) -> Result<Arc<CredentialStore>> {
-        let mut slot = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(store) = slot.as_ref() {
-            return Ok(store.clone());
-        }
-        let store = match bounded(self.timeout, platform_store) {
-            Ok(Ok(store)) => store,
-            Ok(Err(e)) => return Err(unavailable(&describe_error(&e))),
-            Err(Elapsed) => {
-                return Err(unavailable(&format!(
-                    "it did not answer within {} (it may be locked and waiting for a password)",
-                    secs(self.timeout)
-                ))
-                .with_hint(timeout_hint()));
-            }
-        };
-        *slot = Some(store.clone());
-        Ok(store)
+    fn connected(slot: &Mutex<Option<Arc<CredentialStore>>>) -> Option<Arc<CredentialStore>> {
+        slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Runs `op` on the entry `user` of service `ccsetup`, bounded.
+    /// Runs `op` on the entry `user` of service `ccsetup`, connecting first
+    /// if no call has yet; both on one worker thread within one timeout.
     fn with_entry<T: Send + 'static>(
         &self,
         what: &str,
         user: String,
         op: impl FnOnce(&Entry) -> keyring_core::Result<T> + Send + 'static,
     ) -> Result<std::result::Result<T, keyring_core::Error>> {
-        let store = self.connect()?;
+        let slot = Arc::clone(&self.store);
         let outcome = bounded(self.timeout, move || {
-            let entry = Entry::new_in_store(&store, SERVICE, &user)?;
-            op(&entry)
+            let store = match Self::connected(&slot) {
+                Some(store) => store,
+                // The lock is not held while connecting: an abandoned
+                // worker must never keep a later call waiting.
+                None => match platform_store() {
+                    Ok(store) => Arc::clone(
+                        slot.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(store),
+                    ),
+                    Err(e) => return Outcome::Unreachable(e),
+                },
+            };
+            Outcome::Done(Entry::new_in_store(&store, SERVICE, &user).and_then(|e| op(&e)))
         });
         match outcome {
-            Ok(r) => Ok(r),
+            Ok(Outcome::Done(r)) => Ok(r),
+            Ok(Outcome::Unreachable(e)) => Err(unavailable(&describe_error(&e))),
+            Err(Elapsed) if Self::connected(&self.store).is_none() => Err(unavailable(&format!(
+                "it did not answer within {} (it may be locked and waiting for a password)",
+                secs(self.timeout)
+            ))
+            .with_hint(timeout_hint())),
             Err(Elapsed) => Err(timed_out(what, self.timeout)),
         }
     }
@@ -208,9 +221,20 @@ impl SecretStore for KeyringStore {
     }
 }
 
+/// The Secret Service, with `plain` transfer: the secrets cross the user's
+/// own session bus unencrypted, as with gh and other Go clients
+/// (go-keyring). The specification's `dh-ietf1024-sha256-aes128-cbc-pkcs7`
+/// transfer "is not envisioned to withstand man in the middle attacks, or
+/// other active attacks" (Secret Service API, "Transfer of Secrets"): it
+/// only keeps plain text out of the bus daemon's memory, while every process
+/// of the user can read any unlocked item anyway. Its 1024-bit key exchange
+/// was 31 M of a cached `token`'s 34 M instructions (docs/performance.md);
+/// SECURITY.md records the choice.
 #[cfg(target_os = "linux")]
 fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
-    let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()?;
+    let config = std::collections::HashMap::from([("encryption", "plain")]);
+    let store: Arc<CredentialStore> =
+        zbus_secret_service_keyring_store::Store::new_with_configuration(&config)?;
     Ok(store)
 }
 
@@ -242,6 +266,9 @@ fn bounded<T: Send + 'static>(
     timeout: Duration,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> std::result::Result<T, Elapsed> {
+    if std::env::var_os("CCX_INLINE").is_some() {
+        return Ok(f());
+    }
     let (tx, rx) = mpsc::sync_channel(1);
     let spawned = std::thread::Builder::new()
         .name("ccsetup-keyring".into())

@@ -8,7 +8,7 @@
 //! script re-executes this test binary to run one `#[ignore]`d inner test,
 //! which only does something when `CCSETUP_SS_INNER=1` is set.
 //!
-//! Needs `dbus-run-session`, `dbus-send`, `gnome-keyring-daemon` and
+//! Needs `dbus-run-session`, `dbus-send`, `dbus-monitor`, `gnome-keyring-daemon` and
 //! `secret-tool` (Debian: `dbus-daemon gnome-keyring libsecret-tools`). If
 //! they are missing the tests fail, unless `CCSETUP_SKIP_SECRET_SERVICE_TESTS=1`.
 #![cfg(target_os = "linux")]
@@ -25,9 +25,10 @@ use secrecy::{ExposeSecret, SecretString};
 const INNER_ENV: &str = "CCSETUP_SS_INNER";
 const SKIP_ENV: &str = "CCSETUP_SKIP_SECRET_SERVICE_TESTS";
 const PACKAGES: &str = "dbus-daemon gnome-keyring libsecret-tools";
-const TOOLS: [&str; 4] = [
+const TOOLS: [&str; 5] = [
     "dbus-run-session",
     "dbus-send",
+    "dbus-monitor",
     "gnome-keyring-daemon",
     "secret-tool",
 ];
@@ -360,9 +361,13 @@ fn inner_real_secret_service() {
         store.describe()
     );
 
-    store
-        .probe()
-        .unwrap_or_else(|e| panic!("probe: {}", e.render(true)));
+    // Secrets cross the bus in a `plain` session (SECURITY.md).
+    let algorithms = sessions_opened_during(|| {
+        store
+            .probe()
+            .unwrap_or_else(|e| panic!("probe: {}", e.render(true)));
+    });
+    assert_eq!(algorithms, ["plain"], "one session, opened plain");
     assert!(
         !all_ccsetup_users()
             .iter()
@@ -462,6 +467,66 @@ fn inner_real_secret_service() {
         "inner: keyring round trips took {:.2} s",
         start.elapsed().as_secs_f64()
     );
+}
+
+/// The algorithms of the Secret Service sessions opened on the bus while
+/// `work` runs, as `dbus-monitor` sees the `OpenSession` calls.
+fn sessions_opened_during(work: impl FnOnce()) -> Vec<String> {
+    use std::io::BufRead as _;
+    use std::sync::{Arc, Mutex};
+    let mut monitor = Command::new("dbus-monitor")
+        .args([
+            "--session",
+            "type='method_call',interface='org.freedesktop.Secret.Service',member='OpenSession'",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-monitor runs");
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let (lines, stdout) = (Arc::clone(&lines), monitor.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                lines.lock().unwrap().push(line);
+            }
+        })
+    };
+    let seen = |what: &dyn Fn(&[String]) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !what(&lines.lock().unwrap()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // It says it is watching (the bus's NameLost/NameAcquired) first.
+    seen(&|l| !l.is_empty());
+    work();
+    seen(&|l| {
+        l.iter()
+            .position(|line| line.contains("member=OpenSession"))
+            .is_some_and(|header| l.len() > header + 1)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    let _ = reader.join();
+    let lines = lines.lock().unwrap();
+    // Each call is a header line, then its arguments: the algorithm first.
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("member=OpenSession"))
+        .filter_map(|(i, _)| lines.get(i + 1))
+        .map(|arg| {
+            arg.trim()
+                .trim_start_matches("string ")
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect()
 }
 
 /// One store operation, named.
