@@ -102,19 +102,6 @@ where
     }
 
     init_tracing(verbose, cli.global.quiet, io.color);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            let err = Error::failure("could not start the async runtime").with_source(e);
-            return report(&mut io, &err, verbose);
-        }
-    };
-    interrupt::install(&rt);
-
     let mut ctx = match context::from_global(&cli.global, io) {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -123,6 +110,27 @@ where
             return report(&mut io, &e, verbose);
         }
     };
+    // A cached `token` reads and prints: no runtime, no signal handling
+    // (nothing it does needs guarding), no threads but the keyring's.
+    if let Some(result) = commands::finish_without_runtime(&mut ctx, &cli.command) {
+        return match result {
+            Ok(()) => 0,
+            Err(e) => report(&mut ctx.io, &e, verbose),
+        };
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let err = Error::failure("could not start the async runtime").with_source(e);
+            return report(&mut ctx.io, &err, verbose);
+        }
+    };
+    interrupt::install(&rt);
+
     let result = rt.block_on(commands::dispatch(&mut ctx, cli.command));
     let code = match result {
         Ok(()) => 0,

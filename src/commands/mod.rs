@@ -20,16 +20,7 @@ use crate::error::Result;
 
 /// Runs one command.
 pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
-    // Once per run, on stderr (never in --json stdout). Not for `demo`,
-    // whose stand-ins are its own and announced as such, nor `completions`
-    // and `man`, which talk to nothing.
-    if !matches!(
-        command,
-        Command::Demo(_) | Command::Completions(_) | Command::Man(_)
-    ) && let Some(notice) = ctx.endpoints.override_notice()
-    {
-        ctx.io.notice(notice);
-    }
+    announce_overrides(ctx, &command);
     use crate::hints::Command as Place;
     let (place, result) = match command {
         Command::Init(args) => (Place::Init, init::run(ctx, args).await),
@@ -43,7 +34,38 @@ pub async fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
         Command::Completions(args) => return completions::run(&args, &mut ctx.io),
         Command::Man(args) => return man::run(&args, &mut ctx.io),
     };
-    // A refused Client Secret found deep down gets the hint for this command.
+    fit_hint(result, place)
+}
+
+/// Runs `command` if it can finish before the async runtime starts, which
+/// then never does: `token` answering from its cache. `None`: nothing was
+/// done or printed, run [`dispatch`].
+pub fn finish_without_runtime(ctx: &mut Context, command: &Command) -> Option<Result<()>> {
+    let Command::Token(args) = command else {
+        return None;
+    };
+    let cached = token::cached(ctx, args)?;
+    // Printed before anything else, as by `dispatch`.
+    announce_overrides(ctx, command);
+    let result = cached.and_then(|token| token::print_cached(&mut ctx.io, &token));
+    Some(fit_hint(result, crate::hints::Command::Token))
+}
+
+/// Once per run, on stderr (never in --json stdout). Not for `demo`, whose
+/// stand-ins are its own and announced as such, nor `completions` and
+/// `man`, which talk to nothing.
+fn announce_overrides(ctx: &mut Context, command: &Command) {
+    if !matches!(
+        command,
+        Command::Demo(_) | Command::Completions(_) | Command::Man(_)
+    ) && let Some(notice) = ctx.endpoints.override_notice()
+    {
+        ctx.io.notice(notice);
+    }
+}
+
+/// A refused Client Secret found deep down gets the hint for this command.
+fn fit_hint(result: Result<()>, place: crate::hints::Command) -> Result<()> {
     result.map_err(|e| crate::workflow::authorize::fit_invalid_client_hint(e, place))
 }
 

@@ -123,11 +123,16 @@ impl ProfileSession {
     pub async fn get(&self, kind: SecretKind) -> Result<Option<SecretString>> {
         self.extend_deferral(1);
         let this = self.clone();
-        blocking(move || match this.entry_name(false)? {
-            Some(entry) => this.store.get(&entry, kind),
+        blocking(move || this.get_now(kind)).await
+    }
+
+    /// [`Self::get`] on this thread, for a caller without the async runtime
+    /// (`token` answering from its cache). Blocking.
+    pub fn get_now(&self, kind: SecretKind) -> Result<Option<SecretString>> {
+        match self.entry_name(false)? {
+            Some(entry) => self.store.get(&entry, kind),
             None => Ok(None),
-        })
-        .await
+        }
     }
 
     pub async fn set(&self, kind: SecretKind, value: &SecretString) -> Result<()> {
@@ -209,11 +214,16 @@ impl ProfileSession {
     /// [`Self::recover_refresh_token_locked`], taking the lock only when a
     /// recovery file is there (the common case costs one `stat`).
     pub async fn recover_refresh_token(&self) -> Result<Option<recovery::Taken>> {
-        if !recovery::pending(&self.config_dir, &self.profile)? {
+        if !self.recovery_pending()? {
             return Ok(None);
         }
         let _lock = self.lock().await?;
         self.recover_refresh_token_locked().await
+    }
+
+    /// Whether a refresh token waits in a recovery file (one `stat`).
+    pub fn recovery_pending(&self) -> Result<bool> {
+        recovery::pending(&self.config_dir, &self.profile)
     }
 
     /// Forgets a refresh token waiting in a recovery file (it belongs to an

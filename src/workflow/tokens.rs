@@ -46,6 +46,27 @@ pub async fn cached_access_token(session: &ProfileSession) -> Result<Option<Stor
         .and_then(|s| StoredAccessToken::from_secret(&s).ok()))
 }
 
+/// Whether `token` is good enough to hand out without a refresh.
+fn is_usable(token: &StoredAccessToken) -> bool {
+    token.is_fresh(crate::clock::now_unix(), ACCESS_TOKEN_MIN_SECS)
+}
+
+/// Step 2 of [`valid_access_token`] alone, on this thread: the cached token
+/// when it is usable and no recovery file waits (step 1 would put a refresh
+/// token back first). `None` means "take the whole path". Reads only, so it
+/// needs neither the async runtime nor the signal handling that guards
+/// writes: `token` answers from its cache before either exists
+/// (docs/performance.md). Blocking.
+pub fn usable_cached_token_now(session: &ProfileSession) -> Result<Option<StoredAccessToken>> {
+    if session.recovery_pending()? {
+        return Ok(None);
+    }
+    Ok(session
+        .get_now(SecretKind::AccessToken)?
+        .and_then(|s| StoredAccessToken::from_secret(&s).ok())
+        .filter(is_usable))
+}
+
 /// A valid access token for the profile, refreshing when needed:
 /// 1. a refresh token left in a recovery file is put back first;
 /// 2. a cached token with more than 60 s left is used (unless `force`);
@@ -69,7 +90,7 @@ pub async fn valid_access_token(
     let before = cached_access_token(session).await?;
     if !force
         && let Some(tok) = &before
-        && tok.is_fresh(crate::clock::now_unix(), ACCESS_TOKEN_MIN_SECS)
+        && is_usable(tok)
     {
         return Ok((tok.clone(), TokenSource::Cache));
     }
@@ -80,7 +101,7 @@ pub async fn valid_access_token(
         let changed = before
             .as_ref()
             .is_none_or(|b| b.access_token != tok.access_token);
-        if tok.is_fresh(crate::clock::now_unix(), ACCESS_TOKEN_MIN_SECS) && (changed || !force) {
+        if is_usable(&tok) && (changed || !force) {
             drop(lock);
             return Ok((tok, TokenSource::RefreshedByOther));
         }

@@ -1,8 +1,9 @@
 //! `token` from the cache touches only what it needs (issue 23): no file of
 //! the system's certificate store is opened or looked at, because the
-//! platform's roots load at the first TLS handshake (src/http.rs). Watched
-//! with `strace` (installed by .ci/run), which sees every path the process
-//! and its threads ask the kernel about.
+//! platform's roots load at the first TLS handshake (src/http.rs), and no
+//! thread is started, because it answers before the async runtime exists
+//! (src/commands/token.rs). Watched with `strace` (installed by .ci/run),
+//! which sees every call the process and its threads make.
 #![cfg(target_os = "linux")]
 
 use std::path::Path;
@@ -21,19 +22,18 @@ const CERT_PLACES: [&str; 7] = [
     "/etc/certs",
 ];
 
-/// Every path `cmd` (and its threads) opened or looked at.
-fn paths_touched(cmd: Command, trace: &Path) -> (i32, Vec<String>) {
+/// Runs `cmd` under `strace -f`, watching the system calls `calls`: its
+/// exit code and the trace's lines.
+fn traced(cmd: Command, trace: &Path, calls: &str) -> (i32, Vec<String>) {
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
     let mut strace = Command::new("strace");
     strace
         .args(["-f", "-qq", "-o"])
         .arg(trace)
-        .args([
-            "-e",
-            "trace=open,openat,openat2,stat,lstat,newfstatat,statx,access,faccessat,faccessat2,readlink,getdents64",
-            "--",
-        ])
+        .arg("-e")
+        .arg(format!("trace={calls}"))
+        .arg("--")
         .arg(program)
         .args(args)
         .stdin(Stdio::null());
@@ -51,15 +51,39 @@ fn paths_touched(cmd: Command, trace: &Path) -> (i32, Vec<String>) {
         .output()
         .expect("strace runs (apt-get install strace; .ci/run installs it on CI)");
     let text = std::fs::read_to_string(trace).expect("strace wrote its trace");
-    let paths = text
-        .lines()
+    (
+        out.status.code().unwrap_or(-1),
+        text.lines().map(str::to_string).collect(),
+    )
+}
+
+/// Every path `cmd` (and its threads) opened or looked at.
+fn paths_touched(cmd: Command, trace: &Path) -> (i32, Vec<String>) {
+    let (code, lines) = traced(
+        cmd,
+        trace,
+        "open,openat,openat2,stat,lstat,newfstatat,statx,access,faccessat,faccessat2,readlink,getdents64",
+    );
+    let paths = lines
+        .iter()
         .filter_map(|line| {
             let start = line.find('"')? + 1;
             let len = line[start..].find('"')?;
             Some(line[start..start + len].to_string())
         })
         .collect();
-    (out.status.code().unwrap_or(-1), paths)
+    (code, paths)
+}
+
+/// The threads `cmd` started (a `clone` sharing its memory, or `clone3`,
+/// which only threads use here).
+fn threads_started(cmd: Command, trace: &Path) -> (i32, Vec<String>) {
+    let (code, lines) = traced(cmd, trace, "clone,clone3");
+    let threads = lines
+        .into_iter()
+        .filter(|l| l.contains("clone3(") || (l.contains("clone(") && l.contains("CLONE_VM")))
+        .collect();
+    (code, threads)
 }
 
 fn under_cert_store(paths: &[String]) -> Vec<&String> {
@@ -90,6 +114,34 @@ fn a_cached_token_opens_nothing_of_the_certificate_store() {
         "a cached token must not load the root certificates: {} paths, e.g. {:?}",
         certs.len(),
         certs.iter().take(5).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_cached_token_starts_no_thread_and_a_refresh_does() {
+    let env = TestEnv::new();
+    env.init_ok(&["--skip-stackone"]);
+    let trace_dir = tempfile::tempdir().unwrap();
+
+    let (code, threads) = threads_started(
+        env.ccsetup(&["token"]),
+        &trace_dir.path().join("cached.trace"),
+    );
+    assert_eq!(code, 0, "the cached token");
+    assert!(
+        threads.is_empty(),
+        "a cached token needs no async runtime (the file store, no keyring thread): {threads:?}"
+    );
+
+    // The whole path still runs when the cache cannot answer.
+    let (code, threads) = threads_started(
+        env.ccsetup(&["token", "--force-refresh"]),
+        &trace_dir.path().join("refresh.trace"),
+    );
+    assert_eq!(code, 0, "the refresh");
+    assert!(
+        !threads.is_empty(),
+        "the trace sees the runtime's threads when there are some"
     );
 }
 
