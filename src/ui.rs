@@ -732,6 +732,19 @@ pub fn restore_terminal() {
     }
 }
 
+/// Drops what was typed on stdin's terminal but not yet read, so keys meant
+/// for a wait that ended on its own do not answer the next question. A
+/// no-op when stdin is not a terminal this process may use.
+pub fn discard_typeahead() {
+    #[cfg(unix)]
+    if io::stdin().is_terminal() && terminal_is_ours(0) {
+        // SAFETY: tcflush on fd 0 only discards its pending input.
+        unsafe {
+            libc::tcflush(0, libc::TCIFLUSH);
+        }
+    }
+}
+
 /// Whether this process may use file descriptor `fd` without being stopped
 /// for it: it is not a terminal (a pipe, a file), or it is the terminal
 /// whose foreground process group is this process's. False for a

@@ -8,6 +8,9 @@
 //! [`PrintedDashboardGuide`] prints the steps and either refuses
 //! (non-interactive: exit 4) or goes straight on to polling (tests).
 
+use std::future::Future;
+use std::pin::Pin;
+
 use secrecy::SecretString;
 use url::Url;
 
@@ -145,8 +148,37 @@ impl DashboardSteps {
     }
 }
 
-/// Shows the dashboard steps and waits for the user to do them. After
-/// [`DashboardGuide::wait_for_user`] returns, ccsetup polls StackOne's list
+/// Lines the user enters while ccsetup polls (an interactive create).
+pub trait LineSource: Send {
+    /// The next line (without its line end); `None` once there will be no
+    /// more. Dropping the source leaves no read pending.
+    fn next_line(&mut self) -> Pin<Box<dyn Future<Output = Option<String>> + Send + '_>>;
+}
+
+/// How the wait for the user's work in the dashboard goes on.
+pub enum UserWait {
+    /// Done (or a run that proceeds without anyone): poll until it shows.
+    Done,
+    /// The user pasted this profile id (or a page URL holding it).
+    Pasted(String),
+    /// The user is still at the form: ccsetup polls now, and reads what the
+    /// user enters meanwhile (Enter: check now; an id or page URL: that
+    /// profile). Only for a create, the one change the list can show.
+    Polling(Box<dyn LineSource>),
+}
+
+impl std::fmt::Debug for UserWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserWait::Done => f.write_str("Done"),
+            UserWait::Pasted(id) => f.debug_tuple("Pasted").field(id).finish(),
+            UserWait::Polling(_) => f.write_str("Polling"),
+        }
+    }
+}
+
+/// Shows the dashboard steps and waits for the user to do them. Then, or
+/// meanwhile ([`UserWait::Polling`]), ccsetup polls StackOne's list
 /// endpoint until a new profile id appears (or adopts the id pasted).
 pub trait DashboardGuide: Send {
     /// Shows the steps. The client id is part of `steps`; the secret is
@@ -156,9 +188,18 @@ pub trait DashboardGuide: Send {
 
     /// Returns when the user says they are done — with the profile id they
     /// pasted (the id or the profile page's URL, see
-    /// [`super::profile::profile_id_in`]), if any — or an error to stop (a
+    /// [`super::profile::profile_id_in`]), if any — or at once with the
+    /// lines they will enter while ccsetup polls; or an error to stop (a
     /// non-interactive run refuses with exit 4).
-    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<Option<String>>;
+    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<UserWait>;
+
+    /// During a [`UserWait::Polling`] wait: new profiles showed in the list;
+    /// the user's next line goes on (Enter, or the id of one of them).
+    fn on_appeared(&mut self, _new: &[super::model::ConnectorProfile]) {}
+
+    /// A [`UserWait::Polling`] wait is over: whatever else the user typed
+    /// meanwhile is not meant for what comes next.
+    fn on_wait_over(&mut self) {}
 
     /// The Constant Contact profile ids StackOne listed before the user went
     /// to the form (a run that stops here records them for the next one).
@@ -233,11 +274,11 @@ impl DashboardGuide for PrintedDashboardGuide<'_> {
         Ok(())
     }
 
-    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<Option<String>> {
+    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<UserWait> {
         if self.proceed {
             self.io
                 .info("Waiting for the profile to appear in StackOne…");
-            return Ok(None);
+            return Ok(UserWait::Done);
         }
         let what = match steps.task {
             DashboardTask::Create => "created",

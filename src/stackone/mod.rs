@@ -19,16 +19,18 @@ pub mod model;
 pub mod profile;
 
 pub use client::{RetryPolicy, StackOneClient, StackOneError};
-pub use dashboard::{DashboardGuide, DashboardSteps, DashboardTask, PrintedDashboardGuide};
+pub use dashboard::{
+    DashboardGuide, DashboardSteps, DashboardTask, LineSource, PrintedDashboardGuide, UserWait,
+};
 pub use model::{
     ConnectSession, ConnectSessionRequest, ConnectSessionState, ConnectionAttempt,
     ConnectorProfile, LinkedAccount, NewConnectorProfile, ProfileDetails, ProfileField,
     ProfilePatch,
 };
 pub use profile::{
-    CONNECTOR_KEY, CONNECTOR_LABEL, DesiredProfile, EnsureOptions, ProfileAction, ProfileOutcome,
-    RecordedValues, RemoveOutcome, delete_steps, ensure_connector_profile, profile_id_in,
-    remove_connector_profile,
+    CONNECTOR_KEY, CONNECTOR_LABEL, DesiredProfile, ENTER_OR_PASTE, EnsureOptions, Entered,
+    ProfileAction, ProfileOutcome, RecordedValues, RemoveOutcome, delete_steps,
+    ensure_connector_profile, entered, profile_id_in, remove_connector_profile,
 };
 
 /// The name `init` gives the Connector Profile unless told otherwise.

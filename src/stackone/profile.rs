@@ -54,7 +54,7 @@ use url::Url;
 
 use super::StackOneMode;
 use super::client::{StackOneClient, StackOneError};
-use super::dashboard::{DashboardGuide, DashboardSteps, DashboardTask};
+use super::dashboard::{DashboardGuide, DashboardSteps, DashboardTask, LineSource, UserWait};
 use super::model::{
     ConnectorProfile, NewConnectorProfile, ProfileDetails, ProfileField, ProfilePatch, same_name,
     same_set,
@@ -645,11 +645,21 @@ impl Run<'_> {
         self.guide.on_listed_before(&before);
         let steps = self.steps(DashboardTask::Create);
         self.guide.show_steps(&steps, &self.desired.client_secret)?;
-        if let Some(pasted) = self.guide.wait_for_user(&steps)? {
-            let found = self.named_profile(&pasted).await?;
-            return self.adopt_created(found).await;
-        }
-        let new = self.poll_new(&before).await?;
+        let new = match self.guide.wait_for_user(&steps)? {
+            UserWait::Pasted(pasted) => {
+                let found = self.named_profile(&pasted).await?;
+                return self.adopt_created(found).await;
+            }
+            UserWait::Done => self.poll_new(&before).await?,
+            UserWait::Polling(lines) => {
+                let waited = self.poll_new_while_waiting(&before, lines).await;
+                self.guide.on_wait_over();
+                match waited? {
+                    Waited::Appeared(new) => new,
+                    Waited::Named(found) => return self.adopt_created(found).await,
+                }
+            }
+        };
         let found = self.one_new(new)?;
         self.adopt_created(found).await
     }
@@ -699,7 +709,10 @@ impl Run<'_> {
             fields: fields.clone(),
         });
         self.guide.show_steps(&steps, &self.desired.client_secret)?;
-        let _ = self.guide.wait_for_user(&steps)?;
+        // The list cannot show an edit: whatever the wait, read it back.
+        if let UserWait::Polling(_) = self.guide.wait_for_user(&steps)? {
+            self.guide.on_wait_over();
+        }
         let id = profile.id.clone();
         let found = self
             .poll(move |p| p.id == id, "was not found after the edit")
@@ -715,12 +728,7 @@ impl Run<'_> {
         let max = self.opts.poll_attempts.max(1);
         for attempt in 1..=max {
             self.guide.on_poll(attempt, max);
-            let new: Vec<ConnectorProfile> = self
-                .listed()
-                .await?
-                .into_iter()
-                .filter(|p| !before.contains(&p.id))
-                .collect();
+            let new = self.new_since(before).await?;
             if !new.is_empty() {
                 return Ok(new);
             }
@@ -728,15 +736,102 @@ impl Run<'_> {
                 tokio::time::sleep(self.opts.poll_interval).await;
             }
         }
+        Err(self.none_appeared(max))
+    }
+
+    /// [`Self::poll_new`] while the user is still at the form, reading what
+    /// they enter meanwhile: Enter checks at once; the id (or page URL) of a
+    /// listed Constant Contact profile is that profile; anything else is
+    /// explained and the wait goes on. New profiles found by a check the
+    /// user did not ask for are announced, and the user's next line goes on
+    /// (so a key pressed just then never answers the next question). End of
+    /// input: polling alone.
+    async fn poll_new_while_waiting(
+        &mut self,
+        before: &[String],
+        mut lines: Box<dyn LineSource>,
+    ) -> Result<Waited> {
+        let max = self.opts.poll_attempts.max(1);
+        let mut reading = true;
+        let mut appeared: Option<Vec<ConnectorProfile>> = None;
+        let mut attempt = 0;
+        // Whether this check is the one the user asked for with Enter.
+        let mut asked = false;
+        loop {
+            if appeared.is_none() {
+                attempt += 1;
+                self.guide.on_poll(attempt, max);
+                let new = self.new_since(before).await?;
+                if !new.is_empty() {
+                    if asked || !reading {
+                        return Ok(Waited::Appeared(new));
+                    }
+                    self.guide.on_appeared(&new);
+                    appeared = Some(new);
+                } else if attempt >= max {
+                    return Err(self.none_appeared(max));
+                }
+            }
+            asked = false;
+            // Until the next check (or, once they appeared, the user's
+            // word), read what the user enters.
+            let interval = tokio::time::sleep(self.opts.poll_interval);
+            tokio::pin!(interval);
+            loop {
+                let line = tokio::select! {
+                    () = &mut interval, if appeared.is_none() => break,
+                    line = lines.next_line(), if reading => line,
+                };
+                let Some(line) = line else {
+                    reading = false;
+                    match appeared.take() {
+                        Some(new) => return Ok(Waited::Appeared(new)),
+                        None => continue,
+                    }
+                };
+                match entered(&line) {
+                    Entered::CheckNow => match appeared.take() {
+                        Some(new) => return Ok(Waited::Appeared(new)),
+                        None => {
+                            asked = true;
+                            break;
+                        }
+                    },
+                    Entered::Id(id) => match self.named_profile(&id).await {
+                        Ok(found) => return Ok(Waited::Named(found)),
+                        Err(why) => self.guide.on_note(&format!(
+                            "{}; paste the id from \"Copy connector ID\" on the profile's page, \
+                             or press Enter",
+                            why.message()
+                        )),
+                    },
+                    Entered::Other => self.guide.on_note(ENTER_OR_PASTE),
+                }
+            }
+        }
+    }
+
+    /// The Constant Contact profiles listed now whose ids are not in `before`.
+    async fn new_since(&mut self, before: &[String]) -> Result<Vec<ConnectorProfile>> {
+        Ok(self
+            .listed()
+            .await?
+            .into_iter()
+            .filter(|p| !before.contains(&p.id))
+            .collect())
+    }
+
+    /// No new profile after `max` checks.
+    fn none_appeared(&self, max: u32) -> Error {
         let waited = self.opts.poll_interval * (max - 1);
-        Err(Error::remote(format!(
+        Error::remote(format!(
             "no new {CONNECTOR_LABEL} connector profile appeared in StackOne (checked {max} times over {} s)",
             waited.as_secs()
         ))
         .with_hint(
             "create it in the dashboard (same project as the API key), then run the command again, or \
              give its id: --stackone-profile-id ID (the profile page's \"Copy connector ID\")",
-        ))
+        )
     }
 
     /// Lists until a Constant Contact profile satisfies `wanted` (bounded).
@@ -763,6 +858,41 @@ impl Run<'_> {
         .with_hint("check the Connector Profiles page of the StackOne dashboard, then run the command again"))
     }
 }
+
+/// How a wait that polled while the user was at the form ended.
+enum Waited {
+    /// New profiles appeared.
+    Appeared(Vec<ConnectorProfile>),
+    /// The user named a listed profile (its id or page URL).
+    Named(ConnectorProfile),
+}
+
+/// What the user entered while waiting for their dashboard work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entered {
+    /// Enter (or "y"/"yes"): done, check now.
+    CheckNow,
+    /// A profile id, or a page URL holding one.
+    Id(String),
+    /// Neither.
+    Other,
+}
+
+/// Reads one line the user entered at the dashboard wait.
+pub fn entered(line: &str) -> Entered {
+    let t = line.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("y") || t.eq_ignore_ascii_case("yes") {
+        Entered::CheckNow
+    } else if let Some(id) = profile_id_in(t) {
+        Entered::Id(id)
+    } else {
+        Entered::Other
+    }
+}
+
+/// What to say to a line that is neither Enter nor an id.
+pub const ENTER_OR_PASTE: &str =
+    "paste the connector ID (or the profile page's URL), or press Enter";
 
 /// "StackOne has … named "Constant contact" (id …), not exactly …".
 fn near_match_text(profile: &ConnectorProfile, wanted: &str) -> String {

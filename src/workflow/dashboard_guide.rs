@@ -1,7 +1,8 @@
 //! The wizard's side of the StackOne dashboard path: open the Connector
 //! Profiles page, show the form's values, put the client secret on the
-//! clipboard (shown only when the user explicitly asks), wait for "done",
-//! then show a spinner while ccsetup polls the list endpoint.
+//! clipboard (shown only when the user explicitly asks), then wait while
+//! ccsetup polls the list endpoint: Enter checks at once, a pasted id names
+//! the profile, and a new profile is announced as soon as it shows.
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -9,7 +10,10 @@ use super::Terminal;
 use crate::browser::Browser;
 use crate::error::Result;
 use crate::stackone::dashboard::SECRET_NOT_SHOWN;
-use crate::stackone::{DashboardGuide, DashboardSteps, DashboardTask};
+use crate::stackone::{
+    DashboardGuide, DashboardSteps, DashboardTask, ENTER_OR_PASTE, Entered, LineSource, UserWait,
+    entered,
+};
 use crate::ui::{IoStreams, Prompter, Spinner};
 
 pub struct WizardDashboardGuide<'a> {
@@ -62,47 +66,69 @@ impl DashboardGuide for WizardDashboardGuide<'_> {
         Ok(())
     }
 
-    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<Option<String>> {
-        let mut pasted = None;
-        if steps.task == DashboardTask::Create {
-            // Enter (or y) when done; or the id from "Copy connector ID", or
-            // the profile page's URL, which adopts that profile directly.
-            let answer = self.prompter.input(
-                &format!(
-                    "Done? ({}) Press Enter, or paste the new profile's connector ID or page URL",
-                    steps.title()
-                ),
-                Some(""),
-                &|text: &str| {
-                    let t = text.trim();
-                    if t.is_empty()
-                        || t.eq_ignore_ascii_case("y")
-                        || t.eq_ignore_ascii_case("yes")
-                        || crate::stackone::profile_id_in(t).is_some()
-                    {
-                        Ok(())
-                    } else {
-                        Err(
-                            "paste the connector ID (or the profile page's URL), or press Enter"
-                                .into(),
-                        )
-                    }
-                },
-            )?;
-            let t = answer.trim();
-            if !(t.is_empty() || t.eq_ignore_ascii_case("y") || t.eq_ignore_ascii_case("yes")) {
-                pasted = crate::stackone::profile_id_in(t);
-            }
-        } else {
+    fn wait_for_user(&mut self, steps: &DashboardSteps) -> Result<UserWait> {
+        if steps.task != DashboardTask::Create {
+            // An edit or a removal does not show in the list: the user says.
             while !self
                 .prompter
                 .confirm(&format!("Done? ({})", steps.title()), false)?
             {
                 self.io.info("Take your time; the steps are above.");
             }
+            self.spinner = Some(self.io.spinner("Looking for the profile in StackOne"));
+            return Ok(UserWait::Done);
         }
+        if cfg!(unix) {
+            // Looked for from now on; Enter checks at once, and the id from
+            // "Copy connector ID" (or the page's URL) names it directly.
+            // Read without a pending read, so nothing typed is kept from the
+            // next question (src/oauth/paste.rs).
+            self.io.always(format!(
+                "Done? ({}) ccsetup is looking for the new profile in StackOne every few seconds; \
+                 press Enter to check now, or paste the new profile's connector ID or page URL:",
+                steps.title()
+            ));
+            return Ok(UserWait::Polling(Box::new(StdinLines(
+                crate::oauth::PasteSource::stdin(),
+            ))));
+        }
+        // Elsewhere a terminal read cannot be abandoned: ask, then look.
+        let answer = self.prompter.input(
+            &format!(
+                "Done? ({}) Press Enter, or paste the new profile's connector ID or page URL",
+                steps.title()
+            ),
+            Some(""),
+            &|text: &str| match entered(text) {
+                Entered::Other => Err(ENTER_OR_PASTE.into()),
+                _ => Ok(()),
+            },
+        )?;
         self.spinner = Some(self.io.spinner("Looking for the profile in StackOne"));
-        Ok(pasted)
+        Ok(match entered(&answer) {
+            Entered::Id(id) => UserWait::Pasted(id),
+            _ => UserWait::Done,
+        })
+    }
+
+    fn on_appeared(&mut self, new: &[crate::stackone::ConnectorProfile]) {
+        let text = match new {
+            [one] => crate::render::remote_text(&format!(
+                "Found the new profile in StackOne: \"{}\" (id {}). Press Enter to continue.",
+                one.name, one.id
+            )),
+            several => format!(
+                "{} new Constant Contact profiles appeared in StackOne. Press Enter to choose this \
+                 setup's.",
+                several.len()
+            ),
+        };
+        self.io.always(text);
+    }
+
+    fn on_wait_over(&mut self) {
+        crate::ui::discard_typeahead();
+        self.spinner = Some(self.io.spinner("Reading the profile from StackOne"));
     }
 
     fn choose(
@@ -144,5 +170,16 @@ impl DashboardGuide for WizardDashboardGuide<'_> {
                 "Looking for the profile in StackOne (check {attempt} of {max_attempts})"
             ));
         }
+    }
+}
+
+/// The terminal's lines, read only when one is there.
+struct StdinLines(crate::oauth::PasteSource);
+
+impl LineSource for StdinLines {
+    fn next_line(
+        &mut self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send + '_>> {
+        Box::pin(self.0.next_line())
     }
 }

@@ -14,8 +14,9 @@ use ccsetup::sandbox::stackone::{
 use ccsetup::sandbox::{FaultAction, Response};
 use ccsetup::stackone::{
     ConnectSessionRequest, DashboardGuide, DashboardSteps, DashboardTask, DesiredProfile,
-    EnsureOptions, PrintedDashboardGuide, ProfileAction, ProfileField, ProfileOutcome,
-    RemoveOutcome, RetryPolicy, StackOneClient, ensure_connector_profile, remove_connector_profile,
+    EnsureOptions, LineSource, PrintedDashboardGuide, ProfileAction, ProfileField, ProfileOutcome,
+    RemoveOutcome, RetryPolicy, StackOneClient, UserWait, ensure_connector_profile,
+    remove_connector_profile,
 };
 use ccsetup::ui::IoStreams;
 use secrecy::SecretString;
@@ -168,11 +169,11 @@ impl DashboardGuide for ScriptedGuide {
         self.shown.push(steps.clone());
         Ok(())
     }
-    fn wait_for_user(&mut self, _steps: &DashboardSteps) -> ccsetup::error::Result<Option<String>> {
+    fn wait_for_user(&mut self, _steps: &DashboardSteps) -> ccsetup::error::Result<UserWait> {
         if let Some(f) = &mut self.on_wait {
             f();
         }
-        Ok(None)
+        Ok(UserWait::Done)
     }
 }
 
@@ -970,6 +971,160 @@ async fn a_dashboard_profile_that_never_appears_is_a_bounded_remote_error() {
         err.message()
     );
     assert_eq!(h.requests("GET", "/connector_profiles").len(), 1 + 3);
+}
+
+/// Lines "typed" while ccsetup polls, from a channel.
+struct ChannelLines(tokio::sync::mpsc::Receiver<String>);
+
+impl LineSource for ChannelLines {
+    fn next_line(
+        &mut self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send + '_>> {
+        Box::pin(self.0.recv())
+    }
+}
+
+/// A guide whose user is still at the form while ccsetup polls: the lines
+/// come from a channel; what ccsetup tells them is recorded. With `enter`,
+/// the user presses Enter when told a profile appeared.
+#[derive(Default)]
+struct WaitingGuide {
+    lines: Option<ChannelLines>,
+    enter: Option<tokio::sync::mpsc::Sender<String>>,
+    notes: Vec<String>,
+    appeared: usize,
+    over: usize,
+}
+
+impl DashboardGuide for WaitingGuide {
+    fn show_steps(&mut self, _: &DashboardSteps, _: &SecretString) -> ccsetup::error::Result<()> {
+        Ok(())
+    }
+    fn wait_for_user(&mut self, _: &DashboardSteps) -> ccsetup::error::Result<UserWait> {
+        Ok(UserWait::Polling(Box::new(self.lines.take().unwrap())))
+    }
+    fn on_appeared(&mut self, _: &[ccsetup::stackone::ConnectorProfile]) {
+        self.appeared += 1;
+        if let Some(enter) = &self.enter {
+            enter.try_send(String::new()).unwrap();
+        }
+    }
+    fn on_wait_over(&mut self) {
+        self.over += 1;
+    }
+    fn on_note(&mut self, note: &str) {
+        self.notes.push(note.to_string());
+    }
+}
+
+/// The person fills the stand-in dashboard's form over HTTP, a moment
+/// after ccsetup first listed the profiles.
+fn fill_the_form_soon(h: &Harness) -> tokio::task::JoinHandle<()> {
+    let form_url = h.so().url("/dashboard/connector-profiles");
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let resp = ccsetup::http::client()
+            .unwrap()
+            .post(form_url)
+            .form(&[
+                ("connector_key", "constantcontact"),
+                ("authentication_config_key", "oauth2"),
+                ("client_id", CLIENT_ID),
+                ("client_secret", SECRET),
+                ("scopes", "account_read contact_data offline_access"),
+                ("actions", "marketing_list_contacts"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 303);
+    })
+}
+
+#[tokio::test]
+async fn while_polling_a_wrong_line_is_explained_and_enter_checks_at_once() {
+    let h = Harness::new(StackOneOptions {
+        profile_write_api: ProfileWriteApi::NotFound,
+        ..Default::default()
+    });
+    // No check of its own during the test: only Enter makes one.
+    let opts = EnsureOptions {
+        poll_interval: Duration::from_secs(600),
+        ..h.options()
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let mut guide = WaitingGuide {
+        lines: Some(ChannelLines(rx)),
+        ..Default::default()
+    };
+    tx.send("not an id".into()).await.unwrap();
+    tx.send("4242424242".into()).await.unwrap();
+    // The person fills the form, then presses Enter.
+    let filled = fill_the_form_soon(&h);
+    let user = tokio::spawn(async move {
+        filled.await.unwrap();
+        tx.send(String::new()).await.unwrap();
+        tx
+    });
+    let run = h
+        .ensure()
+        .mode(StackOneMode::Dashboard)
+        .guide(&mut guide)
+        .options(&opts)
+        .run();
+    let out = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("Enter checks at once and the found profile is taken")
+        .unwrap();
+    let _tx = user.await.unwrap();
+    assert_eq!(out.id, h.so().constant_contact_profiles()[0].id);
+    assert_eq!(out.action, ProfileAction::Dashboard);
+    let notes = &guide.notes;
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes[0].contains("paste the connector ID"), "{notes:?}");
+    assert!(notes[1].contains("lists no"), "{notes:?}");
+    assert!(
+        notes[1].contains("Copy connector ID"),
+        "with the fix: {notes:?}"
+    );
+    assert_eq!(guide.appeared, 0, "found by the check the user asked for");
+    assert_eq!(guide.over, 1);
+    // Checks are 600 s apart here: finishing at all says Enter checked.
+}
+
+#[tokio::test]
+async fn while_polling_a_profile_that_shows_waits_for_the_users_enter_or_the_end_of_input() {
+    for user_at_the_terminal in [true, false] {
+        let h = Harness::new(StackOneOptions {
+            profile_write_api: ProfileWriteApi::NotFound,
+            ..Default::default()
+        });
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let mut guide = WaitingGuide {
+            lines: Some(ChannelLines(rx)),
+            enter: user_at_the_terminal.then_some(tx.clone()),
+            ..Default::default()
+        };
+        if !user_at_the_terminal {
+            drop(tx);
+        }
+        let filled = fill_the_form_soon(&h);
+        let run = h.ensure().guide(&mut guide).run();
+        let out = tokio::time::timeout(Duration::from_secs(30), run)
+            .await
+            .expect("the user's Enter (or the end of input) ends the wait")
+            .unwrap();
+        filled.await.unwrap();
+        assert_eq!(out.id, h.so().constant_contact_profiles()[0].id);
+        // Announced (and continued on Enter) only to someone who can answer.
+        assert_eq!(guide.appeared, usize::from(user_at_the_terminal));
+        assert_eq!(guide.over, 1);
+        assert!(
+            !guide.notes.iter().any(|n| n.contains("paste")),
+            "{:?}",
+            guide.notes
+        );
+    }
 }
 
 // ------------------------------------------------- delete, sessions

@@ -376,6 +376,64 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
     assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
 }
 
+/// The contract's wait: ccsetup looks for the new profile while the user is
+/// still at the form, says so as soon as it shows (no key pressed), and
+/// continues on the user's Enter, which therefore never answers the next
+/// question. A line that is neither Enter nor an id is explained.
+#[test]
+fn dashboard_wait_finds_the_new_profile_while_the_user_is_still_at_the_form() {
+    let env = TestEnv::new();
+    let secret = env.client_secret();
+    let mut w = Wizard::spawn_with(
+        &env,
+        &["init", "--yes", "--stackone-mode", "dashboard"],
+        |cmd| {
+            cmd.env("CC_CLIENT_ID", &env.app.client_id)
+                .env("CC_CLIENT_SECRET", &secret)
+                .env("STACKONE_API_KEY", env.stackone_key());
+        },
+    );
+    let url = w.expect_capture(AUTHORIZE_URL);
+    let browser = approve_in_background(url);
+    w.expect("Show the Client Secret on screen so you can copy it?");
+    w.line("n");
+    w.expect("Done?");
+    w.expect("connector ID or page URL:");
+    w.line("not an id");
+    w.expect("paste the connector ID");
+    // The person fills the dashboard form and says nothing.
+    let id = env
+        .sandbox
+        .stackone()
+        .create_profile_as_dashboard(
+            "Constant Contact",
+            &env.app.client_id,
+            &secret,
+            &[
+                "account_read",
+                "contact_data",
+                "campaign_data",
+                "offline_access",
+            ],
+            &[],
+        )
+        .expect("the dashboard accepts the form");
+    w.expect("Found the new profile in StackOne:");
+    w.expect(&format!("(id {id})"));
+    w.expect("Press Enter to continue.");
+    assert!(
+        !w.transcript.contains("Step 7/7"),
+        "the wait goes on until the user's Enter:\n{}",
+        w.transcript
+    );
+    w.key("\r");
+    w.expect("dashboard");
+    w.expect("Step 7/7: Done");
+    assert_eq!(w.finish(), 0, "{}", w.transcript);
+    browser.join().unwrap();
+    assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
+}
+
 /// Issue 13: after the dashboard path, an interactive `init` offers to prove
 /// the profile with `link --wait` on the user's own test account; a secret
 /// mistyped in the dashboard is caught there, with the fix.
