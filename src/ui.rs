@@ -234,11 +234,19 @@ impl IoStreams {
         &mut *self.err
     }
 
+    /// Swaps the writer of stderr; returns the one it replaces.
+    pub fn replace_stderr(&mut self, err: Box<dyn Write + Send>) -> Box<dyn Write + Send> {
+        let _ = self.err.flush();
+        std::mem::replace(&mut self.err, err)
+    }
+
     /// A spinner on stderr while waiting; hidden when not a TTY, with `--json`
     /// or `-q`, so logs and pipes get no control characters.
     pub fn spinner(&mut self, msg: impl Into<String>) -> Spinner {
         let msg = msg.into();
-        if self.color && !self.json && !self.quiet {
+        // A background job's spinner would draw over the user's shell (or,
+        // under `stty tostop`, stop the job).
+        if self.color && !self.json && !self.quiet && terminal_is_ours(2) {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_message(msg);
             bar.enable_steady_tick(Duration::from_millis(100));
@@ -729,6 +737,30 @@ pub fn restore_terminal() {
     // Only to a terminal: logs and pipes get no control characters.
     if io::stderr().is_terminal() && terminal_is_ours(2) {
         let _ = console::Term::stderr().show_cursor();
+    }
+}
+
+/// Stderr for a process that may be a background job (`demo --serve &`):
+/// while its terminal belongs to another process group, what it writes is
+/// dropped, so it neither draws over the user's shell nor, under `stty
+/// tostop`, gets stopped for writing. In the foreground it is stderr.
+pub struct StderrInForegroundOnly;
+
+impl Write for StderrInForegroundOnly {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if terminal_is_ours(2) {
+            io::stderr().write(buf)
+        } else {
+            Ok(buf.len())
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if terminal_is_ours(2) {
+            io::stderr().flush()
+        } else {
+            Ok(())
+        }
     }
 }
 

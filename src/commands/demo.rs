@@ -28,6 +28,23 @@ use crate::sandbox::{Sandbox, SandboxOptions};
 
 pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     refuse_real_state(ctx, &args)?;
+    if !args.serve {
+        return play(ctx, args).await;
+    }
+    // `demo --serve` is meant to run as a background job: it writes nothing
+    // to the terminal while it is one (README), until an error must be told.
+    let real_stderr = ctx
+        .io
+        .replace_stderr(Box::new(crate::ui::StderrInForegroundOnly));
+    let result = play(ctx, args).await;
+    if result.is_err() {
+        ctx.io.replace_stderr(real_stderr);
+    }
+    result
+}
+
+/// The demo itself, its arguments checked.
+async fn play(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     // A redirect port the user gave is held while the stand-ins take their
     // ports, so the system cannot hand it to one of them (`init` binds it
     // in step 3; a CI run once saw the portal on the redirect port).
@@ -154,9 +171,10 @@ pub async fn run(ctx: &mut Context, args: DemoArgs) -> Result<()> {
     }
 
     // With --serve, stdout carries only the `export` lines.
-    let real_stdout = args
-        .serve
-        .then(|| ctx.io.replace_stdout(Box::new(std::io::stderr())));
+    let real_stdout = args.serve.then(|| {
+        ctx.io
+            .replace_stdout(Box::new(crate::ui::StderrInForegroundOnly))
+    });
     let result = match robot_app {
         Some(app) if !args.stackone_write_api => {
             play_the_dashboard_user(ctx, &sandbox, init_args, &app, args.mistype_secret).await

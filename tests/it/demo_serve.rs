@@ -61,7 +61,8 @@ fn exported_dir(exports: &str) -> std::path::PathBuf {
 /// The README's block, as written, with `ccsetup` run as `launcher` and
 /// `signal` for `kill`: the demo in the background, the exports sourced, a
 /// command, the job killed. Checks the job ended (not "Stopped"), said
-/// nothing on the terminal and left nothing behind.
+/// nothing on the terminal (neither `init`'s progress nor the waiting note)
+/// and left nothing behind.
 fn background_round(bash: &mut Wizard, dir: &Path, round: u32, launcher: &str, signal: &str) {
     let env_file = dir.join("demo.env");
     let _ = std::fs::remove_file(&env_file);
@@ -94,11 +95,13 @@ fn background_round(bash: &mut Wizard, dir: &Path, round: u32, launcher: &str, s
         workdir.display(),
         bash.transcript
     );
-    assert!(
-        !bash.transcript.contains("demo stopped"),
-        "round {round}: a background job wrote to the terminal:\n{}",
-        bash.transcript
-    );
+    for written in ["demo stopped", "Step 1/7", "The stand-ins keep running"] {
+        assert!(
+            !bash.transcript.contains(written),
+            "round {round}: a background job wrote {written:?} to the terminal:\n{}",
+            bash.transcript
+        );
+    }
     assert!(
         !bash.transcript.contains("does not take --config-dir"),
         "{}",
@@ -118,6 +121,12 @@ fn the_readme_recipe_runs_twice_in_one_bash_and_each_signal_ends_the_background_
     background_round(&mut bash, dir.path(), 1, "\"$CCSETUP_BIN\"", "TERM");
     background_round(&mut bash, dir.path(), 2, "ccsetup", "HUP");
     background_round(&mut bash, dir.path(), 3, "ccsetup", "INT");
+    // Under `stty tostop` a background job that writes to the terminal is
+    // stopped (SIGTTOU): this one never is.
+    bash.line("stty tostop; echo \"tostop-$((8*8))\"");
+    bash.expect("tostop-64");
+    background_round(&mut bash, dir.path(), 4, "ccsetup", "TERM");
+    bash.line("stty -tostop");
 
     // In the foreground: Ctrl-C from the terminal stops it, and it says so.
     let env_file = dir.path().join("demo.env");
