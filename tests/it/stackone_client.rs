@@ -769,25 +769,7 @@ async fn without_a_write_api_auto_mode_waits_for_the_dashboard_form() {
     let mut io = IoStreams::captured(Box::new(std::io::sink()), Box::new(err_buf.clone()));
 
     // Someone fills the dashboard form over HTTP while the client polls.
-    let form_url = h.so().url("/dashboard/connector-profiles");
-    let filler = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let resp = ccsetup::http::client()
-            .unwrap()
-            .post(form_url)
-            .form(&[
-                ("connector_key", "constantcontact"),
-                ("authentication_config_key", "oauth2"),
-                ("client_id", CLIENT_ID),
-                ("client_secret", SECRET),
-                ("scopes", "account_read contact_data offline_access"),
-                ("actions", "marketing_list_contacts"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 303);
-    });
+    let filler = fill_the_form_soon(&h);
     let out = {
         let mut guide = PrintedDashboardGuide::proceeding(&mut io);
         h.ensure()
