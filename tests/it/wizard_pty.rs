@@ -317,19 +317,45 @@ fn yes_in_a_terminal_asks_nothing_given_and_json_keeps_colour_and_spinners_off()
     assert_eq!(env.sandbox.stackone().constant_contact_profiles().len(), 1);
 }
 
+/// `init --yes` on the dashboard path in a PTY, every input given by the
+/// environment.
+fn dashboard_init_given_everything(env: &TestEnv, secret: &str) -> Wizard {
+    Wizard::spawn_with(
+        env,
+        &["init", "--yes", "--stackone-mode", "dashboard"],
+        |cmd| {
+            cmd.env("CC_CLIENT_ID", &env.app.client_id)
+                .env("CC_CLIENT_SECRET", secret)
+                .env("STACKONE_API_KEY", env.stackone_key());
+        },
+    )
+}
+
+/// The person fills the stand-in dashboard's form with the default scopes
+/// and `secret`; the new profile's id.
+fn fill_the_dashboard_form(env: &TestEnv, secret: &str) -> String {
+    env.sandbox
+        .stackone()
+        .create_profile_as_dashboard(
+            "Constant Contact",
+            &env.app.client_id,
+            secret,
+            &[
+                "account_read",
+                "contact_data",
+                "campaign_data",
+                "offline_access",
+            ],
+            &[],
+        )
+        .expect("the dashboard accepts the form")
+}
+
 #[test]
 fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
     let env = TestEnv::new();
     let secret = env.client_secret();
-    let mut w = Wizard::spawn_with(
-        &env,
-        &["init", "--yes", "--stackone-mode", "dashboard"],
-        |cmd| {
-            cmd.env("CC_CLIENT_ID", &env.app.client_id)
-                .env("CC_CLIENT_SECRET", &secret)
-                .env("STACKONE_API_KEY", env.stackone_key());
-        },
-    );
+    let mut w = dashboard_init_given_everything(&env, &secret);
     let url = w.expect_capture(AUTHORIZE_URL);
     let browser = approve_in_background(url);
     w.expect("Step 6/7: Create the StackOne Connector Profile");
@@ -343,21 +369,7 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
     w.expect(&format!("Client Secret: {secret}"));
     w.expect("Done?");
     // The person fills the dashboard form…
-    env.sandbox
-        .stackone()
-        .create_profile_as_dashboard(
-            "Constant Contact",
-            &env.app.client_id,
-            &secret,
-            &[
-                "account_read",
-                "contact_data",
-                "campaign_data",
-                "offline_access",
-            ],
-            &[],
-        )
-        .expect("the dashboard accepts the form");
+    fill_the_dashboard_form(&env, &secret);
     w.line("y");
     w.expect("dashboard");
     w.expect("Step 7/7: Done");
@@ -384,15 +396,7 @@ fn dashboard_path_shows_the_form_values_and_the_secret_only_on_request() {
 fn dashboard_wait_finds_the_new_profile_while_the_user_is_still_at_the_form() {
     let env = TestEnv::new();
     let secret = env.client_secret();
-    let mut w = Wizard::spawn_with(
-        &env,
-        &["init", "--yes", "--stackone-mode", "dashboard"],
-        |cmd| {
-            cmd.env("CC_CLIENT_ID", &env.app.client_id)
-                .env("CC_CLIENT_SECRET", &secret)
-                .env("STACKONE_API_KEY", env.stackone_key());
-        },
-    );
+    let mut w = dashboard_init_given_everything(&env, &secret);
     let url = w.expect_capture(AUTHORIZE_URL);
     let browser = approve_in_background(url);
     w.expect("Show the Client Secret on screen so you can copy it?");
@@ -402,22 +406,7 @@ fn dashboard_wait_finds_the_new_profile_while_the_user_is_still_at_the_form() {
     w.line("not an id");
     w.expect("paste the connector ID");
     // The person fills the dashboard form and says nothing.
-    let id = env
-        .sandbox
-        .stackone()
-        .create_profile_as_dashboard(
-            "Constant Contact",
-            &env.app.client_id,
-            &secret,
-            &[
-                "account_read",
-                "contact_data",
-                "campaign_data",
-                "offline_access",
-            ],
-            &[],
-        )
-        .expect("the dashboard accepts the form");
+    let id = fill_the_dashboard_form(&env, &secret);
     w.expect("Found the new profile in StackOne:");
     w.expect(&format!("(id {id})"));
     w.expect("Press Enter to continue.");
@@ -459,21 +448,7 @@ fn dashboard_path_offers_the_link_proof_and_it_catches_a_mistyped_secret() {
         w.expect("Show the Client Secret on screen so you can copy it?");
         w.line("n");
         w.expect("Done?");
-        env.sandbox
-            .stackone()
-            .create_profile_as_dashboard(
-                "Constant Contact",
-                &env.app.client_id,
-                typed_secret.unwrap_or(&secret),
-                &[
-                    "account_read",
-                    "contact_data",
-                    "campaign_data",
-                    "offline_access",
-                ],
-                &[],
-            )
-            .unwrap();
+        fill_the_dashboard_form(&env, typed_secret.unwrap_or(&secret));
         w.line("y");
         w.expect("Step 7/7: Done");
         w.expect("StackOne's API cannot show a Connector Profile's credentials");
